@@ -1,0 +1,70 @@
+/**
+ * The app registry's types. An app is declared once, as data, in its own file; every command reads that entry.
+ * Adding a third app is adding one file and one line in index.ts.
+ */
+
+/** One value an app needs at run time, stored in its Kubernetes Secret. */
+export interface AppInput {
+  key: string;
+  description: string;
+  /** Shown in prompts and errors as an example of a valid value. */
+  example: string;
+  /** Sensitive values are masked everywhere, asked with a hidden prompt, and never repeated in errors. */
+  sensitive: boolean;
+  /** Returns what is expected when the value is invalid (never echo a sensitive value). */
+  validate?: (value: string) => string | undefined;
+}
+
+interface AppBase {
+  name: string;
+  description: string;
+  /** Namespace the app runs in (overridable with --namespace). */
+  namespace: string;
+  image: {
+    /** Last path segment of the repository: <IMAGE_REGISTRY>/<IMAGE_OWNER>/<name>. */
+    name: string;
+    /** Relative to the project root. */
+    dockerfile: string;
+    /** Build context, relative to the project root. */
+    context: string;
+    /** Nodes on LKE are amd64: always build for it, also on an Apple Silicon laptop. */
+    platform: 'linux/amd64';
+    /** A package.json whose `version` becomes an image tag beside `sha-<commit>`. */
+    versionFile?: string;
+  };
+  secret: {
+    /** Name of the Kubernetes Secret that holds the inputs. */
+    name: string;
+    /** Local file (git-ignored) read after the environment, e.g. `.env.caelundas`. */
+    envFile: string;
+    inputs: readonly AppInput[];
+    /** Checks across inputs (e.g. END_DATE >= START_DATE), run when each input is valid on its own. */
+    crossCheck?: (values: Readonly<Record<string, string>>) => string[];
+  };
+}
+
+/** A batch workload: each run is a Helm release of the kubernetes-job chart whose output is copied back. */
+export interface JobApp extends AppBase {
+  kind: 'job';
+  chart: {
+    /** Relative to the project root. */
+    path: string;
+    /** Applied in order (later files win), relative to the project root. */
+    valuesFiles: readonly string[];
+  };
+  output: {
+    /** Where the Job writes its files inside the container (the PVC's mount path). */
+    mountPath: string;
+  };
+}
+
+/** A long-running web service rolled out from plain manifests with kubectl. */
+export interface ServiceApp extends AppBase {
+  kind: 'service';
+  /** Folder of manifests applied with `kubectl apply -f`, relative to the project root. */
+  manifests: string;
+  /** Deployments restarted and watched on a roll-out. */
+  deployments: readonly string[];
+}
+
+export type AppDefinition = JobApp | ServiceApp;

@@ -1,0 +1,89 @@
+/**
+ * docker, wrapped: pure argv builders plus thin runners. Images are built for linux/amd64 (LKE nodes) with buildx
+ * when it is installed; without buildx, the classic builder builds and `docker push` pushes.
+ * Registry credentials go to `docker login --password-stdin`, never argv.
+ */
+import type { Runner } from './lib/shell.ts';
+
+/** `docker --version` answers without an engine (`docker version` fails when no engine runs). */
+export function clientVersionArgs(): string[] {
+  return ['docker', '--version'];
+}
+
+/** The engine's version; fails when no engine answers. */
+export function serverVersionArgs(): string[] {
+  return ['docker', 'version', '--format', '{{.Server.Version}}'];
+}
+
+export function buildxVersionArgs(): string[] {
+  return ['docker', 'buildx', 'version'];
+}
+
+/** True when the buildx plugin is installed (Docker Desktop and docker-ce have it; Debian's docker.io does not). */
+export async function hasBuildx(shell: Runner): Promise<boolean> {
+  const result = await shell.run(buildxVersionArgs(), { kind: 'read', nothrow: true, timeoutMs: 15_000 });
+  return result.exitCode === 0 && /buildx|github\.com\/docker/i.test(result.stdout);
+}
+
+export interface BuildOptions {
+  dockerfile: string;
+  context: string;
+  /** Full references: repository:tag. */
+  tags: readonly string[];
+  platform: string;
+  labels: Readonly<Record<string, string>>;
+  /** buildx only: push as part of the build. */
+  push?: boolean;
+  /** Where buildx writes its metadata (it holds the pushed digest). */
+  metadataFile?: string;
+}
+
+export function buildxBuildArgs(options: BuildOptions): string[] {
+  return [
+    'docker', 'buildx', 'build',
+    '--platform', options.platform,
+    '--file', options.dockerfile,
+    ...options.tags.flatMap((tag) => ['--tag', tag]),
+    ...Object.entries(options.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+    // Provenance attestations turn the pushed manifest into an index, which hides the platform; keep it plain.
+    '--provenance=false',
+    ...(options.metadataFile ? ['--metadata-file', options.metadataFile] : []),
+    ...(options.push ? ['--push'] : ['--load']),
+    options.context,
+  ];
+}
+
+/** The classic builder: builds for the engine's own platform (must be amd64 to match LKE nodes). */
+export function classicBuildArgs(options: Omit<BuildOptions, 'push' | 'metadataFile'>): string[] {
+  return [
+    'docker', 'build',
+    '--platform', options.platform,
+    '--file', options.dockerfile,
+    ...options.tags.flatMap((tag) => ['--tag', tag]),
+    ...Object.entries(options.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+    options.context,
+  ];
+}
+
+export function pushArgs(reference: string): string[] {
+  return ['docker', 'push', reference];
+}
+
+/** The manifest of a pushed image; fails when the registry has no such tag. */
+export function manifestInspectArgs(reference: string, insecure: boolean): string[] {
+  return ['docker', 'manifest', 'inspect', ...(insecure ? ['--insecure'] : []), reference];
+}
+
+export function loginArgs(registry: string, user: string): string[] {
+  return ['docker', 'login', registry, '--username', user, '--password-stdin'];
+}
+
+/** `docker push` ends with "<tag>: digest: sha256:… size: N"; that digest is what the cluster will pull. */
+export function digestFromPushOutput(output: string): string | undefined {
+  return /digest: (sha256:[0-9a-f]{64})/.exec(output)?.[1];
+}
+
+/** A registry on loopback is plain HTTP (what docker treats as an insecure registry). */
+export function isLoopbackRegistry(registry: string): boolean {
+  return /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(registry);
+}

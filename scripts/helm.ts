@@ -1,0 +1,114 @@
+/**
+ * helm, wrapped. Argv builders are pure (the same arrays feed execution, dry-run text and tests); the thin runners
+ * execute them through the Runner. Every call names its kubeconfig and context explicitly (helmTargetArgs).
+ * Written for Helm 4 (server-side apply by default, kstatus waits); Helm 3.x works for these commands too.
+ */
+import { commandFailure, type Runner } from './lib/shell.ts';
+import { helmTargetArgs, type KubeTarget } from './lib/target.ts';
+import { toGoDuration } from './lib/duration.ts';
+
+export type ReleaseStatus = 'unknown' | 'deployed' | 'uninstalled' | 'superseded' | 'failed' | 'uninstalling' | 'pending-install' | 'pending-upgrade' | 'pending-rollback';
+
+/** One entry of `helm list -o json`. */
+export interface ReleaseListEntry {
+  name: string;
+  namespace: string;
+  revision: string;
+  /** e.g. "2026-01-25 14:30:22.123456 +0000 UTC" */
+  updated: string;
+  status: ReleaseStatus;
+  chart: string;
+  app_version: string;
+}
+
+export const PENDING_STATUSES: readonly ReleaseStatus[] = ['pending-install', 'pending-upgrade', 'pending-rollback'];
+
+export interface UpgradeInstallOptions {
+  release: string;
+  chart: string;
+  namespace: string;
+  valuesFiles: readonly string[];
+  /** `--set-string key=value` pairs: strings always, so a commit like 1234567 never turns into a number. */
+  setString?: Readonly<Record<string, string>>;
+  /** `--set key=value` pairs whose values are typed by helm (numbers, booleans). */
+  set?: Readonly<Record<string, string>>;
+  wait?: boolean;
+  timeoutMs?: number;
+}
+
+export function versionArgs(): string[] {
+  return ['helm', 'version', '--template', '{{.Version}}'];
+}
+
+export async function version(shell: Runner): Promise<string> {
+  return (await shell.run(versionArgs(), { kind: 'read', timeoutMs: 15_000 })).stdout.trim();
+}
+
+export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
+  return [
+    'helm', 'upgrade', '--install', options.release, options.chart,
+    ...helmTargetArgs(target),
+    '--namespace', options.namespace,
+    ...options.valuesFiles.flatMap((file) => ['--values', file]),
+    ...Object.entries(options.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
+    ...Object.entries(options.setString ?? {}).flatMap(([key, value]) => ['--set-string', `${key}=${value}`]),
+    ...(options.wait ? ['--wait'] : []),
+    ...(options.timeoutMs ? ['--timeout', toGoDuration(options.timeoutMs)] : []),
+  ];
+}
+
+export function templateArgs(options: Omit<UpgradeInstallOptions, 'wait' | 'timeoutMs'>): string[] {
+  return [
+    'helm', 'template', options.release, options.chart,
+    '--namespace', options.namespace,
+    ...options.valuesFiles.flatMap((file) => ['--values', file]),
+    ...Object.entries(options.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
+    ...Object.entries(options.setString ?? {}).flatMap(([key, value]) => ['--set-string', `${key}=${value}`]),
+  ];
+}
+
+/** Every release in the namespace whose name matches `filter` (a regular expression), in every state. */
+export function listArgs(target: KubeTarget, namespace: string, filter?: string): string[] {
+  return ['helm', 'list', ...helmTargetArgs(target), '--namespace', namespace, '--all', '--output', 'json', ...(filter ? ['--filter', filter] : [])];
+}
+
+export async function list(shell: Runner, target: KubeTarget, namespace: string, filter?: string): Promise<ReleaseListEntry[]> {
+  const result = await shell.run(listArgs(target, namespace, filter), { kind: 'read', hint: 'Is the cluster reachable? Try: npx tsx tasks.ts doctor' });
+  const text = result.stdout.trim();
+  return text ? (JSON.parse(text) as ReleaseListEntry[]) : [];
+}
+
+export function statusArgs(target: KubeTarget, namespace: string, release: string): string[] {
+  return ['helm', 'status', release, ...helmTargetArgs(target), '--namespace', namespace, '--output', 'json'];
+}
+
+/** The release's status, or undefined when no such release exists. */
+export async function status(shell: Runner, target: KubeTarget, namespace: string, release: string): Promise<{ status: ReleaseStatus; version: number } | undefined> {
+  const result = await shell.run(statusArgs(target, namespace, release), { kind: 'read', nothrow: true });
+  if (result.exitCode !== 0) {
+    if (/release: not found/i.test(result.stderr)) return undefined;
+    throw commandFailure(shell, result, 'Is the cluster reachable? Try: npx tsx tasks.ts doctor');
+  }
+  const parsed = JSON.parse(result.stdout) as { info?: { status?: ReleaseStatus }; version?: number };
+  return { status: parsed.info?.status ?? 'unknown', version: parsed.version ?? 0 };
+}
+
+export function historyArgs(target: KubeTarget, namespace: string, release: string): string[] {
+  return ['helm', 'history', release, ...helmTargetArgs(target), '--namespace', namespace, '--output', 'json'];
+}
+
+export function uninstallArgs(target: KubeTarget, namespace: string, release: string, options: { wait?: boolean; timeoutMs?: number } = {}): string[] {
+  return [
+    'helm', 'uninstall', release, ...helmTargetArgs(target), '--namespace', namespace,
+    ...(options.wait ? ['--wait'] : []),
+    ...(options.timeoutMs ? ['--timeout', toGoDuration(options.timeoutMs)] : []),
+  ];
+}
+
+export function rollbackArgs(target: KubeTarget, namespace: string, release: string, revision: number, options: { wait?: boolean; timeoutMs?: number } = {}): string[] {
+  return [
+    'helm', 'rollback', release, String(revision), ...helmTargetArgs(target), '--namespace', namespace,
+    ...(options.wait ? ['--wait'] : []),
+    ...(options.timeoutMs ? ['--timeout', toGoDuration(options.timeoutMs)] : []),
+  ];
+}

@@ -1,0 +1,206 @@
+/**
+ * Configuration: one typed, validated, frozen object built once per run.
+ *
+ * Precedence, highest first: command-line flags > the real environment > `.env` > defaults. `.env` is parsed with
+ * dotenv into a separate map — it never overrides (or even touches) the real environment, and children get exactly
+ * the environment the runner gives them.
+ *
+ * CONFIG_KEYS is the single list of keys: validation, `.env.example` (checked by a test) and `doctor` read it.
+ */
+import path from 'node:path';
+import { readEnvFile } from './envfile.ts';
+import { ValidationError } from './errors.ts';
+import type { SecretMasker } from './redact.ts';
+import { parseDuration } from './duration.ts';
+import { DNS_LABEL, isDnsLabel } from './names.ts';
+
+export interface ConfigKey {
+  key: string;
+  description: string;
+  /** Secrets are masked in all output and never written anywhere by deckhand. */
+  secret?: boolean;
+  default?: string;
+  /** The global or command flag that overrides this key. */
+  flag?: string;
+  /** Returns what is expected when the value is invalid. */
+  validate?: (value: string) => string | undefined;
+}
+
+/**
+ * The image of the short-lived pod that copies files out of a PVC: busybox has `tar`, is about 1 MB, and runs as any
+ * non-root user. Pinned by tag and by the digest of its multi-platform index, so the bytes cannot change under us.
+ * Override with DECKHAND_HELPER_IMAGE (for a private mirror, say).
+ */
+export const DEFAULT_HELPER_IMAGE =
+  'docker.io/library/busybox:1.37.0-musl@sha256:597bf7e5e8faf26b8efc4cb558eea5dc14d9cc97d5b4c8cdbe6404a7432d5a67';
+
+export const CONFIG_KEYS: readonly ConfigKey[] = [
+  {
+    key: 'IMAGE_REGISTRY',
+    description: 'Registry host that images are pushed to and pulled from.',
+    default: 'ghcr.io',
+    validate: (value) => (/^[a-z0-9.-]+(:\d+)?$/i.test(value) ? undefined : 'a registry host such as ghcr.io or localhost:5000'),
+  },
+  {
+    key: 'IMAGE_OWNER',
+    description: 'Your GitHub user or organisation: images are named <IMAGE_REGISTRY>/<IMAGE_OWNER>/<app>.',
+    validate: (value) => (/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(value) ? undefined : 'a lowercase name such as my-org'),
+  },
+  {
+    key: 'GITHUB_USER',
+    description: 'User name for `docker login` to the registry. Defaults to IMAGE_OWNER.',
+  },
+  {
+    key: 'GITHUB_TOKEN',
+    description: 'Token with write:packages for pushing to ghcr.io (and read:packages for the cluster to pull private images).',
+    secret: true,
+  },
+  {
+    key: 'KUBECONFIG',
+    description: 'The kubeconfig file to use (one file). Default: the one `tasks.ts kubeconfig` wrote, else ~/.kube/config.',
+    flag: '--kubeconfig',
+  },
+  {
+    key: 'DECKHAND_CONTEXT',
+    description: "The kubeconfig context to use. Default: the kubeconfig's current-context (always passed explicitly).",
+    flag: '--context',
+  },
+  {
+    key: 'DECKHAND_NAMESPACE',
+    description: "Namespace to deploy into instead of the app's own.",
+    flag: '--namespace',
+    validate: (value) => (isDnsLabel(value) ? undefined : `a DNS label (${DNS_LABEL.source}), at most 63 characters`),
+  },
+  {
+    key: 'LINODE_TOKEN',
+    description: 'Linode API token (Kubernetes and Volumes read/write) for terraform and kubeconfig retrieval.',
+    secret: true,
+  },
+  {
+    key: 'DECKHAND_JOB_TIMEOUT',
+    description: 'How long `deploy` waits for a Job to finish before giving up (the Job keeps running).',
+    default: '30m',
+    flag: '--timeout',
+    validate: (value) => (parseDuration(value) !== undefined ? undefined : 'a duration such as 90s, 30m or 1h30m'),
+  },
+  {
+    key: 'DECKHAND_OUTPUT_DIR',
+    description: 'Folder (relative to the project) that Job output is copied into, one subfolder per release.',
+    default: 'output',
+  },
+  {
+    key: 'DECKHAND_HELPER_IMAGE',
+    description: 'Image of the short-lived pod that copies files out of a PVC. Must contain tar; pin it by digest.',
+    default: DEFAULT_HELPER_IMAGE,
+    validate: (value) => (/[:@]/.test(value) && !/:latest$/.test(value) ? undefined : 'an image pinned by tag or digest (not latest)'),
+  },
+];
+
+export interface GlobalFlags {
+  dryRun: boolean;
+  verbose: boolean;
+  yes: boolean;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+}
+
+export interface Config {
+  readonly repoRoot: string;
+  readonly dryRun: boolean;
+  readonly verbose: boolean;
+  readonly yes: boolean;
+  /** A person is at a terminal: prompts are allowed. False in CI and pipes. */
+  readonly interactive: boolean;
+  readonly kube: { readonly kubeconfig?: string; readonly context?: string; readonly namespace?: string };
+  readonly image: { readonly registry: string; readonly owner?: string; readonly user?: string };
+  readonly githubToken?: string;
+  readonly linodeToken?: string;
+  readonly jobTimeoutMs: number;
+  readonly outputDir: string;
+  readonly helperImage: string;
+  /** The real environment of this run (tests inject their own). */
+  readonly realEnv: Readonly<Record<string, string>>;
+  /** The entries of `.env`, which never override the real environment. */
+  readonly dotenv: Readonly<Record<string, string>>;
+}
+
+export interface LoadConfigOptions {
+  repoRoot: string;
+  flags: GlobalFlags;
+  /** Values of command flags that map to config keys, e.g. { DECKHAND_JOB_TIMEOUT: '10m' }. */
+  overrides?: Record<string, string | undefined>;
+  env?: NodeJS.ProcessEnv;
+  interactive: boolean;
+  masker: SecretMasker;
+}
+
+export function loadConfig(options: LoadConfigOptions): Config {
+  const realEnv = options.env ?? process.env;
+  const fileEnv = readEnvFile(path.join(options.repoRoot, '.env'));
+  const merged: Record<string, string> = { ...fileEnv, ...definedOnly(realEnv) };
+
+  const flagValues: Record<string, string | undefined> = {
+    KUBECONFIG: options.flags.kubeconfig,
+    DECKHAND_CONTEXT: options.flags.context,
+    DECKHAND_NAMESPACE: options.flags.namespace,
+    ...options.overrides,
+  };
+
+  const resolved: Record<string, string | undefined> = {};
+  const problems: string[] = [];
+  for (const spec of CONFIG_KEYS) {
+    const fromFlag = flagValues[spec.key];
+    const value = nonEmpty(fromFlag) ?? nonEmpty(merged[spec.key]) ?? spec.default;
+    if (spec.secret) options.masker.add(value);
+    if (value !== undefined && spec.validate) {
+      const expected = spec.validate(value);
+      if (expected) {
+        const source = nonEmpty(fromFlag) !== undefined ? spec.flag : spec.key;
+        // A secret's value is never repeated, not even in an error.
+        problems.push(`${source}: expected ${expected}${spec.secret ? '' : `, got "${value}"`}`);
+      }
+    }
+    resolved[spec.key] = value;
+  }
+  if (problems.length > 0) {
+    throw new ValidationError('The configuration has problems:', problems, 'Fix them in .env, the environment or the flags (see .env.example), then run again.');
+  }
+
+  return Object.freeze({
+    repoRoot: options.repoRoot,
+    dryRun: options.flags.dryRun,
+    verbose: options.flags.verbose,
+    yes: options.flags.yes,
+    interactive: options.interactive,
+    kube: Object.freeze({ kubeconfig: resolved.KUBECONFIG, context: resolved.DECKHAND_CONTEXT, namespace: resolved.DECKHAND_NAMESPACE }),
+    image: Object.freeze({ registry: resolved.IMAGE_REGISTRY!, owner: resolved.IMAGE_OWNER, user: resolved.GITHUB_USER ?? resolved.IMAGE_OWNER }),
+    githubToken: resolved.GITHUB_TOKEN,
+    linodeToken: resolved.LINODE_TOKEN,
+    jobTimeoutMs: parseDuration(resolved.DECKHAND_JOB_TIMEOUT!)!,
+    outputDir: path.resolve(options.repoRoot, resolved.DECKHAND_OUTPUT_DIR!),
+    helperImage: resolved.DECKHAND_HELPER_IMAGE!,
+    realEnv: Object.freeze(definedOnly(realEnv)),
+    dotenv: Object.freeze(fileEnv),
+  });
+}
+
+/** CI=true (or any truthy CI) means no person is watching, even if a terminal is attached. */
+export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
+  const value = env.CI?.toLowerCase();
+  return value !== undefined && value !== '' && value !== 'false' && value !== '0';
+}
+
+export function isInteractiveSession(env: NodeJS.ProcessEnv = process.env): boolean {
+  return Boolean(process.stdin.isTTY && process.stdout.isTTY) && !isCi(env);
+}
+
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  const result: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) result[key] = value;
+  return result;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}

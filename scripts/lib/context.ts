@@ -1,0 +1,72 @@
+/**
+ * Everything a command needs, built once per run: configuration, the masker, the runner, output, prompts, the
+ * interruption signal, and the Kubernetes target. Commands receive it; nothing reads globals.
+ */
+import type { Invocation } from '../cli/spec.ts';
+import { readManagedCluster } from './cluster-state.ts';
+import { loadConfig, isInteractiveSession, type Config } from './config.ts';
+import { handleInterrupts, type Interruption } from './interrupt.ts';
+import { createPrompter, type Prompter } from './prompts.ts';
+import { SecretMasker, guardProcessOutput } from './redact.ts';
+import { createShell, type Runner } from './shell.ts';
+import { resolveTarget, type KubeTarget } from './target.ts';
+import { createUi, type Ui } from './ui.ts';
+
+export interface CommandContext {
+  readonly invocation: Invocation;
+  readonly config: Config;
+  readonly masker: SecretMasker;
+  readonly shell: Runner;
+  readonly ui: Ui;
+  readonly prompter: Prompter;
+  readonly interruption: Interruption;
+  /** The Kubernetes target for a command whose app lives in `defaultNamespace`. Throws a UsageError when unusable. */
+  resolveTarget(defaultNamespace: string): KubeTarget;
+  /** Removes signal handlers and output guards; runs registered cleanups. */
+  close(): Promise<void>;
+}
+
+export interface CreateContextOptions {
+  repoRoot: string;
+  /** Command flags that override config keys, e.g. { DECKHAND_JOB_TIMEOUT: '10m' }. */
+  overrides?: Record<string, string | undefined>;
+  env?: NodeJS.ProcessEnv;
+}
+
+export function createCommandContext(invocation: Invocation, options: CreateContextOptions): CommandContext {
+  const masker = new SecretMasker();
+  const restoreOutput = guardProcessOutput(masker);
+  const env = options.env ?? process.env;
+  const interactive = isInteractiveSession(env);
+  const ui = createUi({ masker, interactive });
+  const interruption = handleInterrupts({ log: (line) => ui.warn(line) });
+  try {
+    const config = loadConfig({ repoRoot: options.repoRoot, flags: invocation.flags, overrides: options.overrides, env, interactive, masker });
+    const shell = createShell({ dryRun: config.dryRun, verbose: config.verbose, masker, signal: interruption.signal, log: (line) => ui.info(line), env });
+    const prompter = createPrompter({ interactive, signal: interruption.signal });
+    return {
+      invocation,
+      config,
+      masker,
+      shell,
+      ui,
+      prompter,
+      interruption,
+      resolveTarget: (defaultNamespace) =>
+        resolveTarget(config, {
+          defaultNamespace,
+          managedKubeconfig: readManagedCluster(options.repoRoot)?.kubeconfig,
+          explicitFlags: { kubeconfig: invocation.flags.kubeconfig, context: invocation.flags.context },
+        }),
+      async close() {
+        await interruption.runCleanups();
+        interruption.dispose();
+        restoreOutput();
+      },
+    };
+  } catch (error) {
+    interruption.dispose();
+    restoreOutput();
+    throw error;
+  }
+}

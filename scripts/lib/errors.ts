@@ -1,0 +1,135 @@
+/**
+ * Typed errors and the exit codes they map to. Library code throws these; only the top-level handler in
+ * tasks.ts turns them into output and an exit code, so every path ends the same way.
+ *
+ *   0   done
+ *   1   a step failed (DeckhandError, CommandError, anything unexpected)
+ *   2   bad usage or missing input (UsageError, MissingInputError) — nothing was changed
+ *   130 interrupted (Ctrl-C, SIGTERM, or a prompt cancelled)
+ */
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+export const EXIT_INTERRUPTED = 130;
+
+/** A failure we understand: `what` happened, `fix` says what to do next. */
+export class DeckhandError extends Error {
+  readonly fix: string | undefined;
+  readonly exitCode: number = EXIT_FAILED;
+
+  constructor(what: string, fix?: string, options?: ErrorOptions) {
+    super(what, options);
+    this.name = new.target.name;
+    this.fix = fix;
+  }
+}
+
+/** The command line or a value given to it is wrong. Raised before anything is changed. */
+export class UsageError extends DeckhandError {
+  override readonly exitCode = EXIT_USAGE;
+}
+
+/** One item of input that is needed and was not given, with every way to give it. */
+export interface MissingItem {
+  name: string;
+  /** e.g. "set START_DATE in .env.caelundas or the environment, or run on a terminal to be asked" */
+  howToProvide: string;
+}
+
+/** Input is missing and we may not (or cannot) ask for it. Lists every missing item at once. */
+export class MissingInputError extends DeckhandError {
+  override readonly exitCode = EXIT_USAGE;
+  readonly missing: readonly MissingItem[];
+
+  constructor(summary: string, missing: readonly MissingItem[]) {
+    super(`${summary}\n${missing.map((item) => `  - ${item.name}: ${item.howToProvide}`).join('\n')}`);
+    this.missing = missing;
+  }
+}
+
+/** Several values are present but invalid; every problem is listed so the user fixes them in one go. */
+export class ValidationError extends DeckhandError {
+  override readonly exitCode = EXIT_USAGE;
+  readonly problems: readonly string[];
+
+  constructor(summary: string, problems: readonly string[], fix?: string) {
+    super(`${summary}\n${problems.map((problem) => `  - ${problem}`).join('\n')}`, fix);
+    this.problems = problems;
+  }
+}
+
+/** The user pressed Ctrl-C, the process got SIGTERM, or a prompt was cancelled. */
+export class InterruptedError extends DeckhandError {
+  override readonly exitCode = EXIT_INTERRUPTED;
+
+  constructor(reason = 'Interrupted') {
+    super(reason);
+  }
+}
+
+/** An external command exited non-zero or timed out. Its text is already masked by the runner. */
+export class CommandError extends DeckhandError {
+  readonly command: string;
+  readonly commandExitCode: number | null;
+  readonly stderrTail: string;
+  readonly timedOut: boolean;
+
+  constructor(details: { command: string; exitCode: number | null; stderrTail: string; hint?: string; timedOut?: boolean; timeoutMs?: number }) {
+    const headline = details.timedOut
+      ? `Timed out after ${formatMs(details.timeoutMs ?? 0)}: ${details.command}`
+      : `Command failed (exit ${details.exitCode ?? 'signal'}): ${details.command}`;
+    const body = details.stderrTail ? `\n${indent(details.stderrTail)}` : '';
+    super(`${headline}${body}`, details.hint);
+    this.command = details.command;
+    this.commandExitCode = details.exitCode;
+    this.stderrTail = details.stderrTail;
+    this.timedOut = details.timedOut ?? false;
+  }
+}
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof DeckhandError) return error.exitCode;
+  if (isPromptCancel(error)) return EXIT_INTERRUPTED;
+  return EXIT_FAILED;
+}
+
+/**
+ * @inquirer/prompts rejects with ExitPromptError on Ctrl-C and AbortPromptError when its signal fires. Matching on the
+ * name keeps this module free of a dependency on the prompt library (it is loaded only when a prompt is shown).
+ */
+export function isPromptCancel(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'ExitPromptError' || error.name === 'AbortPromptError');
+}
+
+/** The text shown for an error: the message and the fix; the stack only for unexpected errors in verbose mode. */
+export function formatError(error: unknown, options: { verbose: boolean }): string {
+  if (isPromptCancel(error)) return 'Cancelled.';
+  if (error instanceof DeckhandError) {
+    const lines = [`✖ ${error.message}`];
+    if (error.fix) lines.push(`→ ${error.fix}`);
+    if (options.verbose && error.cause instanceof Error && error.cause.stack) lines.push(error.cause.stack);
+    return lines.join('\n');
+  }
+  if (error instanceof Error) {
+    const lines = [`✖ Unexpected error: ${error.message}`];
+    lines.push(options.verbose && error.stack ? error.stack : '  (run again with --verbose to see the stack trace)');
+    return lines.join('\n');
+  }
+  return `✖ Unexpected error: ${String(error)}`;
+}
+
+export function formatMs(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const minutes = Math.floor(ms / 60_000);
+  const seconds = Math.round((ms % 60_000) / 1000);
+  return seconds ? `${minutes} min ${seconds} s` : `${minutes} min`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `  │ ${line}`)
+    .join('\n');
+}

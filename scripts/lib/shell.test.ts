@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { CommandError, InterruptedError } from './errors.ts';
+import { SecretMasker } from './redact.ts';
+import { createShell, type ShellOptions } from './shell.ts';
+
+const CANARY = 'canary-9f3b2c7d-secret';
+
+function makeShell(overrides: Partial<ShellOptions> = {}) {
+  const lines: string[] = [];
+  const masker = new SecretMasker();
+  masker.add(CANARY);
+  const shell = createShell({ dryRun: false, verbose: false, masker, log: (line) => lines.push(line), ...overrides });
+  return { shell, lines, masker };
+}
+
+/** Running, as opposed to gone or a zombie waiting for its (possibly absent) init to reap it. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+async function waitUntil(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('the command runner', () => {
+  it('passes every argv element through literally, so values can never become shell syntax', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-shell-'));
+    const pwned = path.join(dir, 'pwned');
+    try {
+      const hostile = [`a; touch ${pwned}`, '$(id)', "it's", 'two words', '*', '--kubeconfig=/tmp/x', 'line\nbreak'];
+      const { shell } = makeShell();
+      const result = await shell.run(['printf', '%s\\0', ...hostile], { kind: 'read' });
+      assert.deepEqual(result.stdout.split('\0').slice(0, -1), hostile);
+      assert.equal(existsSync(pwned), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('in dry-run prints writes instead of running them, and still runs reads', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-shell-'));
+    try {
+      const { shell, lines } = makeShell({ dryRun: true });
+      const file = path.join(dir, 'created-by-a-write');
+      const write = await shell.run(['touch', file], { kind: 'write', dryRunStdout: '{}' });
+      assert.equal(write.skipped, true);
+      assert.equal(write.stdout, '{}');
+      assert.equal(existsSync(file), false);
+      assert.match(lines.join('\n'), /\[dry run\] would run: touch .*created-by-a-write/);
+
+      const read = await shell.run(['echo', 'read ran'], { kind: 'read' });
+      assert.equal(read.skipped, false);
+      assert.equal(read.stdout.trim(), 'read ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('feeds stdin input to the child without echoing it', async () => {
+    const { shell, lines } = makeShell({ verbose: true });
+    const result = await shell.run(['cat'], { kind: 'read', input: `value=${CANARY}` });
+    assert.equal(result.stdout, `value=${CANARY}`);
+    assert.doesNotMatch(lines.join('\n'), new RegExp(CANARY));
+  });
+
+  it('with --verbose echoes each command and its duration, masked', async () => {
+    const { shell, lines } = makeShell({ verbose: true });
+    await shell.run(['echo', `token=${CANARY}`], { kind: 'read' });
+    assert.equal(lines[0], '$ echo token=***');
+    assert.match(lines[1]!, /exit 0 after \d+(\.\d+)? (ms|s)/);
+    assert.doesNotMatch(lines.join('\n'), new RegExp(CANARY));
+  });
+
+  it('masks a registered secret in streamed stdout and stderr lines, even when split across chunks', async () => {
+    const { shell } = makeShell();
+    const out: string[] = [];
+    const err: string[] = [];
+    const half = Math.floor(CANARY.length / 2);
+    // Two separate writes with a pause between them so the secret arrives in two chunks.
+    const script = `process.stdout.write('out:${CANARY.slice(0, half)}'); setTimeout(() => { process.stdout.write('${CANARY.slice(half)}\\n'); process.stderr.write('err:${CANARY}\\n'); }, 50);`;
+    await shell.run([process.execPath, '-e', script], { kind: 'read', onStdoutLine: (line) => out.push(line), onStderrLine: (line) => err.push(line) });
+    assert.deepEqual(out, ['out:***']);
+    assert.deepEqual(err, ['err:***']);
+  });
+
+  it('reports a failed command with what ran, its exit code, the tail of stderr (masked) and a hint', async () => {
+    const { shell } = makeShell();
+    const script = `for (let i = 1; i <= 30; i++) console.error('line ' + i); console.error('denied for ${CANARY}'); process.exit(3)`;
+    const error = await shell.run([process.execPath, '-e', script], { kind: 'read', hint: 'Check the token.' }).catch((caught: unknown) => caught);
+    assert.ok(error instanceof CommandError);
+    assert.equal(error.commandExitCode, 3);
+    assert.match(error.message, /^Command failed \(exit 3\): .*node/);
+    assert.match(error.message, /denied for \*\*\*/);
+    assert.match(error.message, /line 30/);
+    assert.doesNotMatch(error.message, /line 5\b/, 'only the tail of stderr is kept');
+    assert.doesNotMatch(error.message, new RegExp(CANARY));
+    assert.equal(error.fix, 'Check the token.');
+  });
+
+  it('resolves non-zero exits when asked (nothrow) so callers can inspect them', async () => {
+    const { shell } = makeShell();
+    const result = await shell.run(['sh', '-c', 'echo nope >&2; exit 4'], { kind: 'read', nothrow: true });
+    assert.equal(result.exitCode, 4);
+    assert.equal(result.stderr.trim(), 'nope');
+  });
+
+  it('stops a command that runs past its timeout, kills its process tree, and says it timed out', async () => {
+    const { shell } = makeShell({ killGraceMs: 500 });
+    let grandchild = 0;
+    const started = Date.now();
+    const error = await shell
+      .run(['sh', '-c', 'sleep 30 & echo $!; wait'], { kind: 'read', timeoutMs: 300, onStdoutLine: (line) => (grandchild = Number(line)) })
+      .catch((caught: unknown) => caught);
+    assert.ok(error instanceof CommandError);
+    assert.equal(error.timedOut, true);
+    assert.match(error.message, /^Timed out after 300 ms: sh -c/);
+    assert.ok(Date.now() - started < 5000);
+    assert.ok(grandchild > 0);
+    await waitUntil(() => !isAlive(grandchild));
+  });
+
+  it('on interruption kills the child and its children and throws InterruptedError', async () => {
+    const controller = new AbortController();
+    const { shell } = makeShell({ signal: controller.signal, killGraceMs: 500 });
+    let grandchild = 0;
+    const running = shell.run(['sh', '-c', 'sleep 30 & echo $!; wait'], {
+      kind: 'read',
+      onStdoutLine: (line) => {
+        grandchild = Number(line);
+        controller.abort(new InterruptedError('Interrupted by SIGINT.'));
+      },
+    });
+    await assert.rejects(running, (error: unknown) => error instanceof InterruptedError && /SIGINT/.test(error.message));
+    await waitUntil(() => !isAlive(grandchild));
+  });
+
+  it('refuses to start new commands after an interruption, except cleanup commands', async () => {
+    const controller = new AbortController();
+    controller.abort(new InterruptedError());
+    const { shell } = makeShell({ signal: controller.signal });
+    await assert.rejects(shell.run(['echo', 'late'], { kind: 'read' }), InterruptedError);
+    const cleanup = await shell.run(['echo', 'cleanup'], { kind: 'write', uninterruptible: true });
+    assert.equal(cleanup.stdout.trim(), 'cleanup');
+  });
+
+  it('a runner with another log keeps its settings', async () => {
+    const { shell, lines } = makeShell({ dryRun: true });
+    const taskLines: string[] = [];
+    await shell.withLog((line) => taskLines.push(line)).run(['rm', '-rf', '/nothing'], { kind: 'write' });
+    assert.equal(lines.length, 0);
+    assert.match(taskLines[0]!, /would run: rm -rf \/nothing/);
+  });
+});

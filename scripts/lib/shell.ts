@@ -1,0 +1,221 @@
+/**
+ * The command runner: the only place zx's `$` is configured, and the only way deckhand starts an external program.
+ *
+ * - Commands are argv arrays. zx quotes every element, so a value can never become shell syntax or a second argument.
+ * - Each call says whether it reads or writes. With `--dry-run`, reads run (so the plan reflects the real state) and
+ *   writes are printed instead of run.
+ * - `--verbose` echoes each command before it runs and its duration after.
+ * - Every call has a timeout. Ctrl-C/SIGTERM (the interruption signal) kills the child's whole process tree.
+ * - Secrets: stdin carries them (never argv), and every line that leaves here — echo, streamed output, error text —
+ *   passes through the SecretMasker.
+ */
+import { $, quote, type ProcessPromise } from 'zx';
+import { CommandError, InterruptedError, formatMs } from './errors.ts';
+import type { SecretMasker } from './redact.ts';
+
+export type CommandKind = 'read' | 'write';
+
+export interface RunOptions {
+  /** `read` runs even in dry-run; `write` is printed instead of run in dry-run. */
+  kind: CommandKind;
+  /** Sent to the child's stdin; the place for secrets. Never echoed. */
+  input?: string | Buffer;
+  cwd?: string;
+  /** Added to (or, with `undefined`, removed from) the inherited environment. */
+  env?: Record<string, string | undefined>;
+  /** Overrides the runner's default timeout. */
+  timeoutMs?: number;
+  /** Resolve with the result instead of throwing when the command exits non-zero. */
+  nothrow?: boolean;
+  /** Called with each complete, masked line of stdout as it arrives (for `logs -f`, progress). */
+  onStdoutLine?: (line: string) => void;
+  /** Called with each complete, masked line of stderr as it arrives. */
+  onStderrLine?: (line: string) => void;
+  /** Raw stdout bytes as they arrive (tar streams). Not masked: never print them. */
+  onStdoutData?: (chunk: Buffer) => void;
+  /** What to do when this command fails; shown under the error. */
+  hint?: string;
+  /** What a skipped write "returns" in dry-run, for callers that parse output. */
+  dryRunStdout?: string;
+  /** Run even after an interruption (cleanup commands such as deleting a helper pod). */
+  uninterruptible?: boolean;
+}
+
+export interface RunResult {
+  argv: readonly string[];
+  stdout: string;
+  stderr: string;
+  exitCode: number;
+  durationMs: number;
+  /** True when the command was a write that dry-run printed instead of running. */
+  skipped: boolean;
+}
+
+export interface Runner {
+  readonly dryRun: boolean;
+  readonly verbose: boolean;
+  readonly masker: SecretMasker;
+  run(argv: readonly string[], options: RunOptions): Promise<RunResult>;
+  /** The command as a person would type it, masked. */
+  display(argv: readonly string[]): string;
+  /** The same runner, reporting to another log (a Listr task's output instead of stderr). */
+  withLog(log: (line: string) => void): Runner;
+}
+
+export interface ShellOptions {
+  dryRun: boolean;
+  verbose: boolean;
+  masker: SecretMasker;
+  /** Where echo lines and dry-run lines go. Lines are masked before this is called. */
+  log: (line: string) => void;
+  /** Aborted on Ctrl-C/SIGTERM. */
+  signal?: AbortSignal;
+  defaultTimeoutMs?: number;
+  /** How long a child gets after SIGTERM before SIGKILL (helm marks its release failed in this window). */
+  killGraceMs?: number;
+  /** Base environment for children; defaults to process.env. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
+const STDERR_TAIL_LINES = 15;
+
+export function createShell(options: ShellOptions): Runner {
+  const { masker } = options;
+  const log = (line: string) => options.log(masker.mask(line));
+  const display = (argv: readonly string[]) => masker.mask(argv.map((arg) => quote(arg)).join(' '));
+
+  async function run(argv: readonly string[], runOptions: RunOptions): Promise<RunResult> {
+    if (argv.length === 0) throw new Error('run() needs a command');
+    const shown = display(argv);
+
+    if (runOptions.kind === 'write' && options.dryRun) {
+      log(`[dry run] would run: ${shown}${runOptions.input !== undefined ? '  (with input on stdin, not shown)' : ''}`);
+      return { argv, stdout: runOptions.dryRunStdout ?? '', stderr: '', exitCode: 0, durationMs: 0, skipped: true };
+    }
+    const interruption = runOptions.uninterruptible ? undefined : options.signal;
+    if (interruption?.aborted) throw interruptionError(interruption);
+
+    if (options.verbose) log(`$ ${shown}`);
+    const timeoutMs = runOptions.timeoutMs ?? options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const started = performance.now();
+    const child = $({
+      quiet: true,
+      nothrow: true,
+      verbose: false,
+      cwd: runOptions.cwd,
+      env: mergeEnv(options.env ?? process.env, runOptions.env),
+      input: runOptions.input,
+      // Its own process group, so stop() can signal the whole tree at once (bash and the program it started).
+      // Ctrl-C from the terminal therefore reaches children only through us, which is what forwards it.
+      // zx's `signal` option is not used: it would kill only the direct child.
+      detached: true,
+    })`${argv}`;
+
+    const stdoutLines = runOptions.onStdoutLine ? masker.lineWriter(runOptions.onStdoutLine) : undefined;
+    const stderrLines = runOptions.onStderrLine ? masker.lineWriter(runOptions.onStderrLine) : undefined;
+    if (stdoutLines || runOptions.onStdoutData) {
+      child.stdout.on('data', (chunk: Buffer) => {
+        runOptions.onStdoutData?.(chunk);
+        stdoutLines?.write(chunk);
+      });
+    }
+    if (stderrLines) child.stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
+
+    let stoppedBy: 'timeout' | 'interrupt' | undefined;
+    const stop = (why: 'timeout' | 'interrupt') => {
+      if (stoppedBy) return;
+      stoppedBy = why;
+      void killTree(child, options.killGraceMs ?? 5_000);
+    };
+    const timer = setTimeout(() => stop('timeout'), timeoutMs);
+    const onInterrupt = () => stop('interrupt');
+    interruption?.addEventListener('abort', onInterrupt, { once: true });
+
+    try {
+      const output = await child;
+      stdoutLines?.flush();
+      stderrLines?.flush();
+      const durationMs = performance.now() - started;
+      const exitCode = output.exitCode ?? (output.signal ? 128 + signalNumber(output.signal) : 1);
+      if (options.verbose) log(`  ↳ exit ${exitCode} after ${formatMs(durationMs)}`);
+
+      if (stoppedBy === 'interrupt') throw interruptionError(interruption!);
+      const result: RunResult = { argv, stdout: output.stdout, stderr: output.stderr, exitCode, durationMs, skipped: false };
+      if (stoppedBy === 'timeout') {
+        throw new CommandError({ command: shown, exitCode: null, stderrTail: tail(masker.mask(output.stderr)), hint: runOptions.hint, timedOut: true, timeoutMs });
+      }
+      if (exitCode !== 0 && !runOptions.nothrow) {
+        throw new CommandError({ command: shown, exitCode, stderrTail: tail(masker.mask(output.stderr || output.stdout)), hint: runOptions.hint });
+      }
+      return result;
+    } finally {
+      clearTimeout(timer);
+      interruption?.removeEventListener('abort', onInterrupt);
+    }
+  }
+
+  return {
+    dryRun: options.dryRun,
+    verbose: options.verbose,
+    masker,
+    run,
+    display,
+    withLog: (otherLog) => createShell({ ...options, log: otherLog }),
+  };
+}
+
+/** The error for a result obtained with `nothrow` that turned out to be a real failure. */
+export function commandFailure(runner: Runner, result: RunResult, hint?: string): CommandError {
+  return new CommandError({
+    command: runner.display(result.argv),
+    exitCode: result.exitCode,
+    stderrTail: tail(runner.masker.mask(result.stderr || result.stdout)),
+    hint,
+  });
+}
+
+/**
+ * Signals the child's whole process group: killing only the direct child (bash) could leave the real program
+ * (helm, kubectl) running. SIGTERM first — helm uses it to mark an interrupted release as failed — then SIGKILL.
+ */
+async function killTree(child: ProcessPromise, graceMs: number): Promise<void> {
+  const settled = child.then(
+    () => true,
+    () => true,
+  );
+  const signalGroup = (signal: NodeJS.Signals) => {
+    const pid = child.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // the group is already gone
+    }
+  };
+  signalGroup('SIGTERM');
+  const finished = await Promise.race([settled, new Promise<false>((resolve) => setTimeout(resolve, graceMs, false).unref())]);
+  if (!finished) signalGroup('SIGKILL');
+}
+
+function mergeEnv(base: NodeJS.ProcessEnv, extra: Record<string, string | undefined> | undefined): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...base };
+  for (const [key, value] of Object.entries(extra ?? {})) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+function interruptionError(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new InterruptedError();
+}
+
+function tail(text: string): string {
+  const lines = text.trimEnd().split('\n');
+  return lines.slice(-STDERR_TAIL_LINES).join('\n');
+}
+
+function signalNumber(signal: NodeJS.Signals): number {
+  return ({ SIGHUP: 1, SIGINT: 2, SIGKILL: 9, SIGTERM: 15 } as Record<string, number>)[signal] ?? 0;
+}

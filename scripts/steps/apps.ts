@@ -1,0 +1,31 @@
+/** `apps`: what the registry declares, in words and as JSON. */
+import { imageRepository, type AppDefinition } from '../apps/index.ts';
+import type { Config } from '../lib/config.ts';
+
+export interface AppSummary {
+  name: string;
+  kind: AppDefinition['kind'];
+  namespace: string;
+  image: string;
+  deploysFrom: string;
+  secret: string;
+  inputs: { key: string; sensitive: boolean; description: string }[];
+  text: string;
+}
+
+export function describeApps(apps: readonly AppDefinition[], config: Pick<Config, 'image'>): AppSummary[] {
+  return apps.map((app) => {
+    const image = imageRepository(app, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${app.image.name}`;
+    const deploysFrom = app.kind === 'job' ? `chart ${app.chart.path} with ${app.chart.valuesFiles.join(', ')}` : `manifests in ${app.manifests}/`;
+    const inputs = app.secret.inputs.map((input) => ({ key: input.key, sensitive: input.sensitive, description: input.description }));
+    const text = [
+      `${app.name} (${app.kind}) — ${app.description}`,
+      `  namespace  ${app.namespace}`,
+      `  image      ${image} (built from ${app.image.dockerfile}, context ${app.image.context}, ${app.image.platform})`,
+      `  deploys    ${deploysFrom}`,
+      `  secret     ${app.secret.name}, from the environment, ${app.secret.envFile} or a prompt:`,
+      ...inputs.map((input) => `    ${input.key.padEnd(20)}${input.description}${input.sensitive ? ' (sensitive)' : ''}`),
+    ].join('\n');
+    return { name: app.name, kind: app.kind, namespace: app.namespace, image, deploysFrom, secret: app.secret.name, inputs, text };
+  });
+}
