@@ -20,6 +20,53 @@ const REPO_ROOT = import.meta.dirname;
 
 // ─── Commands ──────────────────────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * deploy <job app>: the whole batch run of one release, as a person would do it by hand.
+ * Independent work (image, namespace + Secret, chart check) runs side by side; the rest is strictly in order, and a
+ * failed step stops everything after it — a failed or unverified copy never leads to deleting anything.
+ */
+async function deploy(ctx: CommandContext): Promise<void> {
+  const [{ Listr }, steps, { listrOptions }] = await Promise.all([import('listr2'), import('./scripts/steps/deploy/index.ts'), import('./scripts/lib/ui.ts')]);
+  const run = steps.prepareDeploy(ctx);
+  const app = run.app.name;
+  const pipeline = new Listr<typeof run>(
+    [
+      { title: 'Check prerequisites: tools, git commit, cluster target', task: steps.checkPrerequisites, rendererOptions: { persistentOutput: true } },
+      { title: 'Plan the release', task: steps.planRun, rendererOptions: { persistentOutput: true } },
+      { title: `Collect the ${app} inputs`, task: steps.collectInputs, rendererOptions: { persistentOutput: true } },
+      {
+        title: 'Prepare the image and the cluster',
+        task: (_, task) =>
+          task.newListr(
+            [
+              { title: 'Build and push the image', task: steps.buildImage },
+              { title: 'Prepare the namespace and Secret', task: steps.prepareNamespaceAndSecret, rendererOptions: { persistentOutput: true } },
+              { title: 'Check that the chart renders', task: steps.renderChart },
+            ],
+            { concurrent: true },
+          ),
+      },
+      { title: 'Install the release', task: steps.installRelease },
+      { title: 'Run the Job and follow its logs', task: steps.followJob, rendererOptions: { outputBar: 15 } },
+      { title: 'Copy the output', task: steps.copyJobOutput, rendererOptions: { persistentOutput: true } },
+      { title: 'Uninstall the release and delete its PVC', task: steps.cleanUp, enabled: () => run.flags.cleanup, rendererOptions: { persistentOutput: true } },
+    ],
+    { ...listrOptions<typeof run>({ verbose: ctx.config.verbose }), ctx: run },
+  );
+  let failure: unknown;
+  try {
+    await pipeline.run();
+  } catch (error) {
+    failure = error;
+    throw error;
+  } finally {
+    await steps.recordRun(run, failure);
+    for (const line of steps.nextSteps(run)) ctx.ui.info(line);
+  }
+  if (ctx.config.dryRun) ctx.ui.success('Dry run done: nothing was changed.');
+  else ctx.ui.success(`${app} run ${run.plan!.release} done.`);
+}
+
 async function doctor(ctx: CommandContext): Promise<void> {
   const { runChecks, formatCheck } = await import('./scripts/steps/doctor.ts');
   const { findApp } = await import('./scripts/apps/index.ts');
@@ -39,6 +86,34 @@ async function apps(ctx: CommandContext): Promise<void> {
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
+  {
+    name: 'deploy',
+    summary: 'Build and push the image, then run one release of a batch Job, follow its logs and copy its output back',
+    details: [
+      'Each run is its own Helm release named <app>-YYYYMMDD-HHMMSS (UTC): a Job\'s pod template cannot be changed, so',
+      'a run is never an upgrade of an earlier one. The image is tagged sha-<commit> (plus the app version) and run by',
+      'digest; the build is skipped when the registry already has the commit\'s image. Inputs come from the environment,',
+      'then .env.<app>, then a prompt on a terminal. The output lands in output/<release>/ with a run.json record.',
+    ].join('\n'),
+    args: [{ name: 'app', description: 'The Job app to run (see `apps`)', required: true }],
+    options: {
+      image: { type: 'string', valueName: 'ref', description: 'Deploy this existing image (repo:tag or repo:tag@sha256:…) instead of building.' },
+      rebuild: { type: 'boolean', description: 'Build and push even if the registry already has the image of this commit.' },
+      'allow-dirty': { type: 'boolean', description: 'Build from a work tree with uncommitted changes (the tag says -dirty).' },
+      cleanup: { type: 'boolean', description: 'After a verified copy, uninstall the release and delete its PVC.' },
+      timeout: { type: 'string', valueName: 'duration', description: 'How long to wait for the Job (default 30m, or DECKHAND_JOB_TIMEOUT).' },
+      dockerfile: { type: 'string', valueName: 'file', description: "Dockerfile to build (default: the app's)." },
+      'build-context': { type: 'string', valueName: 'dir', description: "Build context folder (default: the app's)." },
+    },
+    examples: [
+      'npx tsx tasks.ts deploy caelundas --dry-run',
+      'npx tsx tasks.ts deploy caelundas',
+      'npx tsx tasks.ts deploy caelundas --cleanup --timeout 1h',
+      'npx tsx tasks.ts deploy caelundas --image ghcr.io/me/caelundas:sha-1a2b3c4',
+    ],
+    configOverrides: (invocation) => ({ DECKHAND_JOB_TIMEOUT: invocation.options.timeout as string | undefined }),
+    run: deploy,
+  },
   {
     name: 'doctor',
     summary: 'Check this machine: tools and versions, configuration, kubeconfig, and that the cluster answers',

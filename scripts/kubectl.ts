@@ -90,7 +90,7 @@ export function applyArgs(target: KubeTarget, options: { namespace?: string; fie
     'kubectl', 'apply', ...kubectlTargetArgs(target),
     ...(options.namespace ? ['--namespace', options.namespace] : []),
     '--server-side', '--field-manager', options.fieldManager ?? 'deckhand', '--force-conflicts',
-    '--filename', '-', '--output', 'json',
+    '--filename', '-',
   ];
 }
 

@@ -56,6 +56,16 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     secret: true,
   },
   {
+    key: 'REGISTRY_PULL_TOKEN',
+    description:
+      'Token the cluster uses to pull private images (read:packages only). When set, deploy creates an image pull secret. Kept apart from GITHUB_TOKEN so a push-capable token never lands in the cluster.',
+    secret: true,
+  },
+  {
+    key: 'REGISTRY_PULL_USER',
+    description: 'User name for the image pull secret. Defaults to GITHUB_USER, then IMAGE_OWNER.',
+  },
+  {
     key: 'KUBECONFIG',
     description: 'The kubeconfig file to use (one file). Default: the one `tasks.ts kubeconfig` wrote, else ~/.kube/config.',
     flag: '--kubeconfig',
@@ -115,6 +125,9 @@ export interface Config {
   readonly kube: { readonly kubeconfig?: string; readonly context?: string; readonly namespace?: string };
   readonly image: { readonly registry: string; readonly owner?: string; readonly user?: string };
   readonly githubToken?: string;
+  /** Read-only registry token for an image pull secret (never the push token). */
+  readonly pullToken?: string;
+  readonly pullUser?: string;
   readonly linodeToken?: string;
   readonly jobTimeoutMs: number;
   readonly outputDir: string;
@@ -176,6 +189,8 @@ export function loadConfig(options: LoadConfigOptions): Config {
     kube: Object.freeze({ kubeconfig: resolved.KUBECONFIG, context: resolved.DECKHAND_CONTEXT, namespace: resolved.DECKHAND_NAMESPACE }),
     image: Object.freeze({ registry: resolved.IMAGE_REGISTRY!, owner: resolved.IMAGE_OWNER, user: resolved.GITHUB_USER ?? resolved.IMAGE_OWNER }),
     githubToken: resolved.GITHUB_TOKEN,
+    pullToken: resolved.REGISTRY_PULL_TOKEN,
+    pullUser: resolved.REGISTRY_PULL_USER ?? resolved.GITHUB_USER ?? resolved.IMAGE_OWNER,
     linodeToken: resolved.LINODE_TOKEN,
     jobTimeoutMs: parseDuration(resolved.DECKHAND_JOB_TIMEOUT!)!,
     outputDir: path.resolve(options.repoRoot, resolved.DECKHAND_OUTPUT_DIR!),

@@ -3,6 +3,7 @@
  * interruption signal, and the Kubernetes target. Commands receive it; nothing reads globals.
  */
 import type { Invocation } from '../cli/spec.ts';
+import { guardTarget, stateRoot } from './cluster-guard.ts';
 import { readManagedCluster } from './cluster-state.ts';
 import { loadConfig, isInteractiveSession, type Config } from './config.ts';
 import { handleInterrupts, type Interruption } from './interrupt.ts';
@@ -20,8 +21,11 @@ export interface CommandContext {
   readonly ui: Ui;
   readonly prompter: Prompter;
   readonly interruption: Interruption;
-  /** The Kubernetes target for a command whose app lives in `defaultNamespace`. Throws a UsageError when unusable. */
-  resolveTarget(defaultNamespace: string): KubeTarget;
+  /**
+   * The Kubernetes target for a command whose app lives in `defaultNamespace`. Throws a UsageError when unusable.
+   * `forWrite` marks a target that is about to be changed (the cluster guard checks those).
+   */
+  resolveTarget(defaultNamespace: string, options?: { forWrite?: boolean }): KubeTarget;
   /** Removes signal handlers and output guards; runs registered cleanups. */
   close(): Promise<void>;
 }
@@ -52,12 +56,14 @@ export function createCommandContext(invocation: Invocation, options: CreateCont
       ui,
       prompter,
       interruption,
-      resolveTarget: (defaultNamespace) =>
-        resolveTarget(config, {
+      resolveTarget: (defaultNamespace, targetOptions) => {
+        const target = resolveTarget(config, {
           defaultNamespace,
-          managedKubeconfig: readManagedCluster(options.repoRoot)?.kubeconfig,
+          managedKubeconfig: readManagedCluster(stateRoot(config))?.kubeconfig,
           explicitFlags: { kubeconfig: invocation.flags.kubeconfig, context: invocation.flags.context },
-        }),
+        });
+        return targetOptions?.forWrite ? guardTarget(config, target) : target;
+      },
       async close() {
         await interruption.runCleanups();
         interruption.dispose();

@@ -156,6 +156,31 @@ describe('the command runner', () => {
     assert.equal(cleanup.stdout.trim(), 'cleanup');
   });
 
+  it('ends a long-running command on request without treating that as a failure', async () => {
+    const { shell } = makeShell({ killGraceMs: 500 });
+    const stop = new AbortController();
+    const lines: string[] = [];
+    const result = await shell.run(['sh', '-c', 'echo watching; exec sleep 30'], {
+      kind: 'read',
+      stopSignal: stop.signal,
+      onStdoutLine: (line) => {
+        lines.push(line);
+        stop.abort();
+      },
+    });
+    assert.equal(result.stopped, true);
+    assert.deepEqual(lines, ['watching']);
+  });
+
+  it('shows commands quoted so they can be pasted into a shell and mean the same', async () => {
+    const { shell } = makeShell();
+    const args = ['plain', 'two words', "it's", '$HOME', '', 'tab\there', 'line\nbreak', '--set=a,b'];
+    const shown = shell.display(['printf', '%s|', ...args]);
+    assert.equal(shown.split(' ')[0], 'printf');
+    const pasted = await shell.run(['bash', '-c', shown], { kind: 'read' });
+    assert.equal(pasted.stdout, `${args.join('|')}|`);
+  });
+
   it('a runner with another log keeps its settings', async () => {
     const { shell, lines } = makeShell({ dryRun: true });
     const taskLines: string[] = [];

@@ -9,7 +9,7 @@
  * - Secrets: stdin carries them (never argv), and every line that leaves here — echo, streamed output, error text —
  *   passes through the SecretMasker.
  */
-import { $, quote, type ProcessPromise } from 'zx';
+import { $, type ProcessPromise } from 'zx';
 import { CommandError, InterruptedError, formatMs } from './errors.ts';
 import type { SecretMasker } from './redact.ts';
 
@@ -39,6 +39,11 @@ export interface RunOptions {
   dryRunStdout?: string;
   /** Run even after an interruption (cleanup commands such as deleting a helper pod). */
   uninterruptible?: boolean;
+  /**
+   * Ends a long-running command (a watch, `logs -f`) on purpose: its process tree is stopped and the call resolves
+   * with `stopped: true` instead of failing.
+   */
+  stopSignal?: AbortSignal;
 }
 
 export interface RunResult {
@@ -49,6 +54,8 @@ export interface RunResult {
   durationMs: number;
   /** True when the command was a write that dry-run printed instead of running. */
   skipped: boolean;
+  /** True when `stopSignal` ended it. */
+  stopped?: boolean;
 }
 
 export interface Runner {
@@ -83,7 +90,7 @@ const STDERR_TAIL_LINES = 15;
 export function createShell(options: ShellOptions): Runner {
   const { masker } = options;
   const log = (line: string) => options.log(masker.mask(line));
-  const display = (argv: readonly string[]) => masker.mask(argv.map((arg) => quote(arg)).join(' '));
+  const display = (argv: readonly string[]) => masker.mask(argv.map(displayQuote).join(' '));
 
   async function run(argv: readonly string[], runOptions: RunOptions): Promise<RunResult> {
     if (argv.length === 0) throw new Error('run() needs a command');
@@ -122,8 +129,8 @@ export function createShell(options: ShellOptions): Runner {
     }
     if (stderrLines) child.stderr.on('data', (chunk: Buffer) => stderrLines.write(chunk));
 
-    let stoppedBy: 'timeout' | 'interrupt' | undefined;
-    const stop = (why: 'timeout' | 'interrupt') => {
+    let stoppedBy: 'timeout' | 'interrupt' | 'caller' | undefined;
+    const stop = (why: 'timeout' | 'interrupt' | 'caller') => {
       if (stoppedBy) return;
       stoppedBy = why;
       void killTree(child, options.killGraceMs ?? 5_000);
@@ -131,6 +138,9 @@ export function createShell(options: ShellOptions): Runner {
     const timer = setTimeout(() => stop('timeout'), timeoutMs);
     const onInterrupt = () => stop('interrupt');
     interruption?.addEventListener('abort', onInterrupt, { once: true });
+    const onStop = () => stop('caller');
+    if (runOptions.stopSignal?.aborted) onStop();
+    else runOptions.stopSignal?.addEventListener('abort', onStop, { once: true });
 
     try {
       const output = await child;
@@ -142,6 +152,7 @@ export function createShell(options: ShellOptions): Runner {
 
       if (stoppedBy === 'interrupt') throw interruptionError(interruption!);
       const result: RunResult = { argv, stdout: output.stdout, stderr: output.stderr, exitCode, durationMs, skipped: false };
+      if (stoppedBy === 'caller') return { ...result, stopped: true };
       if (stoppedBy === 'timeout') {
         throw new CommandError({ command: shown, exitCode: null, stderrTail: tail(masker.mask(output.stderr)), hint: runOptions.hint, timedOut: true, timeoutMs });
       }
@@ -152,6 +163,7 @@ export function createShell(options: ShellOptions): Runner {
     } finally {
       clearTimeout(timer);
       interruption?.removeEventListener('abort', onInterrupt);
+      runOptions.stopSignal?.removeEventListener('abort', onStop);
     }
   }
 
@@ -196,6 +208,16 @@ async function killTree(child: ProcessPromise, graceMs: number): Promise<void> {
   signalGroup('SIGTERM');
   const finished = await Promise.race([settled, new Promise<false>((resolve) => setTimeout(resolve, graceMs, false).unref())]);
   if (!finished) signalGroup('SIGKILL');
+}
+
+/**
+ * How a command is shown to people (dry-run, --verbose, errors): POSIX single quotes where needed, so it can be
+ * copied into a shell. Execution never uses this text; zx quotes each argv element itself.
+ */
+export function displayQuote(arg: string): string {
+  if (arg !== '' && /^[\w@%+=:,./-]+$/.test(arg)) return arg;
+  if (/[\n\r\t]/.test(arg)) return `$'${arg.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}'`;
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function mergeEnv(base: NodeJS.ProcessEnv, extra: Record<string, string | undefined> | undefined): NodeJS.ProcessEnv {

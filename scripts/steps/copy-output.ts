@@ -1,0 +1,243 @@
+/**
+ * Copying a Job's output off its PVC. The Job's own pod has exited (and `kubectl cp` cannot read a finished pod), so
+ * a short-lived helper pod mounts the PVC read-only; its image is small, pinned and has `tar`, it passes Pod Security
+ * "restricted", and it is deleted however the copy ends — success, failure or Ctrl-C.
+ *
+ * Trust but verify: before copying, the pod's own `tar` stream is read into a manifest (names and sizes) and checked
+ * for entries that could land outside the destination; `kubectl cp` then copies into a staging folder, which must
+ * match the manifest file for file and byte for byte before it becomes output/<release>/.
+ */
+import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import * as kubectl from '../kubectl.ts';
+import { DeckhandError } from '../lib/errors.ts';
+import type { Runner } from '../lib/shell.ts';
+import { readTarManifest, type ManifestEntry } from '../lib/tar-manifest.ts';
+import type { KubeTarget } from '../lib/target.ts';
+import { stuckReason, type EventLike, type PodLike } from './diagnose.ts';
+import { createJsonStreamSplitter } from '../lib/json-stream.ts';
+
+/** Where the helper pod mounts the PVC. */
+export const HELPER_MOUNT = '/data';
+const HELPER_CONTAINER = 'copy';
+/** The helper pod removes itself after this long even if deckhand dies before deleting it. */
+const HELPER_DEADLINE_SECONDS = 3600;
+const READY_TIMEOUT_MS = 5 * 60_000;
+
+export interface CopyOptions {
+  shell: Runner;
+  target: KubeTarget;
+  namespace: string;
+  release: string;
+  pvcName: string;
+  destination: string;
+  helperImage: string;
+  /** Progress lines. */
+  log: (line: string) => void;
+  copyTimeoutMs?: number;
+}
+
+export interface CopyResult {
+  destination: string;
+  files: ManifestEntry[];
+  totalBytes: number;
+}
+
+export function helperPodName(release: string): string {
+  return `${release}-copy`.slice(0, 63).replace(/-+$/, '');
+}
+
+export function helperPodManifest(options: { name: string; namespace: string; release: string; pvcName: string; image: string }): Record<string, unknown> {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: options.name,
+      namespace: options.namespace,
+      labels: {
+        'app.kubernetes.io/name': 'deckhand-copy',
+        'app.kubernetes.io/instance': options.release,
+        'app.kubernetes.io/component': 'copy-helper',
+        'app.kubernetes.io/managed-by': 'deckhand',
+      },
+    },
+    spec: {
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: HELPER_DEADLINE_SECONDS,
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      terminationGracePeriodSeconds: 1,
+      // Same non-root identity as the chart's Job, so files it wrote are readable.
+      securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+      containers: [
+        {
+          name: HELPER_CONTAINER,
+          image: options.image,
+          imagePullPolicy: 'IfNotPresent',
+          command: ['sleep', String(HELPER_DEADLINE_SECONDS)],
+          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
+          volumeMounts: [{ name: 'output', mountPath: HELPER_MOUNT, readOnly: true }],
+        },
+      ],
+      volumes: [{ name: 'output', persistentVolumeClaim: { claimName: options.pvcName, readOnly: true } }],
+    },
+  };
+}
+
+export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
+  const { shell, target, namespace } = options;
+  const pod = helperPodName(options.release);
+  const manifest = helperPodManifest({ name: pod, namespace, release: options.release, pvcName: options.pvcName, image: options.helperImage });
+  const staging = `${options.destination}.partial-${process.pid}`;
+
+  if (shell.dryRun) {
+    await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
+    preview(shell, options.log, [...kubectl.watchArgs(target, namespace, 'pod', pod), '--output-watch-events']);
+    preview(shell, options.log, kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER));
+    preview(shell, options.log, kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER));
+    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace }), { kind: 'write' });
+    return { destination: options.destination, files: [], totalBytes: 0 };
+  }
+
+  // A helper left by an interrupted run would hold a different spec; start clean.
+  if (await kubectl.get(shell, target, 'pod', pod, namespace)) {
+    options.log(`Removing the helper pod ${pod} left by an earlier run.`);
+    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: 60_000 }), { kind: 'write' });
+  }
+  try {
+    options.log(`Starting helper pod ${pod} (${options.helperImage}) with PVC ${options.pvcName} mounted read-only.`);
+    await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
+    await waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS);
+
+    // The tar stream is binary: keep the raw bytes (the string form of stdout would corrupt it).
+    const tarChunks: Buffer[] = [];
+    await shell.run(kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER), {
+      kind: 'read',
+      timeoutMs: options.copyTimeoutMs ?? 10 * 60_000,
+      hint: 'The helper image must contain tar (busybox does).',
+      onStdoutData: (chunk) => tarChunks.push(chunk),
+    });
+    const expected = await readTarManifest(Buffer.concat(tarChunks), HELPER_MOUNT);
+    if (expected.refused.length > 0) {
+      throw new DeckhandError(
+        `Refused to copy: the volume holds entries that could land outside ${options.destination}:\n${expected.refused.map((line) => `  - ${line}`).join('\n')}`,
+        'Nothing was copied and nothing was deleted. Inspect the volume by hand before copying it.',
+      );
+    }
+    options.log(`The volume holds ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} (${formatBytes(expected.totalBytes)}).`);
+
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(path.dirname(staging), { recursive: true });
+    await shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), { kind: 'write', timeoutMs: options.copyTimeoutMs ?? 10 * 60_000 });
+    await verifyCopy(staging, expected.files);
+    await moveInto(staging, options.destination);
+    options.log(`Copied and verified ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} into ${options.destination}.`);
+    return { destination: options.destination, files: expected.files, totalBytes: expected.totalBytes };
+  } finally {
+    await rm(staging, { recursive: true, force: true }).catch(() => undefined);
+    // Runs after Ctrl-C too (uninterruptible), and never waits long: the pod's own deadline is the backstop.
+    await shell
+      .run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: false }), { kind: 'write', uninterruptible: true, nothrow: true, timeoutMs: 30_000 })
+      .catch(() => undefined);
+  }
+}
+
+function preview(shell: Runner, log: (line: string) => void, argv: string[]): void {
+  log(`[dry run] would run: ${shell.display(argv)}`);
+}
+
+async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: string, pod: string, timeoutMs: number): Promise<void> {
+  const stop = new AbortController();
+  let ready = false;
+  let failure: DeckhandError | undefined;
+  const splitter = createJsonStreamSplitter((document) => {
+    const object = (document as { object: PodLike }).object;
+    const isReady = object.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True');
+    if (isReady) {
+      ready = true;
+      stop.abort();
+      return;
+    }
+    const phase = object.status?.phase;
+    if (phase === 'Failed' || phase === 'Succeeded') {
+      failure = new DeckhandError(`The helper pod ${pod} ended (${phase}) before the copy could start.`, 'Run the copy again; if it repeats, check `kubectl describe pod`.');
+      stop.abort();
+      return;
+    }
+    if (object.status?.containerStatuses?.some((status) => status.state?.waiting?.reason && status.state.waiting.reason !== 'ContainerCreating')) {
+      kubectl
+        .list<EventLike & kubectl.KubeObject>(shell, target, 'events', { namespace, fieldSelector: `involvedObject.name=${pod}` })
+        .then((events) => {
+          const stuck = stuckReason(object, events, [], []);
+          if (stuck && !failure) {
+            failure = new DeckhandError(`The helper pod cannot start: ${stuck.summary}`, `${stuck.fix} The helper image is set with DECKHAND_HELPER_IMAGE.`);
+            stop.abort();
+          }
+        })
+        .catch(() => undefined);
+    }
+  });
+  const result = await shell.run([...kubectl.watchArgs(target, namespace, 'pod', pod), '--output-watch-events'], {
+    kind: 'read',
+    timeoutMs,
+    stopSignal: stop.signal,
+    onStdoutData: (chunk) => splitter.write(chunk.toString('utf8')),
+    hint: `The helper pod ${pod} did not become ready; see \`kubectl describe pod ${pod} -n ${namespace}\`.`,
+  });
+  if (failure) throw failure;
+  if (!ready) throw new DeckhandError(`The watch on the helper pod ${pod} ended before it was ready: ${result.stderr.trim()}`);
+}
+
+/** Every expected file is there with its size, and nothing else (no extra files, no links out). */
+export async function verifyCopy(staging: string, expected: readonly ManifestEntry[]): Promise<void> {
+  const found = new Map<string, number>();
+  const problems: string[] = [];
+  const walk = async (dir: string) => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT' && dir === staging && expected.length === 0) return;
+      throw error;
+    }
+    for (const entry of entries) {
+      const full = path.join(dir, entry.name);
+      const relative = path.relative(staging, full).split(path.sep).join('/');
+      if (entry.isDirectory()) await walk(full);
+      else if (entry.isFile()) found.set(relative, (await lstat(full)).size);
+      else problems.push(`${relative}: not a regular file`);
+    }
+  };
+  await walk(staging);
+  for (const file of expected) {
+    const size = found.get(file.path);
+    if (size === undefined) problems.push(`${file.path}: missing`);
+    else if (size !== file.size) problems.push(`${file.path}: ${size} bytes, expected ${file.size}`);
+    found.delete(file.path);
+  }
+  for (const extra of found.keys()) problems.push(`${extra}: not in the volume's listing`);
+  if (problems.length > 0) {
+    throw new DeckhandError(
+      `The copy could not be verified:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
+      'Nothing was deleted: the release and its PVC still hold the output. Retry the copy with `npx tsx tasks.ts copy <app> --release <release>`.',
+    );
+  }
+}
+
+/** Moves the verified files into the destination (which may already hold run.json from an earlier attempt). */
+async function moveInto(staging: string, destination: string): Promise<void> {
+  await mkdir(destination, { recursive: true });
+  const entries = await readdir(staging, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    const target = path.join(destination, entry.name);
+    await rm(target, { recursive: true, force: true });
+    await rename(path.join(staging, entry.name), target);
+  }
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
