@@ -70,8 +70,9 @@ export function pushArgs(reference: string): string[] {
 }
 
 /** The manifest of a pushed image; fails when the registry has no such tag. */
-export function manifestInspectArgs(reference: string, insecure: boolean): string[] {
-  return ['docker', 'manifest', 'inspect', ...(insecure ? ['--insecure'] : []), reference];
+export function manifestInspectArgs(reference: string, insecure: boolean, options: { verbose?: boolean } = {}): string[] {
+  // --verbose adds each manifest's descriptor, whose digest is what the registry serves for the tag.
+  return ['docker', 'manifest', 'inspect', ...(insecure ? ['--insecure'] : []), ...(options.verbose ? ['--verbose'] : []), reference];
 }
 
 export function loginArgs(registry: string, user: string): string[] {

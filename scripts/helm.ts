@@ -67,9 +67,17 @@ export function templateArgs(options: Omit<UpgradeInstallOptions, 'wait' | 'time
   ];
 }
 
-/** Every release in the namespace whose name matches `filter` (a regular expression), in every state. */
+/**
+ * Every live release in the namespace whose name matches `filter` (a regular expression). By default helm lists only
+ * deployed and failed releases, hiding the pending ones an interrupted operation leaves; Helm 4 dropped `--all`, so
+ * the states are named (the same flags work in Helm 3).
+ */
 export function listArgs(target: KubeTarget, namespace: string, filter?: string): string[] {
-  return ['helm', 'list', ...helmTargetArgs(target), '--namespace', namespace, '--all', '--output', 'json', ...(filter ? ['--filter', filter] : [])];
+  return [
+    'helm', 'list', ...helmTargetArgs(target), '--namespace', namespace,
+    '--deployed', '--failed', '--pending', '--uninstalling',
+    '--output', 'json', ...(filter ? ['--filter', filter] : []),
+  ];
 }
 
 export async function list(shell: Runner, target: KubeTarget, namespace: string, filter?: string): Promise<ReleaseListEntry[]> {

@@ -20,7 +20,7 @@ export interface AppInputValues {
 
 /** Reads what is already given, without prompting. Sensitive values are registered with the masker at once. */
 export function readAppInputs(app: AppDefinition, config: Config, masker: SecretMasker): AppInputValues & { missing: AppInput[] } {
-  const envFile = readEnvFile(path.join(config.repoRoot, app.secret.envFile));
+  const envFile = readEnvFile(path.join(config.envDir, app.secret.envFile));
   const values: Record<string, string> = {};
   const sources: Record<string, InputSource> = {};
   const missing: AppInput[] = [];

@@ -87,6 +87,10 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     secret: true,
   },
   {
+    key: 'DECKHAND_ENV_DIR',
+    description: 'Folder holding .env and the app files (.env.caelundas, …), e.g. outside the repository. Read from the real environment only. Default: the project folder.',
+  },
+  {
     key: 'DECKHAND_JOB_TIMEOUT',
     description: 'How long `deploy` waits for a Job to finish before giving up (the Job keeps running).',
     default: '30m',
@@ -117,6 +121,8 @@ export interface GlobalFlags {
 
 export interface Config {
   readonly repoRoot: string;
+  /** Where .env and the app env files are read from. */
+  readonly envDir: string;
   readonly dryRun: boolean;
   readonly verbose: boolean;
   readonly yes: boolean;
@@ -150,7 +156,9 @@ export interface LoadConfigOptions {
 
 export function loadConfig(options: LoadConfigOptions): Config {
   const realEnv = options.env ?? process.env;
-  const fileEnv = readEnvFile(path.join(options.repoRoot, '.env'));
+  // DECKHAND_ENV_DIR can only come from the real environment: it says where .env is.
+  const envDir = path.resolve(options.repoRoot, realEnv.DECKHAND_ENV_DIR?.trim() || '.');
+  const fileEnv = readEnvFile(path.join(envDir, '.env'));
   const merged: Record<string, string> = { ...fileEnv, ...definedOnly(realEnv) };
 
   const flagValues: Record<string, string | undefined> = {
@@ -182,6 +190,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
 
   return Object.freeze({
     repoRoot: options.repoRoot,
+    envDir,
     dryRun: options.flags.dryRun,
     verbose: options.flags.verbose,
     yes: options.flags.yes,

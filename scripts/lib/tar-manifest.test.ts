@@ -6,8 +6,10 @@ import { entryProblem, readTarManifest } from './tar-manifest.ts';
 async function tarOf(entries: { name: string; content?: string; type?: 'file' | 'directory' | 'symlink'; linkname?: string }[]): Promise<Buffer> {
   const archive = pack();
   const chunks: Buffer[] = [];
-  archive.on('data', (chunk: Buffer) => chunks.push(chunk));
-  const done = new Promise((resolve) => archive.on('end', resolve));
+  archive.on('data', (chunk) => {
+    chunks.push(chunk as Buffer);
+  });
+  const done = new Promise<void>((resolve) => archive.on('end', () => resolve()));
   for (const entry of entries) archive.entry({ name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname }, entry.content ?? '');
   archive.finalize();
   await done;

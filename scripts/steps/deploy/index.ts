@@ -21,6 +21,7 @@ import { dockerConfigJson, ensureNamespace, ensureSecret } from '../cluster-setu
 import { copyOutput, formatBytes, type CopyResult } from '../copy-output.ts';
 import { watchJob, type WatchResult } from '../job-watch.ts';
 import { writeRunRecord, type RunOutcome } from '../run-record.ts';
+import { keptVolumeMessage, uninstallRelease } from '../uninstall-release.ts';
 import { imageReferenceProblem, planDeploy, type DeployFlags, type DeployPlan } from './plan.ts';
 
 // listr2's wrapper type is generic in its renderers; the steps only use title/output/skip/prompt.
@@ -202,7 +203,7 @@ export async function buildImage(run: DeployRun, task: Task): Promise<void> {
   const insecure = docker.isLoopbackRegistry(config.image.registry);
 
   if (!run.flags.rebuild && !run.git!.dirty) {
-    const existing = await registryDigest(shell, primary, insecure);
+    const existing = await registryDigest(shell, primary, insecure, (reason) => (task.output = `${primary} is not in the registry yet (${reason}): building it.`));
     if (existing) {
       run.digest = existing;
       task.skip(`${primary} is already in the registry (built from commit ${run.git!.shortCommit}): reusing ${existing.slice(0, 19)}…; pass --rebuild to build again`);
@@ -243,9 +244,12 @@ export async function buildImage(run: DeployRun, task: Task): Promise<void> {
 }
 
 /** The digest of a tag in the registry, or undefined when the registry does not have it. */
-async function registryDigest(shell: Runner, reference: string, insecure: boolean): Promise<string | undefined> {
-  const result = await shell.run([...docker.manifestInspectArgs(reference, insecure), '--verbose'], { kind: 'read', nothrow: true, timeoutMs: 60_000 });
-  if (result.exitCode !== 0) return undefined;
+async function registryDigest(shell: Runner, reference: string, insecure: boolean, onMissing: (reason: string) => void): Promise<string | undefined> {
+  const result = await shell.run(docker.manifestInspectArgs(reference, insecure, { verbose: true }), { kind: 'read', nothrow: true, timeoutMs: 60_000 });
+  if (result.exitCode !== 0) {
+    onMissing(result.stderr.trim().split('\n').pop() || `exit ${result.exitCode}`);
+    return undefined;
+  }
   const parsed = JSON.parse(result.stdout) as { Descriptor?: { digest?: string; platform?: { architecture?: string } } } | { Descriptor?: { digest?: string; platform?: { architecture?: string } } }[];
   // A multi-platform index lists one entry per platform: the amd64 one is what LKE nodes pull.
   const entries = Array.isArray(parsed) ? parsed : [parsed];
@@ -410,26 +414,17 @@ export async function cleanUp(run: DeployRun, task: Task): Promise<void> {
   }
   const target = run.target ?? placeholderTarget(plan.namespace);
   task.title = `Uninstall ${plan.release} and delete its PVC`;
-  await shell.run(helm.uninstallArgs(target, plan.namespace, plan.release, { wait: true, timeoutMs: 5 * 60_000 }), { kind: 'write', timeoutMs: 6 * 60_000 });
-  await shell.run(kubectl.deleteArgs(target, 'persistentvolumeclaim', plan.release, { namespace: plan.namespace, wait: true, timeoutMs: 5 * 60_000 }), { kind: 'write', timeoutMs: 6 * 60_000 });
-  task.title = shell.dryRun ? `Uninstall ${plan.release} and delete its PVC (dry run)` : `Uninstalled ${plan.release} and deleted its PVC`;
-  if (!shell.dryRun) {
-    const released = await releasedVolumes(shell, target, plan.namespace, plan.release);
-    for (const volume of released) {
-      task.output = `PersistentVolume ${volume} is Released and kept (reclaim policy Retain): its Linode volume is still billed. Remove it with: npx tsx tasks.ts uninstall ${run.app.name} --release ${plan.release}`;
-    }
+  if (shell.dryRun) {
+    // Nothing was installed in a dry run, so there is nothing to observe: show the two writes a real run starts with.
+    await shell.run(helm.uninstallArgs(target, plan.namespace, plan.release, { wait: true, timeoutMs: 5 * 60_000 }), { kind: 'write' });
+    await shell.run(kubectl.deleteArgs(target, 'persistentvolumeclaim', plan.release, { namespace: plan.namespace, wait: true, timeoutMs: 5 * 60_000 }), { kind: 'write' });
+    task.title = `Uninstall ${plan.release} and delete its PVC (dry run)`;
+    return;
   }
-}
-
-/** PersistentVolumes still bound by name to a deleted claim: what a Retain storage class leaves behind. */
-export async function releasedVolumes(shell: Runner, target: KubeTarget, namespace: string, claim: string): Promise<string[]> {
-  const volumes = await kubectl.list(shell, target, 'persistentvolumes');
-  return volumes
-    .filter((volume) => {
-      const claimRef = (volume.spec as { claimRef?: { name?: string; namespace?: string } } | undefined)?.claimRef;
-      return claimRef?.name === claim && claimRef.namespace === namespace;
-    })
-    .map((volume) => volume.metadata.name);
+  // The same path as `tasks.ts uninstall`; a Retained volume is kept (deleting it is a separate, explicit choice).
+  const result = await uninstallRelease({ shell, target, namespace: plan.namespace, release: plan.release, app: run.app.name, deleteRetainedVolumes: false, log: (line) => (task.output = line) });
+  task.title = `Uninstalled ${plan.release} and deleted its PVC`;
+  for (const { volume, action } of result.volumes) if (action === 'kept') task.output = keptVolumeMessage(run.app.name, plan.release, volume);
 }
 
 // ─── After the run ────────────────────────────────────────────────────────────────────────────────────────────
