@@ -255,12 +255,8 @@ function capitalize(text: string): string {
  * MissingInputError (exit 2) before anything runs. Whatever the source, the value is registered with the masker.
  */
 export async function resolveToken(ctx: Pick<CommandContext, 'config' | 'prompter' | 'masker'>, purpose: string): Promise<string> {
-  const { config } = ctx;
-  const found = nonEmpty(config.realEnv.TF_VAR_linode_token) ?? nonEmpty(config.linodeToken) ?? nonEmpty(config.dotenv.TF_VAR_linode_token);
-  if (found) {
-    ctx.masker.add(found);
-    return found;
-  }
+  const found = findToken(ctx);
+  if (found) return found;
   const typed = await ctx.prompter.password(
     { message: `Linode API token (${purpose}; input hidden):`, validate: (value) => (value.trim() ? true : 'The token cannot be empty.') },
     { what: 'LINODE_TOKEN', howToProvide: `set LINODE_TOKEN in .env or the environment (a personal access token from ${TOKEN_URL}), or run on a terminal to be asked` },
@@ -268,6 +264,14 @@ export async function resolveToken(ctx: Pick<CommandContext, 'config' | 'prompte
   const token = typed.trim();
   ctx.masker.add(token);
   return token;
+}
+
+/** The token from the environment or .env, without asking; registered with the masker. */
+export function findToken(ctx: Pick<CommandContext, 'config' | 'masker'>): string | undefined {
+  const { config } = ctx;
+  const found = nonEmpty(config.realEnv.TF_VAR_linode_token) ?? nonEmpty(config.linodeToken) ?? nonEmpty(config.dotenv.TF_VAR_linode_token);
+  ctx.masker.add(found);
+  return found;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -91,6 +91,19 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'Folder holding .env and the app files (.env.caelundas, …), e.g. outside the repository. Read from the real environment only. Default: the project folder.',
   },
   {
+    key: 'DECKHAND_TERRAFORM_DIR',
+    description: 'Folder holding the terraform configuration (*.tf), relative to the project. Default: terraform/.',
+  },
+  {
+    key: 'DECKHAND_STATE_ROOT',
+    description: 'Folder that holds .deckhand/ (the record of the cluster this project manages). Default: the project folder.',
+  },
+  {
+    key: 'LINODE_API_URL',
+    description: 'Base URL of the Linode API, for a proxy or a test server. Default: https://api.linode.com.',
+    validate: (value) => (/^https?:\/\/[^\s]+$/.test(value) ? undefined : 'an http(s) URL such as https://api.linode.com'),
+  },
+  {
     key: 'DECKHAND_JOB_TIMEOUT',
     description: 'How long `deploy` waits for a Job to finish before giving up (the Job keeps running).',
     default: '30m',

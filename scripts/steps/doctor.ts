@@ -58,7 +58,7 @@ export async function runChecks(ctx: CommandContext, namespace: string): Promise
       probed.ok ? { name: 'kubectl', status: 'ok' as const, message: `kubectl ${(JSON.parse(probed.output) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion}` } : probed.result,
     ),
     checkDocker(shell),
-    probe(shell, 'terraform', ['terraform', 'version', '-json'], 'Install Terraform >= 1.6 (or OpenTofu) to use `infra` commands: https://developer.hashicorp.com/terraform/install').then((probed) =>
+    probe(shell, 'terraform', ['terraform', 'version', '-json'], 'Install Terraform >= 1.9 (or OpenTofu >= 1.8) to use `infra` commands: https://developer.hashicorp.com/terraform/install').then((probed) =>
       probed.ok ? { name: 'terraform', status: 'ok' as const, message: `terraform ${(JSON.parse(probed.output) as { terraform_version: string }).terraform_version}` } : { ...probed.result, status: 'warn' as const, message: `${probed.result.message} (only the infra commands need it)` },
     ),
     probe(shell, 'linode-cli', ['linode-cli', '--version'], '').then((probed) =>
