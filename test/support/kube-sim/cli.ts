@@ -1,0 +1,67 @@
+/**
+ * Runs a simulated cluster for humans: `npm run sim -- --kubeconfig PATH [--port N] [--latency MS]`.
+ * Writes a kubeconfig (mode 0600, context `kube-sim`), prints how to use it, and runs until Ctrl-C.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startKubeSim } from './index.ts';
+
+const USAGE = 'Usage: npm run sim -- --kubeconfig PATH [--port N] [--latency MS] [--context NAME]';
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      kubeconfig: { type: 'string' },
+      port: { type: 'string' },
+      latency: { type: 'string' },
+      context: { type: 'string', default: 'kube-sim' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!values.kubeconfig) {
+    process.stderr.write(`--kubeconfig is required: the simulator writes its kubeconfig there.\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const port = values.port === undefined ? undefined : Number(values.port);
+  const latencyMs = values.latency === undefined ? 0 : Number(values.latency);
+  if ((port !== undefined && !Number.isInteger(port)) || !Number.isFinite(latencyMs)) {
+    process.stderr.write(`--port and --latency take numbers.\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const sim = await startKubeSim({ latencyMs, ...(port !== undefined ? { port } : {}) });
+  const kubeconfig = path.resolve(values.kubeconfig);
+  await sim.writeKubeconfig(kubeconfig, { context: values.context });
+  process.stdout.write(
+    [
+      `kube-sim is serving a simulated LKE cluster at ${sim.url} (Ctrl-C to stop).`,
+      `Kubeconfig written to ${kubeconfig} (context "${values.context}"). In another shell:`,
+      '',
+      `  export KUBECONFIG=${kubeconfig}`,
+      '  kubectl get ns',
+      '',
+      'Gaps (requests the simulator cannot answer faithfully) are printed here as they happen.',
+      '',
+    ].join('\n'),
+  );
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sim.stop();
+  process.stdout.write(`\nkube-sim stopped after ${sim.requests.length} requests and ${sim.gaps.length} gap(s).\n`);
+}
+
+// `node --test` with no file arguments runs every .ts under test/ as a test file, this one included; serving
+// forever there would hang the suite, so the CLI only starts when it is run as a program.
+if (import.meta.main && process.env['NODE_TEST_CONTEXT'] === undefined) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  });
+}

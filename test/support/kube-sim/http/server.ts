@@ -1,0 +1,173 @@
+/**
+ * HTTP routing and error handling. Every request is logged; anything unrouted, and every internal error, is
+ * answered with a Status body and recorded as a gap.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ApiError, GapError } from '../errors.ts';
+import type { GapRecorder } from '../gaps.ts';
+import type { Registry } from '../registry.ts';
+import { findByPlural } from '../resources.ts';
+import type { ObjectStore } from '../store.ts';
+import { sendJson } from './body.ts';
+import {
+  aggregatedDiscovery,
+  AGGREGATED_DISCOVERY_CONTENT_TYPE,
+  legacyCoreVersions,
+  legacyGroup1,
+  legacyGroupList,
+  legacyResourceList,
+  openApiDocument,
+  openApiRoot,
+  SERVER_VERSION,
+} from './discovery.ts';
+import { wantsAggregatedDiscovery } from './negotiate.ts';
+import { handleResource, type ResourceRoute } from './resource-handlers.ts';
+import type { StreamTracker } from './watch.ts';
+
+export interface PodStreamHandlers {
+  logs(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, query: URLSearchParams): Promise<void> | void;
+  exec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string, query: URLSearchParams): void;
+}
+
+export interface ServerDeps {
+  store: ObjectStore;
+  registry: Registry;
+  gaps: GapRecorder;
+  streams: StreamTracker;
+  pods: PodStreamHandlers;
+  latencyMs: number;
+}
+
+type Route =
+  | { kind: 'resource'; route: ResourceRoute }
+  | { kind: 'json'; body: () => unknown; contentType?: string }
+  | { kind: 'text'; body: string };
+
+function groupVersionFromPath(parts: string[]): { group: string; version: string; rest: string[] } | undefined {
+  if (parts[0] === 'api' && parts[1]) return { group: '', version: parts[1], rest: parts.slice(2) };
+  if (parts[0] === 'apis' && parts[1] && parts[2]) return { group: parts[1], version: parts[2], rest: parts.slice(3) };
+  return undefined;
+}
+
+function resourceRoute(group: string, version: string, rest: string[]): ResourceRoute | undefined {
+  const [first, second, third, fourth, fifth] = rest;
+  if (first === 'namespaces' && second && third) {
+    const namespacedType = findByPlural(group, version, third);
+    if (namespacedType?.namespaced) {
+      if (rest.length > 5) return undefined;
+      return { type: namespacedType, namespace: second, ...(fourth ? { name: fourth } : {}), ...(fifth ? { subresource: fifth } : {}) };
+    }
+  }
+  if (!first || rest.length > 3) return undefined;
+  const type = findByPlural(group, version, first);
+  if (!type) return undefined;
+  if (type.namespaced && second) return undefined;
+  return { type, ...(second ? { name: second } : {}), ...(third ? { subresource: third } : {}) };
+}
+
+function route(pathname: string, accept: string | undefined, hostPort: string): Route | undefined {
+  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+  const joined = parts.join('/');
+  if (joined === 'version') return { kind: 'json', body: () => SERVER_VERSION };
+  if (joined === 'healthz' || joined === 'livez' || joined === 'readyz') return { kind: 'text', body: 'ok' };
+  if (joined === 'api' || joined === 'apis') {
+    const core = joined === 'api';
+    if (wantsAggregatedDiscovery(accept)) return { kind: 'json', body: () => aggregatedDiscovery(core), contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE };
+    return { kind: 'json', body: () => (core ? legacyCoreVersions(hostPort) : legacyGroupList()) };
+  }
+  if (joined === 'openapi/v3') return { kind: 'json', body: openApiRoot };
+  if (parts[0] === 'openapi' && parts[1] === 'v3') {
+    const gv = groupVersionFromPath(parts.slice(2));
+    const doc = gv && gv.rest.length === 0 ? openApiDocument(gv.group, gv.version) : undefined;
+    return doc ? { kind: 'json', body: () => doc } : undefined;
+  }
+  if (parts[0] === 'apis' && parts.length === 2 && parts[1]) {
+    const group = legacyGroup1(parts[1]);
+    return group ? { kind: 'json', body: () => group } : undefined;
+  }
+  const gv = groupVersionFromPath(parts);
+  if (!gv) return undefined;
+  if (gv.rest.length === 0) {
+    const list = legacyResourceList(gv.group, gv.version);
+    return list ? { kind: 'json', body: () => list } : undefined;
+  }
+  const resource = resourceRoute(gv.group, gv.version, gv.rest);
+  return resource ? { kind: 'resource', route: resource } : undefined;
+}
+
+// Paths clients probe and cope with when missing; a 404 there is expected, not a gap.
+const EXPECTED_MISSING = new Set(['/openapi/v2', '/swagger.json', '/swaggerapi']);
+
+export function createApiServer(deps: ServerDeps): Server {
+  const server = createServer((req, res) => {
+    void handle(deps, server, req, res);
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://kube-sim');
+    deps.gaps.requests.push({ method: `${req.method ?? 'GET'} (upgrade)`, path: `${url.pathname}${url.search}`, status: 101 });
+    const parts = url.pathname.split('/').filter((p) => p !== '');
+    // /api/v1/namespaces/NS/pods/POD/exec
+    if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'exec') {
+      deps.pods.exec(req, socket, head, parts[3] ?? '', parts[5] ?? '', url.searchParams);
+      return;
+    }
+    deps.gaps.record(req.method ?? 'GET', url.pathname, `connection upgrade (${String(req.headers.upgrade)}) is not implemented for this path`);
+    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nkube-sim does not implement this upgrade\n');
+  });
+  return server;
+}
+
+async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const method = req.method ?? 'GET';
+  const url = new URL(req.url ?? '/', 'http://kube-sim');
+  const record = { method, path: `${url.pathname}${url.search}`, status: 0, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) };
+  deps.gaps.requests.push(record);
+  res.on('finish', () => {
+    record.status = res.statusCode;
+  });
+  try {
+    if (deps.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.latencyMs));
+    const address = server.address();
+    const hostPort = typeof address === 'object' && address ? `${address.address}:${address.port}` : '127.0.0.1';
+    const found = route(url.pathname, req.headers.accept, hostPort);
+    if (!found) {
+      if (EXPECTED_MISSING.has(url.pathname)) {
+        sendJson(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
+        return;
+      }
+      throw new GapError(404, `no route for ${method} ${url.pathname}`);
+    }
+    if (found.kind === 'text') {
+      res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
+      res.end(found.body);
+      return;
+    }
+    if (found.kind === 'json') {
+      if (method !== 'GET') throw new GapError(405, `${method} on ${url.pathname}`);
+      sendJson(res, 200, found.body(), found.contentType);
+      return;
+    }
+    const { route: r } = found;
+    if (r.type.kind === 'Pod' && r.name && r.subresource === 'log') {
+      if (method !== 'GET') throw new GapError(405, `${method} on pods/log`);
+      await deps.pods.logs(req, res, r.namespace ?? '', r.name, url.searchParams);
+      return;
+    }
+    if (r.type.kind === 'Pod' && r.subresource === 'exec') {
+      throw new GapError(405, `pods/exec without a WebSocket upgrade (${method}; SPDY is not implemented)`);
+    }
+    await handleResource({ store: deps.store, registry: deps.registry, streams: deps.streams, recordGap: (reason) => deps.gaps.record(method, url.pathname, reason) }, req, res, r, url.searchParams);
+    // Streams (watches, follows) stay open: log their status as soon as their headers are out.
+    if (res.headersSent && record.status === 0) record.status = res.statusCode;
+  } catch (error) {
+    if (error instanceof GapError) deps.gaps.record(method, `${url.pathname}${url.search}`, error.message);
+    else if (!(error instanceof ApiError)) deps.gaps.record(method, `${url.pathname}${url.search}`, `internal error: ${(error as Error).stack ?? String(error)}`);
+    const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    sendJson(res, apiError.code, apiError.toStatus());
+  }
+}
