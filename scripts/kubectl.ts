@@ -125,8 +125,14 @@ export function waitArgs(target: KubeTarget, namespace: string, resource: string
   return ['kubectl', 'wait', resource, ...kubectlTargetArgs(target), '--namespace', namespace, `--for=${condition}`, '--timeout', toGoDuration(timeoutMs)];
 }
 
-/** `kubectl get --watch`: one JSON document per change, until the process is stopped. */
+/**
+ * `kubectl get <resource> --field-selector metadata.name=<name> --watch --output-watch-events`: the object's current
+ * state, then one JSON event per change, until the process is stopped.
+ *
+ * A list watch narrowed to one name, not `kubectl get <resource> <name> --watch`: for a single named object kubectl
+ * drops the first watch event (it expects a duplicate of what its GET printed), so a change that lands between its
+ * GET and its WATCH — a Job completing quickly — would never be shown and the wait would hang.
+ */
 export function watchArgs(target: KubeTarget, namespace: string, resource: string, name: string): string[] {
-  return ['kubectl', 'get', resource, name, ...kubectlTargetArgs(target), '--namespace', namespace, '--watch', '--output', 'json'];
+  return [...listArgs(target, resource, { namespace, fieldSelector: `metadata.name=${name}` }), '--watch', '--output-watch-events'];
 }
-

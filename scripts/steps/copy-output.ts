@@ -93,28 +93,25 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
 
   if (shell.dryRun) {
     await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
-    preview(shell, options.log, [...kubectl.watchArgs(target, namespace, 'pod', pod), '--output-watch-events']);
+    preview(shell, options.log, kubectl.watchArgs(target, namespace, 'pod', pod));
     preview(shell, options.log, kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER));
     preview(shell, options.log, kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER));
     await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace }), { kind: 'write' });
     return { destination: options.destination, files: [], totalBytes: 0 };
   }
 
-  // A helper left by an interrupted run would hold a different spec; start clean.
-  if (await kubectl.get(shell, target, 'pod', pod, namespace)) {
-    options.log(`Removing the helper pod ${pod} left by an earlier run.`);
-    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: 60_000 }), { kind: 'write' });
-  }
   try {
     options.log(`Starting helper pod ${pod} (${options.helperImage}) with PVC ${options.pvcName} mounted read-only.`);
-    await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
-    await waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS);
+    await startHelperPod(options, pod, manifest);
 
-    // The tar stream is binary: keep the raw bytes (the string form of stdout would corrupt it).
+    // First the listing, from the pod's own tar, read without writing anything; only a clean listing is copied.
+    // (Running it beside `kubectl cp` would save a round trip, but then a hostile entry would be judged only after
+    // kubectl had written it.) The tar stream is binary, so its raw bytes are kept.
     const tarChunks: Buffer[] = [];
+    const copyTimeoutMs = options.copyTimeoutMs ?? 10 * 60_000;
     await shell.run(kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER), {
       kind: 'read',
-      timeoutMs: options.copyTimeoutMs ?? 10 * 60_000,
+      timeoutMs: copyTimeoutMs,
       hint: 'The helper image must contain tar (busybox does).',
       onStdoutData: (chunk) => tarChunks.push(chunk),
     });
@@ -129,7 +126,7 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
 
     await rm(staging, { recursive: true, force: true });
     await mkdir(path.dirname(staging), { recursive: true });
-    await shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), { kind: 'write', timeoutMs: options.copyTimeoutMs ?? 10 * 60_000 });
+    await shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), { kind: 'write', timeoutMs: copyTimeoutMs });
     await verifyCopy(staging, expected.files);
     await moveInto(staging, options.destination);
     options.log(`Copied and verified ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} into ${options.destination}.`);
@@ -147,9 +144,34 @@ function preview(shell: Runner, log: (line: string) => void, argv: string[]): vo
   log(`[dry run] would run: ${shell.display(argv)}`);
 }
 
-async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: string, pod: string, timeoutMs: number): Promise<void> {
+/**
+ * Creates the helper pod and waits until it is ready. Observing first would cost a round trip on every run; instead,
+ * a helper left by an interrupted run shows itself — apply refuses a changed spec, or the old pod has already ended —
+ * and is then replaced once.
+ */
+async function startHelperPod(options: CopyOptions, pod: string, manifest: Record<string, unknown>): Promise<void> {
+  const { shell, target, namespace } = options;
+  const replaceStale = async () => {
+    options.log(`Replacing the helper pod ${pod} left by an earlier run.`);
+    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: 60_000 }), { kind: 'write' });
+    await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
+  };
+  const applied = await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest), nothrow: true });
+  if (applied.exitCode !== 0) await replaceStale();
+  const ready = await waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS);
+  if (ready === 'ended') {
+    await replaceStale();
+    if ((await waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS)) === 'ended') {
+      throw new DeckhandError(`The helper pod ${pod} ended before the copy could start.`, 'Run the copy again; if it repeats, check `kubectl describe pod`.');
+    }
+  }
+}
+
+/** Follows the pod until it is Ready ('ready') or has already ended ('ended'); throws when it cannot start. */
+async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: string, pod: string, timeoutMs: number): Promise<'ready' | 'ended'> {
   const stop = new AbortController();
   let ready = false;
+  let ended = false;
   let failure: DeckhandError | undefined;
   const splitter = createJsonStreamSplitter((document) => {
     const object = (document as { object: PodLike }).object;
@@ -161,7 +183,7 @@ async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: str
     }
     const phase = object.status?.phase;
     if (phase === 'Failed' || phase === 'Succeeded') {
-      failure = new DeckhandError(`The helper pod ${pod} ended (${phase}) before the copy could start.`, 'Run the copy again; if it repeats, check `kubectl describe pod`.');
+      ended = true;
       stop.abort();
       return;
     }
@@ -178,7 +200,7 @@ async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: str
         .catch(() => undefined);
     }
   });
-  const result = await shell.run([...kubectl.watchArgs(target, namespace, 'pod', pod), '--output-watch-events'], {
+  const result = await shell.run(kubectl.watchArgs(target, namespace, 'pod', pod), {
     kind: 'read',
     timeoutMs,
     stopSignal: stop.signal,
@@ -186,7 +208,9 @@ async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: str
     hint: `The helper pod ${pod} did not become ready; see \`kubectl describe pod ${pod} -n ${namespace}\`.`,
   });
   if (failure) throw failure;
+  if (ended) return 'ended';
   if (!ready) throw new DeckhandError(`The watch on the helper pod ${pod} ended before it was ready: ${result.stderr.trim()}`);
+  return 'ready';
 }
 
 /** Every expected file is there with its size, and nothing else (no extra files, no links out). */

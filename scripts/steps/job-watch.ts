@@ -161,7 +161,7 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
   }, options.timeoutMs);
 
   const watches = [
-    watch<JobLike>([...kubectl.watchArgs(target, namespace, 'job', job), '--output-watch-events'], onJob),
+    watch<JobLike>(kubectl.watchArgs(target, namespace, 'job', job), onJob),
     watch<PodLike>([...kubectl.listArgs(target, 'pods', { namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` }), '--watch', '--output-watch-events'], onPod),
   ];
 

@@ -1,0 +1,144 @@
+/**
+ * Deploy benchmark: `tasks.ts deploy caelundas` against the simulated cluster with added API latency, beside the same
+ * work done the seed's way — the same commands, strictly one after another, waiting with `kubectl wait`.
+ * Goal (issue #5): the toolkit's wall time is at most 0.8x the sequential run.
+ *
+ *   npm run bench:deploy [-- --latency 40 --runs 3]
+ *
+ * Both sides use the same real docker engine, registry, helm and kubectl, the same fresh kubeconfig cache and the
+ * same Job behaviour; each side builds and pushes (the toolkit with --rebuild, so its registry check cannot skip).
+ * Needs root for the private dockerd (Debian's docker.io and docker-registry installed), like the test bed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { createDeployBed, VALID_INPUTS, type DeployBed } from '../test/support/deploy-bed.ts';
+import { prepareBuildContext, useDockerEngine } from '../test/support/docker.ts';
+import { startRegistry } from '../test/support/registry.ts';
+import { helperPodManifest } from '../scripts/steps/copy-output.ts';
+import { namespaceManifest, secretManifest } from '../scripts/steps/cluster-setup.ts';
+
+const { values } = parseArgs({ options: { latency: { type: 'string', default: '40' }, runs: { type: 'string', default: '3' } } });
+const latencyMs = Number(values.latency);
+const runs = Number(values.runs);
+const root = path.resolve(import.meta.dirname, '..');
+const JOB = { outcome: 'succeed' as const, delayMs: 1500, logLines: ['computing', 'writing calendar.ics', 'done'], files: { 'calendar.ics': 'BEGIN:VCALENDAR\nEND:VCALENDAR\n' } };
+
+const maybeEngine = await useDockerEngine();
+if ('skip' in maybeEngine) {
+  console.error(`No docker engine: ${maybeEngine.skip}`);
+  process.exit(1);
+}
+const engine = maybeEngine;
+const registry = await startRegistry();
+const context = await prepareBuildContext('busybox-scratch');
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { cwd: root, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    if (input !== undefined) child.stdin!.end(input);
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${code}\n${stderr}${stdout}`))));
+  });
+}
+
+async function withBed<T>(fn: (bed: DeployBed, env: NodeJS.ProcessEnv) => Promise<T>): Promise<T> {
+  const bed = await createDeployBed({ latencyMs, jobDefaults: JOB, quiet: true });
+  try {
+    const env = { ...bed.env, ...engine.env, IMAGE_REGISTRY: registry.host, ...VALID_INPUTS };
+    return await fn(bed, env);
+  } finally {
+    await bed.close();
+  }
+}
+
+async function toolkitRun(): Promise<number> {
+  return withBed(async (_bed, env) => {
+    const started = performance.now();
+    await run(process.execPath, ['--import', 'tsx', 'tasks.ts', 'deploy', 'caelundas', '--rebuild', '--dockerfile', path.join(context.dir, 'Dockerfile'), '--build-context', context.dir], env);
+    return performance.now() - started;
+  });
+}
+
+/**
+ * The seed's pipeline: the commands the toolkit runs, with the same arguments, strictly one after another — except
+ * that the Job is awaited the seed's way (`kubectl wait`, then `kubectl logs`) instead of by watches.
+ */
+async function sequentialRun(): Promise<number> {
+  return withBed(async (bed, env) => {
+    const k = ['--kubeconfig', bed.sandbox.kubeconfig, '--context', 'kube-sim'];
+    const ns = ['--namespace', 'caelundas'];
+    const apply = [...k, '--server-side', '--field-manager', 'deckhand', '--force-conflicts', '--filename', '-'];
+    const scratch = await mkdtemp(path.join(os.tmpdir(), 'deckhand-bench-'));
+    const started = performance.now();
+    try {
+      await run('docker', ['--version'], env);
+      await run('helm', ['version', '--template', '{{.Version}}'], env);
+      await run('kubectl', ['version', '--client', '--output', 'json'], env);
+      await run('kubectl', ['version', ...k, '--output', 'json', '--request-timeout', '10s'], env);
+      await run('docker', ['buildx', 'version'], env).catch(() => undefined);
+      const commit = (await run('git', ['rev-parse', 'HEAD'], env)).trim();
+      await run('git', ['status', '--porcelain', '--untracked-files=normal'], env);
+      await run('git', ['remote', 'get-url', 'origin'], env).catch(() => undefined);
+      const now = new Date();
+      const release = `caelundas-${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+      const tag = `sha-${commit.slice(0, 7)}`;
+      const image = `${registry.host}/tests/caelundas:${tag}`;
+      const labels = { 'org.opencontainers.image.revision': commit, 'org.opencontainers.image.created': now.toISOString(), 'org.opencontainers.image.title': 'caelundas' };
+      await run('docker', ['build', '--platform', 'linux/amd64', '--file', path.join(context.dir, 'Dockerfile'), '--tag', image, ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]), context.dir], env);
+      const push = await run('docker', ['push', image], env);
+      const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push)![1]!;
+      await run('kubectl', ['get', 'namespace', 'caelundas', ...k, '--ignore-not-found', '--output', 'json'], env);
+      await run('kubectl', ['apply', ...apply], env, JSON.stringify(namespaceManifest('caelundas')));
+      await run('kubectl', ['get', 'secret', 'caelundas-env-secret', ...k, ...ns, '--ignore-not-found', '--output', 'json'], env);
+      await run('kubectl', ['apply', ...apply, ...ns], env, JSON.stringify(secretManifest({ name: 'caelundas-env-secret', namespace: 'caelundas', values: VALID_INPUTS })));
+      const values = ['--values', 'charts/kubernetes-job/values/base.yaml', '--values', 'charts/kubernetes-job/values/caelundas-production.yaml'];
+      const set = ['--set-string', `image.repository=${registry.host}/tests/caelundas`, '--set-string', `image.tag=${tag}`, '--set-string', `metadata.gitCommit=${commit}`, '--set-string', `metadata.timestamp=${Math.floor(now.getTime() / 1000)}`, '--set-string', `image.digest=${digest}`];
+      await run('helm', ['template', release, 'charts/kubernetes-job', ...ns, ...values, ...set], env);
+      await run('helm', ['upgrade', '--install', release, 'charts/kubernetes-job', '--kubeconfig', bed.sandbox.kubeconfig, '--kube-context', 'kube-sim', ...ns, ...values, ...set, '--timeout', '300s'], env);
+      await run('kubectl', ['wait', `job/${release}`, ...k, ...ns, '--for=condition=complete', '--timeout', '120s'], env);
+      await run('kubectl', ['logs', `job/${release}`, ...k, ...ns], env);
+      const helper = `${release}-copy`;
+      await run('kubectl', ['apply', ...apply, ...ns], env, JSON.stringify(helperPodManifest({ name: helper, namespace: 'caelundas', release, pvcName: release, image: 'busybox:1.37.0' })));
+      await run('kubectl', ['wait', `pod/${helper}`, ...k, ...ns, '--for=condition=Ready', '--timeout', '120s'], env);
+      await run('kubectl', ['exec', helper, ...k, ...ns, '--container', 'copy', '--', 'tar', 'cf', '-', '/data'], env);
+      await run('kubectl', ['cp', ...k, '--container', 'copy', `caelundas/${helper}:/data`, path.join(scratch, 'out')], env);
+      await run('kubectl', ['delete', 'pod', helper, ...k, ...ns, '--ignore-not-found', '--wait=false'], env);
+      await writeFile(path.join(scratch, 'run.json'), '{}');
+      return performance.now() - started;
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+}
+
+function median(samples: number[]): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+try {
+  const toolkit: number[] = [];
+  const sequential: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    // Alternate, so drift in machine load affects both sides alike.
+    sequential.push(await sequentialRun());
+    toolkit.push(await toolkitRun());
+    console.log(`run ${i + 1}: sequential ${(sequential.at(-1)! / 1000).toFixed(2)} s, toolkit ${(toolkit.at(-1)! / 1000).toFixed(2)} s`);
+  }
+  const ratio = median(toolkit) / median(sequential);
+  console.log(`API latency:               ${latencyMs} ms per request; Job runs ${JOB.delayMs} ms`);
+  console.log(`sequential (median of ${runs}):  ${(median(sequential) / 1000).toFixed(2)} s`);
+  console.log(`toolkit (median of ${runs}):     ${(median(toolkit) / 1000).toFixed(2)} s`);
+  console.log(`ratio:                     ${ratio.toFixed(2)}x  (goal: <= 0.80x) ${ratio <= 0.8 ? 'met' : 'NOT met'}`);
+} finally {
+  await context.remove();
+  await registry.stop();
+  await engine.stop();
+}
