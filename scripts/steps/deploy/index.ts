@@ -102,7 +102,8 @@ export async function checkPrerequisites(run: DeployRun, task: Task): Promise<vo
   run.tools.buildx = buildx;
   run.git = gitState;
   notes.push(`commit ${gitState.shortCommit}${gitState.dirty ? ` with uncommitted changes (${gitState.changes.slice(0, 3).join(', ')}${gitState.changes.length > 3 ? ', …' : ''})` : ' (clean work tree)'}`);
-  if (gitState.dirty && !run.flags.allowDirty) {
+  // Only a build must match a commit; with --image nothing is built from the work tree.
+  if (gitState.dirty && !run.flags.allowDirty && !run.flags.image) {
     const message = 'The work tree has uncommitted changes: the image would not match any commit.';
     if (config.dryRun) notes.push(`⚠ ${message} A real run refuses; commit first or pass --allow-dirty.`);
     else throw new UsageError(message, 'Commit (or stash) the changes, or pass --allow-dirty to build anyway (the image tag then says "-dirty").');
@@ -341,7 +342,7 @@ export async function followJob(run: DeployRun, task: Task): Promise<void> {
   const shell = taskShell(run, task);
   task.title = `Run Job ${plan.release} and follow its logs`;
   if (shell.dryRun) {
-    task.output = `[dry run] would watch: ${shell.display([...kubectl.watchArgs(target, plan.namespace, 'job', plan.release), '--output-watch-events'])}`;
+    task.output = `[dry run] would watch: ${shell.display(kubectl.watchArgs(target, plan.namespace, 'job', plan.release))}`;
     task.output = `[dry run] would stream: ${shell.display(kubectl.logsArgs(target, plan.namespace, `<pod of job ${plan.release}>`, { container: run.app.name, follow: true }))}`;
     return;
   }
