@@ -9,7 +9,7 @@
  * - Secrets: stdin carries them (never argv), and every line that leaves here — echo, streamed output, error text —
  *   passes through the SecretMasker.
  */
-import { $, type ProcessPromise } from 'zx';
+import { $, type ProcessPromise } from 'zx/core';
 import { CommandError, InterruptedError, formatMs } from './errors.ts';
 import type { SecretMasker } from './redact.ts';
 

@@ -156,20 +156,34 @@ async function startHelperPod(options: CopyOptions, pod: string, manifest: Recor
     await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: 60_000 }), { kind: 'write' });
     await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
   };
+  // The watch starts beside the create: it sees the pod appear and become ready without a round trip after it.
+  const stopFirstWait = new AbortController();
+  const firstWait = waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS, stopFirstWait.signal);
+  firstWait.catch(() => undefined);
   const applied = await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest), nothrow: true });
-  if (applied.exitCode !== 0) await replaceStale();
-  const ready = await waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS);
+  let ready: 'ready' | 'ended' | 'stopped';
+  if (applied.exitCode !== 0) {
+    stopFirstWait.abort();
+    await firstWait.catch(() => undefined);
+    ready = 'ended';
+  } else {
+    ready = await firstWait;
+  }
   if (ready === 'ended') {
     await replaceStale();
-    if ((await waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS)) === 'ended') {
+    if ((await waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS)) !== 'ready') {
       throw new DeckhandError(`The helper pod ${pod} ended before the copy could start.`, 'Run the copy again; if it repeats, check `kubectl describe pod`.');
     }
   }
 }
 
-/** Follows the pod until it is Ready ('ready') or has already ended ('ended'); throws when it cannot start. */
-async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: string, pod: string, timeoutMs: number): Promise<'ready' | 'ended'> {
+/**
+ * Follows the pod until it is Ready ('ready') or has already ended ('ended'); throws when it cannot start.
+ * 'stopped' when `stopSignal` ends the wait first.
+ */
+async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: string, pod: string, timeoutMs: number, stopSignal?: AbortSignal): Promise<'ready' | 'ended' | 'stopped'> {
   const stop = new AbortController();
+  stopSignal?.addEventListener('abort', () => stop.abort(), { once: true });
   let ready = false;
   let ended = false;
   let failure: DeckhandError | undefined;
@@ -209,6 +223,7 @@ async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: str
   });
   if (failure) throw failure;
   if (ended) return 'ended';
+  if (stopSignal?.aborted) return 'stopped';
   if (!ready) throw new DeckhandError(`The watch on the helper pod ${pod} ended before it was ready: ${result.stderr.trim()}`);
   return 'ready';
 }

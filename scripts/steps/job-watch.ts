@@ -29,6 +29,8 @@ export interface WatchJobOptions {
   onNote: (note: string) => void;
   /** PVCs the Job mounts (their provisioning failures are a reason to stop). */
   pvcNames?: readonly string[];
+  /** Ends the wait early (the install it was started beside failed); the wait then rejects. */
+  stopSignal?: AbortSignal;
 }
 
 const LOG_TAIL = 20;
@@ -155,6 +157,10 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
       .catch((error: unknown) => finish(error as Error));
   };
 
+  const onStop = () => finish(new Error('The wait for the Job was stopped.'));
+  if (options.stopSignal?.aborted) onStop();
+  options.stopSignal?.addEventListener('abort', onStop, { once: true });
+
   const timer = setTimeout(() => {
     const pending = [...pods.values()].map(waitingNote).find(Boolean);
     finish({ outcome: 'timeout', note: pending, pods: podNames() });
@@ -171,6 +177,7 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     return result;
   } finally {
     clearTimeout(timer);
+    options.stopSignal?.removeEventListener('abort', onStop);
     stopWatches.abort();
     // Let the log streams deliver the last lines (they end when the container does), then cut them.
     const drain = setTimeout(() => stopLogs.abort(), LOG_DRAIN_MS);

@@ -42,6 +42,8 @@ export interface DeployRun {
   inputs?: Record<string, string>;
   digest?: string;
   installed: boolean;
+  /** The wait on the Job, started beside the install so no event or early log line is missed. */
+  following?: Following;
   watch?: WatchResult;
   copy?: CopyResult;
   outcome?: RunOutcome;
@@ -318,11 +320,18 @@ export async function installRelease(run: DeployRun, task: Task): Promise<void> 
   const target = run.target ?? placeholderTarget(plan.namespace);
   task.title = `Install release ${plan.release}`;
   const shell = taskShell(run, task);
-  await shell.run(helm.upgradeInstallArgs(target, { release: plan.release, chart: plan.chart.path, namespace: plan.namespace, valuesFiles: plan.chart.valuesFiles, setString: withDigest(run), timeoutMs: 5 * 60_000 }), {
-    kind: 'write',
-    cwd: run.ctx.config.repoRoot,
-    timeoutMs: 6 * 60_000,
-  });
+  // The watches start first: they see the Job appear, and the wait loses no time after helm returns.
+  if (!shell.dryRun) run.following = startFollowing(run, target);
+  try {
+    await shell.run(helm.upgradeInstallArgs(target, { release: plan.release, chart: plan.chart.path, namespace: plan.namespace, valuesFiles: plan.chart.valuesFiles, setString: withDigest(run), timeoutMs: 5 * 60_000 }), {
+      kind: 'write',
+      cwd: run.ctx.config.repoRoot,
+      timeoutMs: 6 * 60_000,
+    });
+  } catch (error) {
+    run.following?.stop();
+    throw error;
+  }
   run.installed = !shell.dryRun;
   const reference = `${plan.image.repository}:${plan.image.tag}${run.digest ? `@${run.digest}` : ''}`;
   task.title = shell.dryRun ? `Install release ${plan.release} (dry run)` : `Installed release ${plan.release} running ${reference}`;
@@ -347,16 +356,9 @@ export async function followJob(run: DeployRun, task: Task): Promise<void> {
     return;
   }
   const started = Date.now();
-  const result = await watchJob({
-    shell,
-    target,
-    namespace: plan.namespace,
-    job: plan.release,
-    timeoutMs: plan.jobTimeoutMs,
-    pvcNames: [plan.release],
-    onLogLine: (line) => (task.output = `│ ${line}`),
-    onNote: (note) => (task.output = note),
-  });
+  const following = run.following ?? startFollowing(run, target);
+  following.attach((line) => (task.output = line));
+  const result = await following.result;
   run.watch = result;
   const elapsed = formatMs(Date.now() - started);
   const keep = `The release ${plan.release} and its PVC were kept. Logs: npx tsx tasks.ts logs ${run.app.name} --release ${plan.release} · clean up: npx tsx tasks.ts uninstall ${run.app.name} --release ${plan.release}`;
@@ -383,6 +385,42 @@ export async function followJob(run: DeployRun, task: Task): Promise<void> {
       run.failure = 'the Job was deleted before it finished';
       throw new DeckhandError(`Job ${plan.release} was deleted before it finished.`, `Someone (or its TTL) removed it; the PVC may still hold output: npx tsx tasks.ts copy ${run.app.name} --release ${plan.release}`);
   }
+}
+
+/** A wait on the Job whose lines are held until a task shows them. */
+interface Following {
+  result: Promise<WatchResult>;
+  attach(sink: (line: string) => void): void;
+  stop(): void;
+}
+
+function startFollowing(run: DeployRun, target: KubeTarget): Following {
+  const plan = run.plan!;
+  const held: string[] = [];
+  let sink: ((line: string) => void) | undefined;
+  const emit = (line: string) => (sink ? sink(line) : held.push(line));
+  const stop = new AbortController();
+  const result = watchJob({
+    shell: run.ctx.shell.withLog(emit),
+    target,
+    namespace: plan.namespace,
+    job: plan.release,
+    timeoutMs: plan.jobTimeoutMs,
+    pvcNames: [plan.release],
+    stopSignal: stop.signal,
+    onLogLine: (line) => emit(`│ ${line}`),
+    onNote: emit,
+  });
+  // Nobody awaits the wait when the install fails and stops it; that rejection is expected.
+  result.catch(() => undefined);
+  return {
+    result,
+    attach(next) {
+      sink = next;
+      for (const line of held.splice(0)) next(line);
+    },
+    stop: () => stop.abort(),
+  };
 }
 
 // ─── Output ───────────────────────────────────────────────────────────────────────────────────────────────────
