@@ -1,0 +1,344 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ReleaseListEntry } from '../helm.ts';
+import type { KubeObject } from '../kubectl.ts';
+import { UsageError } from '../lib/errors.ts';
+import type { Prompter } from '../lib/prompts.ts';
+import {
+  chooseRelease,
+  copyBlocker,
+  formatAge,
+  formatReleaseTable,
+  joinReleases,
+  lastDeployedRevision,
+  parseHelmTime,
+  parseImageReference,
+  recordAfterCopy,
+  releaseChoices,
+  releaseFilter,
+  releasesJson,
+  releaseStartedAt,
+  uninstallOrder,
+  type ReleaseRow,
+  type ReleaseSources,
+} from './releases.ts';
+import type { RunRecord } from './run-record.ts';
+
+const NS = 'caelundas';
+const NOW = new Date('2026-01-27T12:00:00Z');
+const COMMIT = '1a2b3c4d5e6f708192a3b4c5d6e7f80912345678';
+
+function entry(name: string, status: ReleaseListEntry['status'], revision = '1'): ReleaseListEntry {
+  return { name, namespace: NS, revision, updated: '2026-01-25 14:30:25.123456789 +0000 UTC', status, chart: 'kubernetes-job-0.1.0', app_version: '1.0.0' };
+}
+
+function job(name: string, condition?: 'Complete' | 'Failed', extra: { commitLabel?: string; commitAnnotation?: string } = {}): KubeObject {
+  return {
+    metadata: {
+      name,
+      namespace: NS,
+      creationTimestamp: '2026-01-25T14:30:25Z',
+      labels: { 'app.kubernetes.io/name': 'caelundas', 'app.kubernetes.io/instance': name, ...(extra.commitLabel ? { 'deckhand.dev/git-commit': extra.commitLabel } : {}) },
+      annotations: extra.commitAnnotation ? { 'deckhand.dev/git-commit': extra.commitAnnotation } : {},
+    },
+    spec: { template: { spec: { containers: [{ name: 'caelundas', image: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc' }] } } },
+    status: condition ? { conditions: [{ type: condition, status: 'True', reason: condition === 'Failed' ? 'BackoffLimitExceeded' : undefined }] } : { active: 1 },
+  };
+}
+
+function pvc(name: string, phase = 'Bound', volumeName = `pvc-${name}`): KubeObject {
+  return {
+    metadata: { name, namespace: NS, labels: { 'app.kubernetes.io/name': 'caelundas', 'app.kubernetes.io/instance': name } },
+    spec: { resources: { requests: { storage: '1Gi' } }, volumeName },
+    status: { phase, capacity: { storage: '10Gi' } },
+  };
+}
+
+function pv(name: string, claim: string, phase = 'Bound', policy = 'Retain'): KubeObject {
+  return {
+    metadata: { name },
+    spec: { claimRef: { name: claim, namespace: NS }, persistentVolumeReclaimPolicy: policy, capacity: { storage: '10Gi' }, csi: { volumeHandle: `4123456-pvc${name}` }, storageClassName: 'linode-block-storage-retain' },
+    status: { phase },
+  };
+}
+
+function record(release: string, verified: boolean, outcome: RunRecord['outcome'] = 'complete'): RunRecord {
+  return {
+    app: 'caelundas',
+    release,
+    namespace: NS,
+    context: 'lke',
+    server: 'https://lke.example:443',
+    image: { repository: 'ghcr.io/me/caelundas', tag: 'sha-1a2b3c4', digest: 'sha256:abc', reference: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc' },
+    commit: COMMIT,
+    valuesFiles: ['charts/kubernetes-job/values/base.yaml'],
+    startedAt: '2026-01-20T10:00:00.000Z',
+    endedAt: '2026-01-20T10:30:00.000Z',
+    outcome,
+    ...(outcome === 'timeout' ? { failure: 'did not finish within 30 min' } : {}),
+    copy: { verified, files: verified ? [{ path: 'calendar.ics', size: 2048 }] : [], totalBytes: verified ? 2048 : 0 },
+  };
+}
+
+const COPIED = 'caelundas-20260120-100000';
+const RUNNING = 'caelundas-20260127-113000';
+const FAILED = 'caelundas-20260126-080000';
+const TTL_GONE = 'caelundas-20260110-090000';
+const STUCK = 'caelundas-20260125-143022';
+const LEFT_PVC = 'caelundas-20260105-070000';
+const LEFT_PV = 'caelundas-20260101-060000';
+
+function mixedSources(): ReleaseSources {
+  return {
+    app: 'caelundas',
+    namespace: NS,
+    outputDir: '/project/output',
+    releases: [entry(COPIED, 'deployed'), entry(RUNNING, 'deployed'), entry(FAILED, 'failed'), entry(TTL_GONE, 'deployed'), entry(STUCK, 'pending-upgrade', '2')],
+    jobs: [job(COPIED, 'Complete', { commitAnnotation: COMMIT, commitLabel: 'label-commit' }), job(RUNNING), job(FAILED, 'Failed', { commitLabel: 'abcdef1234' }), job(STUCK, 'Complete')],
+    pvcs: [pvc(COPIED), pvc(RUNNING, 'Bound'), pvc(FAILED), pvc(TTL_GONE), pvc(STUCK), pvc(LEFT_PVC)],
+    volumes: [pv(`pvc-${COPIED}`, COPIED), pv(`pvc-${RUNNING}`, RUNNING), pv('pvc-left', LEFT_PV, 'Released'), pv('pvc-other-namespace', 'caelundas-20260101-000000', 'Released')].map((volume, index) =>
+      index === 3 ? { ...volume, spec: { ...volume.spec, claimRef: { name: 'caelundas-20260101-000000', namespace: 'elsewhere' } } } : volume,
+    ),
+    records: new Map([
+      [COPIED, record(COPIED, true)],
+      [TTL_GONE, record(TTL_GONE, false, 'timeout')],
+    ]),
+    histories: new Map([
+      [
+        STUCK,
+        [
+          { revision: 1, status: 'deployed' as const },
+          { revision: 2, status: 'pending-upgrade' as const },
+        ],
+      ],
+    ]),
+  };
+}
+
+function rowNamed(rows: readonly ReleaseRow[], name: string): ReleaseRow {
+  const row = rows.find((candidate) => candidate.name === name);
+  assert.ok(row, `no row ${name}`);
+  return row;
+}
+
+describe('joining releases, Jobs, PVCs, volumes and run records into rows', () => {
+  const rows = joinReleases(mixedSources());
+
+  it('lists every release plus the PVCs and Released volumes that outlived theirs, oldest first', () => {
+    assert.deepEqual(
+      rows.map((row) => row.name),
+      [LEFT_PV, LEFT_PVC, TTL_GONE, COPIED, STUCK, FAILED, RUNNING],
+    );
+  });
+
+  it("reads each Job's outcome, and calls a Job its TTL deleted gone", () => {
+    assert.deepEqual(rowNamed(rows, COPIED).job, { state: 'complete' });
+    assert.deepEqual(rowNamed(rows, RUNNING).job, { state: 'running' });
+    assert.deepEqual(rowNamed(rows, FAILED).job, { state: 'failed', reason: 'BackoffLimitExceeded' });
+    assert.deepEqual(rowNamed(rows, TTL_GONE).job, { state: 'gone' });
+  });
+
+  it('takes the commit verbatim from the annotation first, then the label, then the run record', () => {
+    assert.equal(rowNamed(rows, COPIED).commit, COMMIT);
+    assert.equal(rowNamed(rows, FAILED).commit, 'abcdef1234');
+    assert.equal(rowNamed(rows, TTL_GONE).commit, COMMIT);
+    assert.equal(rowNamed(rows, RUNNING).commit, undefined);
+  });
+
+  it('reports the PVC size from its capacity, its phase, and the volume behind it with the Linode volume id', () => {
+    const row = rowNamed(rows, COPIED);
+    assert.deepEqual(row.pvc, { name: COPIED, size: '10Gi', phase: 'Bound', volumeName: `pvc-${COPIED}` });
+    assert.equal(row.volume?.reclaimPolicy, 'Retain');
+    assert.equal(row.volume?.linodeVolumeId, '4123456');
+  });
+
+  it('counts the output as copied only when run.json records a verified copy', () => {
+    assert.equal(rowNamed(rows, COPIED).output.copied, true);
+    assert.equal(rowNamed(rows, COPIED).output.files, 1);
+    assert.equal(rowNamed(rows, TTL_GONE).output.copied, false);
+    assert.equal(rowNamed(rows, TTL_GONE).output.recorded, true);
+    assert.equal(rowNamed(rows, RUNNING).output.recorded, false);
+    assert.equal(rowNamed(rows, RUNNING).output.dir, `/project/output/${RUNNING}`);
+  });
+
+  it('marks a pending-* release as stuck with the rollback revision from its history and the commands to run', () => {
+    const stuck = rowNamed(rows, STUCK).stuck;
+    assert.equal(stuck?.status, 'pending-upgrade');
+    assert.equal(stuck?.rollbackRevision, 1);
+    assert.match(stuck!.hint, /helm rollback caelundas-20260125-143022 1 --namespace caelundas/);
+    assert.match(stuck!.hint, /npx tsx tasks\.ts uninstall caelundas --release caelundas-20260125-143022 --recover --yes/);
+    assert.equal(rowNamed(rows, COPIED).stuck, undefined);
+  });
+
+  it('keeps leftovers apart: a PVC without its release, and a Released volume of this namespace only', () => {
+    assert.equal(rowNamed(rows, LEFT_PVC).helm, undefined);
+    assert.equal(rowNamed(rows, LEFT_PVC).pvc?.name, LEFT_PVC);
+    assert.equal(rowNamed(rows, LEFT_PV).pvc, undefined);
+    assert.equal(rowNamed(rows, LEFT_PV).volume?.phase, 'Released');
+    assert.ok(!rows.some((row) => row.name === 'caelundas-20260101-000000'));
+  });
+
+  it('dates each run by the UTC time in its name', () => {
+    assert.equal(rowNamed(rows, STUCK).startedAt, '2026-01-25T14:30:22.000Z');
+  });
+});
+
+describe('the releases table', () => {
+  const table = formatReleaseTable(joinReleases(mixedSources()), NOW);
+  const lines = table.split('\n');
+
+  it('has one aligned line per run under a header', () => {
+    assert.match(lines[0]!, /^RELEASE\s+STATE\s+JOB\s+COMMIT\s+AGE\s+PVC\s+OUTPUT$/);
+    const stateColumn = lines[0]!.indexOf('STATE');
+    for (const line of lines.slice(1, 8)) assert.equal(line.slice(stateColumn - 2, stateColumn), '  ');
+  });
+
+  it('shows state, Job, short commit, age, PVC and output in words', () => {
+    const copied = lines.find((line) => line.startsWith(COPIED))!;
+    assert.match(copied, /deployed\s+complete\s+1a2b3c4\s+7d2h\s+10Gi Bound\s+copied \(1 file, 2\.0 KiB\)/);
+    assert.match(lines.find((line) => line.startsWith(RUNNING))!, /deployed\s+running\s+—\s+30m\s+10Gi Bound\s+not copied$/);
+    assert.match(lines.find((line) => line.startsWith(TTL_GONE))!, /gone \(was timeout\)/);
+    assert.match(lines.find((line) => line.startsWith(STUCK))!, /stuck \(pending-upgrade\)/);
+    assert.match(lines.find((line) => line.startsWith(LEFT_PVC))!, /no release \(PVC left\)/);
+    assert.match(lines.find((line) => line.startsWith(LEFT_PV))!, /no release \(volume left\).*PV pvc-left 10Gi Released/);
+  });
+
+  it('ends with what to do about stuck releases and volumes that are still billed', () => {
+    assert.match(table, /caelundas-20260125-143022 is stuck \(pending-upgrade\)\. .*helm rollback/);
+    assert.match(table, /pvc-left \(Linode volume 4123456\) is Released .*still billed.*--release caelundas-20260101-060000 --delete-volume/);
+  });
+
+  it('gives scripts JSON with the same facts and stable names', () => {
+    const [first] = releasesJson(joinReleases(mixedSources()), NOW) as Record<string, unknown>[];
+    assert.deepEqual(Object.keys(first!), ['name', 'namespace', 'state', 'helm', 'startedAt', 'ageSeconds', 'job', 'commit', 'pvc', 'volume', 'output', 'stuck']);
+    assert.equal(first!.ageSeconds, (NOW.getTime() - Date.parse('2026-01-01T06:00:00Z')) / 1000);
+  });
+});
+
+describe('picker lines and order', () => {
+  const rows = joinReleases(mixedSources());
+
+  it('puts finished runs first and oldest first within them, running and stuck ones last', () => {
+    assert.deepEqual(
+      uninstallOrder(rows).map((row) => row.name),
+      [LEFT_PV, LEFT_PVC, TTL_GONE, COPIED, FAILED, RUNNING, STUCK],
+    );
+  });
+
+  it('aligns the same facts as the table on each line and explains a never-copied output', () => {
+    const choices = releaseChoices(uninstallOrder(rows), NOW);
+    const jobColumn = choices[0]!.name.indexOf('job ');
+    for (const choice of choices) assert.equal(choice.name.indexOf('job '), jobColumn, choice.name);
+    const failed = choices.find((choice) => choice.value === FAILED)!;
+    assert.match(failed.name, /failed\s+job failed\s+abcdef1\s+1d4h\s+10Gi Bound\s+not copied/);
+    assert.equal(failed.description, `The output of ${FAILED} was never copied to this machine.`);
+  });
+});
+
+describe('choosing one release for logs and copy', () => {
+  const rows = joinReleases(mixedSources());
+  const refusingPrompter = { interactive: false, select: () => assert.fail('no prompt expected') } as unknown as Prompter;
+
+  it('refuses a name that is not a release of the app, listing the existing ones', async () => {
+    await assert.rejects(chooseRelease({ prompter: refusingPrompter, app: 'caelundas', namespace: NS, rows, given: 'caelundas-typo', purpose: 'copy the output of', unusable: copyBlocker, now: NOW }), (error: unknown) => {
+      assert.ok(error instanceof UsageError);
+      assert.match(error.message, /No release "caelundas-typo" of caelundas in namespace caelundas/);
+      assert.match(error.fix!, new RegExp(`Existing releases: .*${COPIED}`));
+      return true;
+    });
+  });
+
+  it('says why a release cannot be used, such as copying while the Job still runs', async () => {
+    await assert.rejects(chooseRelease({ prompter: refusingPrompter, app: 'caelundas', namespace: NS, rows, given: RUNNING, purpose: 'copy the output of', unusable: copyBlocker, now: NOW }), /still running.*logs caelundas --release/);
+  });
+
+  it('offers only usable releases, newest first, and returns the one picked', async () => {
+    let offered: string[] = [];
+    const prompter = {
+      interactive: true,
+      select: async (options: { choices: { value: string }[] }) => {
+        offered = options.choices.map((choice) => choice.value);
+        return FAILED;
+      },
+    } as unknown as Prompter;
+    const row = await chooseRelease({ prompter, app: 'caelundas', namespace: NS, rows, given: undefined, purpose: 'copy the output of', unusable: copyBlocker, now: NOW });
+    assert.equal(row.name, FAILED);
+    assert.deepEqual(offered, [FAILED, STUCK, COPIED, TTL_GONE, LEFT_PVC]);
+  });
+});
+
+describe('the run record after a copy', () => {
+  const rows = joinReleases(mixedSources());
+  const copy = { files: [{ path: 'a.ics', size: 3 }], totalBytes: 3 };
+
+  it('keeps what deploy recorded and adds the verified copy, with the outcome the Job reached after deploy stopped waiting', () => {
+    const row = { ...rowNamed(rows, TTL_GONE), job: { state: 'complete' as const } };
+    const updated = recordAfterCopy({ existing: record(TTL_GONE, false, 'timeout'), app: 'caelundas', row, target: { context: 'x', server: 'y' }, copy, now: NOW });
+    assert.equal(updated.outcome, 'complete');
+    assert.equal(updated.failure, undefined);
+    assert.equal(updated.context, 'lke');
+    assert.deepEqual(updated.valuesFiles, ['charts/kubernetes-job/values/base.yaml']);
+    assert.deepEqual(updated.copy, { verified: true, files: copy.files, totalBytes: 3 });
+  });
+
+  it('builds a minimal record from the cluster when deploy left none', () => {
+    const created = recordAfterCopy({ existing: undefined, app: 'caelundas', row: rowNamed(rows, FAILED), target: { context: 'lke', server: 'https://x' }, copy, now: NOW });
+    assert.equal(created.outcome, 'failed');
+    assert.equal(created.failure, 'the Job failed (BackoffLimitExceeded)');
+    assert.equal(created.commit, 'abcdef1234');
+    assert.deepEqual(created.image, { repository: 'ghcr.io/me/caelundas', tag: 'sha-1a2b3c4', digest: 'sha256:abc', reference: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc' });
+    assert.equal(created.startedAt, '2026-01-26T08:00:00.000Z');
+    assert.equal(created.endedAt, NOW.toISOString());
+  });
+
+  it('splits image references with a registry port and without a tag', () => {
+    assert.deepEqual(parseImageReference('localhost:5000/x/caelundas:1.0.0'), { repository: 'localhost:5000/x/caelundas', tag: '1.0.0', reference: 'localhost:5000/x/caelundas:1.0.0' });
+    assert.deepEqual(parseImageReference('localhost:5000/x/caelundas@sha256:abc'), { repository: 'localhost:5000/x/caelundas', tag: '', digest: 'sha256:abc', reference: 'localhost:5000/x/caelundas@sha256:abc' });
+  });
+});
+
+describe('names, times and ages', () => {
+  it('filters helm releases to exactly the runs of the app', () => {
+    const filter = new RegExp(releaseFilter('caelundas').replace(/\\d/g, '[0-9]'));
+    assert.ok(filter.test('caelundas-20260125-143022'));
+    assert.ok(!filter.test('caelundas-20260125-143022-x'));
+    assert.ok(!filter.test('other-caelundas-20260125-143022'));
+  });
+
+  it('reads the start time from the release name and refuses names that are not run names', () => {
+    assert.equal(releaseStartedAt('caelundas', 'caelundas-20260125-143022')?.toISOString(), '2026-01-25T14:30:22.000Z');
+    assert.equal(releaseStartedAt('caelundas', 'caelundas-2026-01'), undefined);
+    assert.equal(releaseStartedAt('caelundas', 'wpp-bot-20260125-143022'), undefined);
+  });
+
+  it("reads helm's Go timestamps with any offset", () => {
+    assert.equal(parseHelmTime('2026-01-25 14:30:22.123456789 +0000 UTC'), '2026-01-25T14:30:22.123Z');
+    assert.equal(parseHelmTime('2026-01-25 16:30:22.5 +0200 CEST'), '2026-01-25T14:30:22.500Z');
+    assert.equal(parseHelmTime('2026-01-25T14:30:22Z'), '2026-01-25T14:30:22.000Z');
+    assert.equal(parseHelmTime('yesterday'), undefined);
+  });
+
+  it('prints ages the way kubectl does', () => {
+    assert.deepEqual([45_000, 12 * 60_000, 3 * 3_600_000 + 5 * 60_000, 3 * 3_600_000, 50 * 3_600_000].map(formatAge), ['45s', '12m', '3h5m', '3h', '2d2h']);
+  });
+
+  it('rolls back to the newest revision that was deployed before the interrupted one', () => {
+    assert.equal(
+      lastDeployedRevision([
+        { revision: 1, status: 'superseded' },
+        { revision: 2, status: 'deployed' },
+        { revision: 3, status: 'pending-upgrade' },
+      ]),
+      2,
+    );
+    assert.equal(
+      lastDeployedRevision([
+        { revision: 1, status: 'superseded' },
+        { revision: 2, status: 'failed' },
+        { revision: 3, status: 'pending-rollback' },
+      ]),
+      1,
+    );
+    assert.equal(lastDeployedRevision([{ revision: 1, status: 'pending-install' }]), undefined);
+  });
+});
