@@ -60,6 +60,20 @@ export async function get<T extends KubeObject = KubeObject>(shell: Runner, targ
   return text ? (JSON.parse(text) as T) : undefined;
 }
 
+/** Several objects in one round trip (`kubectl get namespace/a secret/b …`); missing ones are left out. */
+export function getManyArgs(target: KubeTarget, refs: readonly string[], namespace?: string): string[] {
+  return ['kubectl', 'get', ...refs, ...kubectlTargetArgs(target), ...(namespace ? ['--namespace', namespace] : []), '--ignore-not-found', '--output', 'json'];
+}
+
+export async function getMany(shell: Runner, target: KubeTarget, refs: readonly string[], namespace?: string): Promise<KubeObject[]> {
+  const result = await shell.run(getManyArgs(target, refs, namespace), { kind: 'read' });
+  const text = result.stdout.trim();
+  if (!text) return [];
+  // One result prints as the object itself, several as a List.
+  const parsed = JSON.parse(text) as KubeObject | KubeList;
+  return 'items' in parsed ? parsed.items : [parsed];
+}
+
 export interface ListOptions {
   namespace?: string;
   labelSelector?: string;

@@ -28,3 +28,34 @@ describe('namespace and Secret manifests', () => {
     assert.equal(Buffer.from(config.auths['ghcr.io']!.auth, 'base64').toString(), 'me:token-value');
   });
 });
+
+describe('converging the namespace and Secrets', async () => {
+  const { ensureNamespaceAndSecrets, namespaceManifest: ns, secretManifest: secret } = await import('./cluster-setup.ts');
+  const { fakeRunner, json, listOf } = await import('../../test/support/fake-runner.ts');
+  const target = { kubeconfig: '/k', context: 'c', cluster: 'c', server: 'https://x', namespace: 'caelundas', explicit: false, kubeconfigSource: 'test' };
+  const spec = { name: 'caelundas-env-secret', namespace: 'caelundas', values: { START_DATE: '2026-01-01' } };
+
+  it('reads everything in one call and writes nothing when all is current', async () => {
+    const runner = fakeRunner(() => listOf([ns('caelundas'), secret(spec)]));
+    const report = await ensureNamespaceAndSecrets(runner, target, 'caelundas', [spec], { clusterReadable: true });
+    assert.deepEqual(report, { namespace: 'unchanged', secrets: { 'caelundas-env-secret': { result: 'unchanged', changed: [] } } });
+    assert.deepEqual(runner.calls, ['kubectl get namespace/caelundas secret/caelundas-env-secret --namespace caelundas --ignore-not-found --output json']);
+  });
+
+  it('applies only what is missing or different, in one server-side apply, values on stdin', async () => {
+    const inputs: string[] = [];
+    const runner = fakeRunner((command) => (command.startsWith('kubectl get') ? json(ns('caelundas')) : undefined));
+    const original = runner.run.bind(runner);
+    runner.run = async (argv, options) => {
+      if (options.input !== undefined) inputs.push(String(options.input));
+      return original(argv, options);
+    };
+    const report = await ensureNamespaceAndSecrets(runner, target, 'caelundas', [spec], { clusterReadable: true });
+    assert.equal(report.namespace, 'unchanged');
+    assert.deepEqual(report.secrets['caelundas-env-secret'], { result: 'created', changed: ['START_DATE'] });
+    assert.deepEqual(runner.writes, ['kubectl apply --namespace caelundas --server-side --field-manager deckhand --force-conflicts --filename -']);
+    const applied = inputs[0]!.split('\n---\n').map((document) => JSON.parse(document) as { kind: string });
+    assert.deepEqual(applied.map((item) => item.kind), ['Secret']);
+    assert.ok(!runner.writes.join(' ').includes('2026-01-01'), 'values never on argv');
+  });
+});

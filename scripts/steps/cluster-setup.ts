@@ -25,15 +25,6 @@ export function namespaceManifest(name: string): Record<string, unknown> {
   };
 }
 
-export async function ensureNamespace(shell: Runner, target: KubeTarget, name: string, options: { clusterReadable: boolean }): Promise<ConvergeResult> {
-  const existing = options.clusterReadable ? await kubectl.get(shell, target, 'namespace', name) : undefined;
-  const desired = namespaceManifest(name);
-  const wantedLabels = (desired.metadata as { labels: Record<string, string> }).labels;
-  if (existing && Object.entries(wantedLabels).every(([key, value]) => existing.metadata.labels?.[key] === value)) return 'unchanged';
-  await shell.run(kubectl.applyArgs(target), { kind: 'write', input: JSON.stringify(desired), hint: 'Does your kubeconfig user have permission to create namespaces?' });
-  return existing ? 'updated' : 'created';
-}
-
 export interface SecretSpec {
   name: string;
   namespace: string;
@@ -60,12 +51,54 @@ export function changedKeys(live: Readonly<Record<string, string>> | undefined, 
   return [...keys].filter((key) => liveDecoded[key] !== wanted[key]).sort();
 }
 
-export async function ensureSecret(shell: Runner, target: KubeTarget, spec: SecretSpec, options: { clusterReadable: boolean }): Promise<{ result: ConvergeResult; changed: string[] }> {
-  const live = options.clusterReadable ? await kubectl.get(shell, target, 'secret', spec.name, spec.namespace) : undefined;
-  const changed = changedKeys(live?.data, spec.values);
-  if (live && changed.length === 0 && (live.type ?? 'Opaque') === (spec.type ?? 'Opaque')) return { result: 'unchanged', changed };
-  await shell.run(kubectl.applyArgs(target, { namespace: spec.namespace }), { kind: 'write', input: JSON.stringify(secretManifest(spec)) });
-  return { result: live ? 'updated' : 'created', changed };
+export interface ConvergeReport {
+  namespace: ConvergeResult;
+  /** Per Secret name: what happened and which keys changed (names only). */
+  secrets: Record<string, { result: ConvergeResult; changed: string[] }>;
+}
+
+/**
+ * Brings the namespace and the app's Secrets to the wanted state in at most two round trips: one read of all of them,
+ * then one server-side apply (on stdin, namespace first) of only those that are missing or different.
+ */
+export async function ensureNamespaceAndSecrets(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  secrets: readonly SecretSpec[],
+  options: { clusterReadable: boolean },
+): Promise<ConvergeReport> {
+  const refs = [`namespace/${namespace}`, ...secrets.map((secret) => `secret/${secret.name}`)];
+  const live = options.clusterReadable ? await kubectl.getMany(shell, target, refs, namespace) : [];
+  const liveNamespace = live.find((object) => object.kind === 'Namespace');
+  const liveSecret = (name: string) => live.find((object) => object.kind === 'Secret' && object.metadata.name === name);
+
+  const toApply: Record<string, unknown>[] = [];
+  const desiredNamespace = namespaceManifest(namespace);
+  const wantedLabels = (desiredNamespace.metadata as { labels: Record<string, string> }).labels;
+  const namespaceCurrent = liveNamespace !== undefined && Object.entries(wantedLabels).every(([key, value]) => liveNamespace.metadata.labels?.[key] === value);
+  if (!namespaceCurrent) toApply.push(desiredNamespace);
+  const report: ConvergeReport = { namespace: namespaceCurrent ? 'unchanged' : liveNamespace ? 'updated' : 'created', secrets: {} };
+
+  for (const spec of secrets) {
+    const current = liveSecret(spec.name);
+    const changed = changedKeys(current?.data, spec.values);
+    if (current && changed.length === 0 && (current.type ?? 'Opaque') === (spec.type ?? 'Opaque')) {
+      report.secrets[spec.name] = { result: 'unchanged', changed };
+    } else {
+      toApply.push(secretManifest(spec));
+      report.secrets[spec.name] = { result: current ? 'updated' : 'created', changed };
+    }
+  }
+  if (toApply.length > 0) {
+    await shell.run(kubectl.applyArgs(target, { namespace }), {
+      kind: 'write',
+      // One YAML stream of JSON documents (JSON is YAML), in order: kubectl applies them one by one.
+      input: toApply.map((object) => JSON.stringify(object)).join('\n---\n'),
+      hint: 'Does your kubeconfig user have permission to create namespaces and Secrets?',
+    });
+  }
+  return report;
 }
 
 /** A `kubernetes.io/dockerconfigjson` pull secret: what the kubelet uses to pull from a private registry. */

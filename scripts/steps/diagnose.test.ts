@@ -69,3 +69,14 @@ describe('failure diagnosis', () => {
     assert.match(explainFailure(job([{ type: 'Failed', reason: 'PodFailurePolicy' }]), [exited], []).summary, /exited with code 3, which the chart treats as a permanent failure/);
   });
 });
+
+describe('which pod states are worth a closer look', async () => {
+  const { suspiciousState } = await import('./job-watch.ts');
+  it('ignores pods on their way, flags back-offs, config errors and unschedulable pods', () => {
+    assert.equal(suspiciousState(pod({ phase: 'Pending' })), undefined);
+    assert.equal(suspiciousState(waiting('ContainerCreating')), undefined);
+    assert.equal(suspiciousState(waiting('ImagePullBackOff')), 'waiting:ImagePullBackOff');
+    assert.equal(suspiciousState(waiting('CreateContainerConfigError')), 'waiting:CreateContainerConfigError');
+    assert.equal(suspiciousState(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'x' }] })), 'unschedulable:x');
+  });
+});

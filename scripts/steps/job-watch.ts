@@ -50,6 +50,7 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
   const recentLines: string[] = [];
   const notes = new Set<string>();
   const pods = new Map<string, PodLike>();
+  const checkedStates = new Map<string, string>();
   let settle!: (result: WatchResult) => void;
   let fail!: (error: unknown) => void;
   const settled = new Promise<WatchResult>((resolve, reject) => {
@@ -96,8 +97,11 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     if (states.some((state) => state.state?.running || state.state?.terminated)) followLogs(pod);
     const waiting = waitingNote(pod);
     if (waiting) note(waiting);
-    const mayBeStuck = states.some((state) => state.state?.waiting?.reason && state.state.waiting.reason !== 'ContainerCreating') || pod.status?.phase === 'Pending';
-    if (!mayBeStuck) return;
+    // A pod being scheduled or started is not stuck; only these states might be. Each distinct state is looked into
+    // once, so a pod that reports the same back-off every few seconds costs one set of reads.
+    const suspicion = suspiciousState(pod);
+    if (!suspicion || checkedStates.get(pod.metadata.name) === suspicion) return;
+    checkedStates.set(pod.metadata.name, suspicion);
     // Events and PVCs are read only when a pod looks stuck, to keep the happy path to three streams.
     const [events, pvcs, pvcEvents] = await Promise.all([
       kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', { namespace, fieldSelector: `involvedObject.name=${pod.metadata.name}` }),
@@ -185,6 +189,19 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     clearTimeout(drain);
     stopLogs.abort();
   }
+}
+
+/** Waiting reasons that may never clear by themselves (the diagnosis decides whether they are). */
+const SUSPICIOUS_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
+
+/** A short key for a pod state worth reading events for, or undefined when the pod is simply on its way. */
+export function suspiciousState(pod: PodLike): string | undefined {
+  const waiting = (pod.status?.containerStatuses ?? []).map((status) => status.state?.waiting?.reason).find((reason) => reason && SUSPICIOUS_WAITING.has(reason));
+  if (waiting) return `waiting:${waiting}`;
+  const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
+  // Unschedulable covers a PVC that cannot be provisioned (its events then tell why).
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return `unschedulable:${scheduled.message ?? ''}`;
+  return undefined;
 }
 
 /** The last lines of the newest pod's log, for a failure message. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fakeRunner, json, listOf, type FakeAnswer } from '../../test/releases/fake-runner.ts';
+import { fakeRunner, json, listOf, type FakeAnswer } from '../../test/support/fake-runner.ts';
 import { DeckhandError, MissingInputError, UsageError } from '../lib/errors.ts';
 import type { Prompter } from '../lib/prompts.ts';
 import type { KubeTarget } from '../lib/target.ts';

@@ -17,7 +17,7 @@ import { DeckhandError, InterruptedError, MissingInputError, UsageError, formatM
 import { createTaskPrompter } from '../../lib/prompts.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
-import { dockerConfigJson, ensureNamespace, ensureSecret } from '../cluster-setup.ts';
+import { dockerConfigJson, ensureNamespaceAndSecrets, type SecretSpec } from '../cluster-setup.ts';
 import { copyOutput, formatBytes, type CopyResult } from '../copy-output.ts';
 import { watchJob, type WatchResult } from '../job-watch.ts';
 import { writeRunRecord, type RunOutcome } from '../run-record.ts';
@@ -133,12 +133,15 @@ async function resolveClusterTarget(run: DeployRun, notes: string[]): Promise<vo
     }
     throw error;
   }
+  // A real run checks that the cluster answers as the first step of preparing it, beside the image build: that
+  // round trip (a remote API, TLS) need not hold up the build. A dry run needs the answer now, to know whether it can
+  // read the cluster's state at all.
+  if (!ctx.config.dryRun) return;
   try {
     const version = await kubectl.serverVersion(ctx.shell, run.target);
     run.clusterReadable = true;
     notes.push(`cluster ${run.target.server} answers (Kubernetes ${version})`);
-  } catch (error) {
-    if (!ctx.config.dryRun) throw error;
+  } catch {
     notes.push(`cluster ${run.target.server} does not answer (dry run: cluster reads are skipped)`);
   }
 }
@@ -275,24 +278,24 @@ export async function prepareNamespaceAndSecret(run: DeployRun, task: Task): Pro
   const { config } = run.ctx;
   const target = run.target ?? placeholderTarget(plan.namespace);
   const shell = taskShell(run, task);
-  const readable = { clusterReadable: run.clusterReadable };
-
-  const namespace = await ensureNamespace(shell, target, plan.namespace, readable);
-  task.output = `Namespace ${plan.namespace}: ${shell.dryRun ? 'checked' : namespace} (Pod Security: restricted)`;
-  const secret = await ensureSecret(shell, target, { name: run.app.secret.name, namespace: plan.namespace, values: run.inputs!, labels: { 'app.kubernetes.io/part-of': run.app.name } }, readable);
-  task.output = `Secret ${run.app.secret.name}: ${shell.dryRun ? 'checked' : secret.result}${secret.result === 'updated' ? ` (changed: ${secret.changed.join(', ')})` : ''}`;
-  if (config.pullToken) {
-    const pullSecret = `${run.app.name}-registry`;
-    const registry = config.image.registry;
-    const result = await ensureSecret(
-      shell,
-      target,
-      { name: pullSecret, namespace: plan.namespace, type: 'kubernetes.io/dockerconfigjson', values: { '.dockerconfigjson': dockerConfigJson(registry, config.pullUser ?? config.image.user ?? 'deckhand', config.pullToken) } },
-      readable,
-    );
-    plan.setString['imagePullSecrets[0].name'] = pullSecret;
-    task.output = `Image pull secret ${pullSecret} for ${registry}: ${shell.dryRun ? 'checked' : result.result}`;
+  if (!shell.dryRun) {
+    const version = await kubectl.serverVersion(shell, target);
+    run.clusterReadable = true;
+    task.output = `Cluster ${target.server} answers (Kubernetes ${version})`;
   }
+  const secrets: SecretSpec[] = [{ name: run.app.secret.name, namespace: plan.namespace, values: run.inputs!, labels: { 'app.kubernetes.io/part-of': run.app.name } }];
+  const pullSecret = `${run.app.name}-registry`;
+  if (config.pullToken) {
+    const registry = config.image.registry;
+    secrets.push({ name: pullSecret, namespace: plan.namespace, type: 'kubernetes.io/dockerconfigjson', values: { '.dockerconfigjson': dockerConfigJson(registry, config.pullUser ?? config.image.user ?? 'deckhand', config.pullToken) } });
+    plan.setString['imagePullSecrets[0].name'] = pullSecret;
+  }
+  const report = await ensureNamespaceAndSecrets(shell, target, plan.namespace, secrets, { clusterReadable: run.clusterReadable });
+  const outcome = (result: string) => (shell.dryRun ? 'checked' : result);
+  task.output = `Namespace ${plan.namespace}: ${outcome(report.namespace)} (Pod Security: restricted)`;
+  const appSecret = report.secrets[run.app.secret.name]!;
+  task.output = `Secret ${run.app.secret.name}: ${outcome(appSecret.result)}${appSecret.result === 'updated' && !shell.dryRun ? ` (changed: ${appSecret.changed.join(', ')})` : ''}`;
+  if (config.pullToken) task.output = `Image pull secret ${pullSecret} for ${config.image.registry}: ${outcome(report.secrets[pullSecret]!.result)}`;
   task.title = `Prepared namespace ${plan.namespace} and Secret ${run.app.secret.name}`;
 }
 
