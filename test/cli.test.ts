@@ -1,22 +1,16 @@
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parseCommandLine } from '../scripts/cli/parse.ts';
 import { GLOBAL_OPTIONS, type CommandSpec } from '../scripts/cli/spec.ts';
 import { UsageError } from '../scripts/lib/errors.ts';
 import { COMMANDS, main } from '../tasks.ts';
 import { runCli, startCli } from './support/cli.ts';
+import { tempDirs } from './support/temp.ts';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('cli');
 
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-cli-'));
-  dirs.push(dir);
-  return dir;
-}
 
 const noop = async () => undefined;
 const SPECS: CommandSpec[] = [

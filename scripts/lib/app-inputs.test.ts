@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { caelundas } from '../apps/caelundas.ts';
 import { collectAppInputs } from './app-inputs.ts';
 import { loadConfig } from './config.ts';
 import { MissingInputError, ValidationError } from './errors.ts';
 import type { Prompter } from './prompts.ts';
 import { SecretMasker } from './redact.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('inputs');
 
 function project(files: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'deckhand-inputs-'));
-  dirs.push(root);
+  const root = tempDir();
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, name), text);
   const masker = new SecretMasker();
   const config = loadConfig({ repoRoot: root, flags: { dryRun: false, verbose: false, yes: false }, env, interactive: false, masker });

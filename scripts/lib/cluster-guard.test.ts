@@ -1,23 +1,17 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import type { GlobalFlags } from './config.ts';
 import { assertManagedTarget, sameServer } from './cluster-guard.ts';
 import { writeManagedCluster, type ManagedCluster } from './cluster-state.ts';
 import { createCommandContext } from './context.ts';
 import { UsageError } from './errors.ts';
 import type { KubeTarget } from './target.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('guard');
 
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-guard-'));
-  dirs.push(dir);
-  return dir;
-}
 
 function kubeconfig(dir: string, name: string, server: string): string {
   const file = path.join(dir, `${name}.yaml`);

@@ -1,21 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { CONFIG_KEYS, isCi, loadConfig, type GlobalFlags } from './config.ts';
 import { parseDuration, toGoDuration } from './duration.ts';
 import { ValidationError } from './errors.ts';
 import { SecretMasker } from './redact.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 
 const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 const noFlags: GlobalFlags = { dryRun: false, verbose: false, yes: false };
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('config');
 
 function projectWithDotenv(contents: string): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-config-'));
-  dirs.push(dir);
+  const dir = tempDir();
   writeFileSync(path.join(dir, '.env'), contents);
   return dir;
 }

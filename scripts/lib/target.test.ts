@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { loadConfig, type GlobalFlags } from './config.ts';
 import { UsageError } from './errors.ts';
 import { SecretMasker } from './redact.ts';
 import { helmTargetArgs, kubeconfigPermissionProblem, kubectlTargetArgs, resolveTarget, targetBanner } from './target.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('target');
 
 const KUBECONFIG = `apiVersion: v1
 kind: Config
@@ -30,8 +29,7 @@ users:
 `;
 
 function setup(flags: Partial<GlobalFlags> = {}, env: NodeJS.ProcessEnv = {}) {
-  const home = mkdtempSync(path.join(os.tmpdir(), 'deckhand-target-'));
-  dirs.push(home);
+  const home = tempDir();
   const file = path.join(home, 'lke.yaml');
   writeFileSync(file, KUBECONFIG, { mode: 0o600 });
   const fullFlags: GlobalFlags = { dryRun: false, verbose: false, yes: false, ...flags };

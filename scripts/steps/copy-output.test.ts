@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { DeckhandError } from '../lib/errors.ts';
 import { helperPodManifest, helperPodName, verifyCopy } from './copy-output.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('copy');
 
 function staging(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-copy-'));
-  dirs.push(dir);
+  const dir = tempDir();
   for (const [name, content] of Object.entries(files)) {
     mkdirSync(path.dirname(path.join(dir, name)), { recursive: true });
     writeFileSync(path.join(dir, name), content);

@@ -3,10 +3,9 @@
  * scripted stand-in, terraform is the stand-in from test/support, everything else is real.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { installFakeTerraform, markTerraformApplied, readTerraformCalls } from '../../test/support/fake-terraform.ts';
 import { readManagedCluster, writeManagedCluster } from '../lib/cluster-state.ts';
 import { loadConfig } from '../lib/config.ts';
@@ -15,17 +14,12 @@ import type { Prompter } from '../lib/prompts.ts';
 import { SecretMasker } from '../lib/redact.ts';
 import { createShell } from '../lib/shell.ts';
 import { DEFAULT_PLAN_FILE, runInfra, type InfraContext } from './infra.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures/terraform');
 const TOKEN = 'infra-step-test-token-0123456789abcdef';
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('infra');
 
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-infra-'));
-  dirs.push(dir);
-  return dir;
-}
 
 /** A prompter for someone at a terminal who answers from a script, recording the questions. */
 function scriptedPrompter(answers: { confirm?: boolean; input?: string }): Prompter & { asked: string[] } {

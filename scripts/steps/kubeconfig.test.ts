@@ -1,20 +1,14 @@
 import assert from 'node:assert/strict';
-import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { lkeKubeconfig } from '../../test/support/linode-api-server.ts';
 import { currentEntry, kubeconfigSecrets, mergeIntoDefault, mergeKubeconfigs, parseClusterId, writeIfChanged } from './kubeconfig.ts';
+import { tempDirs } from '../../test/support/temp.ts';
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('kubeconfig');
 
-function tempDir(): string {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-kubeconfig-'));
-  dirs.push(dir);
-  return dir;
-}
 
 const mode = (file: string) => statSync(file).mode & 0o777;
 const LKE = lkeKubeconfig({ clusterId: 424242, server: 'https://0b9a3c11.us-east-2-gw.linodelke.net:443', token: 'lke-admin-token-0123456789' });

@@ -4,27 +4,25 @@
  * own terraform/ and .deckhand/ are never touched. The real terraform is kept off PATH.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { runCli, startCli, type CliResult } from '../support/cli.ts';
 import { installFakeTerraform, readTerraformCalls } from '../support/fake-terraform.ts';
+import { tempDirs } from '../support/temp.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/terraform');
 const TOKEN = 'cli-test-linode-token-5f2a9c0e7b1d4e6f8a3c';
 const KUBECONFIG_B64 = Buffer.from('apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: very-secret-cluster-token}}]\n').toString('base64');
 
-const dirs: string[] = [];
-after(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+const tempDir = tempDirs('infra-cli');
 
 function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 }
 
 function setUp(options: { applyDelayMs?: number } = {}) {
-  const root = mkdtempSync(path.join(os.tmpdir(), 'deckhand-infra-cli-'));
-  dirs.push(root);
+  const root = tempDir();
   const bin = path.join(root, 'bin');
   const tfDir = path.join(root, 'terraform');
   mkdirSync(tfDir);
