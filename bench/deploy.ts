@@ -14,6 +14,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { stringify as stringifyYaml } from 'yaml';
 import { createDeployBed, VALID_INPUTS, type DeployBed } from '../test/support/deploy-bed.ts';
 import { prepareBuildContext, useDockerEngine } from '../test/support/docker.ts';
 import { startRegistry } from '../test/support/registry.ts';
@@ -98,7 +99,7 @@ async function sequentialRun(): Promise<number> {
       await run('kubectl', ['version', ...k, '--output', 'json', '--request-timeout', '10s'], env);
       await run('kubectl', ['get', 'namespace/caelundas', 'secret/caelundas-env-secret', ...k, ...ns, '--ignore-not-found', '--output', 'json'], env);
       const items = [namespaceManifest('caelundas'), secretManifest({ name: 'caelundas-env-secret', namespace: 'caelundas', values: VALID_INPUTS })];
-      await run('kubectl', ['apply', ...apply, ...ns], env, items.map((item) => JSON.stringify(item)).join('\n---\n'));
+      await run('kubectl', ['apply', ...apply, ...ns], env, items.map((item) => stringifyYaml(item)).join('---\n'));
       const values = ['--values', 'charts/kubernetes-job/values/base.yaml', '--values', 'charts/kubernetes-job/values/caelundas-production.yaml'];
       const set = ['--set-string', `image.repository=${registry.host}/tests/caelundas`, '--set-string', `image.tag=${tag}`, '--set-string', `metadata.gitCommit=${commit}`, '--set-string', `metadata.timestamp=${Math.floor(now.getTime() / 1000)}`, '--set-string', `image.digest=${digest}`];
       await run('helm', ['template', release, 'charts/kubernetes-job', ...ns, ...values, ...set], env);

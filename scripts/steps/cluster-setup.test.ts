@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { parseAllDocuments } from 'yaml';
 import { changedKeys, dockerConfigJson, namespaceManifest, secretManifest } from './cluster-setup.ts';
 
 describe('namespace and Secret manifests', () => {
@@ -54,7 +55,7 @@ describe('converging the namespace and Secrets', async () => {
     assert.equal(report.namespace, 'unchanged');
     assert.deepEqual(report.secrets['caelundas-env-secret'], { result: 'created', changed: ['START_DATE'] });
     assert.deepEqual(runner.writes, ['kubectl apply --namespace caelundas --server-side --field-manager deckhand --force-conflicts --filename -']);
-    const applied = inputs[0]!.split('\n---\n').map((document) => JSON.parse(document) as { kind: string });
+    const applied = parseAllDocuments(inputs[0]!).map((document) => document.toJS() as { kind: string });
     assert.deepEqual(applied.map((item) => item.kind), ['Secret']);
     assert.ok(!runner.writes.join(' ').includes('2026-01-01'), 'values never on argv');
   });

@@ -3,6 +3,7 @@
  * manifest on stdin) only when it is missing or different. Secret values travel on stdin only — never argv, never
  * a file — and are reported as created / updated / unchanged, never shown.
  */
+import { stringify as stringifyYaml } from 'yaml';
 import * as kubectl from '../kubectl.ts';
 import type { Runner } from '../lib/shell.ts';
 import type { KubeTarget } from '../lib/target.ts';
@@ -93,8 +94,10 @@ export async function ensureNamespaceAndSecrets(
   if (toApply.length > 0) {
     await shell.run(kubectl.applyArgs(target, { namespace }), {
       kind: 'write',
-      // One YAML stream of JSON documents (JSON is YAML), in order: kubectl applies them one by one.
-      input: toApply.map((object) => JSON.stringify(object)).join('\n---\n'),
+      // One YAML stream, in order (kubectl applies the documents one by one). YAML rather than JSON documents with
+      // `---` between them: kubectl treats input that starts with `{` as a JSON stream, and older versions reject the
+      // separators there.
+      input: toApply.map((object) => stringifyYaml(object)).join('---\n'),
       hint: 'Does your kubeconfig user have permission to create namespaces and Secrets?',
     });
   }
