@@ -22,6 +22,7 @@ import {
   type PvcSpec,
   type RenderedObject,
 } from './helm.ts';
+import { caelundas } from '../../scripts/apps/caelundas.ts';
 import { parseQuantity } from './quantity.ts';
 
 const TAG = '1.4.2';
@@ -286,11 +287,15 @@ describe('caelundas-production.yaml', () => {
     assert.equal(mainContainer(objects).name, 'caelundas');
   });
 
-  it('reads START_DATE, END_DATE, LATITUDE and LONGITUDE from the caelundas-env-secret Secret, none optional', () => {
+  it("reads exactly the inputs the app registry declares from the app's Secret, none optional", () => {
+    // The registry (scripts/apps/caelundas.ts) decides what deploy writes into the Secret; the values file must ask
+    // for the same keys from the same Secret, or the pod would stop at CreateContainerConfigError.
     const env = mainContainer(objects).env ?? [];
-    for (const key of ['START_DATE', 'END_DATE', 'LATITUDE', 'LONGITUDE']) {
+    const fromSecrets = env.filter((variable) => variable.valueFrom?.secretKeyRef);
+    assert.deepEqual(fromSecrets.map((variable) => variable.name).sort(), caelundas.secret.inputs.map((input) => input.key).sort());
+    for (const { key } of caelundas.secret.inputs) {
       const variable = env.find((candidate) => candidate.name === key);
-      assert.deepEqual(variable?.valueFrom?.secretKeyRef, { name: 'caelundas-env-secret', key, optional: false }, key);
+      assert.deepEqual(variable?.valueFrom?.secretKeyRef, { name: caelundas.secret.name, key, optional: false }, key);
       assert.equal(variable?.value, undefined, `${key} has no plain value`);
     }
   });
