@@ -132,6 +132,8 @@ async function copy(ctx: CommandContext): Promise<void> {
     ctx.ui.success(`The output of ${row.name} is already in ${destination}/ (${row.output.files} files, verified). Pass --force to copy it again.`);
     return;
   }
+  // The copy creates (and deletes) a helper pod: name the cluster first.
+  ctx.ui.info((await import('./scripts/lib/target.ts')).targetBanner(target));
   const pipeline = new Listr(
     [
       {
