@@ -14,7 +14,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandSpec } from './scripts/cli/spec.ts';
 import type { CommandContext } from './scripts/lib/context.ts';
-import { EXIT_OK, exitCodeFor, formatError } from './scripts/lib/errors.ts';
+import { DeckhandError, EXIT_OK, exitCodeFor, formatError } from './scripts/lib/errors.ts';
 
 const REPO_ROOT = import.meta.dirname;
 
@@ -159,7 +159,6 @@ async function doctor(ctx: CommandContext): Promise<void> {
   const results = await runChecks(ctx, app.namespace);
   for (const result of results) ctx.ui.info(formatCheck(result));
   const failed = results.filter((result) => result.status === 'fail');
-  const { DeckhandError } = await import('./scripts/lib/errors.ts');
   if (failed.length > 0) throw new DeckhandError(`${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((result) => result.name).join(', ')}.`, 'Fix the items marked ✖ above, then run `npx tsx tasks.ts doctor` again.');
   ctx.ui.success('Ready.');
 }
