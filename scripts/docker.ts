@@ -10,6 +10,11 @@ export function clientVersionArgs(): string[] {
   return ['docker', '--version'];
 }
 
+/** `28.2.2` from `Docker version 28.2.2, build e6534b4`. */
+export function parseClientVersion(stdout: string): string {
+  return stdout.trim().replace(/^Docker version /, '').split(',')[0]!;
+}
+
 /** The engine's version; fails when no engine answers. */
 export function serverVersionArgs(): string[] {
   return ['docker', 'version', '--format', '{{.Server.Version}}'];

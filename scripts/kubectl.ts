@@ -34,9 +34,14 @@ export function clientVersionArgs(): string[] {
   return ['kubectl', 'version', '--client', '--output', 'json'];
 }
 
+/** `v1.34.5` from the output of `kubectl version --client --output json`. */
+export function parseClientVersion(stdout: string): string {
+  return (JSON.parse(stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
+}
+
 export async function clientVersion(shell: Runner): Promise<string> {
   const result = await shell.run(clientVersionArgs(), { kind: 'read', timeoutMs: 15_000 });
-  return (JSON.parse(result.stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
+  return parseClientVersion(result.stdout);
 }
 
 /** `kubectl version` against the server: proves the cluster answers (and the credentials work). */

@@ -54,8 +54,8 @@ export async function runChecks(ctx: CommandContext, namespace: string): Promise
   const checks: Promise<CheckResult | CheckResult[]>[] = [
     Promise.resolve(checkNode()),
     probe(shell, 'helm', helm.versionArgs(), 'Install Helm 4: https://helm.sh/docs/intro/install/').then((probed) => (probed.ok ? judgeHelmVersion(probed.output) : probed.result)),
-    probe(shell, 'kubectl', ['kubectl', 'version', '--client', '--output', 'json'], 'Install kubectl: https://kubernetes.io/docs/tasks/tools/').then((probed) =>
-      probed.ok ? { name: 'kubectl', status: 'ok' as const, message: `kubectl ${(JSON.parse(probed.output) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion}` } : probed.result,
+    probe(shell, 'kubectl', kubectl.clientVersionArgs(), 'Install kubectl: https://kubernetes.io/docs/tasks/tools/').then((probed) =>
+      probed.ok ? { name: 'kubectl', status: 'ok' as const, message: `kubectl ${kubectl.parseClientVersion(probed.output)}` } : probed.result,
     ),
     checkDocker(shell),
     probe(shell, 'terraform', ['terraform', 'version', '-json'], 'Install Terraform >= 1.9 (or OpenTofu >= 1.8) to use `infra` commands: https://developer.hashicorp.com/terraform/install').then((probed) =>
@@ -73,7 +73,7 @@ export async function runChecks(ctx: CommandContext, namespace: string): Promise
 async function checkDocker(shell: Runner): Promise<CheckResult[]> {
   const client = await probe(shell, 'docker', docker.clientVersionArgs(), 'Install Docker: https://docs.docker.com/get-docker/ (needed to build images; `deploy --image REF` works without it)');
   if (!client.ok) return [{ ...client.result, status: 'warn' }];
-  const results: CheckResult[] = [{ name: 'docker', status: 'ok', message: client.output.replace(/^Docker version /, 'docker ') }];
+  const results: CheckResult[] = [{ name: 'docker', status: 'ok', message: `docker ${docker.parseClientVersion(client.output)}` }];
   const engine = await shell.run(docker.serverVersionArgs(), { kind: 'read', nothrow: true, timeoutMs: 20_000 });
   results.push(
     engine.exitCode === 0

@@ -94,9 +94,9 @@ export async function checkPrerequisites(run: DeployRun, task: Task): Promise<vo
   };
 
   const [, , , , buildx, gitState] = await Promise.all([
-    tool('docker', docker.clientVersionArgs(), (out) => out.trim().replace(/^Docker version /, '').split(',')[0]!, needDocker),
+    tool('docker', docker.clientVersionArgs(), docker.parseClientVersion, needDocker),
     tool('helm', helm.versionArgs(), (out) => out.trim(), true),
-    tool('kubectl', kubectl.clientVersionArgs(), (out) => (JSON.parse(out) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion, true),
+    tool('kubectl', kubectl.clientVersionArgs(), kubectl.parseClientVersion, true),
     resolveClusterTarget(run, notes),
     needDocker ? docker.hasBuildx(shell) : Promise.resolve(false),
     git.workTreeState(shell, config.repoRoot),
