@@ -4,9 +4,11 @@
  *
  * Order of preference: the engine the global setup published; an engine already answering on DOCKER_HOST (or the
  * default socket); a private `dockerd` started here with its own data-root, exec-root, pidfile and socket, so tests
- * never touch another engine. The private engine needs root; `--storage-driver vfs` works on any filesystem, including
- * a container's overlayfs root where overlay2 cannot stack, and `--iptables=false --bridge=none` keep it away from the
- * host's network configuration (test images never need a network).
+ * never touch another engine. The private engine needs root. Its storage driver is overlay2 where the kernel and the
+ * data-root's filesystem allow it (what real engines use), else vfs, which works on any filesystem — including a
+ * container's overlayfs root, where overlay2 cannot stack — but copies every layer in full, so each build step costs
+ * about a second (see STORAGE_DRIVERS). `--iptables=false --bridge=none` keep it away from the host's network
+ * configuration (test images never need a network).
  *
  * Every docker command should run with `engine.env`: DOCKER_CONFIG is a temp dir so no real credentials, contexts or
  * credential helpers of the developer are read.
@@ -47,6 +49,8 @@ export interface DockerEngine {
 
 export interface PrivateDockerEngine extends DockerEngine {
   logFile: string;
+  /** The storage driver dockerd runs with (overlay2 or vfs). */
+  storageDriver: string;
   /** Holds the socket, data-root, exec-root, pidfile, log and DOCKER_CONFIG; removed by stop(). */
   stateDir: string;
   /** Process id of dockerd. */
@@ -132,8 +136,33 @@ async function findAnsweringEngine(): Promise<{ engine: DockerEngine } | { reaso
   }
 }
 
-/** Starts a dockerd owned by this process; it stops with stop() or, at the latest, when this process ends. */
+/**
+ * Storage drivers a private dockerd tries, in order. overlay2 makes a layer in milliseconds; vfs copies the whole root
+ * file system for every build step (about a second each here), which made image builds the slowest and noisiest part
+ * of the deploy tests and benchmark. DECKHAND_TEST_STORAGE_DRIVER=vfs (or any driver name) forces one.
+ */
+export const STORAGE_DRIVERS = ['overlay2', 'vfs'] as const;
+export const STORAGE_DRIVER_ENV = 'DECKHAND_TEST_STORAGE_DRIVER';
+
+/**
+ * Starts a dockerd owned by this process; it stops with stop() or, at the latest, when this process ends. The first
+ * storage driver that starts wins; when none does, the error holds each driver's reason.
+ */
 export async function startPrivateEngine(dockerdPath = 'dockerd'): Promise<PrivateDockerEngine> {
+  const forced = process.env[STORAGE_DRIVER_ENV];
+  const drivers = forced ? [forced] : STORAGE_DRIVERS;
+  const failures: string[] = [];
+  for (const driver of drivers) {
+    try {
+      return await startPrivateEngineWith(dockerdPath, driver);
+    } catch (error) {
+      failures.push(`with --storage-driver ${driver}: ${(error as Error).message}`);
+    }
+  }
+  throw new Error(failures.join('\n'));
+}
+
+async function startPrivateEngineWith(dockerdPath: string, storageDriver: string): Promise<PrivateDockerEngine> {
   // Unix socket paths are limited to about 108 bytes, so the state lives in a short folder directly under /tmp.
   const stateDir = await mkdtemp('/tmp/dh-');
   const socket = path.join(stateDir, 'd.sock');
@@ -143,7 +172,7 @@ export async function startPrivateEngine(dockerdPath = 'dockerd'): Promise<Priva
   const daemon = await spawnTiedToThisProcess({
     argv: [
       dockerdPath,
-      '--storage-driver', 'vfs',
+      '--storage-driver', storageDriver,
       '--iptables=false',
       '--bridge=none',
       '--data-root', path.join(stateDir, 'data'),
@@ -159,6 +188,7 @@ export async function startPrivateEngine(dockerdPath = 'dockerd'): Promise<Priva
     host,
     env: { DOCKER_HOST: host, DOCKER_CONFIG: configDir },
     logFile,
+    storageDriver,
     stateDir,
     pid: daemon.pid,
     stop: () => daemon.stop(),

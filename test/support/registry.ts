@@ -156,6 +156,10 @@ echo "$program" > "$state/lifeline.pid"
 { read -r _ <&3; : > "$state/lifeline.ended"; kill -TERM "$program"; } 2>/dev/null &
 wait "$program"
 status=$?
+# A daemon that dies during start-up can leave its own mounts behind (dockerd bind-mounts its data-root onto itself
+# and unmounts it only on a clean shutdown); the state folder cannot be removed while they exist.
+awk -v prefix="$state/" 'index($2, prefix) == 1 { print $2 }' /proc/mounts 2>/dev/null | sort -r |
+  while read -r mount; do umount "$mount" 2>/dev/null; done
 if [ -e "$state/lifeline.ended" ]; then rm -rf "$state"; fi
 exit "$status"
 `;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { docker, prepareBuildContext, SHARED_ENGINE_ENV, startPrivateEngine, useDockerEngine } from '../support/docker.ts';
+import { docker, prepareBuildContext, SHARED_ENGINE_ENV, startPrivateEngine, STORAGE_DRIVER_ENV, STORAGE_DRIVERS, useDockerEngine } from '../support/docker.ts';
 import type { DockerEngine } from '../support/docker.ts';
 import { findExecutable, REQUIRE_DOCKER_ENV, SHARED_REGISTRY_ENV, SHARED_REGISTRY_SKIP_ENV, startRegistry, useRegistry } from '../support/registry.ts';
 import type { Registry } from '../support/registry.ts';
@@ -151,6 +151,9 @@ describe('the private dockerd of the test run', () => {
     if (reason !== undefined) return t.skip(reason);
     const engine = await startPrivateEngine();
     try {
+      const { stdout: driver } = await docker(engine, ['info', '--format', '{{.Driver}}']);
+      assert.equal(driver.trim(), engine.storageDriver, 'the engine reports the storage driver it runs with');
+      assert.ok((STORAGE_DRIVERS as readonly string[]).includes(engine.storageDriver));
       const programs = (await processesMentioning(engine.stateDir)).map((argv) => path.basename(argv[0] ?? ''));
       assert.ok(programs.includes('dockerd'), `dockerd should run: ${programs.join(', ')}`);
       assert.ok(programs.includes('containerd'), `dockerd's containerd should run: ${programs.join(', ')}`);
@@ -159,6 +162,26 @@ describe('the private dockerd of the test run', () => {
     }
     assert.deepEqual(await processesMentioning(engine.stateDir), []);
     await assert.rejects(stat(engine.stateDir), { code: 'ENOENT' });
+  });
+
+  test('a storage driver that cannot start is reported with dockerd\'s reason, and leaves nothing behind', async (t) => {
+    const reason = await privateEngineSkipReason();
+    if (reason !== undefined) return t.skip(reason);
+    const before = await readdir('/tmp');
+    const saved = process.env[STORAGE_DRIVER_ENV];
+    process.env[STORAGE_DRIVER_ENV] = 'no-such-driver';
+    try {
+      await assert.rejects(startPrivateEngine(), (error: Error) => {
+        assert.match(error.message, /with --storage-driver no-such-driver: The private dockerd did not start: the process exited/);
+        assert.match(error.message, /graphdriver/, 'dockerd\'s own log line is part of the message');
+        return true;
+      });
+    } finally {
+      if (saved === undefined) delete process.env[STORAGE_DRIVER_ENV];
+      else process.env[STORAGE_DRIVER_ENV] = saved;
+    }
+    const leftovers = (await readdir('/tmp')).filter((name) => name.startsWith('dh-') && !before.includes(name));
+    assert.deepEqual(leftovers, [], 'the failed attempt removes its state folder');
   });
 
   test('it stops by itself when the process that started it is killed', async (t) => {
