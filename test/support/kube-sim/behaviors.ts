@@ -12,6 +12,7 @@ export interface PodPlan {
   logLines: string[];
   logIntervalMs?: number;
   files?: Record<string, string | Uint8Array>;
+  links?: Record<string, string>;
 }
 
 /** Given to the pod runtime by the controller that creates a pod: the plan for each run of its container. */
@@ -67,6 +68,7 @@ export class BehaviorBook {
       logLines: merged.logLines ?? [],
       ...(merged.logIntervalMs !== undefined ? { logIntervalMs: merged.logIntervalMs } : {}),
       ...(merged.files ? { files: merged.files } : {}),
+      ...(merged.links ? { links: merged.links } : {}),
     };
   }
 

@@ -8,8 +8,9 @@ import type { VolumeFile } from './volumes.ts';
 
 export interface TarEntry {
   name: string;
-  type: 'file' | 'directory';
+  type: 'file' | 'directory' | 'symlink';
   data?: Buffer;
+  linkname?: string;
   mode: number;
   mtime: Date;
 }
@@ -26,7 +27,7 @@ export function memberName(argument: string): string {
 export function entriesFor(argument: string, relative: string, files: Map<string, VolumeFile>): TarEntry[] | undefined {
   const base = memberName(argument);
   const exact = files.get(relative);
-  if (exact) return [{ name: base, type: 'file', data: exact.data, mode: exact.mode, mtime: exact.mtime }];
+  if (exact) return [entryOf(base, exact)];
   const prefix = relative === '' ? '' : `${relative}/`;
   const below = [...files.entries()].filter(([p]) => p.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (below.length === 0 && relative !== '') return undefined;
@@ -43,9 +44,15 @@ export function entriesFor(argument: string, relative: string, files: Map<string
     const rest = p.slice(prefix.length);
     const parts = rest.split('/');
     for (let i = 1; i < parts.length; i += 1) addDir(path.join(base, ...parts.slice(0, i)));
-    entries.push({ name: path.join(base, rest), type: 'file', data: file.data, mode: file.mode, mtime: file.mtime });
+    entries.push(entryOf(path.join(base, rest), file));
   }
   return entries;
+}
+
+function entryOf(name: string, file: VolumeFile): TarEntry {
+  return file.linkTarget === undefined
+    ? { name, type: 'file', data: file.data, mode: file.mode, mtime: file.mtime }
+    : { name, type: 'symlink', linkname: file.linkTarget, mode: file.mode, mtime: file.mtime };
 }
 
 export async function buildTar(entries: TarEntry[]): Promise<Buffer> {
@@ -59,6 +66,7 @@ export async function buildTar(entries: TarEntry[]): Promise<Buffer> {
   for (const entry of entries) {
     const header = { name: entry.name, mode: entry.mode, mtime: entry.mtime, uid: 0, gid: 0, uname: 'root', gname: 'root' };
     if (entry.type === 'directory') archive.entry({ ...header, type: 'directory' });
+    else if (entry.type === 'symlink') archive.entry({ ...header, type: 'symlink', linkname: entry.linkname ?? '' });
     else archive.entry({ ...header, type: 'file', size: entry.data?.length ?? 0 }, entry.data ?? Buffer.alloc(0));
   }
   archive.finalize();

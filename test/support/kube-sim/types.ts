@@ -52,6 +52,11 @@ export interface JobBehavior {
    * (`kube-sim-output.txt`) into every PVC it mounts.
    */
   files?: Record<string, string | Uint8Array>;
+  /**
+   * Symbolic links the container leaves beside its files (path → link target, paths as for `files`): what a hostile
+   * or careless Job could leave for the copy to trip over.
+   */
+  links?: Record<string, string>;
   /** Overrides per attempt (0 = first pod), e.g. `[{ outcome: 'fail' }, { outcome: 'succeed' }]` to prove a retry. */
   attempts?: Array<Partial<Omit<JobBehavior, 'attempts'>>>;
 }
@@ -84,6 +89,8 @@ export interface RequestRecord {
   path: string;
   status: number;
   contentType?: string;
+  /** When the request arrived (performance.now()), for timelines. */
+  at?: number;
 }
 
 /** Controller delays in milliseconds. Small by default so tests stay fast; raise them to watch transitions by eye. */

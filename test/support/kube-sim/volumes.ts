@@ -13,18 +13,28 @@ export interface VolumeFile {
   data: Buffer;
   mtime: Date;
   mode: number;
+  /** Set for a symbolic link: where it points (data is then empty). */
+  linkTarget?: string;
 }
 
 export class VolumeStore {
   private readonly volumes = new Map<string, Map<string, VolumeFile>>();
 
   write(pvName: string, relativePath: string, data: Buffer, mode = 0o644): void {
+    this.filesOf(pvName).set(normaliseRelative(relativePath), { data: Buffer.from(data), mtime: new Date(), mode });
+  }
+
+  link(pvName: string, relativePath: string, target: string): void {
+    this.filesOf(pvName).set(normaliseRelative(relativePath), { data: Buffer.alloc(0), mtime: new Date(), mode: 0o777, linkTarget: target });
+  }
+
+  private filesOf(pvName: string): Map<string, VolumeFile> {
     let files = this.volumes.get(pvName);
     if (!files) {
       files = new Map();
       this.volumes.set(pvName, files);
     }
-    files.set(normaliseRelative(relativePath), { data: Buffer.from(data), mtime: new Date(), mode });
+    return files;
   }
 
   files(pvName: string): Map<string, VolumeFile> {

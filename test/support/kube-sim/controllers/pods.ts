@@ -407,13 +407,20 @@ export class PodRuntime implements Controller {
           path.join(m, 'kube-sim-output.txt'),
           Buffer.from(`written by pod ${run.namespace}/${run.name}${run.assignment.jobName ? ` of job ${run.assignment.jobName}` : ''} at ${timestamp()}\n`),
         ]);
-    for (const [absolute, data] of wanted) {
+    const links = Object.entries(plan.links ?? {}).map(([p, target]) => [p.startsWith('/') ? p : path.join(mounts[0] ?? '/', p), target] as const);
+    const writable = (absolute: string) => {
       const resolved = resolvePodPath(this.ctx.registry, pod, undefined, absolute);
-      if (resolved.kind !== 'volume' || resolved.readOnly) {
-        if (plan.files) this.ctx.recordGap(`pod ${run.namespace}/${run.name} cannot write ${absolute}: it is not under a writable PVC mount (mounts: ${mounts.join(', ') || 'none'})`);
-        continue;
-      }
-      this.ctx.volumes.write(resolved.pvName, resolved.relative, data);
+      if (resolved.kind === 'volume' && !resolved.readOnly) return resolved;
+      if (plan.files || plan.links) this.ctx.recordGap(`pod ${run.namespace}/${run.name} cannot write ${absolute}: it is not under a writable PVC mount (mounts: ${mounts.join(', ') || 'none'})`);
+      return undefined;
+    };
+    for (const [absolute, data] of wanted) {
+      const resolved = writable(absolute);
+      if (resolved) this.ctx.volumes.write(resolved.pvName, resolved.relative, data);
+    }
+    for (const [absolute, target] of links) {
+      const resolved = writable(absolute);
+      if (resolved) this.ctx.volumes.link(resolved.pvName, resolved.relative, target);
     }
   }
 

@@ -105,7 +105,7 @@ export function createApiServer(deps: ServerDeps): Server {
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://kube-sim');
-    deps.gaps.requests.push({ method: `${req.method ?? 'GET'} (upgrade)`, path: `${url.pathname}${url.search}`, status: 101 });
+    deps.gaps.requests.push({ method: `${req.method ?? 'GET'} (upgrade)`, path: `${url.pathname}${url.search}`, status: 101, at: performance.now() });
     const parts = url.pathname.split('/').filter((p) => p !== '');
     // /api/v1/namespaces/NS/pods/POD/exec
     if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'exec') {
@@ -121,7 +121,7 @@ export function createApiServer(deps: ServerDeps): Server {
 async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://kube-sim');
-  const record = { method, path: `${url.pathname}${url.search}`, status: 0, ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) };
+  const record = { method, path: `${url.pathname}${url.search}`, status: 0, at: performance.now(), ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) };
   deps.gaps.requests.push(record);
   res.on('finish', () => {
     record.status = res.statusCode;
