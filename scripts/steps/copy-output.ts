@@ -3,9 +3,9 @@
  * a short-lived helper pod mounts the PVC read-only; its image is small, pinned and has `tar`, it passes Pod Security
  * "restricted", and it is deleted however the copy ends — success, failure or Ctrl-C.
  *
- * Trust but verify: before copying, the pod's own `tar` stream is read into a manifest (names and sizes) and checked
- * for entries that could land outside the destination; `kubectl cp` then copies into a staging folder, which must
- * match the manifest file for file and byte for byte before it becomes output/<release>/.
+ * Trust but verify: the pod's own `tar` stream is read into a manifest (names and sizes) and checked for entries that
+ * could land outside the destination, while `kubectl cp` copies into a staging folder; the staging folder becomes
+ * output/<release>/ only when the manifest is clean and the copy matches it file for file and byte for byte.
  */
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -104,29 +104,27 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
     options.log(`Starting helper pod ${pod} (${options.helperImage}) with PVC ${options.pvcName} mounted read-only.`);
     await startHelperPod(options, pod, manifest);
 
-    // First the listing, from the pod's own tar, read without writing anything; only a clean listing is copied.
-    // (Running it beside `kubectl cp` would save a round trip, but then a hostile entry would be judged only after
-    // kubectl had written it.) The tar stream is binary, so its raw bytes are kept.
-    const tarChunks: Buffer[] = [];
+    // The listing (the pod's own tar stream, read into names and sizes) and `kubectl cp` run side by side. That is
+    // safe because kubectl cp writes only into the staging folder — it skips symbolic links and entries that would
+    // land outside it — and the staging folder becomes output/<release>/ only when the listing is clean and the copy
+    // matches it; otherwise it is removed (finally, below).
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(path.dirname(staging), { recursive: true });
     const copyTimeoutMs = options.copyTimeoutMs ?? 10 * 60_000;
-    await shell.run(kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER), {
-      kind: 'read',
-      timeoutMs: copyTimeoutMs,
-      hint: 'The helper image must contain tar (busybox does).',
-      onStdoutData: (chunk) => tarChunks.push(chunk),
-    });
-    const expected = await readTarManifest(Buffer.concat(tarChunks), HELPER_MOUNT);
+    const [listing, copied] = await Promise.allSettled([
+      readVolumeListing(options, pod, copyTimeoutMs),
+      shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), { kind: 'write', timeoutMs: copyTimeoutMs }),
+    ]);
+    if (listing.status === 'rejected') throw listing.reason;
+    const expected = listing.value;
     if (expected.refused.length > 0) {
       throw new DeckhandError(
         `Refused to copy: the volume holds entries that could land outside ${options.destination}:\n${expected.refused.map((line) => `  - ${line}`).join('\n')}`,
-        'Nothing was copied and nothing was deleted. Inspect the volume by hand before copying it.',
+        'The partial copy was removed and nothing was deleted. Inspect the volume by hand before copying it.',
       );
     }
     options.log(`The volume holds ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} (${formatBytes(expected.totalBytes)}).`);
-
-    await rm(staging, { recursive: true, force: true });
-    await mkdir(path.dirname(staging), { recursive: true });
-    await shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), { kind: 'write', timeoutMs: copyTimeoutMs });
+    if (copied.status === 'rejected') throw copied.reason;
     await verifyCopy(staging, expected.files);
     await moveInto(staging, options.destination);
     options.log(`Copied and verified ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} into ${options.destination}.`);
@@ -138,6 +136,18 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
       .run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: false }), { kind: 'write', uninterruptible: true, nothrow: true, timeoutMs: 30_000 })
       .catch(() => undefined);
   }
+}
+
+/** Names and sizes of what the helper pod sees under its mount, from its own tar stream (binary: raw bytes kept). */
+async function readVolumeListing(options: CopyOptions, pod: string, timeoutMs: number) {
+  const tarChunks: Buffer[] = [];
+  await options.shell.run(kubectl.execArgs(options.target, options.namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER), {
+    kind: 'read',
+    timeoutMs,
+    hint: 'The helper image must contain tar (busybox does).',
+    onStdoutData: (chunk) => tarChunks.push(chunk),
+  });
+  return readTarManifest(Buffer.concat(tarChunks), HELPER_MOUNT);
 }
 
 function preview(shell: Runner, log: (line: string) => void, argv: string[]): void {

@@ -82,6 +82,8 @@ describe('deploy caelundas with an image built from the commit', () => {
     assert.match(release, RELEASE);
     assert.match(result.output, /computing ephemeris/, 'the Job logs are shown');
     assert.match(result.output, /wrote calendar\.ics/);
+    assert.match(result.output, /Namespace caelundas: created/);
+    assert.match(result.output, /Secret caelundas-env-secret: created/);
     assert.equal(secretValue(bed, 'START_DATE'), '2026-01-01');
     assert.equal(secretValue(bed, 'LONGITUDE'), '-74.0060');
 
@@ -118,6 +120,9 @@ describe('deploy caelundas with an image built from the commit', () => {
     assert.match(result.output, /already in the registry \(built from commit [0-9a-f]{7}\): reusing sha256:/);
     assert.doesNotMatch(result.output, /^(› )?\$ docker (build|push) /m);
     assert.match(result.output, /^(› )?\$ kubectl version/m, 'the echo is there to be checked');
+    // The second run reads the namespace and Secret (real kubectl, by API path) and finds nothing to change.
+    assert.match(result.output, /Namespace caelundas: unchanged/);
+    assert.match(result.output, /Secret caelundas-env-secret: unchanged/);
     assert.equal((await releasesIn(bed)).length, 2);
   });
 
@@ -239,6 +244,26 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
     assert.ok(!(await releasesIn(bed)).some((entry) => entry.name === release), 'the release is gone');
     assert.equal(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release), undefined, 'the PVC is gone');
     bed.sim.assertNoGaps();
+  });
+
+  it('refuses output holding links that lead outside, even with --cleanup: nothing copied, nothing deleted, no staging left', async () => {
+    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', files: { 'calendar.ics': 'done' }, links: { escape: '/etc/passwd', 'nested/up': '../../../outside.txt' } });
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // a release name of its own (names are to the second)
+    const result = await runCli(['deploy', 'caelundas', '--image', image, '--cleanup'], { env: { ...bed.env, ...VALID_INPUTS }, timeoutMs: 60_000 });
+    assert.equal(result.code, 1, result.output);
+    const release = /caelundas-\d{8}-\d{6}/.exec(result.output)![0];
+    assert.match(result.stderr, /Refused to copy: the volume holds entries that could land outside/);
+    assert.match(result.stderr, /escape: link to \/etc\/passwd points outside/);
+    assert.match(result.stderr, /nested\/up: link to \.\.\/\.\.\/\.\.\/outside\.txt points outside/);
+    // kubectl cp ran beside the listing into a staging folder: it is gone, and nothing reached the output folder.
+    assert.deepEqual(await readdir(path.join(bed.outputDir, release)), ['run.json']);
+    assert.deepEqual((await readdir(bed.outputDir)).filter((name) => name.includes('.partial-')), []);
+    const record = JSON.parse(await readFile(path.join(bed.outputDir, release, 'run.json'), 'utf8')) as { copy: { verified: boolean } };
+    assert.equal(record.copy.verified, false);
+    assert.ok((await releasesIn(bed)).some((entry) => entry.name === release), 'the release is kept');
+    assert.ok(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release), 'the PVC is kept');
+    await bed.sim.waitFor((sim) => !sim.get('v1', 'Pod', 'caelundas', `${release}-copy`), { timeoutMs: 5_000, description: 'the helper pod is gone' });
+    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', files: { 'calendar.ics': 'done' }, links: {} });
   });
 });
 
