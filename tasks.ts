@@ -60,6 +60,7 @@ async function deploy(ctx: CommandContext): Promise<void> {
     failure = error;
     throw error;
   } finally {
+    steps.stopReadsAhead(run);
     await steps.recordRun(run, failure);
     for (const line of steps.nextSteps(run)) ctx.ui.info(line);
   }

@@ -2,7 +2,7 @@
  * kubectl, wrapped: pure argv builders plus thin runners. Every call names its kubeconfig and context explicitly
  * (kubectlTargetArgs) and reads JSON (`-o json`), never human tables.
  */
-import type { Runner } from './lib/shell.ts';
+import { commandFailure, type Runner } from './lib/shell.ts';
 import { kubectlTargetArgs, type KubeTarget } from './lib/target.ts';
 import { toGoDuration } from './lib/duration.ts';
 
@@ -65,18 +65,31 @@ export async function get<T extends KubeObject = KubeObject>(shell: Runner, targ
   return text ? (JSON.parse(text) as T) : undefined;
 }
 
-/** Several objects in one round trip (`kubectl get namespace/a secret/b …`); missing ones are left out. */
-export function getManyArgs(target: KubeTarget, refs: readonly string[], namespace?: string): string[] {
-  return ['kubectl', 'get', ...refs, ...kubectlTargetArgs(target), ...(namespace ? ['--namespace', namespace] : []), '--ignore-not-found', '--output', 'json'];
+/** The API path of a core (v1) object: `/api/v1/namespaces/caelundas`, `/api/v1/namespaces/caelundas/secrets/x`. */
+export function corePath(resource: string, name: string, namespace?: string): string {
+  const scope = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
+  return `/api/v1${scope}/${resource}/${encodeURIComponent(name)}`;
 }
 
-export async function getMany(shell: Runner, target: KubeTarget, refs: readonly string[], namespace?: string): Promise<KubeObject[]> {
-  const result = await shell.run(getManyArgs(target, refs, namespace), { kind: 'read' });
-  const text = result.stdout.trim();
-  if (!text) return [];
-  // One result prints as the object itself, several as a List.
-  const parsed = JSON.parse(text) as KubeObject | KubeList;
-  return 'items' in parsed ? parsed.items : [parsed];
+export function getByPathArgs(target: KubeTarget, apiPath: string): string[] {
+  return ['kubectl', 'get', '--raw', apiPath, ...kubectlTargetArgs(target)];
+}
+
+/**
+ * One object by its API path, or undefined when the server answers NotFound. A single GET: `kubectl get kind/name`
+ * first reads the API's discovery documents (two more round trips whenever its cache is cold — CI, a new machine, a
+ * new cluster), which is wasted work for objects whose path is known.
+ */
+export async function getByPath<T extends KubeObject = KubeObject>(shell: Runner, target: KubeTarget, apiPath: string, hint?: string): Promise<T | undefined> {
+  const result = await shell.run(getByPathArgs(target, apiPath), { kind: 'read', nothrow: true, ...(hint === undefined ? {} : { hint }) });
+  if (result.exitCode === 0) return JSON.parse(result.stdout) as T;
+  if (isNotFound(result.stderr)) return undefined;
+  throw commandFailure(shell, result, hint);
+}
+
+/** kubectl's wording for a 404 from the API server: `Error from server (NotFound): secrets "x" not found`. */
+export function isNotFound(stderr: string): boolean {
+  return /^Error from server \(NotFound\)/m.test(stderr);
 }
 
 export interface ListOptions {

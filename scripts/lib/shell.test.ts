@@ -172,6 +172,21 @@ describe('the command runner', () => {
     assert.deepEqual(lines, ['watching']);
   });
 
+  it('a runner with a stop signal ends its running commands when the signal aborts, and stops new ones at once', async () => {
+    const { shell, lines } = makeShell({ killGraceMs: 500 });
+    const stop = new AbortController();
+    const ahead = shell.withStopSignal(stop.signal);
+    const started = performance.now();
+    const running = ahead.run(['sleep', '30'], { kind: 'read' });
+    setTimeout(() => stop.abort(), 100);
+    assert.equal((await running).stopped, true);
+    assert.equal((await ahead.run(['sleep', '30'], { kind: 'read' })).stopped, true);
+    assert.ok(performance.now() - started < 10_000, 'neither sleep ran its 30 s');
+    // The original runner is not affected.
+    assert.equal((await shell.run(['echo', 'still here'], { kind: 'read' })).stdout.trim(), 'still here');
+    assert.deepEqual(lines, []);
+  });
+
   it('shows commands quoted so they can be pasted into a shell and mean the same', async () => {
     const { shell } = makeShell();
     const args = ['plain', 'two words', "it's", '$HOME', '', 'tab\there', 'line\nbreak', '--set=a,b'];

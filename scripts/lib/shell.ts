@@ -67,6 +67,11 @@ export interface Runner {
   display(argv: readonly string[]): string;
   /** The same runner, reporting to another log (a Listr task's output instead of stderr). */
   withLog(log: (line: string) => void): Runner;
+  /**
+   * The same runner, whose commands also end (resolving with `stopped: true`) when `signal` aborts: for reads started
+   * ahead of the step that needs them, which a failed run must not wait for.
+   */
+  withStopSignal(signal: AbortSignal): Runner;
 }
 
 export interface ShellOptions {
@@ -82,6 +87,8 @@ export interface ShellOptions {
   killGraceMs?: number;
   /** Base environment for children; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** Ends every command of this runner, like RunOptions.stopSignal (see withStopSignal). */
+  stopSignal?: AbortSignal;
 }
 
 export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
@@ -139,8 +146,9 @@ export function createShell(options: ShellOptions): Runner {
     const onInterrupt = () => stop('interrupt');
     interruption?.addEventListener('abort', onInterrupt, { once: true });
     const onStop = () => stop('caller');
-    if (runOptions.stopSignal?.aborted) onStop();
-    else runOptions.stopSignal?.addEventListener('abort', onStop, { once: true });
+    const stopSignals = [runOptions.stopSignal, options.stopSignal].filter((signal) => signal !== undefined);
+    if (stopSignals.some((signal) => signal.aborted)) onStop();
+    else for (const signal of stopSignals) signal.addEventListener('abort', onStop, { once: true });
 
     try {
       const output = await child;
@@ -163,7 +171,7 @@ export function createShell(options: ShellOptions): Runner {
     } finally {
       clearTimeout(timer);
       interruption?.removeEventListener('abort', onInterrupt);
-      runOptions.stopSignal?.removeEventListener('abort', onStop);
+      for (const signal of stopSignals) signal.removeEventListener('abort', onStop);
     }
   }
 
@@ -174,6 +182,7 @@ export function createShell(options: ShellOptions): Runner {
     run,
     display,
     withLog: (otherLog) => createShell({ ...options, log: otherLog }),
+    withStopSignal: (signal) => createShell({ ...options, stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, signal]) : signal }),
   };
 }
 

@@ -31,32 +31,54 @@ describe('namespace and Secret manifests', () => {
 });
 
 describe('converging the namespace and Secrets', async () => {
-  const { ensureNamespaceAndSecrets, namespaceManifest: ns, secretManifest: secret } = await import('./cluster-setup.ts');
-  const { fakeRunner, json, listOf } = await import('../../test/support/fake-runner.ts');
+  const { convergeNamespaceAndSecrets, readLiveState, namespaceManifest: ns, secretManifest: secret } = await import('./cluster-setup.ts');
+  const { fakeRunner, json } = await import('../../test/support/fake-runner.ts');
   const target = { kubeconfig: '/k', context: 'c', cluster: 'c', server: 'https://x', namespace: 'caelundas', explicit: false, kubeconfigSource: 'test' };
   const spec = { name: 'caelundas-env-secret', namespace: 'caelundas', values: { START_DATE: '2026-01-01' } };
+  const notFound = (what: string) => ({ exitCode: 1, stderr: `Error from server (NotFound): ${what} not found\n` });
 
-  it('reads everything in one call and writes nothing when all is current', async () => {
-    const runner = fakeRunner(() => listOf([ns('caelundas'), secret(spec)]));
-    const report = await ensureNamespaceAndSecrets(runner, target, 'caelundas', [spec], { clusterReadable: true });
+  it('reads the namespace and each Secret by API path, one GET each, and writes nothing when all is current', async () => {
+    const runner = fakeRunner((command) => (command.endsWith('/api/v1/namespaces/caelundas') ? json(ns('caelundas')) : json(secret(spec))));
+    const live = await readLiveState(runner, target, 'caelundas', ['caelundas-env-secret']);
+    assert.deepEqual(runner.calls.sort(), ['kubectl get --raw /api/v1/namespaces/caelundas', 'kubectl get --raw /api/v1/namespaces/caelundas/secrets/caelundas-env-secret']);
+    const report = await convergeNamespaceAndSecrets(runner, target, 'caelundas', [spec], live);
     assert.deepEqual(report, { namespace: 'unchanged', secrets: { 'caelundas-env-secret': { result: 'unchanged', changed: [] } } });
-    assert.deepEqual(runner.calls, ['kubectl get namespace/caelundas secret/caelundas-env-secret --namespace caelundas --ignore-not-found --output json']);
+    assert.deepEqual(runner.writes, []);
+  });
+
+  it('takes NotFound as missing, and stops on any other read failure with its message', async () => {
+    const missing = await readLiveState(fakeRunner((command) => notFound(command.includes('secrets') ? 'secrets "caelundas-env-secret"' : 'namespaces "caelundas"')), target, 'caelundas', ['caelundas-env-secret']);
+    assert.deepEqual(missing, { namespace: undefined, secrets: { 'caelundas-env-secret': undefined } });
+    const forbidden = fakeRunner(() => ({ exitCode: 1, stderr: 'Error from server (Forbidden): secrets "caelundas-env-secret" is forbidden: User "ci" cannot get resource "secrets"\n' }));
+    await assert.rejects(readLiveState(forbidden, target, 'caelundas', ['caelundas-env-secret']), (error: Error) => {
+      assert.match(error.message, /Forbidden/);
+      assert.match(String((error as { fix?: string }).fix), /permission to read namespaces and Secrets/);
+      return true;
+    });
   });
 
   it('applies only what is missing or different, in one server-side apply, values on stdin', async () => {
     const inputs: string[] = [];
-    const runner = fakeRunner((command) => (command.startsWith('kubectl get') ? json(ns('caelundas')) : undefined));
+    const runner = fakeRunner(() => undefined);
     const original = runner.run.bind(runner);
     runner.run = async (argv, options) => {
       if (options.input !== undefined) inputs.push(String(options.input));
       return original(argv, options);
     };
-    const report = await ensureNamespaceAndSecrets(runner, target, 'caelundas', [spec], { clusterReadable: true });
+    const report = await convergeNamespaceAndSecrets(runner, target, 'caelundas', [spec], { namespace: ns('caelundas') as never, secrets: { 'caelundas-env-secret': undefined } });
     assert.equal(report.namespace, 'unchanged');
     assert.deepEqual(report.secrets['caelundas-env-secret'], { result: 'created', changed: ['START_DATE'] });
     assert.deepEqual(runner.writes, ['kubectl apply --namespace caelundas --server-side --field-manager deckhand --force-conflicts --filename -']);
     const applied = parseAllDocuments(inputs[0]!).map((document) => document.toJS() as { kind: string });
     assert.deepEqual(applied.map((item) => item.kind), ['Secret']);
     assert.ok(!runner.writes.join(' ').includes('2026-01-01'), 'values never on argv');
+  });
+
+  it('reports a Secret whose values changed as updated, naming the keys only', async () => {
+    const runner = fakeRunner(() => undefined);
+    const live = { namespace: ns('caelundas') as never, secrets: { 'caelundas-env-secret': secret({ ...spec, values: { START_DATE: '2025-01-01', OLD: 'x' } }) as never } };
+    const report = await convergeNamespaceAndSecrets(runner, target, 'caelundas', [spec], live);
+    assert.deepEqual(report.secrets['caelundas-env-secret'], { result: 'updated', changed: ['OLD', 'START_DATE'] });
+    assert.equal(runner.writes.length, 1);
   });
 });

@@ -1,7 +1,8 @@
 /**
- * The namespace and the app's Secret, converged idempotently: each is read first, and written (server-side apply,
- * manifest on stdin) only when it is missing or different. Secret values travel on stdin only — never argv, never
- * a file — and are reported as created / updated / unchanged, never shown.
+ * The namespace and the app's Secret, converged idempotently: each is read first (readLiveState), and written
+ * (server-side apply, manifest on stdin) only when it is missing or different (convergeNamespaceAndSecrets). Secret
+ * values travel on stdin only — never argv, never a file — and are reported as created / updated / unchanged, never
+ * shown.
  */
 import { stringify as stringifyYaml } from 'yaml';
 import * as kubectl from '../kubectl.ts';
@@ -58,31 +59,46 @@ export interface ConvergeReport {
   secrets: Record<string, { result: ConvergeResult; changed: string[] }>;
 }
 
+/** What the cluster holds now: the namespace and each Secret, undefined where missing. */
+export interface LiveState {
+  namespace?: kubectl.KubeObject;
+  secrets: Record<string, kubectl.KubeObject | undefined>;
+}
+
 /**
- * Brings the namespace and the app's Secrets to the wanted state in at most two round trips: one read of all of them,
- * then one server-side apply (on stdin, namespace first) of only those that are missing or different.
+ * Reads the namespace and the Secrets, all at once: one GET each by API path, side by side (the namespace being
+ * missing does not make the Secret reads fail — they answer NotFound too).
  */
-export async function ensureNamespaceAndSecrets(
+export async function readLiveState(shell: Runner, target: KubeTarget, namespace: string, secretNames: readonly string[]): Promise<LiveState> {
+  const hint = 'Does your kubeconfig user have permission to read namespaces and Secrets?';
+  const [live, ...secrets] = await Promise.all([
+    kubectl.getByPath(shell, target, kubectl.corePath('namespaces', namespace), hint),
+    ...secretNames.map((name) => kubectl.getByPath(shell, target, kubectl.corePath('secrets', name, namespace), hint)),
+  ]);
+  return { namespace: live, secrets: Object.fromEntries(secretNames.map((name, index) => [name, secrets[index]])) };
+}
+
+/**
+ * Brings the namespace and the app's Secrets to the wanted state from what `live` says is there: one server-side
+ * apply (on stdin, namespace first) of only those that are missing or different, nothing when all is current.
+ */
+export async function convergeNamespaceAndSecrets(
   shell: Runner,
   target: KubeTarget,
   namespace: string,
   secrets: readonly SecretSpec[],
-  options: { clusterReadable: boolean },
+  live: LiveState,
 ): Promise<ConvergeReport> {
-  const refs = [`namespace/${namespace}`, ...secrets.map((secret) => `secret/${secret.name}`)];
-  const live = options.clusterReadable ? await kubectl.getMany(shell, target, refs, namespace) : [];
-  const liveNamespace = live.find((object) => object.kind === 'Namespace');
-  const liveSecret = (name: string) => live.find((object) => object.kind === 'Secret' && object.metadata.name === name);
-
   const toApply: Record<string, unknown>[] = [];
   const desiredNamespace = namespaceManifest(namespace);
   const wantedLabels = (desiredNamespace.metadata as { labels: Record<string, string> }).labels;
+  const liveNamespace = live.namespace;
   const namespaceCurrent = liveNamespace !== undefined && Object.entries(wantedLabels).every(([key, value]) => liveNamespace.metadata.labels?.[key] === value);
   if (!namespaceCurrent) toApply.push(desiredNamespace);
   const report: ConvergeReport = { namespace: namespaceCurrent ? 'unchanged' : liveNamespace ? 'updated' : 'created', secrets: {} };
 
   for (const spec of secrets) {
-    const current = liveSecret(spec.name);
+    const current = live.secrets[spec.name];
     const changed = changedKeys(current?.data, spec.values);
     if (current && changed.length === 0 && (current.type ?? 'Opaque') === (spec.type ?? 'Opaque')) {
       report.secrets[spec.name] = { result: 'unchanged', changed };

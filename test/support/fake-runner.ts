@@ -50,6 +50,8 @@ export function fakeRunner(answer: (command: string) => FakeAnswer | undefined, 
     logged,
     display: (argv) => argv.map(displayQuote).join(' '),
     withLog: (other) => build(other),
+    // Fake commands finish at once: there is nothing to stop.
+    withStopSignal: () => build(log),
     async run(argv: readonly string[], runOptions: RunOptions): Promise<RunResult> {
       const command = commandLine(argv);
       calls.push(command);

@@ -17,7 +17,7 @@ import { DeckhandError, InterruptedError, MissingInputError, UsageError, formatM
 import { createTaskPrompter } from '../../lib/prompts.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
-import { dockerConfigJson, ensureNamespaceAndSecrets, type SecretSpec } from '../cluster-setup.ts';
+import { convergeNamespaceAndSecrets, dockerConfigJson, readLiveState, type LiveState, type SecretSpec } from '../cluster-setup.ts';
 import { copyOutput, formatBytes, type CopyResult } from '../copy-output.ts';
 import { watchJob, type WatchResult } from '../job-watch.ts';
 import { writeRunRecord, type RunOutcome } from '../run-record.ts';
@@ -38,6 +38,10 @@ export interface DeployRun {
   target?: KubeTarget;
   /** Reads against the cluster work (false in a dry run without a reachable cluster). */
   clusterReadable: boolean;
+  /** A real run's cluster check and reads of the namespace and Secrets, started with the prerequisite checks. */
+  clusterReads?: ClusterReads;
+  /** Some inputs were typed at a prompt: time has passed since clusterReads, so they are read again. */
+  inputsPrompted?: boolean;
   plan?: DeployPlan;
   inputs?: Record<string, string>;
   digest?: string;
@@ -133,10 +137,13 @@ async function resolveClusterTarget(run: DeployRun, notes: string[]): Promise<vo
     }
     throw error;
   }
-  // A real run checks that the cluster answers as the first step of preparing it, beside the image build: that
-  // round trip (a remote API, TLS) need not hold up the build. A dry run needs the answer now, to know whether it can
-  // read the cluster's state at all.
-  if (!ctx.config.dryRun) return;
+  // A real run starts its cluster reads now, beside the tool checks, and the step that prepares the namespace awaits
+  // them: on a remote API (TLS, round trips) they need not hold up the checks or the image build. A dry run needs the
+  // answer now, to know whether it can read the cluster's state at all.
+  if (!ctx.config.dryRun) {
+    run.clusterReads = startClusterReads(run, run.target);
+    return;
+  }
   try {
     const version = await kubectl.serverVersion(ctx.shell, run.target);
     run.clusterReadable = true;
@@ -190,6 +197,7 @@ export async function collectInputs(run: DeployRun, task: Task): Promise<void> {
   const prompter = ctx.prompter.interactive ? createTaskPrompter(task as never, { interactive: true }) : ctx.prompter;
   const { values, sources } = await collectAppInputs(app, ctx.config, ctx.masker, prompter);
   run.inputs = values;
+  run.inputsPrompted = Object.values(sources).includes('prompt');
   for (const input of app.secret.inputs) task.output = `${input.key.padEnd(12)} from ${sources[input.key] === 'env file' ? app.secret.envFile : sources[input.key]}${input.sensitive ? ' (sensitive, masked)' : `: ${values[input.key]}`}`;
   task.title = `Collected ${app.name} inputs (${app.secret.inputs.length} of ${app.secret.inputs.length})`;
 }
@@ -278,25 +286,67 @@ export async function prepareNamespaceAndSecret(run: DeployRun, task: Task): Pro
   const { config } = run.ctx;
   const target = run.target ?? placeholderTarget(plan.namespace);
   const shell = taskShell(run, task);
-  if (!shell.dryRun) {
-    const version = await kubectl.serverVersion(shell, target);
-    run.clusterReadable = true;
-    task.output = `Cluster ${target.server} answers (Kubernetes ${version})`;
-  }
   const secrets: SecretSpec[] = [{ name: run.app.secret.name, namespace: plan.namespace, values: run.inputs!, labels: { 'app.kubernetes.io/part-of': run.app.name } }];
-  const pullSecret = `${run.app.name}-registry`;
+  const pullSecret = pullSecretName(run);
   if (config.pullToken) {
     const registry = config.image.registry;
     secrets.push({ name: pullSecret, namespace: plan.namespace, type: 'kubernetes.io/dockerconfigjson', values: { '.dockerconfigjson': dockerConfigJson(registry, config.pullUser ?? config.image.user ?? 'deckhand', config.pullToken) } });
     plan.setString['imagePullSecrets[0].name'] = pullSecret;
   }
-  const report = await ensureNamespaceAndSecrets(shell, target, plan.namespace, secrets, { clusterReadable: run.clusterReadable });
+  let live: LiveState = { secrets: {} };
+  if (!shell.dryRun) {
+    // Reads taken before someone typed at a prompt may be stale: those are replaced by fresh ones.
+    let reads = run.clusterReads;
+    if (!reads || run.inputsPrompted) {
+      reads?.stop();
+      reads = startClusterReads(run, target);
+    }
+    const { version, state } = await reads.settled;
+    for (const line of reads.lines) task.output = line;
+    // When the cluster does not answer, its check's error (with the kubeconfig hint) is the one reported.
+    if (version.status === 'rejected') throw version.reason;
+    run.clusterReadable = true;
+    task.output = `Cluster ${target.server} answers (Kubernetes ${version.value})`;
+    if (state.status === 'rejected') throw state.reason;
+    live = state.value;
+  } else if (run.clusterReadable) {
+    live = await readLiveState(shell, target, plan.namespace, secrets.map((secret) => secret.name));
+  }
+  const report = await convergeNamespaceAndSecrets(shell, target, plan.namespace, secrets, live);
   const outcome = (result: string) => (shell.dryRun ? 'checked' : result);
   task.output = `Namespace ${plan.namespace}: ${outcome(report.namespace)} (Pod Security: restricted)`;
   const appSecret = report.secrets[run.app.secret.name]!;
   task.output = `Secret ${run.app.secret.name}: ${outcome(appSecret.result)}${appSecret.result === 'updated' && !shell.dryRun ? ` (changed: ${appSecret.changed.join(', ')})` : ''}`;
   if (config.pullToken) task.output = `Image pull secret ${pullSecret} for ${config.image.registry}: ${outcome(report.secrets[pullSecret]!.result)}`;
   task.title = `Prepared namespace ${plan.namespace} and Secret ${run.app.secret.name}`;
+}
+
+/** The cluster check and the reads of the namespace and Secrets, in flight together (all reads). */
+export interface ClusterReads {
+  /** Settled, never rejected: whoever awaits decides which failure to report. */
+  settled: Promise<{ version: PromiseSettledResult<string>; state: PromiseSettledResult<LiveState> }>;
+  /** The reads' echo lines (--verbose), kept until the step that uses the reads shows them. */
+  lines: string[];
+  /** Ends reads still running (a run that failed before it needed them must not wait for them). */
+  stop(): void;
+}
+
+function startClusterReads(run: DeployRun, target: KubeTarget): ClusterReads {
+  const lines: string[] = [];
+  const stopper = new AbortController();
+  const shell = run.ctx.shell.withLog((line) => lines.push(line)).withStopSignal(stopper.signal);
+  const names = [run.app.secret.name, ...(run.ctx.config.pullToken ? [pullSecretName(run)] : [])];
+  const settled = Promise.allSettled([kubectl.serverVersion(shell, target), readLiveState(shell, target, target.namespace, names)]).then(([version, state]) => ({ version, state }));
+  return { settled, lines, stop: () => stopper.abort() };
+}
+
+/** Ends work started ahead that the run did not get to use. */
+export function stopReadsAhead(run: DeployRun): void {
+  run.clusterReads?.stop();
+}
+
+function pullSecretName(run: DeployRun): string {
+  return `${run.app.name}-registry`;
 }
 
 export async function renderChart(run: DeployRun, task: Task): Promise<void> {
