@@ -331,7 +331,7 @@ export interface ClusterReads {
   stop(): void;
 }
 
-function startClusterReads(run: DeployRun, target: KubeTarget): ClusterReads {
+export function startClusterReads(run: DeployRun, target: KubeTarget): ClusterReads {
   const lines: string[] = [];
   const stopper = new AbortController();
   const shell = run.ctx.shell.withLog((line) => lines.push(line)).withStopSignal(stopper.signal);
