@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -191,6 +192,41 @@ describe('kube-sim with the real helm, and its gaps and CLI', { concurrency: 4 }
       assert.match(stopped.stdout, /kube-sim stopped after \d+ requests and 0 gap\(s\)/);
     } finally {
       await sandbox.cleanup();
+    }
+  });
+});
+
+describe('kube-sim latency', () => {
+  /** Milliseconds until the response (or the upgrade's answer) to one request on `agent`. */
+  function timeRequest(url: string, agent: Agent, headers: Record<string, string> = {}): Promise<number> {
+    const started = performance.now();
+    return new Promise((resolve, reject) => {
+      const req = request(url, { agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(performance.now() - started));
+      });
+      req.on('upgrade', (_res, socket) => {
+        socket.destroy();
+        resolve(performance.now() - started);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  test('delays every answer, upgrades (exec) included, and the first on each connection once more (the handshakes)', async () => {
+    const sim = await startKubeSim({ latencyMs: 150, connectLatencyMs: 300, quiet: true });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const first = await timeRequest(`${sim.url}/version`, agent);
+      const second = await timeRequest(`${sim.url}/version`, agent);
+      assert.ok(first >= 440, `first request on a connection: ${first.toFixed(0)} ms`);
+      assert.ok(second >= 140 && second < 400, `a later request on the same connection: ${second.toFixed(0)} ms`);
+      const upgrade = await timeRequest(`${sim.url}/api/v1/namespaces/default/pods/none/exec?command=true&stdout=true`, new Agent(), { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==' });
+      assert.ok(upgrade >= 440, `an exec upgrade on a new connection: ${upgrade.toFixed(0)} ms`);
+    } finally {
+      agent.destroy();
+      await sim.stop();
     }
   });
 });

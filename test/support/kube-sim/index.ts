@@ -48,8 +48,13 @@ export type { Gap, JobBehavior, JobMatch, JobOutcome, KubeObject, RequestRecord,
 export type { KubeconfigOptions } from './kubeconfig.ts';
 
 export interface KubeSimOptions {
-  /** Delay added before every API response (default 0). */
+  /** Delay added before every API response, upgrades (exec, cp) included (default 0). */
   latencyMs?: number;
+  /**
+   * Added once more to the first response on each new connection (default 0): what the TCP and TLS handshakes to a
+   * real HTTPS API server cost every new kubectl or helm process, which this plain-HTTP server otherwise skips.
+   */
+  connectLatencyMs?: number;
   /** What Job pods do unless `setJobBehavior` says otherwise (default: succeed after 200 ms, three log lines). */
   jobDefaults?: Partial<JobBehavior>;
   /** Controller delays; see `SimTimings` for the defaults. */
@@ -155,6 +160,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     gaps,
     streams,
     latencyMs: options.latencyMs ?? 0,
+    connectLatencyMs: options.connectLatencyMs ?? 0,
     pods: {
       logs: createLogsHandler(registry, logs, streams),
       exec: createExecHandler({ registry, volumes, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) }),

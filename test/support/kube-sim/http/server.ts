@@ -37,6 +37,7 @@ export interface ServerDeps {
   streams: StreamTracker;
   pods: PodStreamHandlers;
   latencyMs: number;
+  connectLatencyMs: number;
 }
 
 type Route =
@@ -100,25 +101,38 @@ function route(pathname: string, accept: string | undefined, hostPort: string): 
 const EXPECTED_MISSING = new Set(['/openapi/v2', '/swagger.json', '/swaggerapi']);
 
 export function createApiServer(deps: ServerDeps): Server {
+  // Connections that have had their first answer: only the first pays the handshake delay.
+  const connected = new WeakSet<object>();
+  const delay = (socket: object): Promise<void> | undefined => {
+    const ms = deps.latencyMs + (connected.has(socket) ? 0 : deps.connectLatencyMs);
+    connected.add(socket);
+    return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : undefined;
+  };
   const server = createServer((req, res) => {
-    void handle(deps, server, req, res);
+    void handle(deps, server, req, res, delay(req.socket));
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://kube-sim');
     deps.gaps.requests.push({ method: `${req.method ?? 'GET'} (upgrade)`, path: `${url.pathname}${url.search}`, status: 101, at: performance.now() });
-    const parts = url.pathname.split('/').filter((p) => p !== '');
-    // /api/v1/namespaces/NS/pods/POD/exec
-    if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'exec') {
-      deps.pods.exec(req, socket, head, parts[3] ?? '', parts[5] ?? '', url.searchParams);
-      return;
-    }
-    deps.gaps.record(req.method ?? 'GET', url.pathname, `connection upgrade (${String(req.headers.upgrade)}) is not implemented for this path`);
-    socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nkube-sim does not implement this upgrade\n');
+    const wait = delay(req.socket);
+    if (wait) void wait.then(() => upgrade(deps, req, socket, head, url));
+    else upgrade(deps, req, socket, head, url);
   });
   return server;
 }
 
-async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, res: ServerResponse): Promise<void> {
+function upgrade(deps: ServerDeps, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
+  const parts = url.pathname.split('/').filter((p) => p !== '');
+  // /api/v1/namespaces/NS/pods/POD/exec
+  if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'exec') {
+    deps.pods.exec(req, socket, head, parts[3] ?? '', parts[5] ?? '', url.searchParams);
+    return;
+  }
+  deps.gaps.record(req.method ?? 'GET', url.pathname, `connection upgrade (${String(req.headers.upgrade)}) is not implemented for this path`);
+  socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nkube-sim does not implement this upgrade\n');
+}
+
+async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, res: ServerResponse, latency: Promise<void> | undefined): Promise<void> {
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://kube-sim');
   const record = { method, path: `${url.pathname}${url.search}`, status: 0, at: performance.now(), ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) };
@@ -127,7 +141,7 @@ async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, re
     record.status = res.statusCode;
   });
   try {
-    if (deps.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, deps.latencyMs));
+    await latency;
     const address = server.address();
     const hostPort = typeof address === 'object' && address ? `${address.address}:${address.port}` : '127.0.0.1';
     const found = route(url.pathname, req.headers.accept, hostPort);
