@@ -97,11 +97,13 @@ export async function checkPrerequisites(run: DeployRun, task: Task): Promise<vo
     }
   };
 
+  // The cluster target first: a real run's cluster reads are the longest chain here (round trips to a remote API), so
+  // they get their processes started before the local checks compete for the CPU.
   const [, , , , buildx, gitState] = await Promise.all([
+    resolveClusterTarget(run, notes),
     tool('docker', docker.clientVersionArgs(), docker.parseClientVersion, needDocker),
     tool('helm', helm.versionArgs(), (out) => out.trim(), true),
     tool('kubectl', kubectl.clientVersionArgs(), kubectl.parseClientVersion, true),
-    resolveClusterTarget(run, notes),
     needDocker ? docker.hasBuildx(shell) : Promise.resolve(false),
     git.workTreeState(shell, config.repoRoot),
   ]);
