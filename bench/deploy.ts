@@ -3,7 +3,7 @@
  * work done the seed's way — the same commands, strictly one after another, waiting with `kubectl wait`.
  * Goal (issue #5): the toolkit's wall time is at most 0.8x the sequential run.
  *
- *   npm run bench:deploy [-- --latency 100 --connect-latency 100 --runs 5]
+ *   npm run bench:deploy [-- --latency 100 --connect-latency 100 --runs 5 --timeline]
  *
  * Both sides use the same real docker engine, registry, helm and kubectl, the same fresh kubeconfig cache and the
  * same Job behaviour; each side builds and pushes (the toolkit with --rebuild, so its registry check cannot skip).
@@ -30,7 +30,7 @@ import { namespaceManifest, secretManifest } from '../scripts/steps/cluster-setu
 // process also pays the TCP and TLS handshakes before its first request: two more round trips with TLS 1.3, counted
 // here as one (--connect-latency, default: the same as --latency; 0 leaves them out). Lower latencies make the run
 // CPU-bound on a 2-core machine and shrink the gain.
-const { values } = parseArgs({ options: { latency: { type: 'string', default: '100' }, 'connect-latency': { type: 'string' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({ options: { latency: { type: 'string', default: '100' }, 'connect-latency': { type: 'string' }, runs: { type: 'string', default: '5' }, timeline: { type: 'boolean', default: false } } });
 const latencyMs = Number(values.latency);
 const connectLatencyMs = Number(values['connect-latency'] ?? values.latency);
 const runs = Number(values.runs);
@@ -48,13 +48,19 @@ const storageDriver = (await docker(engine, ['info', '--format', '{{.Driver}}'])
 const registry = await startRegistry();
 const context = await prepareBuildContext('busybox-scratch');
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string): Promise<string> {
+function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string, onOutput?: (chunk: string) => void): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: root, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk));
-    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk));
+    child.stdout!.on('data', (chunk: Buffer) => {
+      stdout += chunk;
+      onOutput?.(chunk.toString());
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk;
+      onOutput?.(chunk.toString());
+    });
     if (input !== undefined) child.stdin!.end(input);
     child.on('error', reject);
     child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${code}\n${stderr}${stdout}`))));
@@ -71,11 +77,25 @@ async function withBed<T>(fn: (bed: DeployBed, env: NodeJS.ProcessEnv) => Promis
   }
 }
 
+/** With --timeline, the last toolkit run's commands (its --verbose echo) and API requests, in time order. */
+let timeline: string[] = [];
+
 async function toolkitRun(): Promise<number> {
-  return withBed(async (_bed, env) => {
+  return withBed(async (bed, env) => {
+    const lines: Array<[number, string]> = [];
+    const onOutput = (chunk: string) => {
+      const at = performance.now();
+      for (const line of chunk.split('\n')) if (/^\s*(› )?(\$ |✔ |❯ )/.test(line)) lines.push([at, line.trim()]);
+    };
     const started = performance.now();
-    await run(process.execPath, ['--import', 'tsx', 'tasks.ts', 'deploy', 'caelundas', '--rebuild', '--dockerfile', path.join(context.dir, 'Dockerfile'), '--build-context', context.dir], env);
-    return performance.now() - started;
+    const args = ['--import', 'tsx', 'tasks.ts', 'deploy', 'caelundas', '--rebuild', '--dockerfile', path.join(context.dir, 'Dockerfile'), '--build-context', context.dir];
+    await run(process.execPath, values.timeline ? [...args, '--verbose'] : args, env, undefined, values.timeline ? onOutput : undefined);
+    const elapsed = performance.now() - started;
+    if (values.timeline) {
+      for (const request of bed.sim.requests) lines.push([request.at ?? started, `  API ${request.method} ${request.path.split('?')[0]} ${request.status}`]);
+      timeline = lines.sort((a, b) => a[0] - b[0]).map(([at, line]) => `${((at - started) / 1000).toFixed(2).padStart(6)}  ${line.slice(0, 150)}`);
+    }
+    return elapsed;
   });
 }
 
@@ -151,6 +171,7 @@ try {
   console.log(`sequential (median of ${runs}):  ${(median(sequential) / 1000).toFixed(2)} s`);
   console.log(`toolkit (median of ${runs}):     ${(median(toolkit) / 1000).toFixed(2)} s`);
   console.log(`ratio:                     ${ratio.toFixed(2)}x  (goal: <= 0.80x) ${ratio <= 0.8 ? 'met' : 'NOT met'}`);
+  if (values.timeline) console.log(`\nTimeline of the last toolkit run (seconds; the --verbose echo adds a little):\n${timeline.join('\n')}`);
 } finally {
   await context.remove();
   await registry.stop();
