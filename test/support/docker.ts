@@ -297,6 +297,8 @@ export async function globalSetup(): Promise<void> {
     process.env[SHARED_ENGINE_ENV.host] = runEngine.host;
     process.env[SHARED_ENGINE_ENV.config] = runEngine.env.DOCKER_CONFIG;
     if (runEngine.logFile !== undefined) process.env[SHARED_ENGINE_ENV.log] = runEngine.logFile;
+    // One line in the CI log says which engine the docker tests (and their timings) ran on.
+    if ('storageDriver' in runEngine) process.stderr.write(`test bed: private dockerd (storage driver ${String(runEngine.storageDriver)}) on ${runEngine.host}\n`);
   } else {
     process.env[SHARED_ENGINE_ENV.skip] = (engine.reason as Error).message;
   }
