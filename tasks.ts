@@ -14,7 +14,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandSpec } from './scripts/cli/spec.ts';
 import type { CommandContext } from './scripts/lib/context.ts';
-import { DeckhandError, EXIT_OK, exitCodeFor, formatError } from './scripts/lib/errors.ts';
+import { DeckhandError, EXIT_OK, exitCodeFor, formatError, unwrapStepError } from './scripts/lib/errors.ts';
 
 const REPO_ROOT = import.meta.dirname;
 
@@ -26,11 +26,11 @@ const REPO_ROOT = import.meta.dirname;
  * failed step stops everything after it — a failed or unverified copy never leads to deleting anything.
  */
 async function deploy(ctx: CommandContext): Promise<void> {
-  const [{ Listr }, steps, { listrOptions }] = await Promise.all([import('listr2'), import('./scripts/steps/deploy/index.ts'), import('./scripts/lib/ui.ts')]);
+  const [{ Listr }, steps, { listrOptions, stepTasks }] = await Promise.all([import('listr2'), import('./scripts/steps/deploy/index.ts'), import('./scripts/lib/ui.ts')]);
   const run = steps.prepareDeploy(ctx);
   const app = run.app.name;
   const pipeline = new Listr<typeof run>(
-    [
+    stepTasks([
       { title: 'Check prerequisites: tools, git commit, cluster target', task: steps.checkPrerequisites, rendererOptions: { persistentOutput: true } },
       { title: 'Plan the release', task: steps.planRun, rendererOptions: { persistentOutput: true } },
       { title: `Collect the ${app} inputs`, task: steps.collectInputs, rendererOptions: { persistentOutput: true } },
@@ -38,11 +38,11 @@ async function deploy(ctx: CommandContext): Promise<void> {
         title: 'Prepare the image and the cluster',
         task: (_, task) =>
           task.newListr(
-            [
+            stepTasks([
               { title: 'Build and push the image', task: steps.buildImage },
               { title: 'Prepare the namespace and Secret', task: steps.prepareNamespaceAndSecret, rendererOptions: { persistentOutput: true } },
               { title: 'Check that the chart renders', task: steps.renderChart },
-            ],
+            ]),
             { concurrent: true },
           ),
       },
@@ -50,14 +50,14 @@ async function deploy(ctx: CommandContext): Promise<void> {
       { title: 'Run the Job and follow its logs', task: steps.followJob, rendererOptions: { outputBar: 15 } },
       { title: 'Copy the output', task: steps.copyJobOutput, rendererOptions: { persistentOutput: true } },
       { title: 'Uninstall the release and delete its PVC', task: steps.cleanUp, enabled: () => run.flags.cleanup, rendererOptions: { persistentOutput: true } },
-    ],
+    ]),
     { ...listrOptions<typeof run>({ verbose: ctx.config.verbose }), ctx: run },
   );
   let failure: unknown;
   try {
     await pipeline.run();
   } catch (error) {
-    failure = error;
+    failure = unwrapStepError(error);
     throw error;
   } finally {
     steps.stopReadsAhead(run);
@@ -85,14 +85,14 @@ async function releases(ctx: CommandContext): Promise<void> {
  * uninstall, wait for its pods to go, delete its PVC, and delete or keep the volume a Retain policy leaves behind.
  */
 async function uninstall(ctx: CommandContext): Promise<void> {
-  const [{ Listr }, steps, { listrOptions }] = await Promise.all([import('listr2'), import('./scripts/steps/uninstall-release.ts'), import('./scripts/lib/ui.ts')]);
+  const [{ Listr }, steps, { listrOptions, stepTasks }] = await Promise.all([import('listr2'), import('./scripts/steps/uninstall-release.ts'), import('./scripts/lib/ui.ts')]);
   const run = await steps.prepareUninstall(ctx);
   const pipeline = new Listr<typeof run>(
-    run.decision.items.map((item) => ({
+    stepTasks(run.decision.items.map((item) => ({
       title: item.action === 'rollback' ? `Roll back ${item.row.name} to revision ${item.revision}` : `Uninstall ${item.row.name}: Helm release, pods, PVC, volume`,
       task: (_, task) => steps.uninstallItem(run, item, task),
       rendererOptions: { persistentOutput: true },
-    })),
+    }))),
     { ...listrOptions<typeof run>({ verbose: ctx.config.verbose }), ctx: run },
   );
   try {
@@ -123,7 +123,7 @@ async function logs(ctx: CommandContext): Promise<void> {
 
 /** copy <job app>: a run's output, through the same verified helper-pod copy as deploy, into output/<release>/. */
 async function copy(ctx: CommandContext): Promise<void> {
-  const [{ Listr }, { findJobApp }, steps, { listrOptions }, path] = await Promise.all([import('listr2'), import('./scripts/apps/index.ts'), import('./scripts/steps/releases.ts'), import('./scripts/lib/ui.ts'), import('node:path')]);
+  const [{ Listr }, { findJobApp }, steps, { listrOptions, stepTasks }, path] = await Promise.all([import('listr2'), import('./scripts/apps/index.ts'), import('./scripts/steps/releases.ts'), import('./scripts/lib/ui.ts'), import('node:path')]);
   const app = findJobApp(ctx.invocation.args.app, 'copy');
   const target = ctx.resolveTarget(app.namespace, { forWrite: true });
   const rows = await steps.readReleases({ shell: ctx.shell, target, app: app.name, namespace: target.namespace, outputDir: ctx.config.outputDir });
@@ -136,7 +136,7 @@ async function copy(ctx: CommandContext): Promise<void> {
   // The copy creates (and deletes) a helper pod: name the cluster first.
   ctx.ui.info((await import('./scripts/lib/target.ts')).targetBanner(target));
   const pipeline = new Listr(
-    [
+    stepTasks([
       {
         title: `Copy the output of ${row.name} to ${destination}/`,
         task: async (_, task) => {
@@ -146,7 +146,7 @@ async function copy(ctx: CommandContext): Promise<void> {
         },
         rendererOptions: { persistentOutput: true },
       },
-    ],
+    ]),
     listrOptions({ verbose: ctx.config.verbose }),
   );
   await pipeline.run();

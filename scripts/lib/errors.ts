@@ -88,7 +88,30 @@ export class CommandError extends DeckhandError {
   }
 }
 
-export function exitCodeFor(error: unknown): number {
+/**
+ * A step's failure as Listr shows it beside the step: the first line only. The whole error, with what to do, is
+ * printed once by the top-level handler — which, like exitCodeFor, looks through to the original (unwrapStepError).
+ * Without it, a long error (a diagnosis with log lines) was printed by Listr beside the step, beside its parent step,
+ * and once more at the end.
+ */
+export class StepError extends Error {
+  readonly original: unknown;
+
+  constructor(original: unknown) {
+    super((original instanceof Error ? original.message : String(original)).split('\n')[0]);
+    this.name = 'StepError';
+    this.original = original;
+  }
+}
+
+export function unwrapStepError(error: unknown): unknown {
+  let current = error;
+  while (current instanceof StepError) current = current.original;
+  return current;
+}
+
+export function exitCodeFor(wrapped: unknown): number {
+  const error = unwrapStepError(wrapped);
   if (error instanceof DeckhandError) return error.exitCode;
   if (isPromptCancel(error)) return EXIT_INTERRUPTED;
   return EXIT_FAILED;
@@ -103,7 +126,8 @@ export function isPromptCancel(error: unknown): boolean {
 }
 
 /** The text shown for an error: the message and the fix; the stack only for unexpected errors in verbose mode. */
-export function formatError(error: unknown, options: { verbose: boolean }): string {
+export function formatError(wrapped: unknown, options: { verbose: boolean }): string {
+  const error = unwrapStepError(wrapped);
   if (isPromptCancel(error)) return 'Cancelled.';
   if (error instanceof DeckhandError) {
     const lines = [`✖ ${error.message}`];

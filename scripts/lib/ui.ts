@@ -4,7 +4,8 @@
  * CI=true. Everything printed passes the SecretMasker (and the process-wide guard behind it).
  */
 import { styleText } from 'node:util';
-import type { ListrBaseClassOptions } from 'listr2';
+import type { ListrBaseClassOptions, ListrTask } from 'listr2';
+import { StepError } from './errors.ts';
 import type { SecretMasker } from './redact.ts';
 
 export interface Ui {
@@ -51,6 +52,28 @@ export function listrOptions<Ctx>(options: { verbose: boolean; env?: NodeJS.Proc
     registerSignalListeners: false, // deckhand's own handler forwards Ctrl-C to children and runs cleanup
     rendererOptions: { collapseSubtasks: false, collapseSkips: false, showSkipMessage: true, showErrorMessage: true, formatOutput: 'wrap' },
   };
+}
+
+/**
+ * The tasks, each rethrowing its failure as a StepError, so Listr shows one line beside the failed step and the whole
+ * error is printed once, at the end (see StepError). Subtasks need it too: a parent step shows its subtask's error.
+ */
+// listr2's task type is generic in its renderers; the wrapper passes them through untouched.
+export function stepTasks<Ctx>(tasks: ListrTask<Ctx, any, any>[]): ListrTask<Ctx, any, any>[] {
+  const rethrow = (error: unknown): never => {
+    throw error instanceof StepError ? error : new StepError(error);
+  };
+  return tasks.map((entry) => ({
+    ...entry,
+    task: (ctx, task) => {
+      try {
+        const result = entry.task(ctx, task);
+        return result instanceof Promise ? result.catch(rethrow) : result;
+      } catch (error) {
+        return rethrow(error);
+      }
+    },
+  }));
 }
 
 /** A log function that writes into a Listr task's output (masked by the runner or the caller before it gets here). */

@@ -123,14 +123,14 @@ export function explainFailure(job: JobLike, pods: readonly PodLike[], events: r
     if (outcome.reason === 'PodFailurePolicy') {
       return {
         summary: `The program exited with code ${exitCode ?? '?'}, which the chart treats as a permanent failure (podFailurePolicy), so it was not retried.`,
-        fix: 'Read the last log lines below; fix the input or the code and deploy again.',
+        fix: 'Read the last log lines above; fix the input or the code and deploy again.',
       };
     }
     if (outcome.reason === 'BackoffLimitExceeded') {
       const attempts = (job.status?.failed ?? 0) || (job.spec?.backoffLimit ?? 0) + 1;
       return {
         summary: `The program failed ${attempts} time${attempts === 1 ? '' : 's'} (backoffLimit ${job.spec?.backoffLimit ?? '?'} reached)${exitCode !== undefined ? `; last exit code ${exitCode}` : ''}.`,
-        fix: exitCode === 127 || exitCode === 126 ? 'Exit 126/127 means the command could not run: check command/args and that the image was built for linux/amd64.' : 'Read the last log lines below; fix the input or the code and deploy again.',
+        fix: exitCode === 127 || exitCode === 126 ? 'Exit 126/127 means the command could not run: check command/args and that the image was built for linux/amd64.' : 'Read the last log lines above; fix the input or the code and deploy again.',
       };
     }
     return { summary: `The Job failed (${outcome.reason}${outcome.message ? `: ${outcome.message}` : ''}).`, fix: 'Read the last log lines and events below.' };

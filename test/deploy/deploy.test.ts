@@ -169,6 +169,7 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
     assert.equal(result.code, 1, result.output);
     assert.match(result.stderr, /Job caelundas-\d{8}-\d{6} failed after .*: The program failed 2 times \(backoffLimit 1 reached\); last exit code 3\./);
     assert.match(result.stderr, /│ error: END_DATE is beyond the ephemeris table/);
+    assert.equal(result.stderr.match(/Last log lines/g)?.length, 1, 'the diagnosis is printed once; the step list shows its first line');
     assert.match(result.stderr, /release caelundas-\d{8}-\d{6} and its PVC were kept/);
     const [release] = await releasesIn(bed);
     assert.ok(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release!.name), 'the PVC is kept');
