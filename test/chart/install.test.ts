@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { withKubeSim } from '../support/kube-sim/harness.ts';
+import { withKubeSim } from '../support/kube-sim-harness.ts';
 import { BASE_VALUES, CAELUNDAS_VALUES, CHART_DIR } from './helm.ts';
 
 const RELEASE = 'caelundas-20260125-143022';

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { runCli, REPO_ROOT, type CliOptions, type CliResult } from '../support/cli.ts';
 import { createDeployBed, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
-import type { JobBehavior, KubeObject } from '../support/kube-sim/index.ts';
+import type { JobBehavior, KubeObject } from '../../kube-sim/index.ts';
 
 export const NS = 'caelundas';
 export const IMAGE = 'registry.example:5000/tests/caelundas:1.0.0';

@@ -9,7 +9,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { startKubeSim, type KubeSim, type KubeSimOptions } from './kube-sim/index.ts';
+import { startKubeSim, type KubeSim, type KubeSimOptions } from '../../kube-sim/index.ts';
 import { createSandbox, type Sandbox } from './sandbox.ts';
 
 const execFileAsync = promisify(execFile);

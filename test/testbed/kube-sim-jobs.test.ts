@@ -9,8 +9,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { extract } from 'tar-stream';
-import { withKubeSim } from '../support/kube-sim/harness.ts';
-import type { KubeObject } from '../support/kube-sim/index.ts';
+import { withKubeSim } from '../support/kube-sim-harness.ts';
+import type { KubeObject } from '../../kube-sim/index.ts';
 
 function job(name: string, extra: { spec?: string; container?: string; volumes?: boolean } = {}): string {
   return `

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { withKubeSim } from '../support/kube-sim/harness.ts';
+import { withKubeSim } from '../support/kube-sim-harness.ts';
 
 interface Item {
   kind?: string;

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { withKubeSim } from '../support/kube-sim/harness.ts';
-import type { KubeObject } from '../support/kube-sim/index.ts';
+import { withKubeSim } from '../support/kube-sim-harness.ts';
+import type { KubeObject } from '../../kube-sim/index.ts';
 
 function claim(name: string, storageClass?: string): string {
   return `

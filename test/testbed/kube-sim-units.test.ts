@@ -1,18 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { extract } from 'tar-stream';
-import { ApiError } from '../support/kube-sim/errors.ts';
-import { applyJsonPatch } from '../support/kube-sim/patch/json-patch.ts';
-import { conflictMessage, serverSideApply } from '../support/kube-sim/patch/server-side-apply.ts';
-import { applyStrategicMergePatch } from '../support/kube-sim/patch/strategic-merge.ts';
-import { decodeProtobufObject } from '../support/kube-sim/protobuf.ts';
-import { Registry } from '../support/kube-sim/registry.ts';
-import { typeFor } from '../support/kube-sim/resources.ts';
-import { seedCluster } from '../support/kube-sim/seed.ts';
-import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../support/kube-sim/selectors.ts';
-import { ObjectStore } from '../support/kube-sim/store.ts';
-import { buildTar, entriesFor } from '../support/kube-sim/tar.ts';
-import type { KubeObject } from '../support/kube-sim/types.ts';
+import { ApiError } from '../../kube-sim/errors.ts';
+import { applyJsonPatch } from '../../kube-sim/patch/json-patch.ts';
+import { conflictMessage, serverSideApply } from '../../kube-sim/patch/server-side-apply.ts';
+import { applyStrategicMergePatch } from '../../kube-sim/patch/strategic-merge.ts';
+import { decodeProtobufObject } from '../../kube-sim/protobuf.ts';
+import { Registry } from '../../kube-sim/registry.ts';
+import { typeFor } from '../../kube-sim/resources.ts';
+import { seedCluster } from '../../kube-sim/seed.ts';
+import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from '../../kube-sim/selectors.ts';
+import { ObjectStore } from '../../kube-sim/store.ts';
+import { buildTar, entriesFor } from '../../kube-sim/tar.ts';
+import type { KubeObject } from '../../kube-sim/types.ts';
 
 describe('strategic merge patch', () => {
   const deployment = {

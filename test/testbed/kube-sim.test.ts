@@ -10,8 +10,8 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { REPO_ROOT } from '../support/binaries.ts';
-import { startKubeSim } from '../support/kube-sim/index.ts';
-import { withKubeSim } from '../support/kube-sim/harness.ts';
+import { startKubeSim } from '../../kube-sim/index.ts';
+import { withKubeSim } from '../support/kube-sim-harness.ts';
 import { createSandbox } from '../support/sandbox.ts';
 
 const CHART = path.join(REPO_ROOT, 'test', 'fixtures', 'charts', 'kube-sim-demo');
@@ -175,7 +175,7 @@ describe('kube-sim with the real helm, and its gaps and CLI', { concurrency: 4 }
     const sandbox = await createSandbox();
     try {
       const kubeconfig = path.join(sandbox.dir, 'sim.kubeconfig');
-      const cli = sandbox.start(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test', 'support', 'kube-sim', 'cli.ts'), '--kubeconfig', kubeconfig, '--latency', '5'], {
+      const cli = sandbox.start(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'kube-sim', 'cli.ts'), '--kubeconfig', kubeconfig, '--latency', '5'], {
         cwd: REPO_ROOT,
         // The test runner marks its children; the CLI deliberately does not serve inside a test file.
         env: { NODE_TEST_CONTEXT: undefined },

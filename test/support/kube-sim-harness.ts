@@ -4,8 +4,8 @@
  *
  *   await withKubeSim(async ({ kubectl, helm, sim }) => { ... });
  */
-import { createSandbox, type RunOptions, type RunResult, type Sandbox } from '../sandbox.ts';
-import { startKubeSim, type KubeSim, type KubeSimOptions } from './index.ts';
+import { createSandbox, type RunOptions, type RunResult, type Sandbox } from './sandbox.ts';
+import { startKubeSim, type KubeSim, type KubeSimOptions } from '../../kube-sim/index.ts';
 
 export interface SimCluster {
   sim: KubeSim;
