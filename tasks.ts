@@ -26,12 +26,20 @@ const REPO_ROOT = import.meta.dirname;
  * failed step stops everything after it — a failed or unverified copy never leads to deleting anything.
  */
 async function deploy(ctx: CommandContext): Promise<void> {
-  const [{ Listr }, steps, { listrOptions, stepTasks }] = await Promise.all([import('listr2'), import('./scripts/steps/deploy/index.ts'), import('./scripts/lib/ui.ts')]);
+  const [{ Listr }, steps, { listrOptions, stepTasks }] = await Promise.all([
+    import('listr2'),
+    import('./scripts/steps/deploy/index.ts'),
+    import('./scripts/lib/ui.ts'),
+  ]);
   const run = steps.prepareDeploy(ctx);
   const app = run.app.name;
   const pipeline = new Listr<typeof run>(
     stepTasks([
-      { title: 'Check prerequisites: tools, git commit, cluster target', task: steps.checkPrerequisites, rendererOptions: { persistentOutput: true } },
+      {
+        title: 'Check prerequisites: tools, git commit, cluster target',
+        task: steps.checkPrerequisites,
+        rendererOptions: { persistentOutput: true },
+      },
       { title: 'Plan the release', task: steps.planRun, rendererOptions: { persistentOutput: true } },
       { title: `Collect the ${app} inputs`, task: steps.collectInputs, rendererOptions: { persistentOutput: true } },
       {
@@ -40,7 +48,11 @@ async function deploy(ctx: CommandContext): Promise<void> {
           task.newListr(
             stepTasks([
               { title: 'Build and push the image', task: steps.buildImage },
-              { title: 'Prepare the namespace and Secret', task: steps.prepareNamespaceAndSecret, rendererOptions: { persistentOutput: true } },
+              {
+                title: 'Prepare the namespace and Secret',
+                task: steps.prepareNamespaceAndSecret,
+                rendererOptions: { persistentOutput: true },
+              },
               { title: 'Check that the chart renders', task: steps.renderChart },
             ]),
             { concurrent: true },
@@ -49,7 +61,12 @@ async function deploy(ctx: CommandContext): Promise<void> {
       { title: 'Install the release', task: steps.installRelease },
       { title: 'Run the Job and follow its logs', task: steps.followJob, rendererOptions: { outputBar: 15 } },
       { title: 'Copy the output', task: steps.copyJobOutput, rendererOptions: { persistentOutput: true } },
-      { title: 'Uninstall the release and delete its PVC', task: steps.cleanUp, enabled: () => run.flags.cleanup, rendererOptions: { persistentOutput: true } },
+      {
+        title: 'Uninstall the release and delete its PVC',
+        task: steps.cleanUp,
+        enabled: () => run.flags.cleanup,
+        rendererOptions: { persistentOutput: true },
+      },
     ]),
     { ...listrOptions<typeof run>({ verbose: ctx.config.verbose }), ctx: run },
   );
@@ -70,13 +87,25 @@ async function deploy(ctx: CommandContext): Promise<void> {
 
 /** releases <job app>: every run with its state, Job outcome, commit, age, PVC, and whether its output is here. */
 async function releases(ctx: CommandContext): Promise<void> {
-  const [{ findJobApp }, steps] = await Promise.all([import('./scripts/apps/index.ts'), import('./scripts/steps/releases.ts')]);
+  const [{ findJobApp }, steps] = await Promise.all([
+    import('./scripts/apps/index.ts'),
+    import('./scripts/steps/releases.ts'),
+  ]);
   const app = findJobApp(ctx.invocation.args.app, 'releases');
   const target = ctx.resolveTarget(app.namespace);
-  const rows = await steps.readReleases({ shell: ctx.shell, target, app: app.name, namespace: target.namespace, outputDir: ctx.config.outputDir });
+  const rows = await steps.readReleases({
+    shell: ctx.shell,
+    target,
+    app: app.name,
+    namespace: target.namespace,
+    outputDir: ctx.config.outputDir,
+  });
   const now = new Date();
   if (ctx.invocation.options.json) ctx.ui.data(JSON.stringify(steps.releasesJson(rows, now), null, 2));
-  else if (rows.length === 0) ctx.ui.info(`${app.name} has no releases in namespace ${target.namespace}. Start one with: npx tsx tasks.ts deploy ${app.name}`);
+  else if (rows.length === 0)
+    ctx.ui.info(
+      `${app.name} has no releases in namespace ${target.namespace}. Start one with: npx tsx tasks.ts deploy ${app.name}`,
+    );
   else ctx.ui.data(steps.formatReleaseTable(rows, now));
 }
 
@@ -85,14 +114,23 @@ async function releases(ctx: CommandContext): Promise<void> {
  * uninstall, wait for its pods to go, delete its PVC, and delete or keep the volume a Retain policy leaves behind.
  */
 async function uninstall(ctx: CommandContext): Promise<void> {
-  const [{ Listr }, steps, { listrOptions, stepTasks }] = await Promise.all([import('listr2'), import('./scripts/steps/uninstall-release.ts'), import('./scripts/lib/ui.ts')]);
+  const [{ Listr }, steps, { listrOptions, stepTasks }] = await Promise.all([
+    import('listr2'),
+    import('./scripts/steps/uninstall-release.ts'),
+    import('./scripts/lib/ui.ts'),
+  ]);
   const run = await steps.prepareUninstall(ctx);
   const pipeline = new Listr<typeof run>(
-    stepTasks(run.decision.items.map((item) => ({
-      title: item.action === 'rollback' ? `Roll back ${item.row.name} to revision ${item.revision}` : `Uninstall ${item.row.name}: Helm release, pods, PVC, volume`,
-      task: (_, task) => steps.uninstallItem(run, item, task),
-      rendererOptions: { persistentOutput: true },
-    }))),
+    stepTasks(
+      run.decision.items.map((item) => ({
+        title:
+          item.action === 'rollback'
+            ? `Roll back ${item.row.name} to revision ${item.revision}`
+            : `Uninstall ${item.row.name}: Helm release, pods, PVC, volume`,
+        task: (_, task) => steps.uninstallItem(run, item, task),
+        rendererOptions: { persistentOutput: true },
+      })),
+    ),
     { ...listrOptions<typeof run>({ verbose: ctx.config.verbose }), ctx: run },
   );
   try {
@@ -107,30 +145,82 @@ async function uninstall(ctx: CommandContext): Promise<void> {
 
 /** logs <job app>: the newest pod's log of a run, followed while its Job runs. */
 async function logs(ctx: CommandContext): Promise<void> {
-  const [{ findJobApp }, releaseSteps, steps] = await Promise.all([import('./scripts/apps/index.ts'), import('./scripts/steps/releases.ts'), import('./scripts/steps/logs.ts')]);
+  const [{ findJobApp }, releaseSteps, steps] = await Promise.all([
+    import('./scripts/apps/index.ts'),
+    import('./scripts/steps/releases.ts'),
+    import('./scripts/steps/logs.ts'),
+  ]);
   const app = findJobApp(ctx.invocation.args.app, 'logs');
   const { options } = ctx.invocation;
   const tail = steps.parseTail(options.tail as string | undefined);
   const target = ctx.resolveTarget(app.namespace);
-  const rows = await releaseSteps.readReleases({ shell: ctx.shell, target, app: app.name, namespace: target.namespace, outputDir: ctx.config.outputDir });
-  const row = await releaseSteps.chooseRelease({
-    prompter: ctx.prompter, app: app.name, namespace: target.namespace, rows, given: options.release as string | undefined, purpose: 'show the logs of', now: new Date(),
-    unusable: (candidate) => (candidate.helm || candidate.job.state !== 'gone' ? undefined : 'its release and Job are gone, and its logs with them'),
+  const rows = await releaseSteps.readReleases({
+    shell: ctx.shell,
+    target,
+    app: app.name,
+    namespace: target.namespace,
+    outputDir: ctx.config.outputDir,
   });
-  const result = await steps.streamReleaseLogs({ shell: ctx.shell, target, namespace: target.namespace, app: app.name, release: row.name, follow: options.follow === true, tail, onLine: (line) => ctx.ui.data(line), log: (line) => ctx.ui.info(line) });
+  const row = await releaseSteps.chooseRelease({
+    prompter: ctx.prompter,
+    app: app.name,
+    namespace: target.namespace,
+    rows,
+    given: options.release as string | undefined,
+    purpose: 'show the logs of',
+    now: new Date(),
+    unusable: (candidate) =>
+      candidate.helm || candidate.job.state !== 'gone'
+        ? undefined
+        : 'its release and Job are gone, and its logs with them',
+  });
+  const result = await steps.streamReleaseLogs({
+    shell: ctx.shell,
+    target,
+    namespace: target.namespace,
+    app: app.name,
+    release: row.name,
+    follow: options.follow === true,
+    tail,
+    onLine: (line) => ctx.ui.data(line),
+    log: (line) => ctx.ui.info(line),
+  });
   if (result.followed) ctx.ui.info(`Job ${row.name}: ${result.job}.`);
 }
 
 /** copy <job app>: a run's output, through the same verified helper-pod copy as deploy, into output/<release>/. */
 async function copy(ctx: CommandContext): Promise<void> {
-  const [{ Listr }, { findJobApp }, steps, { listrOptions, stepTasks }, path] = await Promise.all([import('listr2'), import('./scripts/apps/index.ts'), import('./scripts/steps/releases.ts'), import('./scripts/lib/ui.ts'), import('node:path')]);
+  const [{ Listr }, { findJobApp }, steps, { listrOptions, stepTasks }, path] = await Promise.all([
+    import('listr2'),
+    import('./scripts/apps/index.ts'),
+    import('./scripts/steps/releases.ts'),
+    import('./scripts/lib/ui.ts'),
+    import('node:path'),
+  ]);
   const app = findJobApp(ctx.invocation.args.app, 'copy');
   const target = ctx.resolveTarget(app.namespace, { forWrite: true });
-  const rows = await steps.readReleases({ shell: ctx.shell, target, app: app.name, namespace: target.namespace, outputDir: ctx.config.outputDir });
-  const row = await steps.chooseRelease({ prompter: ctx.prompter, app: app.name, namespace: target.namespace, rows, given: ctx.invocation.options.release as string | undefined, purpose: 'copy the output of', unusable: steps.copyBlocker, now: new Date() });
+  const rows = await steps.readReleases({
+    shell: ctx.shell,
+    target,
+    app: app.name,
+    namespace: target.namespace,
+    outputDir: ctx.config.outputDir,
+  });
+  const row = await steps.chooseRelease({
+    prompter: ctx.prompter,
+    app: app.name,
+    namespace: target.namespace,
+    rows,
+    given: ctx.invocation.options.release as string | undefined,
+    purpose: 'copy the output of',
+    unusable: steps.copyBlocker,
+    now: new Date(),
+  });
   const destination = path.relative(ctx.config.repoRoot, row.output.dir);
   if (row.output.copied && ctx.invocation.options.force !== true) {
-    ctx.ui.success(`The output of ${row.name} is already in ${destination}/ (${row.output.files} files, verified). Pass --force to copy it again.`);
+    ctx.ui.success(
+      `The output of ${row.name} is already in ${destination}/ (${row.output.files} files, verified). Pass --force to copy it again.`,
+    );
     return;
   }
   // The copy creates (and deletes) a helper pod: name the cluster first.
@@ -141,8 +231,17 @@ async function copy(ctx: CommandContext): Promise<void> {
         title: `Copy the output of ${row.name} to ${destination}/`,
         task: async (_, task) => {
           const shell = ctx.shell.withLog((line) => (task.output = line));
-          const result = await steps.copyReleaseOutput({ shell, target, app: app.name, row, helperImage: ctx.config.helperImage, log: (line) => (task.output = line) });
-          task.title = shell.dryRun ? `Copy the output of ${row.name} to ${destination}/ (dry run)` : `Copied ${result.files.length} file${result.files.length === 1 ? '' : 's'} of ${row.name} to ${destination}/ (verified, recorded in run.json)`;
+          const result = await steps.copyReleaseOutput({
+            shell,
+            target,
+            app: app.name,
+            row,
+            helperImage: ctx.config.helperImage,
+            log: (line) => (task.output = line),
+          });
+          task.title = shell.dryRun
+            ? `Copy the output of ${row.name} to ${destination}/ (dry run)`
+            : `Copied ${result.files.length} file${result.files.length === 1 ? '' : 's'} of ${row.name} to ${destination}/ (verified, recorded in run.json)`;
         },
         rendererOptions: { persistentOutput: true },
       },
@@ -160,26 +259,43 @@ async function doctor(ctx: CommandContext): Promise<void> {
   const results = await runChecks(ctx, app.namespace);
   for (const result of results) ctx.ui.info(formatCheck(result));
   const failed = results.filter((result) => result.status === 'fail');
-  if (failed.length > 0) throw new DeckhandError(`${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((result) => result.name).join(', ')}.`, 'Fix the items marked ✖ above, then run `npx tsx tasks.ts doctor` again.');
+  if (failed.length > 0)
+    throw new DeckhandError(
+      `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((result) => result.name).join(', ')}.`,
+      'Fix the items marked ✖ above, then run `npx tsx tasks.ts doctor` again.',
+    );
   ctx.ui.success('Ready.');
 }
 
 async function apps(ctx: CommandContext): Promise<void> {
   const { APPS } = await import('./scripts/apps/index.ts');
   const { describeApps } = await import('./scripts/steps/apps.ts');
-  ctx.ui.data(ctx.invocation.options.json ? JSON.stringify(describeApps(APPS, ctx.config), null, 2) : describeApps(APPS, ctx.config).map((app) => app.text).join('\n\n'));
+  ctx.ui.data(
+    ctx.invocation.options.json
+      ? JSON.stringify(describeApps(APPS, ctx.config), null, 2)
+      : describeApps(APPS, ctx.config)
+          .map((app) => app.text)
+          .join('\n\n'),
+  );
 }
 
 async function infra(ctx: CommandContext): Promise<void> {
   const { runInfra } = await import('./scripts/steps/infra.ts');
   const { options } = ctx.invocation;
-  await runInfra(ctx, ctx.invocation.args.action as 'plan' | 'apply' | 'destroy' | 'output', { planFile: options['plan-file'] as string | undefined, json: options.json === true });
+  await runInfra(ctx, ctx.invocation.args.action as 'plan' | 'apply' | 'destroy' | 'output', {
+    planFile: options['plan-file'] as string | undefined,
+    json: options.json === true,
+  });
 }
 
 async function kubeconfig(ctx: CommandContext): Promise<void> {
   const { runKubeconfig } = await import('./scripts/steps/kubeconfig.ts');
   const { options } = ctx.invocation;
-  await runKubeconfig(ctx, { clusterId: options['cluster-id'] as string | undefined, label: options.label as string | undefined, merge: options.merge === true });
+  await runKubeconfig(ctx, {
+    clusterId: options['cluster-id'] as string | undefined,
+    label: options.label as string | undefined,
+    merge: options.merge === true,
+  });
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
@@ -187,18 +303,32 @@ export const COMMANDS: readonly CommandSpec[] = [
     name: 'deploy',
     summary: 'Build and push the image, then run one release of a batch Job, follow its logs and copy its output back',
     details: [
-      'Each run is its own Helm release named <app>-YYYYMMDD-HHMMSS (UTC): a Job\'s pod template cannot be changed, so',
+      "Each run is its own Helm release named <app>-YYYYMMDD-HHMMSS (UTC): a Job's pod template cannot be changed, so",
       'a run is never an upgrade of an earlier one. The image is tagged sha-<commit> (plus the app version) and run by',
-      'digest; the build is skipped when the registry already has the commit\'s image. Inputs come from the environment,',
+      "digest; the build is skipped when the registry already has the commit's image. Inputs come from the environment,",
       'then .env.<app>, then a prompt on a terminal. The output lands in output/<release>/ with a run.json record.',
     ].join('\n'),
     args: [{ name: 'app', description: 'The Job app to run (see `apps`)', required: true }],
     options: {
-      image: { type: 'string', valueName: 'ref', description: 'Deploy this existing image (repo:tag or repo:tag@sha256:…) instead of building.' },
-      rebuild: { type: 'boolean', description: 'Build and push even if the registry already has the image of this commit.' },
-      'allow-dirty': { type: 'boolean', description: 'Build from a work tree with uncommitted changes (the tag says -dirty).' },
+      image: {
+        type: 'string',
+        valueName: 'ref',
+        description: 'Deploy this existing image (repo:tag or repo:tag@sha256:…) instead of building.',
+      },
+      rebuild: {
+        type: 'boolean',
+        description: 'Build and push even if the registry already has the image of this commit.',
+      },
+      'allow-dirty': {
+        type: 'boolean',
+        description: 'Build from a work tree with uncommitted changes (the tag says -dirty).',
+      },
       cleanup: { type: 'boolean', description: 'After a verified copy, uninstall the release and delete its PVC.' },
-      timeout: { type: 'string', valueName: 'duration', description: 'How long to wait for the Job (default 30m, or DECKHAND_JOB_TIMEOUT).' },
+      timeout: {
+        type: 'string',
+        valueName: 'duration',
+        description: 'How long to wait for the Job (default 30m, or DECKHAND_JOB_TIMEOUT).',
+      },
       dockerfile: { type: 'string', valueName: 'file', description: "Dockerfile to build (default: the app's)." },
       'build-context': { type: 'string', valueName: 'dir', description: "Build context folder (default: the app's)." },
     },
@@ -213,7 +343,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'releases',
-    summary: "List a Job app's runs: state, Job outcome, commit, age, PVC and volume, and whether the output was copied here",
+    summary:
+      "List a Job app's runs: state, Job outcome, commit, age, PVC and volume, and whether the output was copied here",
     details: [
       'Shows every Helm release named <app>-YYYYMMDD-HHMMSS, plus any PVC or Released volume a run left behind without',
       'its release (those still cost money). "copied" means output/<release>/run.json records a verified copy. A release',
@@ -226,7 +357,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'uninstall',
-    summary: 'Remove runs of a Job app: pick, confirm, helm uninstall, wait for the pods, delete the PVC and (if told) the volume',
+    summary:
+      'Remove runs of a Job app: pick, confirm, helm uninstall, wait for the pods, delete the PVC and (if told) the volume',
     details: [
       'On a terminal you pick releases from a list (finished and oldest first) and confirm (default: no); a run whose output',
       'was never copied here asks a second time. Off a terminal name them with --release and pass --yes (and --force for',
@@ -237,11 +369,28 @@ export const COMMANDS: readonly CommandSpec[] = [
     ].join('\n'),
     args: [{ name: 'app', description: 'The Job app (see `apps`)', required: true }],
     options: {
-      release: { type: 'string', multiple: true, valueName: 'name', description: 'A release to uninstall. Without it, a picker on a terminal.' },
-      force: { type: 'boolean', description: 'Also delete runs whose output was never copied here, without asking again.' },
-      'keep-pvc': { type: 'boolean', description: 'Keep the PVC (and the output on it); remove only the Helm release, Job and pods.' },
-      'delete-volume': { type: 'boolean', description: 'Also delete the volume a Retain policy keeps (its data is lost; it stops being billed).' },
-      recover: { type: 'boolean', description: 'Uninstall a release stuck in pending-* (only when no helm command is still working on it).' },
+      release: {
+        type: 'string',
+        multiple: true,
+        valueName: 'name',
+        description: 'A release to uninstall. Without it, a picker on a terminal.',
+      },
+      force: {
+        type: 'boolean',
+        description: 'Also delete runs whose output was never copied here, without asking again.',
+      },
+      'keep-pvc': {
+        type: 'boolean',
+        description: 'Keep the PVC (and the output on it); remove only the Helm release, Job and pods.',
+      },
+      'delete-volume': {
+        type: 'boolean',
+        description: 'Also delete the volume a Retain policy keeps (its data is lost; it stops being billed).',
+      },
+      recover: {
+        type: 'boolean',
+        description: 'Uninstall a release stuck in pending-* (only when no helm command is still working on it).',
+      },
     },
     examples: [
       'npx tsx tasks.ts uninstall caelundas',
@@ -256,11 +405,21 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Show a run's logs (the newest pod of its Job), following them while the Job runs",
     args: [{ name: 'app', description: 'The Job app (see `apps`)', required: true }],
     options: {
-      release: { type: 'string', valueName: 'name', description: 'The release whose logs to show. Without it, a picker on a terminal.' },
+      release: {
+        type: 'string',
+        valueName: 'name',
+        description: 'The release whose logs to show. Without it, a picker on a terminal.',
+      },
       tail: { type: 'string', valueName: 'lines', description: 'Only the last N lines.' },
-      follow: { type: 'boolean', description: 'Follow the log even though the Job has finished (it is followed anyway while it runs).' },
+      follow: {
+        type: 'boolean',
+        description: 'Follow the log even though the Job has finished (it is followed anyway while it runs).',
+      },
     },
-    examples: ['npx tsx tasks.ts logs caelundas', 'npx tsx tasks.ts logs caelundas --release caelundas-20260125-143022 --tail 100'],
+    examples: [
+      'npx tsx tasks.ts logs caelundas',
+      'npx tsx tasks.ts logs caelundas --release caelundas-20260125-143022 --tail 100',
+    ],
     run: logs,
   },
   {
@@ -268,10 +427,17 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: "Copy a finished run's output from its PVC into output/<release>/ (verified), and record it in run.json",
     args: [{ name: 'app', description: 'The Job app (see `apps`)', required: true }],
     options: {
-      release: { type: 'string', valueName: 'name', description: 'The release whose output to copy. Without it, a picker on a terminal.' },
+      release: {
+        type: 'string',
+        valueName: 'name',
+        description: 'The release whose output to copy. Without it, a picker on a terminal.',
+      },
       force: { type: 'boolean', description: 'Copy again even though a verified copy is already here.' },
     },
-    examples: ['npx tsx tasks.ts copy caelundas', 'npx tsx tasks.ts copy caelundas --release caelundas-20260125-143022'],
+    examples: [
+      'npx tsx tasks.ts copy caelundas',
+      'npx tsx tasks.ts copy caelundas --release caelundas-20260125-143022',
+    ],
     run: copy,
   },
   {
@@ -300,9 +466,15 @@ export const COMMANDS: readonly CommandSpec[] = [
       'from LINODE_TOKEN (environment or .env) or a hidden prompt and reaches terraform as TF_VAR_linode_token, never argv.',
       'Off a terminal, apply and destroy need --yes. See docs/terraform.md.',
     ].join('\n'),
-    args: [{ name: 'action', description: 'What to do', required: true, choices: ['plan', 'apply', 'destroy', 'output'] }],
+    args: [
+      { name: 'action', description: 'What to do', required: true, choices: ['plan', 'apply', 'destroy', 'output'] },
+    ],
     options: {
-      'plan-file': { type: 'string', valueName: 'file', description: 'Plan file to write (plan) or apply (apply, when it exists). Default: terraform/deckhand.tfplan.' },
+      'plan-file': {
+        type: 'string',
+        valueName: 'file',
+        description: 'Plan file to write (plan) or apply (apply, when it exists). Default: terraform/deckhand.tfplan.',
+      },
       json: { type: 'boolean', description: 'Print JSON for scripts.' },
     },
     examples: [
@@ -316,7 +488,8 @@ export const COMMANDS: readonly CommandSpec[] = [
   },
   {
     name: 'kubeconfig',
-    summary: "Download the cluster's kubeconfig to ~/.kube (0600), check the cluster answers, and record it as the managed cluster",
+    summary:
+      "Download the cluster's kubeconfig to ~/.kube (0600), check the cluster answers, and record it as the managed cluster",
     details: [
       'Source: --cluster-id through linode-cli (when installed) or the Linode API; else the terraform outputs; else the',
       'cluster named by --label. Writes ~/.kube/<label>-kubeconfig.yaml atomically; --merge also merges it into',
@@ -325,11 +498,23 @@ export const COMMANDS: readonly CommandSpec[] = [
     ].join('\n'),
     args: [],
     options: {
-      'cluster-id': { type: 'string', valueName: 'id', description: 'Numeric id of an existing LKE cluster (Cloud Manager or `linode-cli lke clusters-list`).' },
-      label: { type: 'string', valueName: 'label', description: 'Label of the cluster to fetch (when it is not the one in the terraform outputs).' },
+      'cluster-id': {
+        type: 'string',
+        valueName: 'id',
+        description: 'Numeric id of an existing LKE cluster (Cloud Manager or `linode-cli lke clusters-list`).',
+      },
+      label: {
+        type: 'string',
+        valueName: 'label',
+        description: 'Label of the cluster to fetch (when it is not the one in the terraform outputs).',
+      },
       merge: { type: 'boolean', description: 'Also merge it into ~/.kube/config (a timestamped backup is kept).' },
     },
-    examples: ['npx tsx tasks.ts kubeconfig', 'npx tsx tasks.ts kubeconfig --cluster-id 123456', 'npx tsx tasks.ts kubeconfig --label deckhand --merge'],
+    examples: [
+      'npx tsx tasks.ts kubeconfig',
+      'npx tsx tasks.ts kubeconfig --cluster-id 123456',
+      'npx tsx tasks.ts kubeconfig --label deckhand --merge',
+    ],
     run: kubeconfig,
   },
 ];
@@ -347,7 +532,9 @@ export async function main(argv: readonly string[], commands: readonly CommandSp
   }
   if (parsed.kind === 'version') {
     const { readFileSync } = await import('node:fs');
-    process.stdout.write(`${(JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { version: string }).version}\n`);
+    process.stdout.write(
+      `${(JSON.parse(readFileSync(`${REPO_ROOT}/package.json`, 'utf8')) as { version: string }).version}\n`,
+    );
     return EXIT_OK;
   }
   if (parsed.kind === 'help') {

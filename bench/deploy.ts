@@ -30,12 +30,24 @@ import { namespaceManifest, secretManifest } from '../scripts/steps/cluster-setu
 // process also pays the TCP and TLS handshakes before its first request: two more round trips with TLS 1.3, counted
 // here as one (--connect-latency, default: the same as --latency; 0 leaves them out). Lower latencies make the run
 // CPU-bound on a 2-core machine and shrink the gain.
-const { values } = parseArgs({ options: { latency: { type: 'string', default: '100' }, 'connect-latency': { type: 'string' }, runs: { type: 'string', default: '5' }, timeline: { type: 'boolean', default: false } } });
+const { values } = parseArgs({
+  options: {
+    latency: { type: 'string', default: '100' },
+    'connect-latency': { type: 'string' },
+    runs: { type: 'string', default: '5' },
+    timeline: { type: 'boolean', default: false },
+  },
+});
 const latencyMs = Number(values.latency);
 const connectLatencyMs = Number(values['connect-latency'] ?? values.latency);
 const runs = Number(values.runs);
 const root = path.resolve(import.meta.dirname, '..');
-const JOB = { outcome: 'succeed' as const, delayMs: 1500, logLines: ['computing', 'writing calendar.ics', 'done'], files: { 'calendar.ics': 'BEGIN:VCALENDAR\nEND:VCALENDAR\n' } };
+const JOB = {
+  outcome: 'succeed' as const,
+  delayMs: 1500,
+  logLines: ['computing', 'writing calendar.ics', 'done'],
+  files: { 'calendar.ics': 'BEGIN:VCALENDAR\nEND:VCALENDAR\n' },
+};
 
 const maybeEngine = await useDockerEngine();
 if ('skip' in maybeEngine) {
@@ -48,9 +60,19 @@ const storageDriver = (await docker(engine, ['info', '--format', '{{.Driver}}'])
 const registry = await startRegistry();
 const context = await prepareBuildContext('busybox-scratch');
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: string, onOutput?: (chunk: string) => void): Promise<string> {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  input?: string,
+  onOutput?: (chunk: string) => void,
+): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: root, env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: root,
+      env,
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -63,7 +85,11 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv, input?: st
     });
     if (input !== undefined) child.stdin!.end(input);
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`${command} ${args.join(' ')} exited ${code}\n${stderr}${stdout}`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolve(stdout)
+        : reject(new Error(`${command} ${args.join(' ')} exited ${code}\n${stderr}${stdout}`)),
+    );
   });
 }
 
@@ -88,12 +114,32 @@ async function toolkitRun(): Promise<number> {
       for (const line of chunk.split('\n')) if (/^\s*(› )?(\$ |✔ |❯ )/.test(line)) lines.push([at, line.trim()]);
     };
     const started = performance.now();
-    const args = ['--import', 'tsx', 'tasks.ts', 'deploy', 'caelundas', '--rebuild', '--dockerfile', path.join(context.dir, 'Dockerfile'), '--build-context', context.dir];
-    await run(process.execPath, values.timeline ? [...args, '--verbose'] : args, env, undefined, values.timeline ? onOutput : undefined);
+    const args = [
+      '--import',
+      'tsx',
+      'tasks.ts',
+      'deploy',
+      'caelundas',
+      '--rebuild',
+      '--dockerfile',
+      path.join(context.dir, 'Dockerfile'),
+      '--build-context',
+      context.dir,
+    ];
+    await run(
+      process.execPath,
+      values.timeline ? [...args, '--verbose'] : args,
+      env,
+      undefined,
+      values.timeline ? onOutput : undefined,
+    );
     const elapsed = performance.now() - started;
     if (values.timeline) {
-      for (const request of bed.sim.requests) lines.push([request.at ?? started, `  API ${request.method} ${request.path.split('?')[0]} ${request.status}`]);
-      timeline = lines.sort((a, b) => a[0] - b[0]).map(([at, line]) => `${((at - started) / 1000).toFixed(2).padStart(6)}  ${line.slice(0, 150)}`);
+      for (const request of bed.sim.requests)
+        lines.push([request.at ?? started, `  API ${request.method} ${request.path.split('?')[0]} ${request.status}`]);
+      timeline = lines
+        .sort((a, b) => a[0] - b[0])
+        .map(([at, line]) => `${((at - started) / 1000).toFixed(2).padStart(6)}  ${line.slice(0, 150)}`);
     }
     return elapsed;
   });
@@ -122,27 +168,107 @@ async function sequentialRun(): Promise<number> {
       const release = `caelundas-${now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
       const tag = `sha-${commit.slice(0, 7)}`;
       const image = `${registry.host}/tests/caelundas:${tag}`;
-      const labels = { 'org.opencontainers.image.revision': commit, 'org.opencontainers.image.created': now.toISOString(), 'org.opencontainers.image.title': 'caelundas' };
-      await run('docker', ['build', '--platform', 'linux/amd64', '--file', path.join(context.dir, 'Dockerfile'), '--tag', image, ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]), context.dir], env);
+      const labels = {
+        'org.opencontainers.image.revision': commit,
+        'org.opencontainers.image.created': now.toISOString(),
+        'org.opencontainers.image.title': 'caelundas',
+      };
+      await run(
+        'docker',
+        [
+          'build',
+          '--platform',
+          'linux/amd64',
+          '--file',
+          path.join(context.dir, 'Dockerfile'),
+          '--tag',
+          image,
+          ...Object.entries(labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
+          context.dir,
+        ],
+        env,
+      );
       const push = await run('docker', ['push', image], env);
       const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push)![1]!;
       await run('kubectl', ['version', ...k, '--output', 'json', '--request-timeout', '10s'], env);
       // Both are missing on a fresh cluster: kubectl exits 1 with NotFound, as it does for the toolkit.
       await run('kubectl', ['get', '--raw', '/api/v1/namespaces/caelundas', ...k], env).catch(() => undefined);
-      await run('kubectl', ['get', '--raw', '/api/v1/namespaces/caelundas/secrets/caelundas-env-secret', ...k], env).catch(() => undefined);
-      const items = [namespaceManifest('caelundas'), secretManifest({ name: 'caelundas-env-secret', namespace: 'caelundas', values: VALID_INPUTS })];
+      await run(
+        'kubectl',
+        ['get', '--raw', '/api/v1/namespaces/caelundas/secrets/caelundas-env-secret', ...k],
+        env,
+      ).catch(() => undefined);
+      const items = [
+        namespaceManifest('caelundas'),
+        secretManifest({ name: 'caelundas-env-secret', namespace: 'caelundas', values: VALID_INPUTS }),
+      ];
       await run('kubectl', ['apply', ...apply, ...ns], env, items.map((item) => stringifyYaml(item)).join('---\n'));
-      const values = ['--values', 'charts/kubernetes-job/values/base.yaml', '--values', 'charts/kubernetes-job/values/caelundas-production.yaml'];
-      const set = ['--set-string', `image.repository=${registry.host}/tests/caelundas`, '--set-string', `image.tag=${tag}`, '--set-string', `metadata.gitCommit=${commit}`, '--set-string', `metadata.timestamp=${Math.floor(now.getTime() / 1000)}`, '--set-string', `image.digest=${digest}`];
+      const values = [
+        '--values',
+        'charts/kubernetes-job/values/base.yaml',
+        '--values',
+        'charts/kubernetes-job/values/caelundas-production.yaml',
+      ];
+      const set = [
+        '--set-string',
+        `image.repository=${registry.host}/tests/caelundas`,
+        '--set-string',
+        `image.tag=${tag}`,
+        '--set-string',
+        `metadata.gitCommit=${commit}`,
+        '--set-string',
+        `metadata.timestamp=${Math.floor(now.getTime() / 1000)}`,
+        '--set-string',
+        `image.digest=${digest}`,
+      ];
       await run('helm', ['template', release, 'charts/kubernetes-job', ...ns, ...values, ...set], env);
-      await run('helm', ['upgrade', '--install', release, 'charts/kubernetes-job', '--kubeconfig', bed.sandbox.kubeconfig, '--kube-context', 'kube-sim', ...ns, ...values, ...set, '--timeout', '300s'], env);
-      await run('kubectl', ['wait', `job/${release}`, ...k, ...ns, '--for=condition=complete', '--timeout', '120s'], env);
+      await run(
+        'helm',
+        [
+          'upgrade',
+          '--install',
+          release,
+          'charts/kubernetes-job',
+          '--kubeconfig',
+          bed.sandbox.kubeconfig,
+          '--kube-context',
+          'kube-sim',
+          ...ns,
+          ...values,
+          ...set,
+          '--timeout',
+          '300s',
+        ],
+        env,
+      );
+      await run(
+        'kubectl',
+        ['wait', `job/${release}`, ...k, ...ns, '--for=condition=complete', '--timeout', '120s'],
+        env,
+      );
       await run('kubectl', ['logs', `job/${release}`, ...k, ...ns], env);
       const helper = `${release}-copy`;
-      await run('kubectl', ['apply', ...apply, ...ns], env, JSON.stringify(helperPodManifest({ name: helper, namespace: 'caelundas', release, pvcName: release, image: 'busybox:1.37.0' })));
+      await run(
+        'kubectl',
+        ['apply', ...apply, ...ns],
+        env,
+        JSON.stringify(
+          helperPodManifest({
+            name: helper,
+            namespace: 'caelundas',
+            release,
+            pvcName: release,
+            image: 'busybox:1.37.0',
+          }),
+        ),
+      );
       await run('kubectl', ['wait', `pod/${helper}`, ...k, ...ns, '--for=condition=Ready', '--timeout', '120s'], env);
       await run('kubectl', ['exec', helper, ...k, ...ns, '--container', 'copy', '--', 'tar', 'cf', '-', '/data'], env);
-      await run('kubectl', ['cp', ...k, '--container', 'copy', `caelundas/${helper}:/data`, path.join(scratch, 'out')], env);
+      await run(
+        'kubectl',
+        ['cp', ...k, '--container', 'copy', `caelundas/${helper}:/data`, path.join(scratch, 'out')],
+        env,
+      );
       await run('kubectl', ['delete', 'pod', helper, ...k, ...ns, '--ignore-not-found', '--wait=false'], env);
       await writeFile(path.join(scratch, 'run.json'), '{}');
       return performance.now() - started;
@@ -164,17 +290,24 @@ try {
     // Alternate, so drift in machine load affects both sides alike.
     sequential.push(await sequentialRun());
     toolkit.push(await toolkitRun());
-    console.log(`run ${i + 1}: sequential ${(sequential.at(-1)! / 1000).toFixed(2)} s, toolkit ${(toolkit.at(-1)! / 1000).toFixed(2)} s`);
+    console.log(
+      `run ${i + 1}: sequential ${(sequential.at(-1)! / 1000).toFixed(2)} s, toolkit ${(toolkit.at(-1)! / 1000).toFixed(2)} s`,
+    );
   }
   const ratio = median(toolkit) / median(sequential);
-  console.log(`API latency:               ${latencyMs} ms per request, ${connectLatencyMs} ms more per new connection; Job runs ${JOB.delayMs} ms; docker storage driver ${storageDriver}`);
+  console.log(
+    `API latency:               ${latencyMs} ms per request, ${connectLatencyMs} ms more per new connection; Job runs ${JOB.delayMs} ms; docker storage driver ${storageDriver}`,
+  );
   console.log(`sequential (median of ${runs}):  ${(median(sequential) / 1000).toFixed(2)} s`);
   console.log(`toolkit (median of ${runs}):     ${(median(toolkit) / 1000).toFixed(2)} s`);
   // Each pair ran back to back, so its ratio shows how much a single run can be trusted.
   const pairs = toolkit.map((value, index) => value / sequential[index]!).sort((a, b) => a - b);
   console.log(`ratio of each pair:        ${pairs[0]!.toFixed(2)}x to ${pairs.at(-1)!.toFixed(2)}x`);
   console.log(`ratio:                     ${ratio.toFixed(2)}x  (goal: <= 0.80x) ${ratio <= 0.8 ? 'met' : 'NOT met'}`);
-  if (values.timeline) console.log(`\nTimeline of the last toolkit run (seconds; the --verbose echo adds a little):\n${timeline.join('\n')}`);
+  if (values.timeline)
+    console.log(
+      `\nTimeline of the last toolkit run (seconds; the --verbose echo adds a little):\n${timeline.join('\n')}`,
+    );
 } finally {
   await context.remove();
   await registry.stop();

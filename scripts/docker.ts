@@ -12,7 +12,10 @@ export function clientVersionArgs(): string[] {
 
 /** `28.2.2` from `Docker version 28.2.2, build e6534b4`. */
 export function parseClientVersion(stdout: string): string {
-  return stdout.trim().replace(/^Docker version /, '').split(',')[0]!;
+  return stdout
+    .trim()
+    .replace(/^Docker version /, '')
+    .split(',')[0]!;
 }
 
 /** The engine's version; fails when no engine answers. */
@@ -45,9 +48,13 @@ export interface BuildOptions {
 
 export function buildxBuildArgs(options: BuildOptions): string[] {
   return [
-    'docker', 'buildx', 'build',
-    '--platform', options.platform,
-    '--file', options.dockerfile,
+    'docker',
+    'buildx',
+    'build',
+    '--platform',
+    options.platform,
+    '--file',
+    options.dockerfile,
     ...options.tags.flatMap((tag) => ['--tag', tag]),
     ...Object.entries(options.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
     // Provenance attestations turn the pushed manifest into an index, which hides the platform; keep it plain.
@@ -61,9 +68,12 @@ export function buildxBuildArgs(options: BuildOptions): string[] {
 /** The classic builder: builds for the engine's own platform (must be amd64 to match LKE nodes). */
 export function classicBuildArgs(options: Omit<BuildOptions, 'push' | 'metadataFile'>): string[] {
   return [
-    'docker', 'build',
-    '--platform', options.platform,
-    '--file', options.dockerfile,
+    'docker',
+    'build',
+    '--platform',
+    options.platform,
+    '--file',
+    options.dockerfile,
     ...options.tags.flatMap((tag) => ['--tag', tag]),
     ...Object.entries(options.labels).flatMap(([key, value]) => ['--label', `${key}=${value}`]),
     options.context,
@@ -75,9 +85,20 @@ export function pushArgs(reference: string): string[] {
 }
 
 /** The manifest of a pushed image; fails when the registry has no such tag. */
-export function manifestInspectArgs(reference: string, insecure: boolean, options: { verbose?: boolean } = {}): string[] {
+export function manifestInspectArgs(
+  reference: string,
+  insecure: boolean,
+  options: { verbose?: boolean } = {},
+): string[] {
   // --verbose adds each manifest's descriptor, whose digest is what the registry serves for the tag.
-  return ['docker', 'manifest', 'inspect', ...(insecure ? ['--insecure'] : []), ...(options.verbose ? ['--verbose'] : []), reference];
+  return [
+    'docker',
+    'manifest',
+    'inspect',
+    ...(insecure ? ['--insecure'] : []),
+    ...(options.verbose ? ['--verbose'] : []),
+    reference,
+  ];
 }
 
 export function loginArgs(registry: string, user: string): string[] {

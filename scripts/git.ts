@@ -25,7 +25,11 @@ export interface WorkTreeState {
 
 export async function workTreeState(shell: Runner, cwd: string): Promise<WorkTreeState> {
   const [head, status, remote] = await Promise.all([
-    shell.run(headArgs(), { kind: 'read', cwd, hint: 'deckhand tags images with the git commit: run it inside a git repository with at least one commit.' }),
+    shell.run(headArgs(), {
+      kind: 'read',
+      cwd,
+      hint: 'deckhand tags images with the git commit: run it inside a git repository with at least one commit.',
+    }),
     shell.run(statusArgs(), { kind: 'read', cwd }),
     shell.run(remoteUrlArgs(), { kind: 'read', cwd, nothrow: true }),
   ]);

@@ -7,7 +7,16 @@ import { commandFailure, type Runner } from './lib/shell.ts';
 import { helmTargetArgs, type KubeTarget } from './lib/target.ts';
 import { toGoDuration } from './lib/duration.ts';
 
-export type ReleaseStatus = 'unknown' | 'deployed' | 'uninstalled' | 'superseded' | 'failed' | 'uninstalling' | 'pending-install' | 'pending-upgrade' | 'pending-rollback';
+export type ReleaseStatus =
+  | 'unknown'
+  | 'deployed'
+  | 'uninstalled'
+  | 'superseded'
+  | 'failed'
+  | 'uninstalling'
+  | 'pending-install'
+  | 'pending-upgrade'
+  | 'pending-rollback';
 
 /** One entry of `helm list -o json`. */
 export interface ReleaseListEntry {
@@ -46,9 +55,14 @@ export async function version(shell: Runner): Promise<string> {
 
 export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
   return [
-    'helm', 'upgrade', '--install', options.release, options.chart,
+    'helm',
+    'upgrade',
+    '--install',
+    options.release,
+    options.chart,
     ...helmTargetArgs(target),
-    '--namespace', options.namespace,
+    '--namespace',
+    options.namespace,
     ...options.valuesFiles.flatMap((file) => ['--values', file]),
     ...Object.entries(options.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
     ...Object.entries(options.setString ?? {}).flatMap(([key, value]) => ['--set-string', `${key}=${value}`]),
@@ -59,8 +73,12 @@ export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOp
 
 export function templateArgs(options: Omit<UpgradeInstallOptions, 'wait' | 'timeoutMs'>): string[] {
   return [
-    'helm', 'template', options.release, options.chart,
-    '--namespace', options.namespace,
+    'helm',
+    'template',
+    options.release,
+    options.chart,
+    '--namespace',
+    options.namespace,
     ...options.valuesFiles.flatMap((file) => ['--values', file]),
     ...Object.entries(options.set ?? {}).flatMap(([key, value]) => ['--set', `${key}=${value}`]),
     ...Object.entries(options.setString ?? {}).flatMap(([key, value]) => ['--set-string', `${key}=${value}`]),
@@ -74,14 +92,31 @@ export function templateArgs(options: Omit<UpgradeInstallOptions, 'wait' | 'time
  */
 export function listArgs(target: KubeTarget, namespace: string, filter?: string): string[] {
   return [
-    'helm', 'list', ...helmTargetArgs(target), '--namespace', namespace,
-    '--deployed', '--failed', '--pending', '--uninstalling',
-    '--output', 'json', ...(filter ? ['--filter', filter] : []),
+    'helm',
+    'list',
+    ...helmTargetArgs(target),
+    '--namespace',
+    namespace,
+    '--deployed',
+    '--failed',
+    '--pending',
+    '--uninstalling',
+    '--output',
+    'json',
+    ...(filter ? ['--filter', filter] : []),
   ];
 }
 
-export async function list(shell: Runner, target: KubeTarget, namespace: string, filter?: string): Promise<ReleaseListEntry[]> {
-  const result = await shell.run(listArgs(target, namespace, filter), { kind: 'read', hint: 'Is the cluster reachable? Try: npx tsx tasks.ts doctor' });
+export async function list(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  filter?: string,
+): Promise<ReleaseListEntry[]> {
+  const result = await shell.run(listArgs(target, namespace, filter), {
+    kind: 'read',
+    hint: 'Is the cluster reachable? Try: npx tsx tasks.ts doctor',
+  });
   const text = result.stdout.trim();
   return text ? (JSON.parse(text) as ReleaseListEntry[]) : [];
 }
@@ -91,7 +126,12 @@ export function statusArgs(target: KubeTarget, namespace: string, release: strin
 }
 
 /** The release's status, or undefined when no such release exists. */
-export async function status(shell: Runner, target: KubeTarget, namespace: string, release: string): Promise<{ status: ReleaseStatus; version: number } | undefined> {
+export async function status(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+): Promise<{ status: ReleaseStatus; version: number } | undefined> {
   const result = await shell.run(statusArgs(target, namespace, release), { kind: 'read', nothrow: true });
   if (result.exitCode !== 0) {
     if (/release: not found/i.test(result.stderr)) return undefined;
@@ -105,17 +145,39 @@ export function historyArgs(target: KubeTarget, namespace: string, release: stri
   return ['helm', 'history', release, ...helmTargetArgs(target), '--namespace', namespace, '--output', 'json'];
 }
 
-export function uninstallArgs(target: KubeTarget, namespace: string, release: string, options: { wait?: boolean; timeoutMs?: number } = {}): string[] {
+export function uninstallArgs(
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+  options: { wait?: boolean; timeoutMs?: number } = {},
+): string[] {
   return [
-    'helm', 'uninstall', release, ...helmTargetArgs(target), '--namespace', namespace,
+    'helm',
+    'uninstall',
+    release,
+    ...helmTargetArgs(target),
+    '--namespace',
+    namespace,
     ...(options.wait ? ['--wait'] : []),
     ...(options.timeoutMs ? ['--timeout', toGoDuration(options.timeoutMs)] : []),
   ];
 }
 
-export function rollbackArgs(target: KubeTarget, namespace: string, release: string, revision: number, options: { wait?: boolean; timeoutMs?: number } = {}): string[] {
+export function rollbackArgs(
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+  revision: number,
+  options: { wait?: boolean; timeoutMs?: number } = {},
+): string[] {
   return [
-    'helm', 'rollback', release, String(revision), ...helmTargetArgs(target), '--namespace', namespace,
+    'helm',
+    'rollback',
+    release,
+    String(revision),
+    ...helmTargetArgs(target),
+    '--namespace',
+    namespace,
     ...(options.wait ? ['--wait'] : []),
     ...(options.timeoutMs ? ['--timeout', toGoDuration(options.timeoutMs)] : []),
   ];

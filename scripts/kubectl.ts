@@ -50,16 +50,38 @@ export function serverVersionArgs(target: KubeTarget): string[] {
 }
 
 export async function serverVersion(shell: Runner, target: KubeTarget): Promise<string> {
-  const result = await shell.run(serverVersionArgs(target), { kind: 'read', timeoutMs: 20_000, hint: `Check that the cluster behind ${target.server} is up and that ${target.kubeconfig} is current (npx tsx tasks.ts kubeconfig).` });
-  return (JSON.parse(result.stdout) as { serverVersion?: { gitVersion: string } }).serverVersion?.gitVersion ?? 'unknown';
+  const result = await shell.run(serverVersionArgs(target), {
+    kind: 'read',
+    timeoutMs: 20_000,
+    hint: `Check that the cluster behind ${target.server} is up and that ${target.kubeconfig} is current (npx tsx tasks.ts kubeconfig).`,
+  });
+  return (
+    (JSON.parse(result.stdout) as { serverVersion?: { gitVersion: string } }).serverVersion?.gitVersion ?? 'unknown'
+  );
 }
 
 export function getArgs(target: KubeTarget, resource: string, name: string, namespace?: string): string[] {
-  return ['kubectl', 'get', resource, name, ...kubectlTargetArgs(target), ...(namespace ? ['--namespace', namespace] : []), '--ignore-not-found', '--output', 'json'];
+  return [
+    'kubectl',
+    'get',
+    resource,
+    name,
+    ...kubectlTargetArgs(target),
+    ...(namespace ? ['--namespace', namespace] : []),
+    '--ignore-not-found',
+    '--output',
+    'json',
+  ];
 }
 
 /** One object, or undefined when it does not exist. */
-export async function get<T extends KubeObject = KubeObject>(shell: Runner, target: KubeTarget, resource: string, name: string, namespace?: string): Promise<T | undefined> {
+export async function get<T extends KubeObject = KubeObject>(
+  shell: Runner,
+  target: KubeTarget,
+  resource: string,
+  name: string,
+  namespace?: string,
+): Promise<T | undefined> {
   const result = await shell.run(getArgs(target, resource, name, namespace), { kind: 'read' });
   const text = result.stdout.trim();
   return text ? (JSON.parse(text) as T) : undefined;
@@ -80,8 +102,17 @@ export function getByPathArgs(target: KubeTarget, apiPath: string): string[] {
  * first reads the API's discovery documents (two more round trips whenever its cache is cold — CI, a new machine, a
  * new cluster), which is wasted work for objects whose path is known.
  */
-export async function getByPath<T extends KubeObject = KubeObject>(shell: Runner, target: KubeTarget, apiPath: string, hint?: string): Promise<T | undefined> {
-  const result = await shell.run(getByPathArgs(target, apiPath), { kind: 'read', nothrow: true, ...(hint === undefined ? {} : { hint }) });
+export async function getByPath<T extends KubeObject = KubeObject>(
+  shell: Runner,
+  target: KubeTarget,
+  apiPath: string,
+  hint?: string,
+): Promise<T | undefined> {
+  const result = await shell.run(getByPathArgs(target, apiPath), {
+    kind: 'read',
+    nothrow: true,
+    ...(hint === undefined ? {} : { hint }),
+  });
   if (result.exitCode === 0) return JSON.parse(result.stdout) as T;
   if (isNotFound(result.stderr)) return undefined;
   throw commandFailure(shell, result, hint);
@@ -100,15 +131,24 @@ export interface ListOptions {
 
 export function listArgs(target: KubeTarget, resource: string, options: ListOptions = {}): string[] {
   return [
-    'kubectl', 'get', resource, ...kubectlTargetArgs(target),
+    'kubectl',
+    'get',
+    resource,
+    ...kubectlTargetArgs(target),
     ...(options.namespace ? ['--namespace', options.namespace] : []),
     ...(options.labelSelector ? ['--selector', options.labelSelector] : []),
     ...(options.fieldSelector ? ['--field-selector', options.fieldSelector] : []),
-    '--output', 'json',
+    '--output',
+    'json',
   ];
 }
 
-export async function list<T extends KubeObject = KubeObject>(shell: Runner, target: KubeTarget, resource: string, options: ListOptions = {}): Promise<T[]> {
+export async function list<T extends KubeObject = KubeObject>(
+  shell: Runner,
+  target: KubeTarget,
+  resource: string,
+  options: ListOptions = {},
+): Promise<T[]> {
   const result = await shell.run(listArgs(target, resource, options), { kind: 'read' });
   return (JSON.parse(result.stdout) as KubeList<T>).items;
 }
@@ -119,42 +159,114 @@ export async function list<T extends KubeObject = KubeObject>(shell: Runner, tar
  */
 export function applyArgs(target: KubeTarget, options: { namespace?: string; fieldManager?: string } = {}): string[] {
   return [
-    'kubectl', 'apply', ...kubectlTargetArgs(target),
+    'kubectl',
+    'apply',
+    ...kubectlTargetArgs(target),
     ...(options.namespace ? ['--namespace', options.namespace] : []),
-    '--server-side', '--field-manager', options.fieldManager ?? 'deckhand', '--force-conflicts',
-    '--filename', '-',
+    '--server-side',
+    '--field-manager',
+    options.fieldManager ?? 'deckhand',
+    '--force-conflicts',
+    '--filename',
+    '-',
   ];
 }
 
-export function deleteArgs(target: KubeTarget, resource: string, name: string, options: { namespace?: string; wait?: boolean; timeoutMs?: number } = {}): string[] {
+export function deleteArgs(
+  target: KubeTarget,
+  resource: string,
+  name: string,
+  options: { namespace?: string; wait?: boolean; timeoutMs?: number } = {},
+): string[] {
   return [
-    'kubectl', 'delete', resource, name, ...kubectlTargetArgs(target),
+    'kubectl',
+    'delete',
+    resource,
+    name,
+    ...kubectlTargetArgs(target),
     ...(options.namespace ? ['--namespace', options.namespace] : []),
-    '--ignore-not-found', `--wait=${options.wait ? 'true' : 'false'}`,
+    '--ignore-not-found',
+    `--wait=${options.wait ? 'true' : 'false'}`,
     ...(options.timeoutMs ? ['--timeout', toGoDuration(options.timeoutMs)] : []),
   ];
 }
 
-export function logsArgs(target: KubeTarget, namespace: string, pod: string, options: { container?: string; follow?: boolean; tail?: number } = {}): string[] {
+export function logsArgs(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  options: { container?: string; follow?: boolean; tail?: number } = {},
+): string[] {
   return [
-    'kubectl', 'logs', pod, ...kubectlTargetArgs(target), '--namespace', namespace,
+    'kubectl',
+    'logs',
+    pod,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
     ...(options.container ? ['--container', options.container] : []),
     ...(options.follow ? ['--follow'] : []),
     ...(options.tail !== undefined ? ['--tail', String(options.tail)] : []),
   ];
 }
 
-export function execArgs(target: KubeTarget, namespace: string, pod: string, command: readonly string[], container?: string): string[] {
-  return ['kubectl', 'exec', pod, ...kubectlTargetArgs(target), '--namespace', namespace, ...(container ? ['--container', container] : []), '--', ...command];
+export function execArgs(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  command: readonly string[],
+  container?: string,
+): string[] {
+  return [
+    'kubectl',
+    'exec',
+    pod,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+    ...(container ? ['--container', container] : []),
+    '--',
+    ...command,
+  ];
 }
 
 /** `kubectl cp NS/POD:PATH DEST` — needs tar in the pod's image. */
-export function cpArgs(target: KubeTarget, namespace: string, pod: string, remotePath: string, localPath: string, container?: string): string[] {
-  return ['kubectl', 'cp', ...kubectlTargetArgs(target), ...(container ? ['--container', container] : []), `${namespace}/${pod}:${remotePath}`, localPath];
+export function cpArgs(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  remotePath: string,
+  localPath: string,
+  container?: string,
+): string[] {
+  return [
+    'kubectl',
+    'cp',
+    ...kubectlTargetArgs(target),
+    ...(container ? ['--container', container] : []),
+    `${namespace}/${pod}:${remotePath}`,
+    localPath,
+  ];
 }
 
-export function waitArgs(target: KubeTarget, namespace: string, resource: string, condition: string, timeoutMs: number): string[] {
-  return ['kubectl', 'wait', resource, ...kubectlTargetArgs(target), '--namespace', namespace, `--for=${condition}`, '--timeout', toGoDuration(timeoutMs)];
+export function waitArgs(
+  target: KubeTarget,
+  namespace: string,
+  resource: string,
+  condition: string,
+  timeoutMs: number,
+): string[] {
+  return [
+    'kubectl',
+    'wait',
+    resource,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+    `--for=${condition}`,
+    '--timeout',
+    toGoDuration(timeoutMs),
+  ];
 }
 
 /**
@@ -166,5 +278,9 @@ export function waitArgs(target: KubeTarget, namespace: string, resource: string
  * GET and its WATCH — a Job completing quickly — would never be shown and the wait would hang.
  */
 export function watchArgs(target: KubeTarget, namespace: string, resource: string, name: string): string[] {
-  return [...listArgs(target, resource, { namespace, fieldSelector: `metadata.name=${name}` }), '--watch', '--output-watch-events'];
+  return [
+    ...listArgs(target, resource, { namespace, fieldSelector: `metadata.name=${name}` }),
+    '--watch',
+    '--output-watch-events',
+  ];
 }

@@ -68,14 +68,27 @@ describe('the Linode API client', () => {
   it('follows every page of a filtered list, sending the token as a bearer header', async () => {
     const before = server.requests.length;
     const clusters = await client().instance.findClustersByLabel('shared');
-    assert.deepEqual(clusters.map((cluster) => cluster.id), [101, 103, 105]);
+    assert.deepEqual(
+      clusters.map((cluster) => cluster.id),
+      [101, 103, 105],
+    );
     const requests = server.requests.slice(before);
-    assert.deepEqual(requests.map((request) => [request.path, request.query.page]), [['/v4/lke/clusters', '1'], ['/v4/lke/clusters', '2']]);
+    assert.deepEqual(
+      requests.map((request) => [request.path, request.query.page]),
+      [
+        ['/v4/lke/clusters', '1'],
+        ['/v4/lke/clusters', '2'],
+      ],
+    );
     assert.ok(requests.every((request) => request.authorized && request.filter === '{"label":"shared"}'));
   });
 
   it('waits while the kubeconfig is "not yet available" (503), backing off, then decodes it', async () => {
-    server.enqueue('/v4/lke/clusters/102/kubeconfig', { status: 503, body: NOT_READY }, { status: 503, body: NOT_READY });
+    server.enqueue(
+      '/v4/lke/clusters/102/kubeconfig',
+      { status: 503, body: NOT_READY },
+      { status: 503, body: NOT_READY },
+    );
     const { instance, sleeps, logs } = client();
     const yaml = await instance.getKubeconfig(102);
     assert.equal((parseYaml(yaml) as { 'current-context': string })['current-context'], 'lke102-ctx');
@@ -84,7 +97,10 @@ describe('the Linode API client', () => {
   });
 
   it('gives up on a kubeconfig that stays unavailable, saying the cluster is probably still being created', async () => {
-    server.enqueue('/v4/lke/clusters/102/kubeconfig', ...Array.from({ length: 3 }, () => ({ status: 503, body: NOT_READY })));
+    server.enqueue(
+      '/v4/lke/clusters/102/kubeconfig',
+      ...Array.from({ length: 3 }, () => ({ status: 503, body: NOT_READY })),
+    );
     const { instance, sleeps } = client({ retry: { baseDelayMs: 100, maxDelayMs: 100, notReadyTimeoutMs: 250 } });
     const error = await rejection(instance.getKubeconfig(102));
     assert.equal(error.status, 503);
@@ -94,7 +110,11 @@ describe('the Linode API client', () => {
   });
 
   it('does not wait out a 503 during API maintenance', async () => {
-    server.enqueue('/v4/lke/clusters/102', { status: 503, body: { errors: [{ reason: 'Maintenance' }] }, headers: { 'X-Maintenance-Mode': 'true' } });
+    server.enqueue('/v4/lke/clusters/102', {
+      status: 503,
+      body: { errors: [{ reason: 'Maintenance' }] },
+      headers: { 'X-Maintenance-Mode': 'true' },
+    });
     const { instance, sleeps } = client();
     const error = await rejection(instance.getCluster(102));
     assert.equal(error.status, 503);
@@ -102,14 +122,22 @@ describe('the Linode API client', () => {
   });
 
   it('honours Retry-After on 429, then succeeds', async () => {
-    server.enqueue('/v4/lke/clusters/102', { status: 429, body: { errors: [{ reason: 'Too many requests' }] }, headers: { 'Retry-After': '1' } });
+    server.enqueue('/v4/lke/clusters/102', {
+      status: 429,
+      body: { errors: [{ reason: 'Too many requests' }] },
+      headers: { 'Retry-After': '1' },
+    });
     const { instance, sleeps } = client();
     assert.equal((await instance.getCluster(102)).label, 'deckhand');
     assert.deepEqual(sleeps, [1000]);
   });
 
   it('really waits the Retry-After seconds when no test clock is injected', async () => {
-    server.enqueue('/v4/lke/clusters/104', { status: 429, body: { errors: [{ reason: 'Too many requests' }] }, headers: { 'Retry-After': '1' } });
+    server.enqueue('/v4/lke/clusters/104', {
+      status: 429,
+      body: { errors: [{ reason: 'Too many requests' }] },
+      headers: { 'Retry-After': '1' },
+    });
     const instance = linode.createLinodeClient({ token: TOKEN, baseUrl: server.apiUrl });
     const started = performance.now();
     assert.equal((await instance.getCluster(104)).label, 'other');
@@ -117,11 +145,18 @@ describe('the Linode API client', () => {
   });
 
   it('explains a rate limit that outlasts its retries, without retrying a very long Retry-After', async () => {
-    const limited = { status: 429, body: { errors: [{ reason: 'Too many requests' }] }, headers: { 'Retry-After': '1' } };
+    const limited = {
+      status: 429,
+      body: { errors: [{ reason: 'Too many requests' }] },
+      headers: { 'Retry-After': '1' },
+    };
     server.enqueue('/v4/lke/clusters/102', limited, limited, limited);
     const exhausted = await rejection(client().instance.getCluster(102));
     assert.equal(exhausted.status, 429);
-    assert.match(exhausted.message, /limiting requests from this token \(429: Too many requests\)\. Still limited after 3 tries\./);
+    assert.match(
+      exhausted.message,
+      /limiting requests from this token \(429: Too many requests\)\. Still limited after 3 tries\./,
+    );
 
     server.enqueue('/v4/lke/clusters/102', { ...limited, headers: { 'Retry-After': '3600' } });
     const { instance, sleeps } = client();
@@ -153,7 +188,10 @@ describe('the Linode API client', () => {
       () => assert.fail('expected a failure'),
       (failure: unknown) => failure,
     );
-    assert.match((error as Error).message, /Could not reach the Linode API at http:\/\/127\.0\.0\.1:9\/v4 \(.+\) after 3 tries/);
+    assert.match(
+      (error as Error).message,
+      /Could not reach the Linode API at http:\/\/127\.0\.0\.1:9\/v4 \(.+\) after 3 tries/,
+    );
     assert.deepEqual(sleeps, [100, 200]);
     assertNoToken(error);
   });
@@ -188,14 +226,32 @@ describe('linode-cli', () => {
     chmodSync(path.join(bin, 'linode-cli'), 0o755);
     const masker = new SecretMasker();
     masker.add(TOKEN);
-    const shell = createShell({ dryRun: false, verbose: false, masker, log: () => undefined, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    const shell = createShell({
+      dryRun: false,
+      verbose: false,
+      masker,
+      log: () => undefined,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+    });
     const sleeps: number[] = [];
-    const yaml = await linode.cliKubeconfig(shell, 102, { token: TOKEN, retry: { baseDelayMs: 50 }, sleep: async (ms) => void sleeps.push(ms) });
+    const yaml = await linode.cliKubeconfig(shell, 102, {
+      token: TOKEN,
+      retry: { baseDelayMs: 50 },
+      sleep: async (ms) => void sleeps.push(ms),
+    });
     assert.equal(yaml, server.kubeconfigOf(102));
     assert.deepEqual(sleeps, [50]);
-    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), ['lke kubeconfig-view 102 --json token=set', 'lke kubeconfig-view 102 --json token=set']);
+    assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), [
+      'lke kubeconfig-view 102 --json token=set',
+      'lke kubeconfig-view 102 --json token=set',
+    ]);
     assert.equal(await linode.isCliInstalled(shell), true);
-    assert.equal(await linode.isCliInstalled(createShell({ dryRun: false, verbose: false, masker, log: () => undefined, env: { PATH: '/usr/bin:/bin' } })), false);
+    assert.equal(
+      await linode.isCliInstalled(
+        createShell({ dryRun: false, verbose: false, masker, log: () => undefined, env: { PATH: '/usr/bin:/bin' } }),
+      ),
+      false,
+    );
   });
 
   it('reads its array-wrapped JSON, and a bare object too', () => {
@@ -206,13 +262,25 @@ describe('linode-cli', () => {
 
 describe('the Linode token', () => {
   const configWith = (env: Record<string, string>, masker: SecretMasker) =>
-    loadConfig({ repoRoot: mkdtempSync(path.join(os.tmpdir(), 'deckhand-token-')), flags: { dryRun: false, verbose: false, yes: false }, env, interactive: false, masker });
+    loadConfig({
+      repoRoot: mkdtempSync(path.join(os.tmpdir(), 'deckhand-token-')),
+      flags: { dryRun: false, verbose: false, yes: false },
+      env,
+      interactive: false,
+      masker,
+    });
 
   it('comes from TF_VAR_linode_token before LINODE_TOKEN, and is masked from then on', async () => {
     const masker = new SecretMasker();
-    const config = configWith({ TF_VAR_linode_token: 'from-tf-var-0123456789', LINODE_TOKEN: 'from-linode-token-0123' }, masker);
+    const config = configWith(
+      { TF_VAR_linode_token: 'from-tf-var-0123456789', LINODE_TOKEN: 'from-linode-token-0123' },
+      masker,
+    );
     dirs.push(config.repoRoot);
-    const token = await linode.resolveToken({ config, masker, prompter: createPrompter({ interactive: false }) }, 'test');
+    const token = await linode.resolveToken(
+      { config, masker, prompter: createPrompter({ interactive: false }) },
+      'test',
+    );
     assert.equal(token, 'from-tf-var-0123456789');
     assert.equal(masker.mask('x from-tf-var-0123456789 y'), 'x *** y');
   });
@@ -221,11 +289,14 @@ describe('the Linode token', () => {
     const masker = new SecretMasker();
     const config = configWith({}, masker);
     dirs.push(config.repoRoot);
-    await assert.rejects(linode.resolveToken({ config, masker, prompter: createPrompter({ interactive: false }) }, 'test'), (error: unknown) => {
-      assert.ok(error instanceof MissingInputError);
-      assert.equal(error.exitCode, 2);
-      assert.match(error.message, /LINODE_TOKEN: set LINODE_TOKEN in \.env or the environment/);
-      return true;
-    });
+    await assert.rejects(
+      linode.resolveToken({ config, masker, prompter: createPrompter({ interactive: false }) }, 'test'),
+      (error: unknown) => {
+        assert.ok(error instanceof MissingInputError);
+        assert.equal(error.exitCode, 2);
+        assert.match(error.message, /LINODE_TOKEN: set LINODE_TOKEN in \.env or the environment/);
+        return true;
+      },
+    );
   });
 });

@@ -59,7 +59,13 @@ export interface RetryPolicy {
   maxRetryAfterMs: number;
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { attempts: 5, baseDelayMs: 2_000, maxDelayMs: 30_000, notReadyTimeoutMs: 10 * 60_000, maxRetryAfterMs: 120_000 };
+export const DEFAULT_RETRY: RetryPolicy = {
+  attempts: 5,
+  baseDelayMs: 2_000,
+  maxDelayMs: 30_000,
+  notReadyTimeoutMs: 10 * 60_000,
+  maxRetryAfterMs: 120_000,
+};
 
 export interface LinodeClientOptions {
   token: string;
@@ -102,13 +108,18 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
     try {
       await sleep(ms, options.signal);
     } catch (error) {
-      if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError();
+      if (options.signal?.aborted)
+        throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError();
       throw error;
     }
   }
 
   /** One GET with retries. `what` names the thing asked for, for messages ("cluster 123"). */
-  async function get<T>(path: string, what: string, extra: { headers?: Record<string, string>; waitWhileNotReady?: boolean } = {}): Promise<T> {
+  async function get<T>(
+    path: string,
+    what: string,
+    extra: { headers?: Record<string, string>; waitWhileNotReady?: boolean } = {},
+  ): Promise<T> {
     const url = `${baseUrl}${path}`;
     // Time spent waiting between tries, which is what the not-ready budget limits (requests themselves time out).
     let waited = 0;
@@ -120,15 +131,24 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
       try {
         const timeout = AbortSignal.timeout(options.requestTimeoutMs ?? 30_000);
         response = await fetchImpl(url, {
-          headers: { Authorization: `Bearer ${options.token}`, Accept: 'application/json', 'User-Agent': 'deckhand', ...extra.headers },
+          headers: {
+            Authorization: `Bearer ${options.token}`,
+            Accept: 'application/json',
+            'User-Agent': 'deckhand',
+            ...extra.headers,
+          },
           signal: options.signal ? AbortSignal.any([options.signal, timeout]) : timeout,
         });
       } catch (error) {
-        if (options.signal?.aborted) throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError();
+        if (options.signal?.aborted)
+          throw options.signal.reason instanceof Error ? options.signal.reason : new InterruptedError();
         // Only the cause's own message: never the request, which carries the token.
         const reason = describeNetworkError(error);
         if (attempt >= policy.attempts) {
-          throw new DeckhandError(`Could not reach the Linode API at ${baseUrl} (${reason}) after ${attempt} tries.`, 'Check the network connection (and LINODE_API_URL if you set it), then run again.');
+          throw new DeckhandError(
+            `Could not reach the Linode API at ${baseUrl} (${reason}) after ${attempt} tries.`,
+            'Check the network connection (and LINODE_API_URL if you set it), then run again.',
+          );
         }
         log(`Linode API unreachable (${reason}); retrying in ${formatSeconds(backoff)}.`);
         await wait(backoff);
@@ -146,9 +166,14 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
         if (retryAfter !== undefined && retryAfter > policy.maxRetryAfterMs) {
           throw rateLimited(reasons, `The API asks to wait ${formatSeconds(retryAfter)} before the next request.`);
         }
-        if (attempt >= policy.attempts) throw status === 429 ? rateLimited(reasons, `Still limited after ${attempt} tries.`) : apiError(status, reasons, what);
+        if (attempt >= policy.attempts)
+          throw status === 429
+            ? rateLimited(reasons, `Still limited after ${attempt} tries.`)
+            : apiError(status, reasons, what);
         const pause = retryAfter ?? backoff;
-        log(`Linode API answered ${status} (${reasons.join('; ') || 'no reason given'}); retrying in ${formatSeconds(pause)}.`);
+        log(
+          `Linode API answered ${status} (${reasons.join('; ') || 'no reason given'}); retrying in ${formatSeconds(pause)}.`,
+        );
         await wait(pause);
         waited += pause;
         backoff = Math.min(backoff * 2, policy.maxDelayMs);
@@ -167,7 +192,12 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
           continue;
         }
         if (notReady) {
-          throw new LinodeApiError(status, reasons, `The ${what} is still not available after waiting ${formatSeconds(waited)} (${reasons[0]}).`, 'The cluster is probably still being created: run the same command again in a few minutes.');
+          throw new LinodeApiError(
+            status,
+            reasons,
+            `The ${what} is still not available after waiting ${formatSeconds(waited)} (${reasons[0]}).`,
+            'The cluster is probably still being created: run the same command again in a few minutes.',
+          );
         }
       }
       throw apiError(status, reasons, what);
@@ -187,11 +217,28 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
   return {
     baseUrl,
     getCluster: (clusterId) => get<LkeCluster>(`/lke/clusters/${clusterId}`, `LKE cluster ${clusterId}`),
-    findClustersByLabel: (label) => getAllPages<LkeCluster>('/lke/clusters', `LKE clusters labelled "${label}"`, { 'X-Filter': JSON.stringify({ label }) }),
-    listApiEndpoints: async (clusterId) => (await getAllPages<{ endpoint: string }>(`/lke/clusters/${clusterId}/api-endpoints`, `API endpoints of LKE cluster ${clusterId}`)).map((entry) => entry.endpoint),
+    findClustersByLabel: (label) =>
+      getAllPages<LkeCluster>('/lke/clusters', `LKE clusters labelled "${label}"`, {
+        'X-Filter': JSON.stringify({ label }),
+      }),
+    listApiEndpoints: async (clusterId) =>
+      (
+        await getAllPages<{ endpoint: string }>(
+          `/lke/clusters/${clusterId}/api-endpoints`,
+          `API endpoints of LKE cluster ${clusterId}`,
+        )
+      ).map((entry) => entry.endpoint),
     getKubeconfig: async (clusterId) => {
-      const body = await get<{ kubeconfig?: string }>(`/lke/clusters/${clusterId}/kubeconfig`, `kubeconfig of LKE cluster ${clusterId}`, { waitWhileNotReady: true });
-      if (!body.kubeconfig) throw new DeckhandError(`The Linode API returned no kubeconfig for cluster ${clusterId}.`, 'Download it from Cloud Manager (Kubernetes → the cluster → Download kubeconfig) and pass it with --kubeconfig.');
+      const body = await get<{ kubeconfig?: string }>(
+        `/lke/clusters/${clusterId}/kubeconfig`,
+        `kubeconfig of LKE cluster ${clusterId}`,
+        { waitWhileNotReady: true },
+      );
+      if (!body.kubeconfig)
+        throw new DeckhandError(
+          `The Linode API returned no kubeconfig for cluster ${clusterId}.`,
+          'Download it from Cloud Manager (Kubernetes → the cluster → Download kubeconfig) and pass it with --kubeconfig.',
+        );
       return Buffer.from(body.kubeconfig, 'base64').toString('utf8');
     },
   };
@@ -201,24 +248,51 @@ function apiError(status: number, reasons: readonly string[], what: string): Lin
   const detail = `${status}: ${reasons.join('; ') || 'no reason given'}`;
   switch (status) {
     case 401:
-      return new LinodeApiError(status, reasons, `The Linode API rejected the token (${detail}).`, `Check LINODE_TOKEN (in .env or the environment): create a personal access token with Kubernetes read/write at ${TOKEN_URL}.`);
+      return new LinodeApiError(
+        status,
+        reasons,
+        `The Linode API rejected the token (${detail}).`,
+        `Check LINODE_TOKEN (in .env or the environment): create a personal access token with Kubernetes read/write at ${TOKEN_URL}.`,
+      );
     case 403:
-      return new LinodeApiError(status, reasons, `The token may not read the ${what} (${detail}).`, `Give the token the Kubernetes read/write scope (downloading a kubeconfig needs lke:read_write) at ${TOKEN_URL}.`);
+      return new LinodeApiError(
+        status,
+        reasons,
+        `The token may not read the ${what} (${detail}).`,
+        `Give the token the Kubernetes read/write scope (downloading a kubeconfig needs lke:read_write) at ${TOKEN_URL}.`,
+      );
     case 404:
-      return new LinodeApiError(status, reasons, `No ${what} (${detail}).`, 'Check the id or label: list your clusters with `linode-cli lke clusters-list` or in Cloud Manager (Kubernetes).');
+      return new LinodeApiError(
+        status,
+        reasons,
+        `No ${what} (${detail}).`,
+        'Check the id or label: list your clusters with `linode-cli lke clusters-list` or in Cloud Manager (Kubernetes).',
+      );
     default:
-      return new LinodeApiError(status, reasons, `The Linode API failed to return the ${what} (${detail}).`, 'Run again in a minute; if it keeps failing, check https://status.linode.com.');
+      return new LinodeApiError(
+        status,
+        reasons,
+        `The Linode API failed to return the ${what} (${detail}).`,
+        'Run again in a minute; if it keeps failing, check https://status.linode.com.',
+      );
   }
 }
 
 function rateLimited(reasons: readonly string[], detail: string): LinodeApiError {
-  return new LinodeApiError(429, reasons, `The Linode API is limiting requests from this token (429: ${reasons.join('; ') || 'Too many requests'}). ${detail}`, 'Wait a minute and run again; other scripts using the same token share its limit.');
+  return new LinodeApiError(
+    429,
+    reasons,
+    `The Linode API is limiting requests from this token (429: ${reasons.join('; ') || 'Too many requests'}). ${detail}`,
+    'Wait a minute and run again; other scripts using the same token share its limit.',
+  );
 }
 
 async function readReasons(response: Response): Promise<string[]> {
   try {
     const body = (await response.json()) as { errors?: { reason?: string; field?: string | null }[] };
-    return (body.errors ?? []).map((error) => (error.field ? `${error.field}: ${error.reason ?? ''}` : (error.reason ?? ''))).filter(Boolean);
+    return (body.errors ?? [])
+      .map((error) => (error.field ? `${error.field}: ${error.reason ?? ''}` : (error.reason ?? '')))
+      .filter(Boolean);
   } catch {
     return [];
   }
@@ -235,7 +309,8 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 function describeNetworkError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   if (error.name === 'TimeoutError') return 'no answer in time';
-  const cause = error.cause instanceof Error ? (error.cause as NodeJS.ErrnoException).code ?? error.cause.message : undefined;
+  const cause =
+    error.cause instanceof Error ? ((error.cause as NodeJS.ErrnoException).code ?? error.cause.message) : undefined;
   return cause ? `${error.message}: ${cause}` : error.message;
 }
 
@@ -254,12 +329,21 @@ function capitalize(text: string): string {
  * TF_VAR_linode_token from .env, and last a masked prompt on a terminal. Off a terminal a missing token is a
  * MissingInputError (exit 2) before anything runs. Whatever the source, the value is registered with the masker.
  */
-export async function resolveToken(ctx: Pick<CommandContext, 'config' | 'prompter' | 'masker'>, purpose: string): Promise<string> {
+export async function resolveToken(
+  ctx: Pick<CommandContext, 'config' | 'prompter' | 'masker'>,
+  purpose: string,
+): Promise<string> {
   const found = findToken(ctx);
   if (found) return found;
   const typed = await ctx.prompter.password(
-    { message: `Linode API token (${purpose}; input hidden):`, validate: (value) => (value.trim() ? true : 'The token cannot be empty.') },
-    { what: 'LINODE_TOKEN', howToProvide: `set LINODE_TOKEN in .env or the environment (a personal access token from ${TOKEN_URL}), or run on a terminal to be asked` },
+    {
+      message: `Linode API token (${purpose}; input hidden):`,
+      validate: (value) => (value.trim() ? true : 'The token cannot be empty.'),
+    },
+    {
+      what: 'LINODE_TOKEN',
+      howToProvide: `set LINODE_TOKEN in .env or the environment (a personal access token from ${TOKEN_URL}), or run on a terminal to be asked`,
+    },
   );
   const token = typed.trim();
   ctx.masker.add(token);
@@ -269,7 +353,10 @@ export async function resolveToken(ctx: Pick<CommandContext, 'config' | 'prompte
 /** The token from the environment or .env, without asking; registered with the masker. */
 export function findToken(ctx: Pick<CommandContext, 'config' | 'masker'>): string | undefined {
   const { config } = ctx;
-  const found = nonEmpty(config.realEnv.TF_VAR_linode_token) ?? nonEmpty(config.linodeToken) ?? nonEmpty(config.dotenv.TF_VAR_linode_token);
+  const found =
+    nonEmpty(config.realEnv.TF_VAR_linode_token) ??
+    nonEmpty(config.linodeToken) ??
+    nonEmpty(config.dotenv.TF_VAR_linode_token);
   ctx.masker.add(found);
   return found;
 }
@@ -333,7 +420,12 @@ async function cliRead(shell: Runner, argv: string[], what: string, options: Cli
   let waited = 0;
   let backoff = policy.baseDelayMs;
   for (;;) {
-    const result = await shell.run(argv, { kind: 'read', nothrow: true, env: cliEnv(options.token), timeoutMs: 60_000 });
+    const result = await shell.run(argv, {
+      kind: 'read',
+      nothrow: true,
+      env: cliEnv(options.token),
+      timeoutMs: 60_000,
+    });
     if (result.exitCode === 0) return result.stdout;
     const output = `${result.stderr}\n${result.stdout}`;
     if (/Request failed: 503/.test(output) && waited + backoff <= policy.notReadyTimeoutMs) {
@@ -355,18 +447,35 @@ async function cliRead(shell: Runner, argv: string[], what: string, options: Cli
 }
 
 export async function cliKubeconfig(shell: Runner, clusterId: number, options: CliOptions = {}): Promise<string> {
-  const stdout = await cliRead(shell, cliKubeconfigViewArgs(clusterId), `kubeconfig of LKE cluster ${clusterId}`, options);
+  const stdout = await cliRead(
+    shell,
+    cliKubeconfigViewArgs(clusterId),
+    `kubeconfig of LKE cluster ${clusterId}`,
+    options,
+  );
   const encoded = parseCliJson<{ kubeconfig?: string }>(stdout)[0]?.kubeconfig;
-  if (!encoded) throw new DeckhandError(`linode-cli returned no kubeconfig for cluster ${clusterId}.`, 'Run `linode-cli lke kubeconfig-view ID --json` by hand to see what it answers.');
+  if (!encoded)
+    throw new DeckhandError(
+      `linode-cli returned no kubeconfig for cluster ${clusterId}.`,
+      'Run `linode-cli lke kubeconfig-view ID --json` by hand to see what it answers.',
+    );
   return Buffer.from(encoded, 'base64').toString('utf8');
 }
 
 export async function cliCluster(shell: Runner, clusterId: number, options: CliOptions = {}): Promise<LkeCluster> {
-  const cluster = parseCliJson<LkeCluster>(await cliRead(shell, cliClusterViewArgs(clusterId), `LKE cluster ${clusterId}`, options))[0];
+  const cluster = parseCliJson<LkeCluster>(
+    await cliRead(shell, cliClusterViewArgs(clusterId), `LKE cluster ${clusterId}`, options),
+  )[0];
   if (!cluster) throw new DeckhandError(`linode-cli returned nothing for cluster ${clusterId}.`);
   return cluster;
 }
 
-export async function cliFindClustersByLabel(shell: Runner, label: string, options: CliOptions = {}): Promise<LkeCluster[]> {
-  return parseCliJson<LkeCluster>(await cliRead(shell, cliClustersListArgs(label), `LKE clusters labelled "${label}"`, options));
+export async function cliFindClustersByLabel(
+  shell: Runner,
+  label: string,
+  options: CliOptions = {},
+): Promise<LkeCluster[]> {
+  return parseCliJson<LkeCluster>(
+    await cliRead(shell, cliClustersListArgs(label), `LKE clusters labelled "${label}"`, options),
+  );
 }

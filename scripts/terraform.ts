@@ -15,7 +15,8 @@ import { DeckhandError } from './lib/errors.ts';
 import type { CostInput } from './lib/prices.ts';
 import { commandFailure, type RunOptions, type RunResult, type Runner } from './lib/shell.ts';
 
-export const INSTALL_HINT = 'Install Terraform >= 1.9 (https://developer.hashicorp.com/terraform/install), then run again.';
+export const INSTALL_HINT =
+  'Install Terraform >= 1.9 (https://developer.hashicorp.com/terraform/install), then run again.';
 export const PLAN_TIMEOUT_MS = 15 * 60_000;
 /** LKE creation alone may take the provider 35 minutes (its own create timeout). */
 export const APPLY_TIMEOUT_MS = 60 * 60_000;
@@ -68,7 +69,9 @@ export function isInitialized(dir: string): boolean {
 
 /** terraform's way of saying the folder needs `init` again (new provider, changed backend or lock file). */
 export function needsInit(output: string): boolean {
-  return /Backend initialization required|Inconsistent dependency lock file|Missing required provider|please run "terraform init"|Required plugins are not installed|Module not installed/i.test(output);
+  return /Backend initialization required|Inconsistent dependency lock file|Missing required provider|please run "terraform init"|Required plugins are not installed|Module not installed/i.test(
+    output,
+  );
 }
 
 export function hasConfiguration(dir: string): boolean {
@@ -80,12 +83,23 @@ export function hasConfiguration(dir: string): boolean {
 }
 
 /** Runs terraform; a missing binary and failures become errors that say what to do. */
-async function run(shell: Runner, session: TerraformSession, argv: string[], options: Omit<RunOptions, 'cwd' | 'env' | 'nothrow'> & { failureHint?: (output: string) => string | undefined }): Promise<RunResult> {
+async function run(
+  shell: Runner,
+  session: TerraformSession,
+  argv: string[],
+  options: Omit<RunOptions, 'cwd' | 'env' | 'nothrow'> & { failureHint?: (output: string) => string | undefined },
+): Promise<RunResult> {
   const { failureHint, ...runOptions } = options;
-  const result = await shell.run(argv, { ...runOptions, cwd: session.dir, env: terraformEnv(session.token), nothrow: true });
+  const result = await shell.run(argv, {
+    ...runOptions,
+    cwd: session.dir,
+    env: terraformEnv(session.token),
+    nothrow: true,
+  });
   // The runner starts programs through bash, which answers 127 for a program that is not on PATH.
   if (result.exitCode === 127) throw new DeckhandError('terraform is not installed (or not on PATH).', INSTALL_HINT);
-  if (result.exitCode !== 0) throw commandFailure(shell, result, failureHint?.(`${result.stderr}\n${result.stdout}`) ?? options.hint);
+  if (result.exitCode !== 0)
+    throw commandFailure(shell, result, failureHint?.(`${result.stderr}\n${result.stdout}`) ?? options.hint);
   return result;
 }
 
@@ -102,7 +116,12 @@ export async function init(shell: Runner, session: TerraformSession, onLine?: (l
  * Writes a plan to `planFile`. The plan holds the variable values (the token among them), so the file is created
  * 0600 before terraform writes into it (terraform truncates it in place and keeps the mode) and set 0600 again after.
  */
-export async function plan(shell: Runner, session: TerraformSession, planFile: string, options: { destroy?: boolean; onLine?: (line: string) => void } = {}): Promise<void> {
+export async function plan(
+  shell: Runner,
+  session: TerraformSession,
+  planFile: string,
+  options: { destroy?: boolean; onLine?: (line: string) => void } = {},
+): Promise<void> {
   mkdirSync(path.dirname(planFile), { recursive: true });
   writeFileSync(planFile, '', { mode: 0o600 });
   chmodSync(planFile, 0o600);
@@ -122,15 +141,22 @@ export async function plan(shell: Runner, session: TerraformSession, planFile: s
 
 export function planFailureHint(output: string): string {
   if (/prevent_destroy/.test(output)) {
-    return 'The data volume is protected by lifecycle { prevent_destroy = true } in terraform/main.tf. To keep the volume and destroy the rest, run `terraform state rm \'linode_volume.data[0]\'` in terraform/ first; to delete it too, remove that lifecycle block in a reviewed change.';
+    return "The data volume is protected by lifecycle { prevent_destroy = true } in terraform/main.tf. To keep the volume and destroy the rest, run `terraform state rm 'linode_volume.data[0]'` in terraform/ first; to delete it too, remove that lifecycle block in a reviewed change.";
   }
-  if (/\b401\b|Invalid Token/i.test(output)) return 'The Linode API rejected the token: check LINODE_TOKEN (Kubernetes and Volumes read/write).';
-  if (/Invalid value for variable/.test(output)) return 'Fix the value in terraform/terraform.tfvars (see terraform.tfvars.example), then run again.';
-  if (needsInit(output)) return 'Run `terraform init -upgrade` in terraform/ (or delete terraform/.terraform and run again).';
+  if (/\b401\b|Invalid Token/i.test(output))
+    return 'The Linode API rejected the token: check LINODE_TOKEN (Kubernetes and Volumes read/write).';
+  if (/Invalid value for variable/.test(output))
+    return 'Fix the value in terraform/terraform.tfvars (see terraform.tfvars.example), then run again.';
+  if (needsInit(output))
+    return 'Run `terraform init -upgrade` in terraform/ (or delete terraform/.terraform and run again).';
   return 'Fix what terraform reports above (terraform/*.tf or terraform/terraform.tfvars), then run again.';
 }
 
-export async function showPlan(shell: Runner, session: TerraformSession, planFile: string): Promise<PlanRepresentation> {
+export async function showPlan(
+  shell: Runner,
+  session: TerraformSession,
+  planFile: string,
+): Promise<PlanRepresentation> {
   const result = await run(shell, session, showPlanArgs(planFile), { kind: 'read', timeoutMs: 2 * 60_000 });
   return JSON.parse(result.stdout) as PlanRepresentation;
 }
@@ -140,7 +166,12 @@ export async function showPlan(shell: Runner, session: TerraformSession, planFil
  * seconds) can leave a cluster created at Linode but missing from the state. The caller tells the user it is
  * finishing; a second Ctrl-C leaves it running in the background (it has its own process group).
  */
-export async function apply(shell: Runner, session: TerraformSession, planFile: string, onLine?: (line: string) => void): Promise<RunResult> {
+export async function apply(
+  shell: Runner,
+  session: TerraformSession,
+  planFile: string,
+  onLine?: (line: string) => void,
+): Promise<RunResult> {
   return run(shell, session, applyArgs(planFile), {
     kind: 'write',
     timeoutMs: APPLY_TIMEOUT_MS,
@@ -225,7 +256,12 @@ function changeKind(actions: readonly ChangeAction[]): ChangeKind | undefined {
 }
 
 const SYMBOL: Record<ChangeKind, string> = { create: '+', update: '~', replace: '-/+', delete: '-' };
-const VERB: Record<ChangeKind, string> = { create: 'create', update: 'update in place', replace: 'replace (destroy, then create)', delete: 'destroy' };
+const VERB: Record<ChangeKind, string> = {
+  create: 'create',
+  update: 'update in place',
+  replace: 'replace (destroy, then create)',
+  delete: 'destroy',
+};
 
 export function hasChanges(summary: PlanSummary): boolean {
   return summary.changes.length > 0;
@@ -236,7 +272,9 @@ export function formatPlanSummary(summary: PlanSummary): string {
   const width = Math.max(...summary.changes.map((change) => SYMBOL[change.kind].length));
   return [
     `Plan: ${summary.add} to add, ${summary.change} to change, ${summary.destroy} to destroy.`,
-    ...summary.changes.map((change) => `  ${SYMBOL[change.kind].padStart(width)} ${change.address}  (${VERB[change.kind]})`),
+    ...summary.changes.map(
+      (change) => `  ${SYMBOL[change.kind].padStart(width)} ${change.address}  (${VERB[change.kind]})`,
+    ),
   ].join('\n');
 }
 
@@ -245,7 +283,11 @@ export function formatPlanSummary(summary: PlanSummary): string {
  * volume that exists afterwards (created, changed or untouched). Undefined when the plan has no cluster.
  */
 export function costInputFromPlan(planJson: PlanRepresentation): CostInput | undefined {
-  const remaining = (planJson.resource_changes ?? []).filter((resource) => resource.mode !== 'data' && !resource.change.actions.every((action) => action === 'delete' || action === 'forget'));
+  const remaining = (planJson.resource_changes ?? []).filter(
+    (resource) =>
+      resource.mode !== 'data' &&
+      !resource.change.actions.every((action) => action === 'delete' || action === 'forget'),
+  );
   const cluster = remaining.find((resource) => resource.type === 'linode_lke_cluster')?.change.after;
   if (!cluster) return undefined;
   const pools = asArray(cluster.pool);
@@ -262,7 +304,10 @@ export function costInputFromPlan(planJson: PlanRepresentation): CostInput | und
   }
   const volumeGb = remaining
     .filter((resource) => resource.type === 'linode_volume')
-    .reduce((sum, resource) => sum + (typeof resource.change.after?.size === 'number' ? resource.change.after.size : 0), 0);
+    .reduce(
+      (sum, resource) => sum + (typeof resource.change.after?.size === 'number' ? resource.change.after.size : 0),
+      0,
+    );
   return {
     nodeType: typeof firstPool.type === 'string' ? firstPool.type : 'unknown',
     minNodes,
@@ -275,7 +320,9 @@ export function costInputFromPlan(planJson: PlanRepresentation): CostInput | und
 
 /** The label of the LKE cluster a destroy plan removes (what the user must type to confirm). */
 export function clusterLabelDestroyedBy(planJson: PlanRepresentation): string | undefined {
-  const cluster = (planJson.resource_changes ?? []).find((resource) => resource.type === 'linode_lke_cluster' && resource.change.actions.includes('delete'));
+  const cluster = (planJson.resource_changes ?? []).find(
+    (resource) => resource.type === 'linode_lke_cluster' && resource.change.actions.includes('delete'),
+  );
   const label = cluster?.change.before?.label;
   return typeof label === 'string' ? label : undefined;
 }
@@ -288,7 +335,13 @@ export function formatOutputs(outputs: TerraformOutputs): string {
   return names
     .map((name) => {
       const entry = outputs[name]!;
-      const shown = entry.sensitive ? '(sensitive: not shown; `npx tsx tasks.ts kubeconfig` uses it)' : entry.value === null ? '(none)' : typeof entry.value === 'string' ? entry.value : JSON.stringify(entry.value);
+      const shown = entry.sensitive
+        ? '(sensitive: not shown; `npx tsx tasks.ts kubeconfig` uses it)'
+        : entry.value === null
+          ? '(none)'
+          : typeof entry.value === 'string'
+            ? entry.value
+            : JSON.stringify(entry.value);
       return `${name.padEnd(width)}  ${shown}`;
     })
     .join('\n');
@@ -296,9 +349,15 @@ export function formatOutputs(outputs: TerraformOutputs): string {
 
 /** Outputs as JSON for scripts, with sensitive values left out. */
 export function publicOutputs(outputs: TerraformOutputs): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(outputs).filter(([, entry]) => !entry.sensitive).map(([name, entry]) => [name, entry.value]));
+  return Object.fromEntries(
+    Object.entries(outputs)
+      .filter(([, entry]) => !entry.sensitive)
+      .map(([name, entry]) => [name, entry.value]),
+  );
 }
 
 function asArray(value: unknown): Record<string, unknown>[] {
-  return Array.isArray(value) ? (value.filter((item) => item && typeof item === 'object') as Record<string, unknown>[]) : [];
+  return Array.isArray(value)
+    ? (value.filter((item) => item && typeof item === 'object') as Record<string, unknown>[])
+    : [];
 }

@@ -11,13 +11,42 @@ import { tempDirs } from './support/temp.ts';
 
 const tempDir = tempDirs('cli');
 
-
 const noop = async () => undefined;
 const SPECS: CommandSpec[] = [
-  { name: 'deploy', summary: 's', args: [{ name: 'app', description: 'the app', required: true }], options: { image: { type: 'string', description: 'd' }, rebuild: { type: 'boolean', description: 'd' } }, examples: ['npx tsx tasks.ts deploy caelundas'], run: noop },
-  { name: 'uninstall', summary: 's', args: [{ name: 'app', description: 'the app', required: true }], options: { release: { type: 'string', multiple: true, description: 'd' } }, examples: ['x'], run: noop },
-  { name: 'logs', summary: 's', args: [{ name: 'app', description: 'the app', required: true }], options: { release: { type: 'string', description: 'd' } }, examples: ['x'], run: noop },
-  { name: 'infra', summary: 's', args: [{ name: 'action', description: 'what to do', required: true, choices: ['plan', 'apply', 'destroy', 'output'] }], options: {}, examples: ['x'], run: noop },
+  {
+    name: 'deploy',
+    summary: 's',
+    args: [{ name: 'app', description: 'the app', required: true }],
+    options: { image: { type: 'string', description: 'd' }, rebuild: { type: 'boolean', description: 'd' } },
+    examples: ['npx tsx tasks.ts deploy caelundas'],
+    run: noop,
+  },
+  {
+    name: 'uninstall',
+    summary: 's',
+    args: [{ name: 'app', description: 'the app', required: true }],
+    options: { release: { type: 'string', multiple: true, description: 'd' } },
+    examples: ['x'],
+    run: noop,
+  },
+  {
+    name: 'logs',
+    summary: 's',
+    args: [{ name: 'app', description: 'the app', required: true }],
+    options: { release: { type: 'string', description: 'd' } },
+    examples: ['x'],
+    run: noop,
+  },
+  {
+    name: 'infra',
+    summary: 's',
+    args: [
+      { name: 'action', description: 'what to do', required: true, choices: ['plan', 'apply', 'destroy', 'output'] },
+    ],
+    options: {},
+    examples: ['x'],
+    run: noop,
+  },
 ];
 
 function usageError(fn: () => unknown): UsageError {
@@ -32,13 +61,23 @@ function usageError(fn: () => unknown): UsageError {
 
 describe('the command line parser', () => {
   it('reads the command, its arguments, its options and the global flags in any order', () => {
-    const parsed = parseCommandLine(['--dry-run', 'deploy', '--image', 'ghcr.io/x/y:1', 'caelundas', '-n', 'apps', '--rebuild'], SPECS);
+    const parsed = parseCommandLine(
+      ['--dry-run', 'deploy', '--image', 'ghcr.io/x/y:1', 'caelundas', '-n', 'apps', '--rebuild'],
+      SPECS,
+    );
     assert.equal(parsed.kind, 'run');
     if (parsed.kind !== 'run') return;
     assert.equal(parsed.spec.name, 'deploy');
     assert.deepEqual(parsed.invocation.args, { app: 'caelundas' });
     assert.deepEqual(parsed.invocation.options, { image: 'ghcr.io/x/y:1', rebuild: true });
-    assert.deepEqual(parsed.invocation.flags, { dryRun: true, verbose: false, yes: false, kubeconfig: undefined, context: undefined, namespace: 'apps' });
+    assert.deepEqual(parsed.invocation.flags, {
+      dryRun: true,
+      verbose: false,
+      yes: false,
+      kubeconfig: undefined,
+      context: undefined,
+      namespace: 'apps',
+    });
   });
 
   it('collects repeatable options and refuses to repeat single ones', () => {
@@ -48,20 +87,41 @@ describe('the command line parser', () => {
     const single = parseCommandLine(['logs', 'caelundas', '--release', 'a'], SPECS);
     assert.ok(single.kind === 'run');
     assert.equal(single.invocation.options.release, 'a');
-    assert.match(usageError(() => parseCommandLine(['logs', 'caelundas', '--release', 'a', '--release', 'b'], SPECS)).message, /--release can be given only once/);
+    assert.match(
+      usageError(() => parseCommandLine(['logs', 'caelundas', '--release', 'a', '--release', 'b'], SPECS)).message,
+      /--release can be given only once/,
+    );
   });
 
   it('suggests the closest command, option and choice for typos', () => {
-    assert.equal(usageError(() => parseCommandLine(['deplyo', 'caelundas'], SPECS)).fix, 'Did you mean "deploy"? Run `npx tsx tasks.ts --help` to see every command.');
-    assert.match(usageError(() => parseCommandLine(['deploy', 'caelundas', '--imgae', 'x'], SPECS)).fix!, /^Did you mean --image\?/);
-    assert.match(usageError(() => parseCommandLine(['deploy', 'caelundas', '--dry-rn'], SPECS)).fix!, /^Did you mean --dry-run\?/);
-    assert.match(usageError(() => parseCommandLine(['infra', 'aply'], SPECS)).fix!, /Did you mean "apply"\? Choose one of: plan, apply, destroy, output\./);
+    assert.equal(
+      usageError(() => parseCommandLine(['deplyo', 'caelundas'], SPECS)).fix,
+      'Did you mean "deploy"? Run `npx tsx tasks.ts --help` to see every command.',
+    );
+    assert.match(
+      usageError(() => parseCommandLine(['deploy', 'caelundas', '--imgae', 'x'], SPECS)).fix!,
+      /^Did you mean --image\?/,
+    );
+    assert.match(
+      usageError(() => parseCommandLine(['deploy', 'caelundas', '--dry-rn'], SPECS)).fix!,
+      /^Did you mean --dry-run\?/,
+    );
+    assert.match(
+      usageError(() => parseCommandLine(['infra', 'aply'], SPECS)).fix!,
+      /Did you mean "apply"\? Choose one of: plan, apply, destroy, output\./,
+    );
   });
 
   it("refuses another command's option, a missing argument and extra arguments", () => {
-    assert.match(usageError(() => parseCommandLine(['logs', 'caelundas', '--image', 'x'], SPECS)).message, /"logs" has no option --image/);
+    assert.match(
+      usageError(() => parseCommandLine(['logs', 'caelundas', '--image', 'x'], SPECS)).message,
+      /"logs" has no option --image/,
+    );
     assert.match(usageError(() => parseCommandLine(['deploy'], SPECS)).message, /"deploy" needs <app>/);
-    assert.match(usageError(() => parseCommandLine(['deploy', 'caelundas', 'extra'], SPECS)).message, /Unexpected argument "extra"/);
+    assert.match(
+      usageError(() => parseCommandLine(['deploy', 'caelundas', 'extra'], SPECS)).message,
+      /Unexpected argument "extra"/,
+    );
     assert.match(usageError(() => parseCommandLine(['deploy', 'caelundas', '--context'], SPECS)).message, /--context/);
   });
 
@@ -78,11 +138,17 @@ describe('the command line parser', () => {
     for (const command of COMMANDS) {
       for (const [name, option] of Object.entries(command.options)) {
         const known = kinds.get(name);
-        assert.ok(known === undefined || known === option.type, `--${name} of ${command.name} is a ${option.type} elsewhere a ${known}`);
+        assert.ok(
+          known === undefined || known === option.type,
+          `--${name} of ${command.name} is a ${option.type} elsewhere a ${known}`,
+        );
         assert.ok(!(name in GLOBAL_OPTIONS), `--${name} of ${command.name} shadows a global option`);
         kinds.set(name, option.type);
       }
-      assert.ok(command.examples.length > 0 && command.examples.every((example) => example.startsWith('npx tsx tasks.ts ')), `${command.name} has runnable examples`);
+      assert.ok(
+        command.examples.length > 0 && command.examples.every((example) => example.startsWith('npx tsx tasks.ts ')),
+        `${command.name} has runnable examples`,
+      );
     }
   });
 });
@@ -125,7 +191,10 @@ describe('tasks.ts as users run it', () => {
     const result = await runCli(['apps', '--json'], { env: { IMAGE_OWNER: 'me' } });
     assert.equal(result.code, 0);
     const apps = JSON.parse(result.stdout) as { name: string; image: string }[];
-    assert.deepEqual(apps.map((app) => app.image), ['ghcr.io/me/caelundas', 'ghcr.io/me/wpp-bot']);
+    assert.deepEqual(
+      apps.map((app) => app.image),
+      ['ghcr.io/me/caelundas', 'ghcr.io/me/wpp-bot'],
+    );
   });
 
   it('on Ctrl-C forwards the signal to the running child, cleans up and exits 130', async () => {

@@ -16,7 +16,13 @@ function validate(key: string, value: string): string | undefined {
 
 describe('the app registry', () => {
   it('declares caelundas as a job and wpp-bot as a service, with unique names', () => {
-    assert.deepEqual(APPS.map((app) => [app.name, app.kind]), [['caelundas', 'job'], ['wpp-bot', 'service']]);
+    assert.deepEqual(
+      APPS.map((app) => [app.name, app.kind]),
+      [
+        ['caelundas', 'job'],
+        ['wpp-bot', 'service'],
+      ],
+    );
     assert.equal(new Set(APPS.map((app) => app.name)).size, APPS.length);
   });
 
@@ -30,7 +36,7 @@ describe('the app registry', () => {
     }
   });
 
-  it("points job apps at a chart and values files that exist", () => {
+  it('points job apps at a chart and values files that exist', () => {
     for (const app of APPS) {
       if (app.kind !== 'job') continue;
       assert.ok(existsSync(path.join(REPO_ROOT, app.chart.path, 'Chart.yaml')), `${app.chart.path}/Chart.yaml`);
@@ -49,9 +55,15 @@ describe('the app registry', () => {
   });
 
   it('suggests the closest app for a typo and refuses services where a job is needed', () => {
-    assert.throws(() => findApp('caelundsa'), (error: unknown) => error instanceof UsageError && error.fix!.includes('Did you mean "caelundas"?'));
+    assert.throws(
+      () => findApp('caelundsa'),
+      (error: unknown) => error instanceof UsageError && error.fix!.includes('Did you mean "caelundas"?'),
+    );
     assert.throws(() => findApp(undefined), UsageError);
-    assert.throws(() => findJobApp('wpp-bot', 'uninstall'), /"uninstall" works on batch Job apps; wpp-bot is a service/);
+    assert.throws(
+      () => findJobApp('wpp-bot', 'uninstall'),
+      /"uninstall" works on batch Job apps; wpp-bot is a service/,
+    );
     assert.equal(findJobApp('caelundas', 'deploy').name, 'caelundas');
   });
 });
@@ -60,7 +72,8 @@ describe('caelundas input validators', () => {
   it('accepts real ISO dates only', () => {
     assert.equal(isoDate('2026-01-01'), undefined);
     assert.equal(isoDate('2028-02-29'), undefined);
-    for (const bad of ['2026-02-30', '2027-02-29', '2026-13-01', '26-01-01', '2026/01/01', '2026-1-1', '']) assert.ok(isoDate(bad), bad);
+    for (const bad of ['2026-02-30', '2027-02-29', '2026-13-01', '26-01-01', '2026/01/01', '2026-1-1', ''])
+      assert.ok(isoDate(bad), bad);
   });
 
   it('bounds latitude to [-90, 90] and longitude to [-180, 180], inclusive', () => {
@@ -76,6 +89,8 @@ describe('caelundas input validators', () => {
   it('requires END_DATE on or after START_DATE', () => {
     const check = caelundas.secret.crossCheck!;
     assert.deepEqual(check({ START_DATE: '2026-01-01', END_DATE: '2026-01-01' }), []);
-    assert.deepEqual(check({ START_DATE: '2026-01-02', END_DATE: '2026-01-01' }), ['END_DATE must be on or after START_DATE (got 2026-01-02 → 2026-01-01)']);
+    assert.deepEqual(check({ START_DATE: '2026-01-02', END_DATE: '2026-01-01' }), [
+      'END_DATE must be on or after START_DATE (got 2026-01-02 → 2026-01-01)',
+    ]);
   });
 });

@@ -8,7 +8,8 @@ import { isoDate, numberInRange } from './validators.ts';
 export const caelundas: JobApp = {
   name: 'caelundas',
   kind: 'job',
-  description: 'Astronomical calendar generator, run as a batch Job; its .ics output is copied back to output/<release>/.',
+  description:
+    'Astronomical calendar generator, run as a batch Job; its .ics output is copied back to output/<release>/.',
   namespace: 'caelundas',
   image: {
     name: 'caelundas',
@@ -21,11 +22,35 @@ export const caelundas: JobApp = {
     name: 'caelundas-env-secret',
     envFile: '.env.caelundas',
     inputs: [
-      { key: 'START_DATE', description: 'First day of the calendar', example: '2026-01-01', sensitive: false, validate: isoDate },
-      { key: 'END_DATE', description: 'Last day of the calendar (not before START_DATE)', example: '2026-12-31', sensitive: false, validate: isoDate },
+      {
+        key: 'START_DATE',
+        description: 'First day of the calendar',
+        example: '2026-01-01',
+        sensitive: false,
+        validate: isoDate,
+      },
+      {
+        key: 'END_DATE',
+        description: 'Last day of the calendar (not before START_DATE)',
+        example: '2026-12-31',
+        sensitive: false,
+        validate: isoDate,
+      },
       // A latitude/longitude pair usually points at someone's home: treated as sensitive, masked in all output.
-      { key: 'LATITUDE', description: 'Latitude of the observer, in degrees (north positive)', example: '40.7128', sensitive: true, validate: numberInRange(-90, 90) },
-      { key: 'LONGITUDE', description: 'Longitude of the observer, in degrees (east positive)', example: '-74.0060', sensitive: true, validate: numberInRange(-180, 180) },
+      {
+        key: 'LATITUDE',
+        description: 'Latitude of the observer, in degrees (north positive)',
+        example: '40.7128',
+        sensitive: true,
+        validate: numberInRange(-90, 90),
+      },
+      {
+        key: 'LONGITUDE',
+        description: 'Longitude of the observer, in degrees (east positive)',
+        example: '-74.0060',
+        sensitive: true,
+        validate: numberInRange(-180, 180),
+      },
     ],
     crossCheck: (values) => {
       const start = values.START_DATE;

@@ -15,7 +15,10 @@ export function findApp(name: string | undefined, apps: readonly AppDefinition[]
   const app = apps.find((candidate) => candidate.name === name);
   if (app) return app;
   const suggestion = closestMatch(name, names);
-  throw new UsageError(`Unknown app "${name}".`, `${suggestion ? `Did you mean "${suggestion}"? ` : ''}Known apps: ${names.join(', ')}.`);
+  throw new UsageError(
+    `Unknown app "${name}".`,
+    `${suggestion ? `Did you mean "${suggestion}"? ` : ''}Known apps: ${names.join(', ')}.`,
+  );
 }
 
 /** Commands about batch runs (deploy's Job pipeline, releases, uninstall, logs, copy) take job apps only. */
@@ -23,7 +26,10 @@ export function findJobApp(name: string | undefined, command: string, apps: read
   const app = findApp(name, apps);
   if (app.kind !== 'job') {
     const jobApps = apps.filter((candidate) => candidate.kind === 'job').map((candidate) => candidate.name);
-    throw new UsageError(`"${command}" works on batch Job apps; ${app.name} is a ${app.kind}.`, `Job apps: ${jobApps.join(', ')}.`);
+    throw new UsageError(
+      `"${command}" works on batch Job apps; ${app.name} is a ${app.kind}.`,
+      `Job apps: ${jobApps.join(', ')}.`,
+    );
   }
   return app;
 }

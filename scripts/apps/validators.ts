@@ -15,7 +15,8 @@ export function isoDate(value: string): string | undefined {
 /** A decimal number within [min, max], written with a dot (40.7128, -74.006). */
 export function numberInRange(min: number, max: number): (value: string) => string | undefined {
   return (value) => {
-    if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim())) return `a decimal number between ${min} and ${max}, written with a dot`;
+    if (!/^[-+]?\d+(\.\d+)?$/.test(value.trim()))
+      return `a decimal number between ${min} and ${max}, written with a dot`;
     const number = Number(value);
     return number >= min && number <= max ? undefined : `a number between ${min} and ${max}`;
   };

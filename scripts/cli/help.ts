@@ -10,7 +10,10 @@ export function renderOverview(commands: readonly CommandSpec[]): string {
     'Usage: npx tsx tasks.ts <command> [app] [options]',
     '',
     'Commands:',
-    ...commands.flatMap((command) => [`  ${command.name.padEnd(width)}${command.summary}`, `  ${''.padEnd(width)}e.g. ${command.examples[0]}`]),
+    ...commands.flatMap((command) => [
+      `  ${command.name.padEnd(width)}${command.summary}`,
+      `  ${''.padEnd(width)}e.g. ${command.examples[0]}`,
+    ]),
     `  ${'help'.padEnd(width)}Show the options and examples of one command`,
     `  ${''.padEnd(width)}e.g. npx tsx tasks.ts help deploy`,
     '',

@@ -9,9 +9,7 @@ import { closestMatch } from '../lib/suggest.ts';
 import { GLOBAL_OPTIONS, type CommandSpec, type Invocation, type OptionSpec, type OptionValues } from './spec.ts';
 
 export type ParsedCommandLine =
-  | { kind: 'help'; topic?: string }
-  | { kind: 'version' }
-  | { kind: 'run'; spec: CommandSpec; invocation: Invocation };
+  { kind: 'help'; topic?: string } | { kind: 'version' } | { kind: 'run'; spec: CommandSpec; invocation: Invocation };
 
 export function parseCommandLine(argv: readonly string[], commands: readonly CommandSpec[]): ParsedCommandLine {
   if (argv.length === 1 && argv[0] === '--version') return { kind: 'version' };
@@ -25,16 +23,28 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     }
   }
 
-  let parsed: ReturnType<typeof parseArgs<{ options: Record<string, OptionSpec>; allowPositionals: true; strict: true; tokens: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: Record<string, OptionSpec>; allowPositionals: true; strict: true; tokens: true }>
+  >;
   try {
-    parsed = parseArgs({ args: [...argv], options: toParseArgsOptions(allOptions), allowPositionals: true, strict: true, tokens: true });
+    parsed = parseArgs({
+      args: [...argv],
+      options: toParseArgsOptions(allOptions),
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
   } catch (error) {
     throw translateParseError(error, argv, commands, allOptions);
   }
 
   const [commandName, ...rest] = parsed.positionals;
   if (commandName === undefined || commandName === 'help') {
-    if (!commandName && !parsed.values.help) throw new UsageError('Which command? Give one, for example: npx tsx tasks.ts deploy caelundas --dry-run', 'Run `npx tsx tasks.ts --help` to see every command.');
+    if (!commandName && !parsed.values.help)
+      throw new UsageError(
+        'Which command? Give one, for example: npx tsx tasks.ts deploy caelundas --dry-run',
+        'Run `npx tsx tasks.ts --help` to see every command.',
+      );
     const topic = commandName === 'help' ? rest[0] : undefined;
     if (topic !== undefined) findCommand(topic, commands);
     return { kind: 'help', topic };
@@ -57,7 +67,11 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   spec.args.forEach((argument, index) => {
     const value = rest[index];
     if (value === undefined) {
-      if (argument.required) throw new UsageError(`"${spec.name}" needs <${argument.name}>: ${argument.description}.`, `Example: ${spec.examples[0]}`);
+      if (argument.required)
+        throw new UsageError(
+          `"${spec.name}" needs <${argument.name}>: ${argument.description}.`,
+          `Example: ${spec.examples[0]}`,
+        );
       return;
     }
     if (argument.choices && !argument.choices.includes(value)) {
@@ -70,7 +84,10 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     args[argument.name] = value;
   });
   if (rest.length > spec.args.length) {
-    throw new UsageError(`Unexpected argument "${rest[spec.args.length]}" for "${spec.name}".`, `Usage: ${usageLine(spec)}`);
+    throw new UsageError(
+      `Unexpected argument "${rest[spec.args.length]}" for "${spec.name}".`,
+      `Usage: ${usageLine(spec)}`,
+    );
   }
 
   const values = parsed.values as OptionValues;
@@ -78,7 +95,8 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   for (const [name, option] of Object.entries(spec.options)) {
     const value = values[name];
     if (Array.isArray(value) && !option.multiple) {
-      if (value.length > 1) throw new UsageError(`--${name} can be given only once for "${spec.name}".`, `Usage: ${usageLine(spec)}`);
+      if (value.length > 1)
+        throw new UsageError(`--${name} can be given only once for "${spec.name}".`, `Usage: ${usageLine(spec)}`);
       options[name] = value[0];
     } else {
       options[name] = value;
@@ -106,32 +124,55 @@ export function usageLine(spec: CommandSpec): string {
 function findCommand(name: string, commands: readonly CommandSpec[]): CommandSpec {
   const spec = commands.find((command) => command.name === name);
   if (spec) return spec;
-  const suggestion = closestMatch(name, commands.map((command) => command.name));
-  throw new UsageError(`Unknown command "${name}".`, `${suggestion ? `Did you mean "${suggestion}"? ` : ''}Run \`npx tsx tasks.ts --help\` to see every command.`);
+  const suggestion = closestMatch(
+    name,
+    commands.map((command) => command.name),
+  );
+  throw new UsageError(
+    `Unknown command "${name}".`,
+    `${suggestion ? `Did you mean "${suggestion}"? ` : ''}Run \`npx tsx tasks.ts --help\` to see every command.`,
+  );
 }
 
 function toParseArgsOptions(options: Record<string, OptionSpec>) {
   const result: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = {};
   for (const [name, option] of Object.entries(options)) {
-    result[name] = { type: option.type, ...(option.short ? { short: option.short } : {}), ...(option.multiple ? { multiple: true } : {}) };
+    result[name] = {
+      type: option.type,
+      ...(option.short ? { short: option.short } : {}),
+      ...(option.multiple ? { multiple: true } : {}),
+    };
   }
   return result;
 }
 
-function translateParseError(error: unknown, argv: readonly string[], commands: readonly CommandSpec[], allOptions: Record<string, OptionSpec>): Error {
+function translateParseError(
+  error: unknown,
+  argv: readonly string[],
+  commands: readonly CommandSpec[],
+  allOptions: Record<string, OptionSpec>,
+): Error {
   if (!(error instanceof Error)) return error as Error;
   const code = (error as NodeJS.ErrnoException).code;
   const commandName = argv.find((arg) => !arg.startsWith('-'));
   const command = commands.find((candidate) => candidate.name === commandName);
-  const validNames = command ? [...Object.keys(command.options), ...Object.keys(GLOBAL_OPTIONS)] : Object.keys(allOptions);
+  const validNames = command
+    ? [...Object.keys(command.options), ...Object.keys(GLOBAL_OPTIONS)]
+    : Object.keys(allOptions);
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
     const option = /'([^']+)'/.exec(error.message)?.[1] ?? '?';
     const suggestion = closestMatch(option.replace(/^-+/, '').split('=')[0]!, validNames);
     const where = command ? `"${command.name}"` : 'deckhand';
-    return new UsageError(`Unknown option ${option} for ${where}.`, `${suggestion ? `Did you mean --${suggestion}? ` : ''}Run \`npx tsx tasks.ts ${command ? `help ${command.name}` : '--help'}\` to see the options.`);
+    return new UsageError(
+      `Unknown option ${option} for ${where}.`,
+      `${suggestion ? `Did you mean --${suggestion}? ` : ''}Run \`npx tsx tasks.ts ${command ? `help ${command.name}` : '--help'}\` to see the options.`,
+    );
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-    return new UsageError(error.message.replace(/\.$/, '') + '.', 'Give the option a value, e.g. --context my-cluster, or see `npx tsx tasks.ts --help`.');
+    return new UsageError(
+      error.message.replace(/\.$/, '') + '.',
+      'Give the option a value, e.g. --context my-cluster, or see `npx tsx tasks.ts --help`.',
+    );
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new UsageError(error.message);
   return error;

@@ -51,9 +51,26 @@ export interface CommandSpec {
 export const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   'dry-run': { type: 'boolean', description: 'Show every command that would change something, and change nothing.' },
   verbose: { type: 'boolean', short: 'v', description: 'Echo every command with its duration; show stack traces.' },
-  yes: { type: 'boolean', short: 'y', description: 'Answer yes to confirmations (needed for destructive commands off a terminal).' },
-  kubeconfig: { type: 'string', valueName: 'file', description: 'Kubeconfig file to use (default: the one deckhand wrote, else ~/.kube/config).' },
-  context: { type: 'string', valueName: 'name', description: "Kubeconfig context to use (default: the file's current-context)." },
-  namespace: { type: 'string', short: 'n', valueName: 'name', description: "Namespace to use instead of the app's own." },
+  yes: {
+    type: 'boolean',
+    short: 'y',
+    description: 'Answer yes to confirmations (needed for destructive commands off a terminal).',
+  },
+  kubeconfig: {
+    type: 'string',
+    valueName: 'file',
+    description: 'Kubeconfig file to use (default: the one deckhand wrote, else ~/.kube/config).',
+  },
+  context: {
+    type: 'string',
+    valueName: 'name',
+    description: "Kubeconfig context to use (default: the file's current-context).",
+  },
+  namespace: {
+    type: 'string',
+    short: 'n',
+    valueName: 'name',
+    description: "Namespace to use instead of the app's own.",
+  },
   help: { type: 'boolean', short: 'h', description: 'Show help.' },
 };

@@ -16,7 +16,13 @@ function project(files: Record<string, string>, env: NodeJS.ProcessEnv = {}) {
   const root = tempDir();
   for (const [name, text] of Object.entries(files)) writeFileSync(path.join(root, name), text);
   const masker = new SecretMasker();
-  const config = loadConfig({ repoRoot: root, flags: { dryRun: false, verbose: false, yes: false }, env, interactive: false, masker });
+  const config = loadConfig({
+    repoRoot: root,
+    flags: { dryRun: false, verbose: false, yes: false },
+    env,
+    interactive: false,
+    masker,
+  });
   return { config, masker };
 }
 
@@ -48,26 +54,46 @@ function scriptedPrompter(answers: Record<string, string>, interactive = true): 
 describe('collecting app inputs', () => {
   it('takes the environment first, then the app env file, then .env', async () => {
     const { config, masker } = project(
-      { '.env.caelundas': 'START_DATE=2026-02-01\nEND_DATE=2026-03-01\nLATITUDE=10\n', '.env': 'LATITUDE=20\nLONGITUDE=30.5\n' },
+      {
+        '.env.caelundas': 'START_DATE=2026-02-01\nEND_DATE=2026-03-01\nLATITUDE=10\n',
+        '.env': 'LATITUDE=20\nLONGITUDE=30.5\n',
+      },
       { START_DATE: '2026-01-01' },
     );
     const { values, sources } = await collectAppInputs(caelundas, config, masker, scriptedPrompter({}, false));
     assert.deepEqual(values, { START_DATE: '2026-01-01', END_DATE: '2026-03-01', LATITUDE: '10', LONGITUDE: '30.5' });
-    assert.deepEqual(sources, { START_DATE: 'environment', END_DATE: 'env file', LATITUDE: 'env file', LONGITUDE: '.env' });
+    assert.deepEqual(sources, {
+      START_DATE: 'environment',
+      END_DATE: 'env file',
+      LATITUDE: 'env file',
+      LONGITUDE: '.env',
+    });
   });
 
   it('off a terminal lists every missing input with how to give it, before anything happens', async () => {
     const { config, masker } = project({ '.env.caelundas': 'START_DATE=2026-01-01\n' });
-    const error = await collectAppInputs(caelundas, config, masker, scriptedPrompter({}, false)).catch((caught: unknown) => caught);
+    const error = await collectAppInputs(caelundas, config, masker, scriptedPrompter({}, false)).catch(
+      (caught: unknown) => caught,
+    );
     assert.ok(error instanceof MissingInputError);
     assert.equal(error.exitCode, 2);
-    assert.deepEqual(error.missing.map((item) => item.name), ['END_DATE', 'LATITUDE', 'LONGITUDE']);
-    assert.match(error.message, /END_DATE: set END_DATE in \.env\.caelundas or the environment \(e\.g\. END_DATE=2026-12-31\)/);
+    assert.deepEqual(
+      error.missing.map((item) => item.name),
+      ['END_DATE', 'LATITUDE', 'LONGITUDE'],
+    );
+    assert.match(
+      error.message,
+      /END_DATE: set END_DATE in \.env\.caelundas or the environment \(e\.g\. END_DATE=2026-12-31\)/,
+    );
   });
 
   it('reports every invalid value at once, never echoing a sensitive one', async () => {
-    const { config, masker } = project({ '.env.caelundas': 'START_DATE=2026-02-30\nEND_DATE=2026-12-31\nLATITUDE=123.456789\nLONGITUDE=-200.123456\n' });
-    const error = await collectAppInputs(caelundas, config, masker, scriptedPrompter({}, false)).catch((caught: unknown) => caught);
+    const { config, masker } = project({
+      '.env.caelundas': 'START_DATE=2026-02-30\nEND_DATE=2026-12-31\nLATITUDE=123.456789\nLONGITUDE=-200.123456\n',
+    });
+    const error = await collectAppInputs(caelundas, config, masker, scriptedPrompter({}, false)).catch(
+      (caught: unknown) => caught,
+    );
     assert.ok(error instanceof ValidationError);
     assert.equal(error.problems.length, 3);
     assert.match(error.message, /START_DATE: expected a real calendar date written YYYY-MM-DD, got "2026-02-30"/);
@@ -76,8 +102,13 @@ describe('collecting app inputs', () => {
   });
 
   it('checks END_DATE against START_DATE', async () => {
-    const { config, masker } = project({ '.env.caelundas': 'START_DATE=2026-05-01\nEND_DATE=2026-04-30\nLATITUDE=1\nLONGITUDE=2\n' });
-    await assert.rejects(collectAppInputs(caelundas, config, masker, scriptedPrompter({}, false)), /END_DATE must be on or after START_DATE/);
+    const { config, masker } = project({
+      '.env.caelundas': 'START_DATE=2026-05-01\nEND_DATE=2026-04-30\nLATITUDE=1\nLONGITUDE=2\n',
+    });
+    await assert.rejects(
+      collectAppInputs(caelundas, config, masker, scriptedPrompter({}, false)),
+      /END_DATE must be on or after START_DATE/,
+    );
   });
 
   it('on a terminal asks only for what is missing, with a hidden prompt for sensitive values, and masks them', async () => {
@@ -91,7 +122,12 @@ describe('collecting app inputs', () => {
   });
 
   it('validates prompted answers with the same rules', async () => {
-    const { config, masker } = project({ '.env.caelundas': 'START_DATE=2026-01-01\nEND_DATE=2026-12-31\nLONGITUDE=2\n' });
-    await assert.rejects(collectAppInputs(caelundas, config, masker, scriptedPrompter({ LATITUDE: '91' })), /prompt validation refused LATITUDE: Expected a number between -90 and 90/);
+    const { config, masker } = project({
+      '.env.caelundas': 'START_DATE=2026-01-01\nEND_DATE=2026-12-31\nLONGITUDE=2\n',
+    });
+    await assert.rejects(
+      collectAppInputs(caelundas, config, masker, scriptedPrompter({ LATITUDE: '91' })),
+      /prompt validation refused LATITUDE: Expected a number between -90 and 90/,
+    );
   });
 });

@@ -19,7 +19,11 @@ export interface AppInputValues {
 }
 
 /** Reads what is already given, without prompting. Sensitive values are registered with the masker at once. */
-export function readAppInputs(app: AppDefinition, config: Config, masker: SecretMasker): AppInputValues & { missing: AppInput[] } {
+export function readAppInputs(
+  app: AppDefinition,
+  config: Config,
+  masker: SecretMasker,
+): AppInputValues & { missing: AppInput[] } {
   const envFile = readEnvFile(path.join(config.envDir, app.secret.envFile));
   const values: Record<string, string> = {};
   const sources: Record<string, InputSource> = {};
@@ -60,11 +64,20 @@ export function howToProvide(app: AppDefinition, input: AppInput): string {
 }
 
 /** Reads, prompts for what is missing (on a terminal), and validates. Throws before anything is created. */
-export async function collectAppInputs(app: AppDefinition, config: Config, masker: SecretMasker, prompter: Prompter): Promise<AppInputValues> {
+export async function collectAppInputs(
+  app: AppDefinition,
+  config: Config,
+  masker: SecretMasker,
+  prompter: Prompter,
+): Promise<AppInputValues> {
   const { values, sources, missing } = readAppInputs(app, config, masker);
   const problems = validateAppInputs(app, values);
   if (problems.length > 0) {
-    throw new ValidationError(`The inputs of ${app.name} have problems:`, problems, `Fix them in ${app.secret.envFile} or the environment (see .env.example).`);
+    throw new ValidationError(
+      `The inputs of ${app.name} have problems:`,
+      problems,
+      `Fix them in ${app.secret.envFile} or the environment (see .env.example).`,
+    );
   }
   if (missing.length > 0 && !prompter.interactive) {
     throw new MissingInputError(
@@ -79,12 +92,19 @@ export async function collectAppInputs(app: AppDefinition, config: Config, maske
     };
     const message = `${input.key} — ${input.description} (e.g. ${input.example})`;
     const context = { what: input.key, howToProvide: howToProvide(app, input) };
-    const answer = input.sensitive ? await prompter.password({ message, validate }, context) : await prompter.input({ message, validate }, context);
+    const answer = input.sensitive
+      ? await prompter.password({ message, validate }, context)
+      : await prompter.input({ message, validate }, context);
     values[input.key] = answer.trim();
     sources[input.key] = 'prompt';
     if (input.sensitive) masker.add(values[input.key]);
   }
   const crossProblems = validateAppInputs(app, values);
-  if (crossProblems.length > 0) throw new ValidationError(`The inputs of ${app.name} have problems:`, crossProblems, 'Run again with corrected values.');
+  if (crossProblems.length > 0)
+    throw new ValidationError(
+      `The inputs of ${app.name} have problems:`,
+      crossProblems,
+      'Run again with corrected values.',
+    );
   return { values, sources };
 }

@@ -18,7 +18,13 @@ function projectWithDotenv(contents: string): string {
   return dir;
 }
 
-function load(options: { root: string; env?: NodeJS.ProcessEnv; flags?: Partial<GlobalFlags>; overrides?: Record<string, string | undefined>; masker?: SecretMasker }) {
+function load(options: {
+  root: string;
+  env?: NodeJS.ProcessEnv;
+  flags?: Partial<GlobalFlags>;
+  overrides?: Record<string, string | undefined>;
+  masker?: SecretMasker;
+}) {
   return loadConfig({
     repoRoot: options.root,
     flags: { ...noFlags, ...options.flags },
@@ -31,8 +37,14 @@ function load(options: { root: string; env?: NodeJS.ProcessEnv; flags?: Partial<
 
 describe('configuration', () => {
   it('takes flags over the environment over .env over defaults', () => {
-    const root = projectWithDotenv('IMAGE_OWNER=from-dotenv\nDECKHAND_NAMESPACE=dotenv-ns\nDECKHAND_CONTEXT=dotenv-ctx\nIMAGE_REGISTRY=registry.dotenv:5000\n');
-    const config = load({ root, env: { DECKHAND_NAMESPACE: 'env-ns', DECKHAND_CONTEXT: 'env-ctx' }, flags: { context: 'flag-ctx' } });
+    const root = projectWithDotenv(
+      'IMAGE_OWNER=from-dotenv\nDECKHAND_NAMESPACE=dotenv-ns\nDECKHAND_CONTEXT=dotenv-ctx\nIMAGE_REGISTRY=registry.dotenv:5000\n',
+    );
+    const config = load({
+      root,
+      env: { DECKHAND_NAMESPACE: 'env-ns', DECKHAND_CONTEXT: 'env-ctx' },
+      flags: { context: 'flag-ctx' },
+    });
     assert.equal(config.kube.context, 'flag-ctx', 'flag beats environment and .env');
     assert.equal(config.kube.namespace, 'env-ns', 'environment beats .env');
     assert.equal(config.image.owner, 'from-dotenv', '.env beats the default (none)');

@@ -39,12 +39,16 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     key: 'IMAGE_REGISTRY',
     description: 'Registry host that images are pushed to and pulled from.',
     default: 'ghcr.io',
-    validate: (value) => (/^[a-z0-9.-]+(:\d+)?$/i.test(value) ? undefined : 'a registry host such as ghcr.io or localhost:5000'),
+    validate: (value) =>
+      /^[a-z0-9.-]+(:\d+)?$/i.test(value) ? undefined : 'a registry host such as ghcr.io or localhost:5000',
   },
   {
     key: 'IMAGE_OWNER',
     description: 'Your GitHub user or organisation: images are named <IMAGE_REGISTRY>/<IMAGE_OWNER>/<app>.',
-    validate: (value) => (/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(value) ? undefined : 'a lowercase name such as my-org'),
+    validate: (value) =>
+      /^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(value)
+        ? undefined
+        : 'a lowercase name such as my-org',
   },
   {
     key: 'GITHUB_USER',
@@ -52,7 +56,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   },
   {
     key: 'GITHUB_TOKEN',
-    description: 'Token with write:packages for pushing to ghcr.io (and read:packages for the cluster to pull private images).',
+    description:
+      'Token with write:packages for pushing to ghcr.io (and read:packages for the cluster to pull private images).',
     secret: true,
   },
   {
@@ -67,7 +72,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   },
   {
     key: 'KUBECONFIG',
-    description: 'The kubeconfig file to use (one file). Default: the one `tasks.ts kubeconfig` wrote, else ~/.kube/config.',
+    description:
+      'The kubeconfig file to use (one file). Default: the one `tasks.ts kubeconfig` wrote, else ~/.kube/config.',
     flag: '--kubeconfig',
   },
   {
@@ -88,7 +94,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   },
   {
     key: 'DECKHAND_ENV_DIR',
-    description: 'Folder holding .env and the app files (.env.caelundas, …), e.g. outside the repository. Read from the real environment only. Default: the project folder.',
+    description:
+      'Folder holding .env and the app files (.env.caelundas, …), e.g. outside the repository. Read from the real environment only. Default: the project folder.',
   },
   {
     key: 'DECKHAND_TERRAFORM_DIR',
@@ -96,12 +103,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   },
   {
     key: 'DECKHAND_STATE_ROOT',
-    description: 'Folder that holds .deckhand/ (the record of the cluster this project manages). Default: the project folder.',
+    description:
+      'Folder that holds .deckhand/ (the record of the cluster this project manages). Default: the project folder.',
   },
   {
     key: 'LINODE_API_URL',
     description: 'Base URL of the Linode API, for a proxy or a test server. Default: https://api.linode.com.',
-    validate: (value) => (/^https?:\/\/[^\s]+$/.test(value) ? undefined : 'an http(s) URL such as https://api.linode.com'),
+    validate: (value) =>
+      /^https?:\/\/[^\s]+$/.test(value) ? undefined : 'an http(s) URL such as https://api.linode.com',
   },
   {
     key: 'DECKHAND_JOB_TIMEOUT',
@@ -119,7 +128,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     key: 'DECKHAND_HELPER_IMAGE',
     description: 'Image of the short-lived pod that copies files out of a PVC. Must contain tar; pin it by digest.',
     default: DEFAULT_HELPER_IMAGE,
-    validate: (value) => (/[:@]/.test(value) && !/:latest$/.test(value) ? undefined : 'an image pinned by tag or digest (not latest)'),
+    validate: (value) =>
+      /[:@]/.test(value) && !/:latest$/.test(value) ? undefined : 'an image pinned by tag or digest (not latest)',
   },
 ];
 
@@ -198,7 +208,11 @@ export function loadConfig(options: LoadConfigOptions): Config {
     resolved[spec.key] = value;
   }
   if (problems.length > 0) {
-    throw new ValidationError('The configuration has problems:', problems, 'Fix them in .env, the environment or the flags (see .env.example), then run again.');
+    throw new ValidationError(
+      'The configuration has problems:',
+      problems,
+      'Fix them in .env, the environment or the flags (see .env.example), then run again.',
+    );
   }
 
   return Object.freeze({
@@ -208,8 +222,16 @@ export function loadConfig(options: LoadConfigOptions): Config {
     verbose: options.flags.verbose,
     yes: options.flags.yes,
     interactive: options.interactive,
-    kube: Object.freeze({ kubeconfig: resolved.KUBECONFIG, context: resolved.DECKHAND_CONTEXT, namespace: resolved.DECKHAND_NAMESPACE }),
-    image: Object.freeze({ registry: resolved.IMAGE_REGISTRY!, owner: resolved.IMAGE_OWNER, user: resolved.GITHUB_USER ?? resolved.IMAGE_OWNER }),
+    kube: Object.freeze({
+      kubeconfig: resolved.KUBECONFIG,
+      context: resolved.DECKHAND_CONTEXT,
+      namespace: resolved.DECKHAND_NAMESPACE,
+    }),
+    image: Object.freeze({
+      registry: resolved.IMAGE_REGISTRY!,
+      owner: resolved.IMAGE_OWNER,
+      user: resolved.GITHUB_USER ?? resolved.IMAGE_OWNER,
+    }),
     githubToken: resolved.GITHUB_TOKEN,
     pullToken: resolved.REGISTRY_PULL_TOKEN,
     pullUser: resolved.REGISTRY_PULL_USER ?? resolved.GITHUB_USER ?? resolved.IMAGE_OWNER,

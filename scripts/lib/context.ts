@@ -45,8 +45,22 @@ export function createCommandContext(invocation: Invocation, options: CreateCont
   const ui = createUi({ masker, interactive });
   const interruption = handleInterrupts({ log: (line) => ui.warn(line) });
   try {
-    const config = loadConfig({ repoRoot: options.repoRoot, flags: invocation.flags, overrides: options.overrides, env, interactive, masker });
-    const shell = createShell({ dryRun: config.dryRun, verbose: config.verbose, masker, signal: interruption.signal, log: (line) => ui.info(line), env });
+    const config = loadConfig({
+      repoRoot: options.repoRoot,
+      flags: invocation.flags,
+      overrides: options.overrides,
+      env,
+      interactive,
+      masker,
+    });
+    const shell = createShell({
+      dryRun: config.dryRun,
+      verbose: config.verbose,
+      masker,
+      signal: interruption.signal,
+      log: (line) => ui.info(line),
+      env,
+    });
     const prompter = createPrompter({ interactive, signal: interruption.signal });
     return {
       invocation,

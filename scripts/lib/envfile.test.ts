@@ -7,8 +7,15 @@ const CANARY = 'canary-envfile-5ecret';
 
 describe('env files', () => {
   it('keeps values with = and #, handles quotes, export and CRLF', () => {
-    const text = 'export A=1\r\nB="x=y#z"\nC=\'single # kept\'\n# comment\n\nD=plain # trailing comment\nE="multi\nline"\n';
-    assert.deepEqual(parseEnvText(text, '.env'), { A: '1', B: 'x=y#z', C: 'single # kept', D: 'plain', E: 'multi\nline' });
+    const text =
+      'export A=1\r\nB="x=y#z"\nC=\'single # kept\'\n# comment\n\nD=plain # trailing comment\nE="multi\nline"\n';
+    assert.deepEqual(parseEnvText(text, '.env'), {
+      A: '1',
+      B: 'x=y#z',
+      C: 'single # kept',
+      D: 'plain',
+      E: 'multi\nline',
+    });
   });
 
   it('rejects a key given twice, naming both lines but never the value', () => {
@@ -26,10 +33,16 @@ describe('env files', () => {
   });
 
   it('rejects keys a Kubernetes Secret cannot hold and lines that are not KEY=value', () => {
-    assert.throws(() => parseEnvText('GOOD=1\nBAD/KEY=2\njust words\n', '.env'), (error: unknown) => {
-      assert.ok(error instanceof ValidationError);
-      assert.deepEqual(error.problems, ['.env:2: "BAD/KEY" is not a valid key (letters, digits, \'-\', \'_\', \'.\')', '.env:3: not a KEY=value line']);
-      return true;
-    });
+    assert.throws(
+      () => parseEnvText('GOOD=1\nBAD/KEY=2\njust words\n', '.env'),
+      (error: unknown) => {
+        assert.ok(error instanceof ValidationError);
+        assert.deepEqual(error.problems, [
+          ".env:2: \"BAD/KEY\" is not a valid key (letters, digits, '-', '_', '.')",
+          '.env:3: not a KEY=value line',
+        ]);
+        return true;
+      },
+    );
   });
 });

@@ -33,12 +33,14 @@ export function parseEnvText(text: string, fileName: string): Record<string, str
       return;
     }
     const key = match[1]!;
-    if (!SECRET_KEY.test(key)) problems.push(`${fileName}:${index + 1}: "${key}" is not a valid key (letters, digits, '-', '_', '.')`);
+    if (!SECRET_KEY.test(key))
+      problems.push(`${fileName}:${index + 1}: "${key}" is not a valid key (letters, digits, '-', '_', '.')`);
     const first = seen.get(key);
     if (first !== undefined) problems.push(`${fileName}:${index + 1}: ${key} is already set on line ${first}`);
     else seen.set(key, index + 1);
   });
-  if (problems.length > 0) throw new ValidationError(`${fileName} cannot be read:`, problems, `Fix ${fileName}; each line is KEY=value.`);
+  if (problems.length > 0)
+    throw new ValidationError(`${fileName} cannot be read:`, problems, `Fix ${fileName}; each line is KEY=value.`);
   return parseDotenv(text);
 }
 

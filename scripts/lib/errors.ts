@@ -75,7 +75,14 @@ export class CommandError extends DeckhandError {
   readonly stderrTail: string;
   readonly timedOut: boolean;
 
-  constructor(details: { command: string; exitCode: number | null; stderrTail: string; hint?: string; timedOut?: boolean; timeoutMs?: number }) {
+  constructor(details: {
+    command: string;
+    exitCode: number | null;
+    stderrTail: string;
+    hint?: string;
+    timedOut?: boolean;
+    timeoutMs?: number;
+  }) {
     const headline = details.timedOut
       ? `Timed out after ${formatMs(details.timeoutMs ?? 0)}: ${details.command}`
       : `Command failed (exit ${details.exitCode ?? 'signal'}): ${details.command}`;

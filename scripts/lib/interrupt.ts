@@ -18,7 +18,10 @@ export interface Interruption {
   dispose(): void;
 }
 
-export function handleInterrupts(options: { log: (line: string) => void; forceExit?: (code: number) => void }): Interruption {
+export function handleInterrupts(options: {
+  log: (line: string) => void;
+  forceExit?: (code: number) => void;
+}): Interruption {
   const controller = new AbortController();
   const cleanups: Cleanup[] = [];
   const forceExit = options.forceExit ?? ((code: number) => process.exit(code));

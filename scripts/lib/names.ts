@@ -15,8 +15,10 @@ export function isDnsLabel(value: string): boolean {
 
 /** Why `name` is not a valid Helm release name, or undefined when it is. */
 export function releaseNameProblem(name: string): string | undefined {
-  if (!DNS_LABEL.test(name)) return `"${name}" is not a valid release name: use lowercase letters, digits and '-', starting and ending with a letter or digit`;
-  if (name.length > HELM_RELEASE_MAX) return `"${name}" is ${name.length} characters long; Helm allows at most ${HELM_RELEASE_MAX}`;
+  if (!DNS_LABEL.test(name))
+    return `"${name}" is not a valid release name: use lowercase letters, digits and '-', starting and ending with a letter or digit`;
+  if (name.length > HELM_RELEASE_MAX)
+    return `"${name}" is ${name.length} characters long; Helm allows at most ${HELM_RELEASE_MAX}`;
   return undefined;
 }
 

@@ -4,7 +4,13 @@ import { estimateMonthlyCost, formatCostEstimate, PRICES_AS_OF } from './prices.
 
 describe('the monthly cost estimate', () => {
   it('turns the autoscaler bounds into a cost range and adds the volume at $0.10/GB', () => {
-    const estimate = estimateMonthlyCost({ nodeType: 'g6-standard-2', minNodes: 1, maxNodes: 3, region: 'us-east', volumeGb: 20 });
+    const estimate = estimateMonthlyCost({
+      nodeType: 'g6-standard-2',
+      minNodes: 1,
+      maxNodes: 3,
+      region: 'us-east',
+      volumeGb: 20,
+    });
     assert.equal(estimate.minUsd, 26);
     assert.equal(estimate.maxUsd, 74);
     const text = formatCostEstimate(estimate);
@@ -16,7 +22,13 @@ describe('the monthly cost estimate', () => {
   });
 
   it('applies the higher prices of Jakarta and São Paulo, and charges for a highly available control plane', () => {
-    const estimate = estimateMonthlyCost({ nodeType: 'g6-dedicated-4', minNodes: 2, maxNodes: 2, region: 'br-gru', highAvailability: true });
+    const estimate = estimateMonthlyCost({
+      nodeType: 'g6-dedicated-4',
+      minNodes: 2,
+      maxNodes: 2,
+      region: 'br-gru',
+      highAvailability: true,
+    });
     // 2 × $72 × 1.4 + $60 × 1.4
     assert.equal(estimate.minUsd, 285.6);
     assert.equal(estimate.maxUsd, 285.6);
@@ -26,7 +38,10 @@ describe('the monthly cost estimate', () => {
   it('says when it does not know the price of a node type instead of guessing', () => {
     const estimate = estimateMonthlyCost({ nodeType: 'g9-imaginary-1', minNodes: 1, maxNodes: 2 });
     assert.equal(estimate.minUsd, undefined);
-    assert.match(formatCostEstimate(estimate), /g9-imaginary-1: price unknown to deckhand, see https:\/\/www\.linode\.com\/pricing\//);
+    assert.match(
+      formatCostEstimate(estimate),
+      /g9-imaginary-1: price unknown to deckhand, see https:\/\/www\.linode\.com\/pricing\//,
+    );
     assert.match(formatCostEstimate(estimate), /total: unknown/);
   });
 });

@@ -77,7 +77,10 @@ export function estimateMonthlyCost(input: CostInput): CostEstimate {
     return { lines };
   }
   const each = nodePrice * factor;
-  const nodeCost = input.minNodes === input.maxNodes ? usd(each * input.minNodes) : `${usd(each * input.minNodes)}–${usd(each * input.maxNodes)}`;
+  const nodeCost =
+    input.minNodes === input.maxNodes
+      ? usd(each * input.minNodes)
+      : `${usd(each * input.minNodes)}–${usd(each * input.maxNodes)}`;
   lines.unshift(`${nodes} × ${input.nodeType} at ${usd(each)}${regionNote}: ${nodeCost}`);
   return { minUsd: round(fixed + each * input.minNodes), maxUsd: round(fixed + each * input.maxNodes), lines };
 }

@@ -24,16 +24,28 @@ export interface AskContext {
 
 export interface Prompter {
   readonly interactive: boolean;
-  input(options: { message: string; default?: string; validate?: (value: string) => string | true }, context: AskContext): Promise<string>;
-  password(options: { message: string; validate?: (value: string) => string | true }, context: AskContext): Promise<string>;
+  input(
+    options: { message: string; default?: string; validate?: (value: string) => string | true },
+    context: AskContext,
+  ): Promise<string>;
+  password(
+    options: { message: string; validate?: (value: string) => string | true },
+    context: AskContext,
+  ): Promise<string>;
   confirm(options: { message: string; default?: boolean }, context: AskContext): Promise<boolean>;
-  checkbox<T>(options: { message: string; choices: readonly Choice<T>[]; required?: boolean }, context: AskContext): Promise<T[]>;
+  checkbox<T>(
+    options: { message: string; choices: readonly Choice<T>[]; required?: boolean },
+    context: AskContext,
+  ): Promise<T[]>;
   select<T>(options: { message: string; choices: readonly Choice<T>[] }, context: AskContext): Promise<T>;
 }
 
 type Inquirer = typeof import('@inquirer/prompts');
 /** Runs one inquirer prompt function with its options; the direct and the Listr-adapter prompters differ only here. */
-type PromptRunner = <Name extends 'input' | 'password' | 'confirm' | 'checkbox' | 'select'>(name: Name, options: Parameters<Inquirer[Name]>[0]) => Promise<Awaited<ReturnType<Inquirer[Name]>>>;
+type PromptRunner = <Name extends 'input' | 'password' | 'confirm' | 'checkbox' | 'select'>(
+  name: Name,
+  options: Parameters<Inquirer[Name]>[0],
+) => Promise<Awaited<ReturnType<Inquirer[Name]>>>;
 
 export function createPrompter(options: { interactive: boolean; signal?: AbortSignal }): Prompter {
   const run: PromptRunner = async (name, promptOptions) => {
@@ -45,9 +57,15 @@ export function createPrompter(options: { interactive: boolean; signal?: AbortSi
 }
 
 /** A prompter for use inside a Listr task (via @listr2/prompt-adapter-inquirer). */
-export function createTaskPrompter(task: { prompt: (adapter: never) => { run: (prompt: never, options: never) => Promise<unknown> } }, options: { interactive: boolean }): Prompter {
+export function createTaskPrompter(
+  task: { prompt: (adapter: never) => { run: (prompt: never, options: never) => Promise<unknown> } },
+  options: { interactive: boolean },
+): Prompter {
   const run: PromptRunner = async (name, promptOptions) => {
-    const [{ ListrInquirerPromptAdapter }, inquirer] = await Promise.all([import('@listr2/prompt-adapter-inquirer'), import('@inquirer/prompts')]);
+    const [{ ListrInquirerPromptAdapter }, inquirer] = await Promise.all([
+      import('@listr2/prompt-adapter-inquirer'),
+      import('@inquirer/prompts'),
+    ]);
     const adapter = task.prompt(ListrInquirerPromptAdapter as never);
     return adapter.run(inquirer[name] as never, promptOptions as never) as never;
   };
@@ -56,7 +74,10 @@ export function createTaskPrompter(task: { prompt: (adapter: never) => { run: (p
 
 function buildPrompter(interactive: boolean, run: PromptRunner): Prompter {
   const ask = async <T>(context: AskContext, fn: () => Promise<T>): Promise<T> => {
-    if (!interactive) throw new MissingInputError('Input is needed and nobody is at a terminal to give it:', [{ name: context.what, howToProvide: context.howToProvide }]);
+    if (!interactive)
+      throw new MissingInputError('Input is needed and nobody is at a terminal to give it:', [
+        { name: context.what, howToProvide: context.howToProvide },
+      ]);
     try {
       return await fn();
     } catch (error) {
@@ -78,6 +99,13 @@ function buildPrompter(interactive: boolean, run: PromptRunner): Prompter {
           ...(options.required ? { required: true } : {}),
         }),
       ) as Promise<never>,
-    select: (options, context) => ask(context, () => run('select', { message: options.message, choices: options.choices.map((choice) => ({ ...choice })), pageSize: 15 })) as Promise<never>,
+    select: (options, context) =>
+      ask(context, () =>
+        run('select', {
+          message: options.message,
+          choices: options.choices.map((choice) => ({ ...choice })),
+          pageSize: 15,
+        }),
+      ) as Promise<never>,
   };
 }

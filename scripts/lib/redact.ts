@@ -92,7 +92,12 @@ export function guardProcessOutput(masker: SecretMasker): () => void {
   const restorers = [process.stdout, process.stderr].map((stream) => {
     const original = stream.write;
     const guarded = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk).toString('utf8') : undefined;
+      const text =
+        typeof chunk === 'string'
+          ? chunk
+          : chunk instanceof Uint8Array
+            ? Buffer.from(chunk).toString('utf8')
+            : undefined;
       const masked = text === undefined ? chunk : masker.mask(text);
       return (original as (...args: unknown[]) => boolean).call(this, masked, ...rest);
     };

@@ -91,7 +91,11 @@ describe('the command runner', () => {
     const half = Math.floor(CANARY.length / 2);
     // Two separate writes with a pause between them so the secret arrives in two chunks.
     const script = `process.stdout.write('out:${CANARY.slice(0, half)}'); setTimeout(() => { process.stdout.write('${CANARY.slice(half)}\\n'); process.stderr.write('err:${CANARY}\\n'); }, 50);`;
-    await shell.run([process.execPath, '-e', script], { kind: 'read', onStdoutLine: (line) => out.push(line), onStderrLine: (line) => err.push(line) });
+    await shell.run([process.execPath, '-e', script], {
+      kind: 'read',
+      onStdoutLine: (line) => out.push(line),
+      onStderrLine: (line) => err.push(line),
+    });
     assert.deepEqual(out, ['out:***']);
     assert.deepEqual(err, ['err:***']);
   });
@@ -99,7 +103,9 @@ describe('the command runner', () => {
   it('reports a failed command with what ran, its exit code, the tail of stderr (masked) and a hint', async () => {
     const { shell } = makeShell();
     const script = `for (let i = 1; i <= 30; i++) console.error('line ' + i); console.error('denied for ${CANARY}'); process.exit(3)`;
-    const error = await shell.run([process.execPath, '-e', script], { kind: 'read', hint: 'Check the token.' }).catch((caught: unknown) => caught);
+    const error = await shell
+      .run([process.execPath, '-e', script], { kind: 'read', hint: 'Check the token.' })
+      .catch((caught: unknown) => caught);
     assert.ok(error instanceof CommandError);
     assert.equal(error.commandExitCode, 3);
     assert.match(error.message, /^Command failed \(exit 3\): .*node/);
@@ -122,7 +128,11 @@ describe('the command runner', () => {
     let grandchild = 0;
     const started = Date.now();
     const error = await shell
-      .run(['sh', '-c', 'sleep 30 & echo $!; wait'], { kind: 'read', timeoutMs: 300, onStdoutLine: (line) => (grandchild = Number(line)) })
+      .run(['sh', '-c', 'sleep 30 & echo $!; wait'], {
+        kind: 'read',
+        timeoutMs: 300,
+        onStdoutLine: (line) => (grandchild = Number(line)),
+      })
       .catch((caught: unknown) => caught);
     assert.ok(error instanceof CommandError);
     assert.equal(error.timedOut, true);
@@ -143,7 +153,10 @@ describe('the command runner', () => {
         controller.abort(new InterruptedError('Interrupted by SIGINT.'));
       },
     });
-    await assert.rejects(running, (error: unknown) => error instanceof InterruptedError && /SIGINT/.test(error.message));
+    await assert.rejects(
+      running,
+      (error: unknown) => error instanceof InterruptedError && /SIGINT/.test(error.message),
+    );
     await waitUntil(() => !isAlive(grandchild));
   });
 

@@ -159,13 +159,32 @@ export function createShell(options: ShellOptions): Runner {
       if (options.verbose) log(`  ↳ exit ${exitCode} after ${formatMs(durationMs)}`);
 
       if (stoppedBy === 'interrupt') throw interruptionError(interruption!);
-      const result: RunResult = { argv, stdout: output.stdout, stderr: output.stderr, exitCode, durationMs, skipped: false };
+      const result: RunResult = {
+        argv,
+        stdout: output.stdout,
+        stderr: output.stderr,
+        exitCode,
+        durationMs,
+        skipped: false,
+      };
       if (stoppedBy === 'caller') return { ...result, stopped: true };
       if (stoppedBy === 'timeout') {
-        throw new CommandError({ command: shown, exitCode: null, stderrTail: tail(masker.mask(output.stderr)), hint: runOptions.hint, timedOut: true, timeoutMs });
+        throw new CommandError({
+          command: shown,
+          exitCode: null,
+          stderrTail: tail(masker.mask(output.stderr)),
+          hint: runOptions.hint,
+          timedOut: true,
+          timeoutMs,
+        });
       }
       if (exitCode !== 0 && !runOptions.nothrow) {
-        throw new CommandError({ command: shown, exitCode, stderrTail: tail(masker.mask(output.stderr || output.stdout)), hint: runOptions.hint });
+        throw new CommandError({
+          command: shown,
+          exitCode,
+          stderrTail: tail(masker.mask(output.stderr || output.stdout)),
+          hint: runOptions.hint,
+        });
       }
       return result;
     } finally {
@@ -182,7 +201,11 @@ export function createShell(options: ShellOptions): Runner {
     run,
     display,
     withLog: (otherLog) => createShell({ ...options, log: otherLog }),
-    withStopSignal: (signal) => createShell({ ...options, stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, signal]) : signal }),
+    withStopSignal: (signal) =>
+      createShell({
+        ...options,
+        stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, signal]) : signal,
+      }),
   };
 }
 
@@ -215,7 +238,10 @@ async function killTree(child: ProcessPromise, graceMs: number): Promise<void> {
     }
   };
   signalGroup('SIGTERM');
-  const finished = await Promise.race([settled, new Promise<false>((resolve) => setTimeout(resolve, graceMs, false).unref())]);
+  const finished = await Promise.race([
+    settled,
+    new Promise<false>((resolve) => setTimeout(resolve, graceMs, false).unref()),
+  ]);
   if (!finished) signalGroup('SIGKILL');
 }
 
@@ -225,7 +251,8 @@ async function killTree(child: ProcessPromise, graceMs: number): Promise<void> {
  */
 export function displayQuote(arg: string): string {
   if (arg !== '' && /^[\w@%+=:,./-]+$/.test(arg)) return arg;
-  if (/[\n\r\t]/.test(arg)) return `$'${arg.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}'`;
+  if (/[\n\r\t]/.test(arg))
+    return `$'${arg.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}'`;
   return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 

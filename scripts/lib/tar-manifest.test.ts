@@ -3,14 +3,17 @@ import { describe, it } from 'node:test';
 import { pack } from 'tar-stream';
 import { entryProblem, readTarManifest } from './tar-manifest.ts';
 
-async function tarOf(entries: { name: string; content?: string; type?: 'file' | 'directory' | 'symlink'; linkname?: string }[]): Promise<Buffer> {
+async function tarOf(
+  entries: { name: string; content?: string; type?: 'file' | 'directory' | 'symlink'; linkname?: string }[],
+): Promise<Buffer> {
   const archive = pack();
   const chunks: Buffer[] = [];
   archive.on('data', (chunk) => {
     chunks.push(chunk as Buffer);
   });
   const done = new Promise<void>((resolve) => archive.on('end', () => resolve()));
-  for (const entry of entries) archive.entry({ name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname }, entry.content ?? '');
+  for (const entry of entries)
+    archive.entry({ name: entry.name, type: entry.type ?? 'file', linkname: entry.linkname }, entry.content ?? '');
   archive.finalize();
   await done;
   return Buffer.concat(chunks);

@@ -24,7 +24,10 @@ export interface TarManifest {
  * @param remoteRoot the folder given to tar (e.g. /app/output); tar names entries without the leading slash
  *   (`app/output/calendar.ics`), and this prefix is stripped.
  */
-export async function readTarManifest(tar: Uint8Array | AsyncIterable<Uint8Array>, remoteRoot: string): Promise<TarManifest> {
+export async function readTarManifest(
+  tar: Uint8Array | AsyncIterable<Uint8Array>,
+  remoteRoot: string,
+): Promise<TarManifest> {
   const prefix = remoteRoot.replace(/^\/+/, '').replace(/\/+$/, '');
   const files: ManifestEntry[] = [];
   const refused: string[] = [];
@@ -58,15 +61,21 @@ function relativeEntryPath(name: string, prefix: string): string | undefined {
 }
 
 /** Why an entry must not be extracted, or undefined when it is safe. */
-export function entryProblem(relative: string, type: string | null | undefined, linkname?: string | null): string | undefined {
+export function entryProblem(
+  relative: string,
+  type: string | null | undefined,
+  linkname?: string | null,
+): string | undefined {
   if (relative === '') return undefined;
   if (path.posix.isAbsolute(relative)) return 'absolute path';
   if (relative.split('/').includes('..')) return 'path climbs out with ..';
   if (type === 'symlink' || type === 'link') {
     const target = linkname ?? '';
     const resolved = path.posix.normalize(path.posix.join(path.posix.dirname(relative), target));
-    if (path.posix.isAbsolute(target) || resolved.startsWith('..')) return `link to ${target} points outside the folder`;
+    if (path.posix.isAbsolute(target) || resolved.startsWith('..'))
+      return `link to ${target} points outside the folder`;
   }
-  if (type !== 'file' && type !== 'contiguous-file' && type !== 'directory' && type !== 'symlink' && type !== 'link') return `unsupported entry type ${type}`;
+  if (type !== 'file' && type !== 'contiguous-file' && type !== 'directory' && type !== 'symlink' && type !== 'link')
+    return `unsupported entry type ${type}`;
   return undefined;
 }

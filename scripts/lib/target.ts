@@ -51,19 +51,32 @@ export function resolveTarget(config: Config, options: ResolveTargetOptions): Ku
   const contextName = config.kube.context ?? parsed['current-context'];
   const contextNames = (parsed.contexts ?? []).map((entry) => entry.name);
   if (!contextName) {
-    throw new UsageError(`${file} has no current-context and no context was chosen.`, `Pass --context NAME (one of: ${contextNames.join(', ') || 'none defined'}).`);
+    throw new UsageError(
+      `${file} has no current-context and no context was chosen.`,
+      `Pass --context NAME (one of: ${contextNames.join(', ') || 'none defined'}).`,
+    );
   }
   const context = parsed.contexts?.find((entry) => entry.name === contextName);
   if (!context) {
-    throw new UsageError(`Context "${contextName}" is not in ${file}.`, `Contexts there: ${contextNames.join(', ') || 'none'}. Pass --context with one of them, or --kubeconfig with another file.`);
+    throw new UsageError(
+      `Context "${contextName}" is not in ${file}.`,
+      `Contexts there: ${contextNames.join(', ') || 'none'}. Pass --context with one of them, or --kubeconfig with another file.`,
+    );
   }
   const clusterName = context.context?.cluster;
   const cluster = parsed.clusters?.find((entry) => entry.name === clusterName);
   if (!clusterName || !cluster?.cluster?.server) {
-    throw new DeckhandError(`Context "${contextName}" in ${file} points at cluster "${clusterName ?? '?'}", which has no server address.`, 'Download a fresh kubeconfig: npx tsx tasks.ts kubeconfig');
+    throw new DeckhandError(
+      `Context "${contextName}" in ${file} points at cluster "${clusterName ?? '?'}", which has no server address.`,
+      'Download a fresh kubeconfig: npx tsx tasks.ts kubeconfig',
+    );
   }
   const namespace = config.kube.namespace ?? options.defaultNamespace;
-  if (!isDnsLabel(namespace)) throw new UsageError(`"${namespace}" is not a valid namespace name.`, 'Use lowercase letters, digits and -, at most 63 characters.');
+  if (!isDnsLabel(namespace))
+    throw new UsageError(
+      `"${namespace}" is not a valid namespace name.`,
+      'Use lowercase letters, digits and -, at most 63 characters.',
+    );
   return {
     kubeconfig: file,
     context: contextName,
@@ -94,7 +107,8 @@ export function targetBanner(target: KubeTarget): string {
 export function kubeconfigPermissionProblem(file: string): string | undefined {
   try {
     const mode = statSync(file).mode & 0o777;
-    if (mode & 0o077) return `${file} is readable by other users (mode ${mode.toString(8)}); it holds cluster credentials. Fix: chmod 600 ${file}`;
+    if (mode & 0o077)
+      return `${file} is readable by other users (mode ${mode.toString(8)}); it holds cluster credentials. Fix: chmod 600 ${file}`;
   } catch {
     return undefined;
   }
@@ -114,7 +128,8 @@ function chooseKubeconfig(config: Config, options: ResolveTargetOptions): { file
     const source = options.explicitFlags.kubeconfig ? '--kubeconfig' : 'KUBECONFIG';
     return { file: path.resolve(expandHome(configured, home)), source };
   }
-  if (options.managedKubeconfig) return { file: options.managedKubeconfig, source: 'the managed cluster (.deckhand/cluster.json)' };
+  if (options.managedKubeconfig)
+    return { file: options.managedKubeconfig, source: 'the managed cluster (.deckhand/cluster.json)' };
   return { file: path.join(home, '.kube', 'config'), source: 'the default ~/.kube/config' };
 }
 
@@ -134,7 +149,10 @@ function readKubeconfig(file: string, source: string): KubeconfigFile {
   try {
     return (parseYaml(text) ?? {}) as KubeconfigFile;
   } catch (error) {
-    throw new UsageError(`${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`, 'Download a fresh kubeconfig: npx tsx tasks.ts kubeconfig');
+    throw new UsageError(
+      `${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
+      'Download a fresh kubeconfig: npx tsx tasks.ts kubeconfig',
+    );
   }
 }
 

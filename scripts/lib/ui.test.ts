@@ -1,16 +1,34 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Listr } from 'listr2';
-import { DeckhandError, EXIT_USAGE, StepError, UsageError, exitCodeFor, formatError, unwrapStepError } from './errors.ts';
+import {
+  DeckhandError,
+  EXIT_USAGE,
+  StepError,
+  UsageError,
+  exitCodeFor,
+  formatError,
+  unwrapStepError,
+} from './errors.ts';
 import { stepTasks } from './ui.ts';
 
 describe('step errors', () => {
-  const diagnosis = new DeckhandError('Job x failed after 1 s: exit code 3.\nLast log lines:\n  │ line one\n  │ line two', 'Read the last log lines above.');
+  const diagnosis = new DeckhandError(
+    'Job x failed after 1 s: exit code 3.\nLast log lines:\n  │ line one\n  │ line two',
+    'Read the last log lines above.',
+  );
 
   it('show one line beside the step, while the top-level report keeps the whole error, its fix and its exit code', async () => {
-    const failure = await new Listr(stepTasks([{ title: 'Run the Job', task: () => Promise.reject(diagnosis) }]), { renderer: 'silent', exitOnError: true, registerSignalListeners: false })
+    const failure = await new Listr(stepTasks([{ title: 'Run the Job', task: () => Promise.reject(diagnosis) }]), {
+      renderer: 'silent',
+      exitOnError: true,
+      registerSignalListeners: false,
+    })
       .run()
-      .then(() => assert.fail('the pipeline should fail'), (error: unknown) => error);
+      .then(
+        () => assert.fail('the pipeline should fail'),
+        (error: unknown) => error,
+      );
     assert.ok(failure instanceof StepError);
     assert.equal(failure.message, 'Job x failed after 1 s: exit code 3.');
     assert.equal(unwrapStepError(failure), diagnosis);
@@ -43,7 +61,10 @@ describe('step errors', () => {
       { renderer: 'silent', exitOnError: true, registerSignalListeners: false },
     )
       .run()
-      .then(() => assert.fail('the pipeline should fail'), (error: unknown) => error);
+      .then(
+        () => assert.fail('the pipeline should fail'),
+        (error: unknown) => error,
+      );
     assert.equal((failure as Error).message, 'START_DATE: expected YYYY-MM-DD.');
     assert.equal(exitCodeFor(failure), EXIT_USAGE);
     assert.ok(unwrapStepError(failure) instanceof UsageError);

@@ -18,10 +18,16 @@ export interface Ui {
   data(text: string): void;
 }
 
-export function createUi(options: { masker: SecretMasker; interactive: boolean; stdout?: NodeJS.WritableStream; stderr?: NodeJS.WritableStream }): Ui {
+export function createUi(options: {
+  masker: SecretMasker;
+  interactive: boolean;
+  stdout?: NodeJS.WritableStream;
+  stderr?: NodeJS.WritableStream;
+}): Ui {
   const stdout = options.stdout ?? process.stdout;
   const stderr = options.stderr ?? process.stderr;
-  const paint = (format: Parameters<typeof styleText>[0], text: string) => styleText(format, text, { stream: stderr as NodeJS.WriteStream });
+  const paint = (format: Parameters<typeof styleText>[0], text: string) =>
+    styleText(format, text, { stream: stderr as NodeJS.WriteStream });
   const line = (text: string) => stderr.write(`${options.masker.mask(text)}\n`);
   return {
     interactive: options.interactive,
@@ -42,7 +48,10 @@ export function canRedraw(env: NodeJS.ProcessEnv = process.env): boolean {
  * Listr options shared by every pipeline. Off a terminal the `simple` renderer prints each title and output line
  * once; `--verbose` uses the simple renderer too so the command echo is never overdrawn.
  */
-export function listrOptions<Ctx>(options: { verbose: boolean; env?: NodeJS.ProcessEnv }): ListrBaseClassOptions<Ctx, 'default', 'simple'> {
+export function listrOptions<Ctx>(options: {
+  verbose: boolean;
+  env?: NodeJS.ProcessEnv;
+}): ListrBaseClassOptions<Ctx, 'default', 'simple'> {
   const redraw = canRedraw(options.env) && !options.verbose;
   return {
     renderer: 'default',
@@ -50,7 +59,13 @@ export function listrOptions<Ctx>(options: { verbose: boolean; env?: NodeJS.Proc
     fallbackRendererCondition: !redraw,
     exitOnError: true,
     registerSignalListeners: false, // deckhand's own handler forwards Ctrl-C to children and runs cleanup
-    rendererOptions: { collapseSubtasks: false, collapseSkips: false, showSkipMessage: true, showErrorMessage: true, formatOutput: 'wrap' },
+    rendererOptions: {
+      collapseSubtasks: false,
+      collapseSkips: false,
+      showSkipMessage: true,
+      showErrorMessage: true,
+      formatOutput: 'wrap',
+    },
   };
 }
 

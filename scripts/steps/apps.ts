@@ -16,16 +16,34 @@ export interface AppSummary {
 export function describeApps(apps: readonly AppDefinition[], config: Pick<Config, 'image'>): AppSummary[] {
   return apps.map((app) => {
     const image = imageRepository(app, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${app.image.name}`;
-    const deploysFrom = app.kind === 'job' ? `chart ${app.chart.path} with ${app.chart.valuesFiles.join(', ')}` : `manifests in ${app.manifests}/`;
-    const inputs = app.secret.inputs.map((input) => ({ key: input.key, sensitive: input.sensitive, description: input.description }));
+    const deploysFrom =
+      app.kind === 'job'
+        ? `chart ${app.chart.path} with ${app.chart.valuesFiles.join(', ')}`
+        : `manifests in ${app.manifests}/`;
+    const inputs = app.secret.inputs.map((input) => ({
+      key: input.key,
+      sensitive: input.sensitive,
+      description: input.description,
+    }));
     const text = [
       `${app.name} (${app.kind}) — ${app.description}`,
       `  namespace  ${app.namespace}`,
       `  image      ${image} (built from ${app.image.dockerfile}, context ${app.image.context}, ${app.image.platform})`,
       `  deploys    ${deploysFrom}`,
       `  secret     ${app.secret.name}, from the environment, ${app.secret.envFile} or a prompt:`,
-      ...inputs.map((input) => `    ${input.key.padEnd(20)}${input.description}${input.sensitive ? ' (sensitive)' : ''}`),
+      ...inputs.map(
+        (input) => `    ${input.key.padEnd(20)}${input.description}${input.sensitive ? ' (sensitive)' : ''}`,
+      ),
     ].join('\n');
-    return { name: app.name, kind: app.kind, namespace: app.namespace, image, deploysFrom, secret: app.secret.name, inputs, text };
+    return {
+      name: app.name,
+      kind: app.kind,
+      namespace: app.namespace,
+      image,
+      deploysFrom,
+      secret: app.secret.name,
+      inputs,
+      text,
+    };
   });
 }

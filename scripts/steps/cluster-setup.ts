@@ -40,15 +40,26 @@ export function secretManifest(spec: SecretSpec): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Secret',
-    metadata: { name: spec.name, namespace: spec.namespace, labels: { 'app.kubernetes.io/managed-by': 'deckhand', ...spec.labels } },
+    metadata: {
+      name: spec.name,
+      namespace: spec.namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'deckhand', ...spec.labels },
+    },
     type: spec.type ?? 'Opaque',
-    data: Object.fromEntries(Object.entries(spec.values).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')])),
+    data: Object.fromEntries(
+      Object.entries(spec.values).map(([key, value]) => [key, Buffer.from(value, 'utf8').toString('base64')]),
+    ),
   };
 }
 
 /** Which keys differ between a live Secret and the wanted values (names only). */
-export function changedKeys(live: Readonly<Record<string, string>> | undefined, wanted: Readonly<Record<string, string>>): string[] {
-  const liveDecoded = Object.fromEntries(Object.entries(live ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]));
+export function changedKeys(
+  live: Readonly<Record<string, string>> | undefined,
+  wanted: Readonly<Record<string, string>>,
+): string[] {
+  const liveDecoded = Object.fromEntries(
+    Object.entries(live ?? {}).map(([key, value]) => [key, Buffer.from(value, 'base64').toString('utf8')]),
+  );
   const keys = new Set([...Object.keys(liveDecoded), ...Object.keys(wanted)]);
   return [...keys].filter((key) => liveDecoded[key] !== wanted[key]).sort();
 }
@@ -69,7 +80,12 @@ export interface LiveState {
  * Reads the namespace and the Secrets, all at once: one GET each by API path, side by side (the namespace being
  * missing does not make the Secret reads fail — they answer NotFound too).
  */
-export async function readLiveState(shell: Runner, target: KubeTarget, namespace: string, secretNames: readonly string[]): Promise<LiveState> {
+export async function readLiveState(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  secretNames: readonly string[],
+): Promise<LiveState> {
   const hint = 'Does your kubeconfig user have permission to read namespaces and Secrets?';
   const [live, ...secrets] = await Promise.all([
     kubectl.getByPath(shell, target, kubectl.corePath('namespaces', namespace), hint),
@@ -93,9 +109,14 @@ export async function convergeNamespaceAndSecrets(
   const desiredNamespace = namespaceManifest(namespace);
   const wantedLabels = (desiredNamespace.metadata as { labels: Record<string, string> }).labels;
   const liveNamespace = live.namespace;
-  const namespaceCurrent = liveNamespace !== undefined && Object.entries(wantedLabels).every(([key, value]) => liveNamespace.metadata.labels?.[key] === value);
+  const namespaceCurrent =
+    liveNamespace !== undefined &&
+    Object.entries(wantedLabels).every(([key, value]) => liveNamespace.metadata.labels?.[key] === value);
   if (!namespaceCurrent) toApply.push(desiredNamespace);
-  const report: ConvergeReport = { namespace: namespaceCurrent ? 'unchanged' : liveNamespace ? 'updated' : 'created', secrets: {} };
+  const report: ConvergeReport = {
+    namespace: namespaceCurrent ? 'unchanged' : liveNamespace ? 'updated' : 'created',
+    secrets: {},
+  };
 
   for (const spec of secrets) {
     const current = live.secrets[spec.name];

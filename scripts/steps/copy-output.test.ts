@@ -19,7 +19,13 @@ function staging(files: Record<string, string>): string {
 
 describe('the copy helper pod', () => {
   it('meets Pod Security restricted, mounts the PVC read-only, and removes itself after a deadline', () => {
-    const manifest = helperPodManifest({ name: helperPodName('caelundas-20260125-143022'), namespace: 'caelundas', release: 'caelundas-20260125-143022', pvcName: 'caelundas-20260125-143022', image: 'busybox:1.37.0@sha256:abc' });
+    const manifest = helperPodManifest({
+      name: helperPodName('caelundas-20260125-143022'),
+      namespace: 'caelundas',
+      release: 'caelundas-20260125-143022',
+      pvcName: 'caelundas-20260125-143022',
+      image: 'busybox:1.37.0@sha256:abc',
+    });
     const spec = manifest.spec as Record<string, any>;
     assert.equal((manifest.metadata as { name: string }).name, 'caelundas-20260125-143022-copy');
     assert.equal(spec.automountServiceAccountToken, false);
@@ -28,7 +34,11 @@ describe('the copy helper pod', () => {
     assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault');
     assert.ok(spec.activeDeadlineSeconds > 0);
     const [container] = spec.containers;
-    assert.deepEqual(container.securityContext, { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    assert.deepEqual(container.securityContext, {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ['ALL'] },
+    });
     assert.ok(container.resources.requests.cpu && container.resources.limits.memory);
     assert.equal(container.volumeMounts[0].readOnly, true);
     assert.deepEqual(spec.volumes[0].persistentVolumeClaim, { claimName: 'caelundas-20260125-143022', readOnly: true });

@@ -47,7 +47,13 @@ export function helperPodName(release: string): string {
   return `${release}-copy`.slice(0, 63).replace(/-+$/, '');
 }
 
-export function helperPodManifest(options: { name: string; namespace: string; release: string; pvcName: string; image: string }): Record<string, unknown> {
+export function helperPodManifest(options: {
+  name: string;
+  namespace: string;
+  release: string;
+  pvcName: string;
+  image: string;
+}): Record<string, unknown> {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -68,14 +74,24 @@ export function helperPodManifest(options: { name: string; namespace: string; re
       enableServiceLinks: false,
       terminationGracePeriodSeconds: 1,
       // Same non-root identity as the chart's Job, so files it wrote are readable.
-      securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, seccompProfile: { type: 'RuntimeDefault' } },
+      securityContext: {
+        runAsNonRoot: true,
+        runAsUser: 10001,
+        runAsGroup: 10001,
+        fsGroup: 10001,
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
       containers: [
         {
           name: HELPER_CONTAINER,
           image: options.image,
           imagePullPolicy: 'IfNotPresent',
           command: ['sleep', String(HELPER_DEADLINE_SECONDS)],
-          securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+          securityContext: {
+            allowPrivilegeEscalation: false,
+            readOnlyRootFilesystem: true,
+            capabilities: { drop: ['ALL'] },
+          },
           resources: { requests: { cpu: '10m', memory: '16Mi' }, limits: { cpu: '200m', memory: '64Mi' } },
           volumeMounts: [{ name: 'output', mountPath: HELPER_MOUNT, readOnly: true }],
         },
@@ -88,13 +104,23 @@ export function helperPodManifest(options: { name: string; namespace: string; re
 export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
   const { shell, target, namespace } = options;
   const pod = helperPodName(options.release);
-  const manifest = helperPodManifest({ name: pod, namespace, release: options.release, pvcName: options.pvcName, image: options.helperImage });
+  const manifest = helperPodManifest({
+    name: pod,
+    namespace,
+    release: options.release,
+    pvcName: options.pvcName,
+    image: options.helperImage,
+  });
   const staging = `${options.destination}.partial-${process.pid}`;
 
   if (shell.dryRun) {
     await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
     preview(shell, options.log, kubectl.watchArgs(target, namespace, 'pod', pod));
-    preview(shell, options.log, kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER));
+    preview(
+      shell,
+      options.log,
+      kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER),
+    );
     preview(shell, options.log, kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER));
     await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace }), { kind: 'write' });
     return { destination: options.destination, files: [], totalBytes: 0 };
@@ -113,7 +139,10 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
     const copyTimeoutMs = options.copyTimeoutMs ?? 10 * 60_000;
     const [listing, copied] = await Promise.allSettled([
       readVolumeListing(options, pod, copyTimeoutMs),
-      shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), { kind: 'write', timeoutMs: copyTimeoutMs }),
+      shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), {
+        kind: 'write',
+        timeoutMs: copyTimeoutMs,
+      }),
     ]);
     if (listing.status === 'rejected') throw listing.reason;
     const expected = listing.value;
@@ -123,17 +152,26 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
         'The partial copy was removed and nothing was deleted. Inspect the volume by hand before copying it.',
       );
     }
-    options.log(`The volume holds ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} (${formatBytes(expected.totalBytes)}).`);
+    options.log(
+      `The volume holds ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} (${formatBytes(expected.totalBytes)}).`,
+    );
     if (copied.status === 'rejected') throw copied.reason;
     await verifyCopy(staging, expected.files);
     await moveInto(staging, options.destination);
-    options.log(`Copied and verified ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} into ${options.destination}.`);
+    options.log(
+      `Copied and verified ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} into ${options.destination}.`,
+    );
     return { destination: options.destination, files: expected.files, totalBytes: expected.totalBytes };
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
     // Runs after Ctrl-C too (uninterruptible), and never waits long: the pod's own deadline is the backstop.
     await shell
-      .run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: false }), { kind: 'write', uninterruptible: true, nothrow: true, timeoutMs: 30_000 })
+      .run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: false }), {
+        kind: 'write',
+        uninterruptible: true,
+        nothrow: true,
+        timeoutMs: 30_000,
+      })
       .catch(() => undefined);
   }
 }
@@ -141,12 +179,15 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
 /** Names and sizes of what the helper pod sees under its mount, from its own tar stream (binary: raw bytes kept). */
 async function readVolumeListing(options: CopyOptions, pod: string, timeoutMs: number) {
   const tarChunks: Buffer[] = [];
-  await options.shell.run(kubectl.execArgs(options.target, options.namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER), {
-    kind: 'read',
-    timeoutMs,
-    hint: 'The helper image must contain tar (busybox does).',
-    onStdoutData: (chunk) => tarChunks.push(chunk),
-  });
+  await options.shell.run(
+    kubectl.execArgs(options.target, options.namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER),
+    {
+      kind: 'read',
+      timeoutMs,
+      hint: 'The helper image must contain tar (busybox does).',
+      onStdoutData: (chunk) => tarChunks.push(chunk),
+    },
+  );
   return readTarManifest(Buffer.concat(tarChunks), HELPER_MOUNT);
 }
 
@@ -163,14 +204,20 @@ async function startHelperPod(options: CopyOptions, pod: string, manifest: Recor
   const { shell, target, namespace } = options;
   const replaceStale = async () => {
     options.log(`Replacing the helper pod ${pod} left by an earlier run.`);
-    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: 60_000 }), { kind: 'write' });
+    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: 60_000 }), {
+      kind: 'write',
+    });
     await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
   };
   // The watch starts beside the create: it sees the pod appear and become ready without a round trip after it.
   const stopFirstWait = new AbortController();
   const firstWait = waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS, stopFirstWait.signal);
   firstWait.catch(() => undefined);
-  const applied = await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest), nothrow: true });
+  const applied = await shell.run(kubectl.applyArgs(target, { namespace }), {
+    kind: 'write',
+    input: JSON.stringify(manifest),
+    nothrow: true,
+  });
   let ready: 'ready' | 'ended' | 'stopped';
   if (applied.exitCode !== 0) {
     stopFirstWait.abort();
@@ -182,7 +229,10 @@ async function startHelperPod(options: CopyOptions, pod: string, manifest: Recor
   if (ready === 'ended') {
     await replaceStale();
     if ((await waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS)) !== 'ready') {
-      throw new DeckhandError(`The helper pod ${pod} ended before the copy could start.`, 'Run the copy again; if it repeats, check `kubectl describe pod`.');
+      throw new DeckhandError(
+        `The helper pod ${pod} ended before the copy could start.`,
+        'Run the copy again; if it repeats, check `kubectl describe pod`.',
+      );
     }
   }
 }
@@ -191,7 +241,14 @@ async function startHelperPod(options: CopyOptions, pod: string, manifest: Recor
  * Follows the pod until it is Ready ('ready') or has already ended ('ended'); throws when it cannot start.
  * 'stopped' when `stopSignal` ends the wait first.
  */
-async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: string, pod: string, timeoutMs: number, stopSignal?: AbortSignal): Promise<'ready' | 'ended' | 'stopped'> {
+async function waitForPodReady(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  timeoutMs: number,
+  stopSignal?: AbortSignal,
+): Promise<'ready' | 'ended' | 'stopped'> {
   const stop = new AbortController();
   stopSignal?.addEventListener('abort', () => stop.abort(), { once: true });
   let ready = false;
@@ -199,7 +256,9 @@ async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: str
   let failure: DeckhandError | undefined;
   const splitter = createJsonStreamSplitter((document) => {
     const object = (document as { object: PodLike }).object;
-    const isReady = object.status?.conditions?.some((condition) => condition.type === 'Ready' && condition.status === 'True');
+    const isReady = object.status?.conditions?.some(
+      (condition) => condition.type === 'Ready' && condition.status === 'True',
+    );
     if (isReady) {
       ready = true;
       stop.abort();
@@ -211,13 +270,23 @@ async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: str
       stop.abort();
       return;
     }
-    if (object.status?.containerStatuses?.some((status) => status.state?.waiting?.reason && status.state.waiting.reason !== 'ContainerCreating')) {
+    if (
+      object.status?.containerStatuses?.some(
+        (status) => status.state?.waiting?.reason && status.state.waiting.reason !== 'ContainerCreating',
+      )
+    ) {
       kubectl
-        .list<EventLike & kubectl.KubeObject>(shell, target, 'events', { namespace, fieldSelector: `involvedObject.name=${pod}` })
+        .list<EventLike & kubectl.KubeObject>(shell, target, 'events', {
+          namespace,
+          fieldSelector: `involvedObject.name=${pod}`,
+        })
         .then((events) => {
           const stuck = stuckReason(object, events, [], []);
           if (stuck && !failure) {
-            failure = new DeckhandError(`The helper pod cannot start: ${stuck.summary}`, `${stuck.fix} The helper image is set with DECKHAND_HELPER_IMAGE.`);
+            failure = new DeckhandError(
+              `The helper pod cannot start: ${stuck.summary}`,
+              `${stuck.fix} The helper image is set with DECKHAND_HELPER_IMAGE.`,
+            );
             stop.abort();
           }
         })
@@ -234,7 +303,8 @@ async function waitForPodReady(shell: Runner, target: KubeTarget, namespace: str
   if (failure) throw failure;
   if (ended) return 'ended';
   if (stopSignal?.aborted) return 'stopped';
-  if (!ready) throw new DeckhandError(`The watch on the helper pod ${pod} ended before it was ready: ${result.stderr.trim()}`);
+  if (!ready)
+    throw new DeckhandError(`The watch on the helper pod ${pod} ended before it was ready: ${result.stderr.trim()}`);
   return 'ready';
 }
 

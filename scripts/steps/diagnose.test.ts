@@ -15,7 +15,8 @@ const pod = (status: PodLike['status'], image = 'ghcr.io/me/caelundas:sha-1a2b3c
   status,
 });
 
-const waiting = (reason: string, message = '') => pod({ phase: 'Pending', containerStatuses: [{ name: 'caelundas', state: { waiting: { reason, message } } }] });
+const waiting = (reason: string, message = '') =>
+  pod({ phase: 'Pending', containerStatuses: [{ name: 'caelundas', state: { waiting: { reason, message } } }] });
 
 describe('job outcome', () => {
   it('recognises Complete, Failed and the early SuccessCriteriaMet / FailureTarget conditions', () => {
@@ -23,50 +24,131 @@ describe('job outcome', () => {
     assert.deepEqual(jobOutcome(job([{ type: 'SuccessCriteriaMet' }])), { state: 'complete' });
     assert.equal(jobOutcome(job([{ type: 'FailureTarget', reason: 'BackoffLimitExceeded' }])).state, 'failed');
     assert.deepEqual(jobOutcome(job([])), { state: 'running' });
-    assert.deepEqual(jobOutcome({ metadata: { name: 'x' }, status: { conditions: [{ type: 'Failed', status: 'False' }] } }), { state: 'running' });
+    assert.deepEqual(
+      jobOutcome({ metadata: { name: 'x' }, status: { conditions: [{ type: 'Failed', status: 'False' }] } }),
+      { state: 'running' },
+    );
   });
 });
 
 describe('failure diagnosis', () => {
   it('tells a wrong tag, a wrong architecture and a missing pull secret apart', () => {
-    const notFound = stuckReason(waiting('ErrImagePull'), [{ reason: 'Failed', message: 'Failed to pull image "x": rpc error: code = NotFound desc = failed to resolve reference: not found' }], [], []);
+    const notFound = stuckReason(
+      waiting('ErrImagePull'),
+      [
+        {
+          reason: 'Failed',
+          message: 'Failed to pull image "x": rpc error: code = NotFound desc = failed to resolve reference: not found',
+        },
+      ],
+      [],
+      [],
+    );
     assert.match(notFound!.summary, /does not exist in the registry/);
-    const platform = stuckReason(waiting('ImagePullBackOff'), [{ reason: 'Failed', message: 'Failed to pull image "x": no match for platform in manifest: not found' }], [], []);
+    const platform = stuckReason(
+      waiting('ImagePullBackOff'),
+      [{ reason: 'Failed', message: 'Failed to pull image "x": no match for platform in manifest: not found' }],
+      [],
+      [],
+    );
     assert.match(platform!.summary, /no linux\/amd64 variant/);
     assert.match(platform!.fix, /buildx/);
-    const denied = stuckReason(waiting('ErrImagePull'), [{ reason: 'Failed', message: 'failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized' }], [], []);
+    const denied = stuckReason(
+      waiting('ErrImagePull'),
+      [
+        {
+          reason: 'Failed',
+          message: 'failed to authorize: failed to fetch anonymous token: unexpected status: 401 Unauthorized',
+        },
+      ],
+      [],
+      [],
+    );
     assert.match(denied!.summary, /refused/);
     assert.match(denied!.fix, /REGISTRY_PULL_TOKEN/);
   });
 
   it('names the Secret key a container is missing', () => {
-    const stuck = stuckReason(waiting('CreateContainerConfigError', "couldn't find key LATITUDE in Secret caelundas/caelundas-env-secret"), [], [], []);
+    const stuck = stuckReason(
+      waiting('CreateContainerConfigError', "couldn't find key LATITUDE in Secret caelundas/caelundas-env-secret"),
+      [],
+      [],
+      [],
+    );
     assert.equal(stuck!.summary, 'The Secret caelundas/caelundas-env-secret has no key LATITUDE, which the Job needs.');
-    assert.match(stuckReason(waiting('CreateContainerConfigError', 'secret "caelundas-env-secret" not found'), [], [], [])!.summary, /does not exist/);
+    assert.match(
+      stuckReason(waiting('CreateContainerConfigError', 'secret "caelundas-env-secret" not found'), [], [], [])!
+        .summary,
+      /does not exist/,
+    );
   });
 
   it('explains a PVC that cannot be provisioned because its storage class does not exist', () => {
-    const pending = pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'pod has unbound immediate PersistentVolumeClaims' }] });
-    const stuck = stuckReason(pending, [], [{ metadata: { name: 'caelundas-x' }, spec: { storageClassName: 'standard' }, status: { phase: 'Pending' } }], [
-      { reason: 'ProvisioningFailed', message: 'storageclass.storage.k8s.io "standard" not found' },
-    ]);
+    const pending = pod({
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: 'pod has unbound immediate PersistentVolumeClaims',
+        },
+      ],
+    });
+    const stuck = stuckReason(
+      pending,
+      [],
+      [{ metadata: { name: 'caelundas-x' }, spec: { storageClassName: 'standard' }, status: { phase: 'Pending' } }],
+      [{ reason: 'ProvisioningFailed', message: 'storageclass.storage.k8s.io "standard" not found' }],
+    );
     assert.match(stuck!.summary, /storage class "standard", which this cluster does not have/);
     assert.match(stuck!.fix, /linode-block-storage-retain/);
   });
 
   it('does not call an unschedulable pod stuck (the autoscaler may add a node) but says why it waits', () => {
-    const pending = pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/3 nodes are available: 3 Insufficient cpu.' }] });
+    const pending = pod({
+      phase: 'Pending',
+      conditions: [
+        {
+          type: 'PodScheduled',
+          status: 'False',
+          reason: 'Unschedulable',
+          message: '0/3 nodes are available: 3 Insufficient cpu.',
+        },
+      ],
+    });
     assert.equal(stuckReason(pending, [], [], []), undefined);
-    assert.equal(waitingNote(pending), 'Not scheduled yet: 0/3 nodes are available: 3 Insufficient cpu. (the autoscaler may be adding a node).');
+    assert.equal(
+      waitingNote(pending),
+      'Not scheduled yet: 0/3 nodes are available: 3 Insufficient cpu. (the autoscaler may be adding a node).',
+    );
   });
 
   it('explains OOMKilled, a deadline, the backoff limit and a fatal exit code', () => {
-    const oom = pod({ phase: 'Failed', containerStatuses: [{ name: 'caelundas', state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }] });
-    assert.match(explainFailure(job([{ type: 'Failed', reason: 'BackoffLimitExceeded' }]), [oom], []).summary, /ran out of memory \(OOMKilled, exit 137\)/);
-    assert.match(explainFailure(job([{ type: 'Failed', reason: 'DeadlineExceeded' }]), [], []).summary, /longer than its deadline of 3600 s/);
-    const exited = pod({ phase: 'Failed', containerStatuses: [{ name: 'caelundas', state: { terminated: { reason: 'Error', exitCode: 3 } } }] });
-    assert.equal(explainFailure(job([{ type: 'Failed', reason: 'BackoffLimitExceeded' }]), [exited], []).summary, 'The program failed 2 times (backoffLimit 1 reached); last exit code 3.');
-    assert.match(explainFailure(job([{ type: 'Failed', reason: 'PodFailurePolicy' }]), [exited], []).summary, /exited with code 3, which the chart treats as a permanent failure/);
+    const oom = pod({
+      phase: 'Failed',
+      containerStatuses: [{ name: 'caelundas', state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }],
+    });
+    assert.match(
+      explainFailure(job([{ type: 'Failed', reason: 'BackoffLimitExceeded' }]), [oom], []).summary,
+      /ran out of memory \(OOMKilled, exit 137\)/,
+    );
+    assert.match(
+      explainFailure(job([{ type: 'Failed', reason: 'DeadlineExceeded' }]), [], []).summary,
+      /longer than its deadline of 3600 s/,
+    );
+    const exited = pod({
+      phase: 'Failed',
+      containerStatuses: [{ name: 'caelundas', state: { terminated: { reason: 'Error', exitCode: 3 } } }],
+    });
+    assert.equal(
+      explainFailure(job([{ type: 'Failed', reason: 'BackoffLimitExceeded' }]), [exited], []).summary,
+      'The program failed 2 times (backoffLimit 1 reached); last exit code 3.',
+    );
+    assert.match(
+      explainFailure(job([{ type: 'Failed', reason: 'PodFailurePolicy' }]), [exited], []).summary,
+      /exited with code 3, which the chart treats as a permanent failure/,
+    );
   });
 });
 
@@ -77,6 +159,14 @@ describe('which pod states are worth a closer look', async () => {
     assert.equal(suspiciousState(waiting('ContainerCreating')), undefined);
     assert.equal(suspiciousState(waiting('ImagePullBackOff')), 'waiting:ImagePullBackOff');
     assert.equal(suspiciousState(waiting('CreateContainerConfigError')), 'waiting:CreateContainerConfigError');
-    assert.equal(suspiciousState(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'x' }] })), 'unschedulable:x');
+    assert.equal(
+      suspiciousState(
+        pod({
+          phase: 'Pending',
+          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: 'x' }],
+        }),
+      ),
+      'unschedulable:x',
+    );
   });
 });

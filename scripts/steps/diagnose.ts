@@ -21,14 +21,25 @@ export interface PodLike {
     reason?: string;
     message?: string;
     conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    containerStatuses?: { name: string; state?: ContainerState; lastState?: ContainerState; ready?: boolean; restartCount?: number }[];
+    containerStatuses?: {
+      name: string;
+      state?: ContainerState;
+      lastState?: ContainerState;
+      ready?: boolean;
+      restartCount?: number;
+    }[];
   };
 }
 
 export interface JobLike {
   metadata: { name: string };
   spec?: { backoffLimit?: number; activeDeadlineSeconds?: number };
-  status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[]; failed?: number; succeeded?: number; active?: number };
+  status?: {
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
+    failed?: number;
+    succeeded?: number;
+    active?: number;
+  };
 }
 
 export interface EventLike {
@@ -54,12 +65,14 @@ export interface Diagnosis {
   fix: string;
 }
 
-export type JobOutcome = { state: 'running' } | { state: 'complete' } | { state: 'failed'; reason: string; message: string };
+export type JobOutcome =
+  { state: 'running' } | { state: 'complete' } | { state: 'failed'; reason: string; message: string };
 
 /** Complete and Failed are terminal; SuccessCriteriaMet / FailureTarget announce them a moment earlier. */
 export function jobOutcome(job: JobLike): JobOutcome {
   const conditions = job.status?.conditions ?? [];
-  const isTrue = (type: string) => conditions.find((condition) => condition.type === type && condition.status === 'True');
+  const isTrue = (type: string) =>
+    conditions.find((condition) => condition.type === type && condition.status === 'True');
   if (isTrue('Complete') || isTrue('SuccessCriteriaMet')) return { state: 'complete' };
   const failed = isTrue('Failed') ?? isTrue('FailureTarget');
   if (failed) return { state: 'failed', reason: failed.reason ?? 'Failed', message: failed.message ?? '' };
@@ -69,7 +82,12 @@ export function jobOutcome(job: JobLike): JobOutcome {
 const PULL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
 /** A pod state that will not fix itself, or undefined while things may still work out. */
-export function stuckReason(pod: PodLike, events: readonly EventLike[], pvcs: readonly PvcLike[], pvcEvents: readonly EventLike[]): Diagnosis | undefined {
+export function stuckReason(
+  pod: PodLike,
+  events: readonly EventLike[],
+  pvcs: readonly PvcLike[],
+  pvcEvents: readonly EventLike[],
+): Diagnosis | undefined {
   for (const container of pod.status?.containerStatuses ?? []) {
     const waiting = container.state?.waiting;
     if (!waiting?.reason) continue;
@@ -93,9 +111,17 @@ export function waitingNote(pod: PodLike): string | undefined {
   return undefined;
 }
 
-export function explainFailure(job: JobLike, pods: readonly PodLike[], events: readonly EventLike[], pvcs: readonly PvcLike[] = [], pvcEvents: readonly EventLike[] = []): Diagnosis {
+export function explainFailure(
+  job: JobLike,
+  pods: readonly PodLike[],
+  events: readonly EventLike[],
+  pvcs: readonly PvcLike[] = [],
+  pvcEvents: readonly EventLike[] = [],
+): Diagnosis {
   const outcome = jobOutcome(job);
-  const newest = [...pods].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+  const newest = [...pods].sort((a, b) =>
+    (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+  );
   for (const pod of newest) {
     const stuck = stuckReason(pod, events, pvcs, pvcEvents);
     if (stuck) return stuck;
@@ -130,10 +156,16 @@ export function explainFailure(job: JobLike, pods: readonly PodLike[], events: r
       const attempts = (job.status?.failed ?? 0) || (job.spec?.backoffLimit ?? 0) + 1;
       return {
         summary: `The program failed ${attempts} time${attempts === 1 ? '' : 's'} (backoffLimit ${job.spec?.backoffLimit ?? '?'} reached)${exitCode !== undefined ? `; last exit code ${exitCode}` : ''}.`,
-        fix: exitCode === 127 || exitCode === 126 ? 'Exit 126/127 means the command could not run: check command/args and that the image was built for linux/amd64.' : 'Read the last log lines above; fix the input or the code and deploy again.',
+        fix:
+          exitCode === 127 || exitCode === 126
+            ? 'Exit 126/127 means the command could not run: check command/args and that the image was built for linux/amd64.'
+            : 'Read the last log lines above; fix the input or the code and deploy again.',
       };
     }
-    return { summary: `The Job failed (${outcome.reason}${outcome.message ? `: ${outcome.message}` : ''}).`, fix: 'Read the last log lines and events below.' };
+    return {
+      summary: `The Job failed (${outcome.reason}${outcome.message ? `: ${outcome.message}` : ''}).`,
+      fix: 'Read the last log lines and events below.',
+    };
   }
   return { summary: 'The Job did not finish.', fix: 'Read the last log lines and events below.' };
 }
@@ -148,9 +180,19 @@ function lastExitCode(pods: readonly PodLike[]): number | undefined {
   return undefined;
 }
 
-function explainPull(pod: PodLike, containerName: string, waitingMessage: string, events: readonly EventLike[]): Diagnosis {
+function explainPull(
+  pod: PodLike,
+  containerName: string,
+  waitingMessage: string,
+  events: readonly EventLike[],
+): Diagnosis {
   const image = pod.spec?.containers?.find((container) => container.name === containerName)?.image ?? 'the image';
-  const text = [waitingMessage, ...events.filter((event) => event.reason === 'Failed' || event.reason === 'ErrImagePull').map((event) => event.message ?? '')].join('\n');
+  const text = [
+    waitingMessage,
+    ...events
+      .filter((event) => event.reason === 'Failed' || event.reason === 'ErrImagePull')
+      .map((event) => event.message ?? ''),
+  ].join('\n');
   if (/no match for platform|does not match the specified platform|exec format error/i.test(text)) {
     return {
       summary: `The image ${image} has no linux/amd64 variant, the architecture of LKE nodes.`,
@@ -169,7 +211,10 @@ function explainPull(pod: PodLike, containerName: string, waitingMessage: string
       fix: 'Check the tag with `docker manifest inspect <image>`; deploy without --image to build and push it.',
     };
   }
-  return { summary: `The cluster cannot pull ${image}: ${firstLine(text) || 'image pull failed'}.`, fix: 'Check the image name, the registry and its credentials.' };
+  return {
+    summary: `The cluster cannot pull ${image}: ${firstLine(text) || 'image pull failed'}.`,
+    fix: 'Check the image name, the registry and its credentials.',
+  };
 }
 
 function explainConfigError(message: string): Diagnosis {
@@ -182,9 +227,15 @@ function explainConfigError(message: string): Diagnosis {
   }
   const missingSecret = /secret "([^"]+)" not found/.exec(message);
   if (missingSecret) {
-    return { summary: `The Secret ${missingSecret[1]} does not exist in the namespace.`, fix: 'Deploy again with deckhand (it creates the Secret), or check the namespace.' };
+    return {
+      summary: `The Secret ${missingSecret[1]} does not exist in the namespace.`,
+      fix: 'Deploy again with deckhand (it creates the Secret), or check the namespace.',
+    };
   }
-  return { summary: `The container cannot be configured: ${firstLine(message)}.`, fix: 'Check the env and volume settings in the values file.' };
+  return {
+    summary: `The container cannot be configured: ${firstLine(message)}.`,
+    fix: 'Check the env and volume settings in the values file.',
+  };
 }
 
 function explainPvc(pvc: PvcLike, failure: EventLike): Diagnosis {
@@ -195,7 +246,10 @@ function explainPvc(pvc: PvcLike, failure: EventLike): Diagnosis {
       fix: 'Leave persistence.storageClassName empty to use the cluster default (on LKE: linode-block-storage-retain), or name one from `kubectl get storageclass`.',
     };
   }
-  return { summary: `The PVC ${pvc.metadata.name} cannot get a volume: ${firstLine(failure.message ?? '')}.`, fix: 'Check `kubectl describe pvc` and the storage class.' };
+  return {
+    summary: `The PVC ${pvc.metadata.name} cannot get a volume: ${firstLine(failure.message ?? '')}.`,
+    fix: 'Check `kubectl describe pvc` and the storage class.',
+  };
 }
 
 function firstLine(text: string): string {

@@ -26,7 +26,9 @@ export interface InfraOptions {
   json?: boolean;
 }
 
-export type InfraContext = Pick<CommandContext, 'config' | 'shell' | 'ui' | 'prompter' | 'masker'> & { interruption: Pick<CommandContext['interruption'], 'signal'> };
+export type InfraContext = Pick<CommandContext, 'config' | 'shell' | 'ui' | 'prompter' | 'masker'> & {
+  interruption: Pick<CommandContext['interruption'], 'signal'>;
+};
 
 /** The terraform configuration folder: DECKHAND_TERRAFORM_DIR (relative to the project), else terraform/. */
 export function terraformDir(config: Pick<Config, 'repoRoot' | 'realEnv' | 'dotenv'>): string {
@@ -37,7 +39,10 @@ export function terraformDir(config: Pick<Config, 'repoRoot' | 'realEnv' | 'dote
 export async function runInfra(ctx: InfraContext, action: InfraAction, options: InfraOptions = {}): Promise<void> {
   const dir = terraformDir(ctx.config);
   if (!terraform.hasConfiguration(dir)) {
-    throw new UsageError(`No terraform configuration (*.tf) in ${dir}.`, 'Run deckhand from its project folder, or set DECKHAND_TERRAFORM_DIR to the folder holding the .tf files.');
+    throw new UsageError(
+      `No terraform configuration (*.tf) in ${dir}.`,
+      'Run deckhand from its project folder, or set DECKHAND_TERRAFORM_DIR to the folder holding the .tf files.',
+    );
   }
   if (action === 'output') return showOutputs(ctx, dir, options);
 
@@ -52,10 +57,13 @@ export async function runInfra(ctx: InfraContext, action: InfraAction, options: 
     await makePlan(ctx, session, planFile, { destroy: false });
     ctx.ui.info(`Saved the plan to ${planFile} (mode 0600; it holds variable values, the token among them).`);
     const shown = path.relative(process.cwd(), planFile);
-    ctx.ui.info(`Apply exactly this plan with: npx tsx tasks.ts infra apply --plan-file ${shown.startsWith('..') || path.isAbsolute(shown) ? planFile : shown}`);
+    ctx.ui.info(
+      `Apply exactly this plan with: npx tsx tasks.ts infra apply --plan-file ${shown.startsWith('..') || path.isAbsolute(shown) ? planFile : shown}`,
+    );
     return;
   }
-  if (action === 'apply') return applyChanges(ctx, session, planFile, Boolean(explicitPlanFile && existsSync(explicitPlanFile)));
+  if (action === 'apply')
+    return applyChanges(ctx, session, planFile, Boolean(explicitPlanFile && existsSync(explicitPlanFile)));
   return destroyAll(ctx, session, planFile);
 }
 
@@ -84,9 +92,18 @@ interface ReviewedPlan {
   summary: terraform.PlanSummary;
 }
 
-async function makePlan(ctx: InfraContext, session: terraform.TerraformSession, planFile: string, options: { destroy: boolean }): Promise<ReviewedPlan> {
+async function makePlan(
+  ctx: InfraContext,
+  session: terraform.TerraformSession,
+  planFile: string,
+  options: { destroy: boolean },
+): Promise<ReviewedPlan> {
   ctx.ui.info(options.destroy ? 'Plan the destruction of everything terraform manages.' : 'Plan the changes.');
-  const planOnce = () => terraform.plan(ctx.shell, session, planFile, { destroy: options.destroy, onLine: ctx.config.verbose ? terraformLog(ctx) : undefined });
+  const planOnce = () =>
+    terraform.plan(ctx.shell, session, planFile, {
+      destroy: options.destroy,
+      onLine: ctx.config.verbose ? terraformLog(ctx) : undefined,
+    });
   try {
     await planOnce();
   } catch (error) {
@@ -100,7 +117,12 @@ async function makePlan(ctx: InfraContext, session: terraform.TerraformSession, 
 }
 
 /** Reads the plan back as JSON and prints what it does (and, for a build, what it costs). */
-async function review(ctx: InfraContext, session: terraform.TerraformSession, planFile: string, options: { showCost: boolean }): Promise<ReviewedPlan> {
+async function review(
+  ctx: InfraContext,
+  session: terraform.TerraformSession,
+  planFile: string,
+  options: { showCost: boolean },
+): Promise<ReviewedPlan> {
   const planJson = await terraform.showPlan(ctx.shell, session, planFile);
   const summary = terraform.summarizePlan(planJson);
   ctx.ui.info(terraform.formatPlanSummary(summary));
@@ -109,7 +131,12 @@ async function review(ctx: InfraContext, session: terraform.TerraformSession, pl
   return { planJson, summary };
 }
 
-async function applyChanges(ctx: InfraContext, session: terraform.TerraformSession, planFile: string, reuseSavedPlan: boolean): Promise<void> {
+async function applyChanges(
+  ctx: InfraContext,
+  session: terraform.TerraformSession,
+  planFile: string,
+  reuseSavedPlan: boolean,
+): Promise<void> {
   let reviewed: ReviewedPlan;
   if (reuseSavedPlan) {
     ctx.ui.info(`Use the saved plan ${planFile}.`);
@@ -128,7 +155,10 @@ async function applyChanges(ctx: InfraContext, session: terraform.TerraformSessi
     return;
   }
   if (!ctx.config.yes) {
-    const approved = await ctx.prompter.confirm({ message: 'Apply exactly these changes?', default: false }, { what: 'confirmation to apply', howToProvide: 'pass --yes' });
+    const approved = await ctx.prompter.confirm(
+      { message: 'Apply exactly these changes?', default: false },
+      { what: 'confirmation to apply', howToProvide: 'pass --yes' },
+    );
     if (!approved) throw new InterruptedError(`Not applied: you answered no. The plan stays in ${planFile}.`);
   }
   ctx.ui.info('Apply the plan (creating an LKE cluster takes several minutes).');
@@ -139,7 +169,9 @@ async function applyChanges(ctx: InfraContext, session: terraform.TerraformSessi
   registerSensitiveOutputs(ctx, outputs);
   ctx.ui.success('Applied.');
   ctx.ui.info(terraform.formatOutputs(outputs));
-  ctx.ui.info('Next: npx tsx tasks.ts kubeconfig   (downloads the kubeconfig, records this cluster as the one the project manages)');
+  ctx.ui.info(
+    'Next: npx tsx tasks.ts kubeconfig   (downloads the kubeconfig, records this cluster as the one the project manages)',
+  );
 }
 
 async function destroyAll(ctx: InfraContext, session: terraform.TerraformSession, planFile: string): Promise<void> {
@@ -166,12 +198,19 @@ async function destroyAll(ctx: InfraContext, session: terraform.TerraformSession
 async function confirmByTypingLabel(ctx: InfraContext, label: string | undefined, planFile: string): Promise<void> {
   const expected = label ?? 'destroy';
   const typed = await ctx.prompter.input(
-    { message: label ? `This deletes cluster "${label}" and everything running in it. Type its label to confirm:` : 'Type "destroy" to confirm:' },
+    {
+      message: label
+        ? `This deletes cluster "${label}" and everything running in it. Type its label to confirm:`
+        : 'Type "destroy" to confirm:',
+    },
     { what: 'confirmation to destroy', howToProvide: 'pass --yes' },
   );
   if (typed.trim() !== expected) {
     rmSync(planFile, { force: true });
-    throw new UsageError(`"${typed.trim()}" is not "${expected}": nothing was destroyed.`, 'Run `npx tsx tasks.ts infra destroy` again and type the label exactly.');
+    throw new UsageError(
+      `"${typed.trim()}" is not "${expected}": nothing was destroyed.`,
+      'Run `npx tsx tasks.ts infra destroy` again and type the label exactly.',
+    );
   }
 }
 
@@ -181,24 +220,31 @@ function forgetManagedCluster(ctx: InfraContext, label: string | undefined): voi
   const managed = readManagedCluster(root);
   if (!managed || !label || managed.label !== label) return;
   rmSync(managedClusterFile(root), { force: true });
-  ctx.ui.info(`Forgot the managed cluster "${label}" (.deckhand/cluster.json): the cluster guard is off until \`tasks.ts kubeconfig\` records a cluster again.`);
+  ctx.ui.info(
+    `Forgot the managed cluster "${label}" (.deckhand/cluster.json): the cluster guard is off until \`tasks.ts kubeconfig\` records a cluster again.`,
+  );
 }
 
 async function showOutputs(ctx: InfraContext, dir: string, options: InfraOptions): Promise<void> {
   const outputs = await terraform.output(ctx.shell, { dir });
   registerSensitiveOutputs(ctx, outputs);
-  ctx.ui.data(options.json ? JSON.stringify(terraform.publicOutputs(outputs), null, 2) : terraform.formatOutputs(outputs));
+  ctx.ui.data(
+    options.json ? JSON.stringify(terraform.publicOutputs(outputs), null, 2) : terraform.formatOutputs(outputs),
+  );
 }
 
 /** Sensitive outputs (the base64 kubeconfig) are masked should anything ever echo them. */
 function registerSensitiveOutputs(ctx: InfraContext, outputs: terraform.TerraformOutputs): void {
-  for (const entry of Object.values(outputs)) if (entry.sensitive && typeof entry.value === 'string') ctx.masker.add(entry.value);
+  for (const entry of Object.values(outputs))
+    if (entry.sensitive && typeof entry.value === 'string') ctx.masker.add(entry.value);
 }
 
 /** Applies the plan; on Ctrl-C says why terraform is left to finish (see terraform.apply). */
 async function applyToTheEnd(ctx: InfraContext, session: terraform.TerraformSession, planFile: string): Promise<void> {
   const explain = () =>
-    ctx.ui.warn('terraform is finishing the changes in progress: stopping it half-way could lose track of what it created. Press Ctrl-C again to leave it running in the background.');
+    ctx.ui.warn(
+      'terraform is finishing the changes in progress: stopping it half-way could lose track of what it created. Press Ctrl-C again to leave it running in the background.',
+    );
   ctx.interruption.signal.addEventListener('abort', explain, { once: true });
   try {
     await terraform.apply(ctx.shell, session, planFile, terraformLog(ctx));

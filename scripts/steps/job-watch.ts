@@ -9,7 +9,17 @@ import * as kubectl from '../kubectl.ts';
 import { createJsonStreamSplitter } from '../lib/json-stream.ts';
 import type { Runner } from '../lib/shell.ts';
 import type { KubeTarget } from '../lib/target.ts';
-import { explainFailure, jobOutcome, stuckReason, waitingNote, type Diagnosis, type EventLike, type JobLike, type PodLike, type PvcLike } from './diagnose.ts';
+import {
+  explainFailure,
+  jobOutcome,
+  stuckReason,
+  waitingNote,
+  type Diagnosis,
+  type EventLike,
+  type JobLike,
+  type PodLike,
+  type PvcLike,
+} from './diagnose.ts';
 
 export type WatchResult =
   | { outcome: 'complete'; pods: string[] }
@@ -104,7 +114,10 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     checkedStates.set(pod.metadata.name, suspicion);
     // Events and PVCs are read only when a pod looks stuck, to keep the happy path to three streams.
     const [events, pvcs, pvcEvents] = await Promise.all([
-      kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', { namespace, fieldSelector: `involvedObject.name=${pod.metadata.name}` }),
+      kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', {
+        namespace,
+        fieldSelector: `involvedObject.name=${pod.metadata.name}`,
+      }),
       readPvcs(),
       readPvcEvents(),
     ]);
@@ -113,12 +126,21 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
   };
 
   const readPvcs = async (): Promise<PvcLike[]> => {
-    const found = await Promise.all((options.pvcNames ?? []).map((name) => kubectl.get<kubectl.KubeObject>(shell, target, 'persistentvolumeclaim', name, namespace)));
+    const found = await Promise.all(
+      (options.pvcNames ?? []).map((name) =>
+        kubectl.get<kubectl.KubeObject>(shell, target, 'persistentvolumeclaim', name, namespace),
+      ),
+    );
     return found.filter((pvc): pvc is kubectl.KubeObject => pvc !== undefined) as PvcLike[];
   };
   const readPvcEvents = async (): Promise<EventLike[]> => {
     const lists = await Promise.all(
-      (options.pvcNames ?? []).map((name) => kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', { namespace, fieldSelector: `involvedObject.name=${name},involvedObject.kind=PersistentVolumeClaim` })),
+      (options.pvcNames ?? []).map((name) =>
+        kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', {
+          namespace,
+          fieldSelector: `involvedObject.name=${name},involvedObject.kind=PersistentVolumeClaim`,
+        }),
+      ),
     );
     return lists.flat();
   };
@@ -133,11 +155,23 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     if (outcome.state === 'complete') finish({ outcome: 'complete', pods: podNames() });
     if (outcome.state === 'failed') {
       const [events, pvcs, pvcEvents] = await Promise.all([readEventsForPods(), readPvcs(), readPvcEvents()]);
-      finish({ outcome: 'failed', diagnosis: explainFailure(event.object, [...pods.values()], events, pvcs, pvcEvents), lastLogLines: [...recentLines], pods: podNames() });
+      finish({
+        outcome: 'failed',
+        diagnosis: explainFailure(event.object, [...pods.values()], events, pvcs, pvcEvents),
+        lastLogLines: [...recentLines],
+        pods: podNames(),
+      });
     }
   };
   const readEventsForPods = async (): Promise<EventLike[]> => {
-    const lists = await Promise.all(podNames().map((name) => kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', { namespace, fieldSelector: `involvedObject.name=${name}` })));
+    const lists = await Promise.all(
+      podNames().map((name) =>
+        kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', {
+          namespace,
+          fieldSelector: `involvedObject.name=${name}`,
+        }),
+      ),
+    );
     return lists.flat();
   };
 
@@ -153,10 +187,16 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
       Promise.resolve(onEvent(document as WatchEvent<T>)).catch((error: unknown) => finish(error as Error));
     });
     return shell
-      .run(argv, { kind: 'read', timeoutMs: options.timeoutMs + LOG_DRAIN_MS, stopSignal: stopWatches.signal, onStdoutData: (chunk) => splitter.write(chunk.toString('utf8')) })
+      .run(argv, {
+        kind: 'read',
+        timeoutMs: options.timeoutMs + LOG_DRAIN_MS,
+        stopSignal: stopWatches.signal,
+        onStdoutData: (chunk) => splitter.write(chunk.toString('utf8')),
+      })
       .then((result) => {
         // A watch that ends by itself (the API server closes it) before the Job is done: say so rather than hang.
-        if (!result.stopped && !done) finish(new Error(`The watch on ${argv[2]} ended unexpectedly: ${result.stderr.trim() || 'no reason given'}`));
+        if (!result.stopped && !done)
+          finish(new Error(`The watch on ${argv[2]} ended unexpectedly: ${result.stderr.trim() || 'no reason given'}`));
       })
       .catch((error: unknown) => finish(error as Error));
   };
@@ -172,12 +212,20 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
 
   const watches = [
     watch<JobLike>(kubectl.watchArgs(target, namespace, 'job', job), onJob),
-    watch<PodLike>([...kubectl.listArgs(target, 'pods', { namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` }), '--watch', '--output-watch-events'], onPod),
+    watch<PodLike>(
+      [
+        ...kubectl.listArgs(target, 'pods', { namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` }),
+        '--watch',
+        '--output-watch-events',
+      ],
+      onPod,
+    ),
   ];
 
   try {
     const result = await settled;
-    if (result.outcome === 'failed' && result.lastLogLines.length === 0) result.lastLogLines = await lastLogLines(shell, target, namespace, [...pods.values()]);
+    if (result.outcome === 'failed' && result.lastLogLines.length === 0)
+      result.lastLogLines = await lastLogLines(shell, target, namespace, [...pods.values()]);
     return result;
   } finally {
     clearTimeout(timer);
@@ -192,22 +240,50 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
 }
 
 /** Waiting reasons that may never clear by themselves (the diagnosis decides whether they are). */
-const SUSPICIOUS_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError']);
+const SUSPICIOUS_WAITING = new Set([
+  'ErrImagePull',
+  'ImagePullBackOff',
+  'InvalidImageName',
+  'ErrImageNeverPull',
+  'CreateContainerConfigError',
+  'CreateContainerError',
+]);
 
 /** A short key for a pod state worth reading events for, or undefined when the pod is simply on its way. */
 export function suspiciousState(pod: PodLike): string | undefined {
-  const waiting = (pod.status?.containerStatuses ?? []).map((status) => status.state?.waiting?.reason).find((reason) => reason && SUSPICIOUS_WAITING.has(reason));
+  const waiting = (pod.status?.containerStatuses ?? [])
+    .map((status) => status.state?.waiting?.reason)
+    .find((reason) => reason && SUSPICIOUS_WAITING.has(reason));
   if (waiting) return `waiting:${waiting}`;
   const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
   // Unschedulable covers a PVC that cannot be provisioned (its events then tell why).
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') return `unschedulable:${scheduled.message ?? ''}`;
+  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
+    return `unschedulable:${scheduled.message ?? ''}`;
   return undefined;
 }
 
 /** The last lines of the newest pod's log, for a failure message. */
-export async function lastLogLines(shell: Runner, target: KubeTarget, namespace: string, pods: readonly PodLike[]): Promise<string[]> {
-  const newest = [...pods].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+export async function lastLogLines(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  pods: readonly PodLike[],
+): Promise<string[]> {
+  const newest = [...pods].sort((a, b) =>
+    (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+  )[0];
   if (!newest) return [];
-  const result = await shell.run(kubectl.logsArgs(target, namespace, newest.metadata.name, { container: newest.spec?.containers?.[0]?.name, tail: LOG_TAIL }), { kind: 'read', nothrow: true });
-  return result.exitCode === 0 ? result.stdout.trimEnd().split('\n').filter((line) => line !== '') : [];
+  const result = await shell.run(
+    kubectl.logsArgs(target, namespace, newest.metadata.name, {
+      container: newest.spec?.containers?.[0]?.name,
+      tail: LOG_TAIL,
+    }),
+    { kind: 'read', nothrow: true },
+  );
+  return result.exitCode === 0
+    ? result.stdout
+        .trimEnd()
+        .split('\n')
+        .filter((line) => line !== '')
+    : [];
 }

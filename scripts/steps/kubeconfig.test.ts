@@ -4,14 +4,24 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { lkeKubeconfig } from '../../test/support/linode-api-server.ts';
-import { currentEntry, kubeconfigSecrets, mergeIntoDefault, mergeKubeconfigs, parseClusterId, writeIfChanged } from './kubeconfig.ts';
+import {
+  currentEntry,
+  kubeconfigSecrets,
+  mergeIntoDefault,
+  mergeKubeconfigs,
+  parseClusterId,
+  writeIfChanged,
+} from './kubeconfig.ts';
 import { tempDirs } from '../../test/support/temp.ts';
 
 const tempDir = tempDirs('kubeconfig');
 
-
 const mode = (file: string) => statSync(file).mode & 0o777;
-const LKE = lkeKubeconfig({ clusterId: 424242, server: 'https://0b9a3c11.us-east-2-gw.linodelke.net:443', token: 'lke-admin-token-0123456789' });
+const LKE = lkeKubeconfig({
+  clusterId: 424242,
+  server: 'https://0b9a3c11.us-east-2-gw.linodelke.net:443',
+  token: 'lke-admin-token-0123456789',
+});
 const EXISTING = [
   'apiVersion: v1',
   'kind: Config',
@@ -32,14 +42,19 @@ const EXISTING = [
 
 describe('reading a downloaded kubeconfig', () => {
   it('finds the current context, its cluster and API server, and the credentials to mask', () => {
-    assert.deepEqual(currentEntry(LKE), { context: 'lke424242-ctx', cluster: 'lke424242', server: 'https://0b9a3c11.us-east-2-gw.linodelke.net:443' });
+    assert.deepEqual(currentEntry(LKE), {
+      context: 'lke424242-ctx',
+      cluster: 'lke424242',
+      server: 'https://0b9a3c11.us-east-2-gw.linodelke.net:443',
+    });
     assert.deepEqual(kubeconfigSecrets(LKE), ['lke-admin-token-0123456789']);
     assert.throws(() => currentEntry('apiVersion: v1\nkind: Config\n'), /no usable context/);
   });
 
   it('accepts only a numeric --cluster-id', () => {
     assert.equal(parseClusterId('424242'), 424242);
-    for (const bad of ['abc', '-1', '0', '12.5', '--kubeconfig=/x']) assert.throws(() => parseClusterId(bad), /numeric id/);
+    for (const bad of ['abc', '-1', '0', '12.5', '--kubeconfig=/x'])
+      assert.throws(() => parseClusterId(bad), /numeric id/);
   });
 });
 
@@ -75,12 +90,21 @@ describe('writing the kubeconfig file', () => {
 describe('--merge into ~/.kube/config', () => {
   it('merges clusters, users and contexts by name and keeps the current context', () => {
     const merged = mergeKubeconfigs(EXISTING, LKE);
-    assert.deepEqual(merged.clusters!.map((entry) => [entry.name, entry.cluster?.server]), [
-      ['kind-dev', 'https://127.0.0.1:6443'],
-      ['lke424242', 'https://0b9a3c11.us-east-2-gw.linodelke.net:443'],
-    ]);
-    assert.deepEqual(merged.users!.map((entry) => entry.name), ['kind-dev', 'lke424242-admin']);
-    assert.deepEqual(merged.contexts!.map((entry) => entry.name), ['kind-dev', 'lke424242-ctx']);
+    assert.deepEqual(
+      merged.clusters!.map((entry) => [entry.name, entry.cluster?.server]),
+      [
+        ['kind-dev', 'https://127.0.0.1:6443'],
+        ['lke424242', 'https://0b9a3c11.us-east-2-gw.linodelke.net:443'],
+      ],
+    );
+    assert.deepEqual(
+      merged.users!.map((entry) => entry.name),
+      ['kind-dev', 'lke424242-admin'],
+    );
+    assert.deepEqual(
+      merged.contexts!.map((entry) => entry.name),
+      ['kind-dev', 'lke424242-ctx'],
+    );
     assert.equal(merged['current-context'], 'kind-dev');
     assert.equal(mergeKubeconfigs(undefined, LKE)['current-context'], 'lke424242-ctx');
   });

@@ -37,7 +37,10 @@ export interface KubeconfigOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-export type KubeconfigContext = Pick<CommandContext, 'config' | 'shell' | 'ui' | 'prompter' | 'masker' | 'interruption'>;
+export type KubeconfigContext = Pick<
+  CommandContext,
+  'config' | 'shell' | 'ui' | 'prompter' | 'masker' | 'interruption'
+>;
 
 export interface DownloadedKubeconfig {
   yaml: string;
@@ -57,14 +60,19 @@ export interface KubeconfigResult {
   recorded: boolean;
 }
 
-export async function runKubeconfig(ctx: KubeconfigContext, options: KubeconfigOptions = {}): Promise<KubeconfigResult> {
+export async function runKubeconfig(
+  ctx: KubeconfigContext,
+  options: KubeconfigOptions = {},
+): Promise<KubeconfigResult> {
   const downloaded = await obtainKubeconfig(ctx, options);
   for (const secret of kubeconfigSecrets(downloaded.yaml)) ctx.masker.add(secret);
   const entry = currentEntry(downloaded.yaml);
   const home = options.homeDir ?? os.homedir();
   const file = path.join(home, '.kube', `${fileSafe(downloaded.label)}-kubeconfig.yaml`);
   const { dryRun } = ctx.config;
-  ctx.ui.info(`Kubeconfig of cluster "${downloaded.label}"${downloaded.clusterId ? ` (id ${downloaded.clusterId})` : ''} from ${downloaded.source}: context "${entry.context}", API server ${entry.server}.`);
+  ctx.ui.info(
+    `Kubeconfig of cluster "${downloaded.label}"${downloaded.clusterId ? ` (id ${downloaded.clusterId})` : ''} from ${downloaded.source}: context "${entry.context}", API server ${entry.server}.`,
+  );
 
   const written = writeIfChanged(file, downloaded.yaml, { dryRun });
   ctx.ui.info(describeWrite(file, written, dryRun));
@@ -72,13 +80,33 @@ export async function runKubeconfig(ctx: KubeconfigContext, options: KubeconfigO
   let merged: KubeconfigResult['merged'];
   if (options.merge) {
     merged = mergeIntoDefault(path.join(home, '.kube', 'config'), downloaded.yaml, { dryRun });
-    ctx.ui.info(describeWrite(merged.file, merged.outcome, dryRun) + (merged.backup ? ` Backup of the previous file: ${merged.backup}` : ''));
+    ctx.ui.info(
+      describeWrite(merged.file, merged.outcome, dryRun) +
+        (merged.backup ? ` Backup of the previous file: ${merged.backup}` : ''),
+    );
   }
 
-  if (dryRun && written !== 'unchanged') ctx.ui.info('[dry run] would check that the cluster answers (kubectl version).');
-  else await checkClusterAnswers(ctx, { kubeconfig: file, context: entry.context, cluster: entry.cluster, server: entry.server, namespace: 'default', explicit: true, kubeconfigSource: 'tasks.ts kubeconfig' });
+  if (dryRun && written !== 'unchanged')
+    ctx.ui.info('[dry run] would check that the cluster answers (kubectl version).');
+  else
+    await checkClusterAnswers(ctx, {
+      kubeconfig: file,
+      context: entry.context,
+      cluster: entry.cluster,
+      server: entry.server,
+      namespace: 'default',
+      explicit: true,
+      kubeconfigSource: 'tasks.ts kubeconfig',
+    });
 
-  const managed: ManagedCluster = { label: downloaded.label, server: entry.server, kubeconfig: file, context: entry.context, clusterId: downloaded.clusterId, recordedAt: new Date().toISOString() };
+  const managed: ManagedCluster = {
+    label: downloaded.label,
+    server: entry.server,
+    kubeconfig: file,
+    context: entry.context,
+    clusterId: downloaded.clusterId,
+    recordedAt: new Date().toISOString(),
+  };
   const recorded = recordManagedCluster(ctx, managed);
 
   ctx.ui.info(`Use it in this shell with the line below (deckhand itself already uses it by default):`);
@@ -89,7 +117,8 @@ export async function runKubeconfig(ctx: KubeconfigContext, options: KubeconfigO
 // ─── Where the kubeconfig comes from ───────────────────────────────────────────────────────────────────────────
 
 async function obtainKubeconfig(ctx: KubeconfigContext, options: KubeconfigOptions): Promise<DownloadedKubeconfig> {
-  if (options.clusterId !== undefined) return fromLinode(ctx, { clusterId: parseClusterId(options.clusterId) }, options);
+  if (options.clusterId !== undefined)
+    return fromLinode(ctx, { clusterId: parseClusterId(options.clusterId) }, options);
   const fromOutputs = await fromTerraform(ctx);
   if (fromOutputs && (!options.label || options.label === fromOutputs.label)) return fromOutputs;
   if (options.label) return fromLinode(ctx, { label: options.label }, options);
@@ -101,7 +130,10 @@ async function obtainKubeconfig(ctx: KubeconfigContext, options: KubeconfigOptio
 
 export function parseClusterId(value: string): number {
   if (!/^\d{1,12}$/.test(value.trim()) || Number(value) === 0) {
-    throw new UsageError(`--cluster-id must be the numeric id of an LKE cluster, not "${value}".`, 'Find it in Cloud Manager (Kubernetes → the cluster) or with `linode-cli lke clusters-list`.');
+    throw new UsageError(
+      `--cluster-id must be the numeric id of an LKE cluster, not "${value}".`,
+      'Find it in Cloud Manager (Kubernetes → the cluster) or with `linode-cli lke clusters-list`.',
+    );
   }
   return Number(value);
 }
@@ -114,38 +146,78 @@ async function fromTerraform(ctx: KubeconfigContext): Promise<DownloadedKubeconf
     outputs = await terraform.output(ctx.shell, { dir });
   } catch (error) {
     if (!(error instanceof DeckhandError)) throw error;
-    if (ctx.config.verbose || !/not installed/.test(error.message)) ctx.ui.warn(`Could not read the terraform outputs (${error.message.split('\n')[0]}); trying the other sources.`);
+    if (ctx.config.verbose || !/not installed/.test(error.message))
+      ctx.ui.warn(`Could not read the terraform outputs (${error.message.split('\n')[0]}); trying the other sources.`);
     return undefined;
   }
   const encoded = outputs.kubeconfig?.value;
   if (typeof encoded !== 'string' || encoded === '') return undefined;
   ctx.masker.add(encoded);
   const id = Number(outputs.cluster_id?.value);
-  const label = typeof outputs.cluster_label?.value === 'string' ? outputs.cluster_label.value : `lke${Number.isFinite(id) ? id : ''}`;
-  return { yaml: Buffer.from(encoded, 'base64').toString('utf8'), label, clusterId: Number.isFinite(id) && id > 0 ? id : undefined, source: `the terraform outputs in ${dir}` };
+  const label =
+    typeof outputs.cluster_label?.value === 'string'
+      ? outputs.cluster_label.value
+      : `lke${Number.isFinite(id) ? id : ''}`;
+  return {
+    yaml: Buffer.from(encoded, 'base64').toString('utf8'),
+    label,
+    clusterId: Number.isFinite(id) && id > 0 ? id : undefined,
+    source: `the terraform outputs in ${dir}`,
+  };
 }
 
-async function fromLinode(ctx: KubeconfigContext, which: { clusterId: number } | { label: string }, options: KubeconfigOptions): Promise<DownloadedKubeconfig> {
+async function fromLinode(
+  ctx: KubeconfigContext,
+  which: { clusterId: number } | { label: string },
+  options: KubeconfigOptions,
+): Promise<DownloadedKubeconfig> {
   const log = (line: string) => ctx.ui.info(line);
   const common = { retry: options.retry, sleep: options.sleep, signal: ctx.interruption.signal, log };
   if (await linode.isCliInstalled(ctx.shell)) {
     // Without a token of ours, linode-cli uses its own configuration (`linode-cli configure`).
     const cliOptions = { ...common, token: linode.findToken(ctx) };
-    const clusterId = 'clusterId' in which ? which.clusterId : pickOne(await linode.cliFindClustersByLabel(ctx.shell, which.label, cliOptions), which.label).id;
+    const clusterId =
+      'clusterId' in which
+        ? which.clusterId
+        : pickOne(await linode.cliFindClustersByLabel(ctx.shell, which.label, cliOptions), which.label).id;
     const cluster = await linode.cliCluster(ctx.shell, clusterId, cliOptions);
-    return { yaml: await linode.cliKubeconfig(ctx.shell, clusterId, cliOptions), label: cluster.label, clusterId, source: 'linode-cli' };
+    return {
+      yaml: await linode.cliKubeconfig(ctx.shell, clusterId, cliOptions),
+      label: cluster.label,
+      clusterId,
+      source: 'linode-cli',
+    };
   }
   const token = await linode.resolveToken(ctx, 'to download the kubeconfig');
-  const client = linode.createLinodeClient({ ...common, token, baseUrl: ctx.config.realEnv.LINODE_API_URL ?? ctx.config.dotenv.LINODE_API_URL });
-  const cluster = 'clusterId' in which ? await client.getCluster(which.clusterId) : pickOne(await client.findClustersByLabel(which.label), which.label);
-  return { yaml: await client.getKubeconfig(cluster.id), label: cluster.label, clusterId: cluster.id, source: `the Linode API (${client.baseUrl})` };
+  const client = linode.createLinodeClient({
+    ...common,
+    token,
+    baseUrl: ctx.config.realEnv.LINODE_API_URL ?? ctx.config.dotenv.LINODE_API_URL,
+  });
+  const cluster =
+    'clusterId' in which
+      ? await client.getCluster(which.clusterId)
+      : pickOne(await client.findClustersByLabel(which.label), which.label);
+  return {
+    yaml: await client.getKubeconfig(cluster.id),
+    label: cluster.label,
+    clusterId: cluster.id,
+    source: `the Linode API (${client.baseUrl})`,
+  };
 }
 
 function pickOne(clusters: readonly linode.LkeCluster[], label: string): linode.LkeCluster {
   const matching = clusters.filter((cluster) => cluster.label === label);
   if (matching.length === 1) return matching[0]!;
-  if (matching.length === 0) throw new UsageError(`No LKE cluster is labelled "${label}".`, 'Check the label in Cloud Manager (Kubernetes), or pass --cluster-id ID.');
-  throw new UsageError(`${matching.length} LKE clusters are labelled "${label}" (ids ${matching.map((cluster) => cluster.id).join(', ')}).`, 'Pass --cluster-id with the one you mean.');
+  if (matching.length === 0)
+    throw new UsageError(
+      `No LKE cluster is labelled "${label}".`,
+      'Check the label in Cloud Manager (Kubernetes), or pass --cluster-id ID.',
+    );
+  throw new UsageError(
+    `${matching.length} LKE clusters are labelled "${label}" (ids ${matching.map((cluster) => cluster.id).join(', ')}).`,
+    'Pass --cluster-id with the one you mean.',
+  );
 }
 
 // ─── Reading a kubeconfig ──────────────────────────────────────────────────────────────────────────────────────
@@ -166,7 +238,8 @@ function parseDocument(text: string, what: string): KubeconfigDocument {
     throw new DeckhandError(`${what} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new DeckhandError(`${what} is not a kubeconfig (a YAML mapping).`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new DeckhandError(`${what} is not a kubeconfig (a YAML mapping).`);
   return parsed as KubeconfigDocument;
 }
 
@@ -177,7 +250,10 @@ export function currentEntry(yaml: string): { context: string; cluster: string; 
   const context = doc.contexts?.find((entry) => entry.name === contextName);
   const cluster = doc.clusters?.find((entry) => entry.name === context?.context?.cluster);
   if (!contextName || !context || !cluster?.cluster?.server) {
-    throw new DeckhandError('The downloaded kubeconfig has no usable context (a context whose cluster has a server address).', 'Download it again in a few minutes; if it stays broken, regenerate it in Cloud Manager (Kubernetes → the cluster → Reset kubeconfig).');
+    throw new DeckhandError(
+      'The downloaded kubeconfig has no usable context (a context whose cluster has a server address).',
+      'Download it again in a few minutes; if it stays broken, regenerate it in Cloud Manager (Kubernetes → the cluster → Reset kubeconfig).',
+    );
   }
   return { context: contextName, cluster: cluster.name, server: cluster.cluster.server };
 }
@@ -205,7 +281,11 @@ function fileSafe(label: string): string {
  * Writes `content` to `file` with mode 0600 (its folder 0700 when created here), through a temp file and a rename.
  * Nothing is written when the content is already there.
  */
-export function writeIfChanged(file: string, content: string, options: { dryRun: boolean; backupSuffix?: string }): WriteOutcome {
+export function writeIfChanged(
+  file: string,
+  content: string,
+  options: { dryRun: boolean; backupSuffix?: string },
+): WriteOutcome {
   const current = readIfExists(file);
   if (current === content) {
     if ((statSync(file).mode & 0o077) === 0) return 'unchanged';
@@ -261,7 +341,11 @@ export function mergeKubeconfigs(existingText: string | undefined, incomingText:
 }
 
 /** `--merge`: into ~/.kube/config, with a timestamped backup of the previous file when it changes. */
-export function mergeIntoDefault(file: string, incomingText: string, options: { dryRun: boolean; now?: Date }): { file: string; outcome: WriteOutcome; backup?: string } {
+export function mergeIntoDefault(
+  file: string,
+  incomingText: string,
+  options: { dryRun: boolean; now?: Date },
+): { file: string; outcome: WriteOutcome; backup?: string } {
   const existingText = readIfExists(file);
   const merged = mergeKubeconfigs(existingText, incomingText);
   if (existingText !== undefined && isDeepStrictEqual(parseDocument(existingText, 'The existing kubeconfig'), merged)) {
@@ -279,8 +363,13 @@ export function mergeIntoDefault(file: string, incomingText: string, options: { 
 
 function describeWrite(file: string, outcome: WriteOutcome, dryRun: boolean): string {
   if (outcome === 'unchanged') return `${file} is unchanged.`;
-  if (outcome === 'permissions fixed') return dryRun ? `[dry run] would set ${file} to mode 0600.` : `${file} is unchanged; set its mode to 0600 (it was readable by others).`;
-  return dryRun ? `[dry run] would ${outcome === 'created' ? 'create' : 'update'} ${file} (mode 0600).` : `${outcome === 'created' ? 'Wrote' : 'Updated'} ${file} (mode 0600).`;
+  if (outcome === 'permissions fixed')
+    return dryRun
+      ? `[dry run] would set ${file} to mode 0600.`
+      : `${file} is unchanged; set its mode to 0600 (it was readable by others).`;
+  return dryRun
+    ? `[dry run] would ${outcome === 'created' ? 'create' : 'update'} ${file} (mode 0600).`
+    : `${outcome === 'created' ? 'Wrote' : 'Updated'} ${file} (mode 0600).`;
 }
 
 // ─── Checking and recording ────────────────────────────────────────────────────────────────────────────────────
@@ -292,7 +381,9 @@ async function checkClusterAnswers(ctx: KubeconfigContext, target: KubeTarget): 
     ctx.ui.success(`The cluster answers: Kubernetes ${version} at ${target.server}.`);
   } catch (error) {
     if (!(error instanceof DeckhandError)) throw error;
-    ctx.ui.warn(`The cluster does not answer yet (${error.message.split('\n')[0]}). A new cluster can take a few minutes; check later with: npx tsx tasks.ts doctor`);
+    ctx.ui.warn(
+      `The cluster does not answer yet (${error.message.split('\n')[0]}). A new cluster can take a few minutes; check later with: npx tsx tasks.ts doctor`,
+    );
   }
 }
 
@@ -300,7 +391,9 @@ async function checkClusterAnswers(ctx: KubeconfigContext, target: KubeTarget): 
 function recordManagedCluster(ctx: KubeconfigContext, managed: ManagedCluster): boolean {
   const root = stateRoot(ctx.config);
   const previous = readManagedCluster(root);
-  const same = previous && (['label', 'server', 'kubeconfig', 'context', 'clusterId'] as const).every((key) => previous[key] === managed[key]);
+  const same =
+    previous &&
+    (['label', 'server', 'kubeconfig', 'context', 'clusterId'] as const).every((key) => previous[key] === managed[key]);
   if (same) {
     ctx.ui.info(`"${managed.label}" is already the cluster this project manages.`);
     return false;
@@ -310,7 +403,10 @@ function recordManagedCluster(ctx: KubeconfigContext, managed: ManagedCluster): 
     return false;
   }
   writeManagedCluster(root, managed);
-  const replaced = previous && previous.server !== managed.server ? ` (instead of "${previous.label}" at ${previous.server})` : '';
-  ctx.ui.info(`Recorded "${managed.label}" as the cluster this project manages${replaced}: commands that change a cluster now refuse any other unless you name it with --context or --kubeconfig.`);
+  const replaced =
+    previous && previous.server !== managed.server ? ` (instead of "${previous.label}" at ${previous.server})` : '';
+  ctx.ui.info(
+    `Recorded "${managed.label}" as the cluster this project manages${replaced}: commands that change a cluster now refuse any other unless you name it with --context or --kubeconfig.`,
+  );
   return true;
 }

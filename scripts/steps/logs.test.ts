@@ -5,13 +5,26 @@ import { DeckhandError, UsageError } from '../lib/errors.ts';
 import type { KubeTarget } from '../lib/target.ts';
 import { parseTail, streamReleaseLogs } from './logs.ts';
 
-const TARGET: KubeTarget = { kubeconfig: '/k', context: 'lke', cluster: 'lke', server: 'https://x', namespace: 'caelundas', explicit: false, kubeconfigSource: 'test' };
+const TARGET: KubeTarget = {
+  kubeconfig: '/k',
+  context: 'lke',
+  cluster: 'lke',
+  server: 'https://x',
+  namespace: 'caelundas',
+  explicit: false,
+  kubeconfigSource: 'test',
+};
 const RELEASE = 'caelundas-20260125-143022';
 
-function cluster(job: object | undefined, pods: { name: string; created: string }[], logs: FakeAnswer = { stdout: 'line 1\nline 2\n' }): (command: string) => FakeAnswer | undefined {
+function cluster(
+  job: object | undefined,
+  pods: { name: string; created: string }[],
+  logs: FakeAnswer = { stdout: 'line 1\nline 2\n' },
+): (command: string) => FakeAnswer | undefined {
   return (command) => {
     if (command.startsWith(`kubectl get job ${RELEASE}`)) return job ? json(job) : { stdout: '' };
-    if (command.startsWith('kubectl get pods')) return listOf(pods.map((pod) => ({ metadata: { name: pod.name, creationTimestamp: pod.created } })));
+    if (command.startsWith('kubectl get pods'))
+      return listOf(pods.map((pod) => ({ metadata: { name: pod.name, creationTimestamp: pod.created } })));
     if (command.startsWith('kubectl logs')) return logs;
     return undefined;
   };
@@ -27,7 +40,20 @@ const PODS = [
 function run(shell: ReturnType<typeof fakeRunner>, extra: { follow?: boolean; tail?: number } = {}) {
   const lines: string[] = [];
   const notes: string[] = [];
-  return { lines, notes, result: streamReleaseLogs({ shell, target: TARGET, namespace: 'caelundas', app: 'caelundas', release: RELEASE, onLine: (line) => lines.push(line), log: (line) => notes.push(line), ...extra }) };
+  return {
+    lines,
+    notes,
+    result: streamReleaseLogs({
+      shell,
+      target: TARGET,
+      namespace: 'caelundas',
+      app: 'caelundas',
+      release: RELEASE,
+      onLine: (line) => lines.push(line),
+      log: (line) => notes.push(line),
+      ...extra,
+    }),
+  };
 }
 
 describe('a run’s logs', () => {
@@ -35,7 +61,10 @@ describe('a run’s logs', () => {
     const shell = fakeRunner(cluster(RUNNING_JOB, PODS));
     const { lines, result } = run(shell);
     assert.deepEqual(await result, { pod: `${RELEASE}-retry`, followed: true, job: 'running' });
-    assert.ok(shell.calls.includes(`kubectl logs ${RELEASE}-retry --namespace caelundas --container caelundas --follow`), shell.calls.join('\n'));
+    assert.ok(
+      shell.calls.includes(`kubectl logs ${RELEASE}-retry --namespace caelundas --container caelundas --follow`),
+      shell.calls.join('\n'),
+    );
     assert.deepEqual(lines, ['line 1', 'line 2']);
   });
 
@@ -43,7 +72,10 @@ describe('a run’s logs', () => {
     const shell = fakeRunner(cluster(DONE_JOB, PODS));
     const { notes, result } = run(shell, { tail: 50 });
     assert.equal((await result).followed, false);
-    assert.ok(shell.calls.includes(`kubectl logs ${RELEASE}-retry --namespace caelundas --container caelundas --tail 50`), shell.calls.join('\n'));
+    assert.ok(
+      shell.calls.includes(`kubectl logs ${RELEASE}-retry --namespace caelundas --container caelundas --tail 50`),
+      shell.calls.join('\n'),
+    );
     assert.match(notes[0]!, /Showing the logs of pod .*-retry \(Job complete\), last 50 lines\./);
   });
 
@@ -58,8 +90,17 @@ describe('a run’s logs', () => {
   });
 
   it('explains a container that has not started yet instead of kubectl’s raw error', async () => {
-    const shell = fakeRunner(cluster(RUNNING_JOB, PODS, { exitCode: 1, stderr: 'Error from server (BadRequest): container "caelundas" in pod "x" is waiting to start: ContainerCreating' }));
-    await assert.rejects(run(shell).result, /has not started yet \(container "caelundas" in pod "x" is waiting to start: ContainerCreating\)/);
+    const shell = fakeRunner(
+      cluster(RUNNING_JOB, PODS, {
+        exitCode: 1,
+        stderr:
+          'Error from server (BadRequest): container "caelundas" in pod "x" is waiting to start: ContainerCreating',
+      }),
+    );
+    await assert.rejects(
+      run(shell).result,
+      /has not started yet \(container "caelundas" in pod "x" is waiting to start: ContainerCreating\)/,
+    );
   });
 
   it('takes --tail as a whole number of lines only', () => {

@@ -53,22 +53,36 @@ export async function streamReleaseLogs(options: StreamLogsOptions): Promise<Str
   const pod = newestPod(pods as PodLike[]);
   const state = jobOutcome(job as JobLike).state;
   if (!pod) {
-    throw new DeckhandError(`The Job ${release} has no pod ${state === 'running' ? 'yet' : 'any more'}.`, `See why: kubectl describe job ${release} --namespace ${namespace}`);
+    throw new DeckhandError(
+      `The Job ${release} has no pod ${state === 'running' ? 'yet' : 'any more'}.`,
+      `See why: kubectl describe job ${release} --namespace ${namespace}`,
+    );
   }
   const followed = state === 'running' || options.follow === true;
-  options.log(`${followed ? 'Following' : 'Showing'} the logs of pod ${pod.metadata.name} (Job ${state})${options.tail !== undefined ? `, last ${options.tail} lines` : ''}${followed ? '; Ctrl-C stops following' : ''}.`);
-  const result = await shell.run(kubectl.logsArgs(target, namespace, pod.metadata.name, { container: app, follow: followed, tail: options.tail }), {
-    kind: 'read',
-    nothrow: true,
-    timeoutMs: followed ? FOLLOW_TIMEOUT_MS : READ_TIMEOUT_MS,
-    onStdoutLine: options.onLine,
-  });
+  options.log(
+    `${followed ? 'Following' : 'Showing'} the logs of pod ${pod.metadata.name} (Job ${state})${options.tail !== undefined ? `, last ${options.tail} lines` : ''}${followed ? '; Ctrl-C stops following' : ''}.`,
+  );
+  const result = await shell.run(
+    kubectl.logsArgs(target, namespace, pod.metadata.name, { container: app, follow: followed, tail: options.tail }),
+    {
+      kind: 'read',
+      nothrow: true,
+      timeoutMs: followed ? FOLLOW_TIMEOUT_MS : READ_TIMEOUT_MS,
+      onStdoutLine: options.onLine,
+    },
+  );
   if (result.exitCode !== 0) {
     const reason = result.stderr.trim().split('\n').pop() ?? '';
     if (/waiting to start|ContainerCreating|PodInitializing/i.test(reason)) {
-      throw new DeckhandError(`The container of pod ${pod.metadata.name} has not started yet (${reason.replace(/^Error from server \(BadRequest\): /, '')}).`, `Try again in a moment, or follow the run: npx tsx tasks.ts logs ${app} --release ${release}`);
+      throw new DeckhandError(
+        `The container of pod ${pod.metadata.name} has not started yet (${reason.replace(/^Error from server \(BadRequest\): /, '')}).`,
+        `Try again in a moment, or follow the run: npx tsx tasks.ts logs ${app} --release ${release}`,
+      );
     }
-    throw new DeckhandError(`Could not read the logs of pod ${pod.metadata.name}: ${reason}`, `See the pod: kubectl describe pod ${pod.metadata.name} --namespace ${namespace}`);
+    throw new DeckhandError(
+      `Could not read the logs of pod ${pod.metadata.name}: ${reason}`,
+      `See the pod: kubectl describe pod ${pod.metadata.name} --namespace ${namespace}`,
+    );
   }
   if (!followed) return { pod: pod.metadata.name, followed, job: state };
   // The stream ended with the container; the Job may finish a moment later (or start another attempt).
@@ -77,7 +91,11 @@ export async function streamReleaseLogs(options: StreamLogsOptions): Promise<Str
 }
 
 export function newestPod(pods: readonly PodLike[]): PodLike | undefined {
-  return [...pods].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || b.metadata.name.localeCompare(a.metadata.name))[0];
+  return [...pods].sort(
+    (a, b) =>
+      (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') ||
+      b.metadata.name.localeCompare(a.metadata.name),
+  )[0];
 }
 
 /** `--tail` as a whole number of lines. */

@@ -29,26 +29,54 @@ const NOW = new Date('2026-01-27T12:00:00Z');
 const COMMIT = '1a2b3c4d5e6f708192a3b4c5d6e7f80912345678';
 
 function entry(name: string, status: ReleaseListEntry['status'], revision = '1'): ReleaseListEntry {
-  return { name, namespace: NS, revision, updated: '2026-01-25 14:30:25.123456789 +0000 UTC', status, chart: 'kubernetes-job-0.1.0', app_version: '1.0.0' };
+  return {
+    name,
+    namespace: NS,
+    revision,
+    updated: '2026-01-25 14:30:25.123456789 +0000 UTC',
+    status,
+    chart: 'kubernetes-job-0.1.0',
+    app_version: '1.0.0',
+  };
 }
 
-function job(name: string, condition?: 'Complete' | 'Failed', extra: { commitLabel?: string; commitAnnotation?: string } = {}): KubeObject {
+function job(
+  name: string,
+  condition?: 'Complete' | 'Failed',
+  extra: { commitLabel?: string; commitAnnotation?: string } = {},
+): KubeObject {
   return {
     metadata: {
       name,
       namespace: NS,
       creationTimestamp: '2026-01-25T14:30:25Z',
-      labels: { 'app.kubernetes.io/name': 'caelundas', 'app.kubernetes.io/instance': name, ...(extra.commitLabel ? { 'deckhand.dev/git-commit': extra.commitLabel } : {}) },
+      labels: {
+        'app.kubernetes.io/name': 'caelundas',
+        'app.kubernetes.io/instance': name,
+        ...(extra.commitLabel ? { 'deckhand.dev/git-commit': extra.commitLabel } : {}),
+      },
       annotations: extra.commitAnnotation ? { 'deckhand.dev/git-commit': extra.commitAnnotation } : {},
     },
-    spec: { template: { spec: { containers: [{ name: 'caelundas', image: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc' }] } } },
-    status: condition ? { conditions: [{ type: condition, status: 'True', reason: condition === 'Failed' ? 'BackoffLimitExceeded' : undefined }] } : { active: 1 },
+    spec: {
+      template: { spec: { containers: [{ name: 'caelundas', image: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc' }] } },
+    },
+    status: condition
+      ? {
+          conditions: [
+            { type: condition, status: 'True', reason: condition === 'Failed' ? 'BackoffLimitExceeded' : undefined },
+          ],
+        }
+      : { active: 1 },
   };
 }
 
 function pvc(name: string, phase = 'Bound', volumeName = `pvc-${name}`): KubeObject {
   return {
-    metadata: { name, namespace: NS, labels: { 'app.kubernetes.io/name': 'caelundas', 'app.kubernetes.io/instance': name } },
+    metadata: {
+      name,
+      namespace: NS,
+      labels: { 'app.kubernetes.io/name': 'caelundas', 'app.kubernetes.io/instance': name },
+    },
     spec: { resources: { requests: { storage: '1Gi' } }, volumeName },
     status: { phase, capacity: { storage: '10Gi' } },
   };
@@ -57,7 +85,13 @@ function pvc(name: string, phase = 'Bound', volumeName = `pvc-${name}`): KubeObj
 function pv(name: string, claim: string, phase = 'Bound', policy = 'Retain'): KubeObject {
   return {
     metadata: { name },
-    spec: { claimRef: { name: claim, namespace: NS }, persistentVolumeReclaimPolicy: policy, capacity: { storage: '10Gi' }, csi: { volumeHandle: `4123456-pvc${name}` }, storageClassName: 'linode-block-storage-retain' },
+    spec: {
+      claimRef: { name: claim, namespace: NS },
+      persistentVolumeReclaimPolicy: policy,
+      capacity: { storage: '10Gi' },
+      csi: { volumeHandle: `4123456-pvc${name}` },
+      storageClassName: 'linode-block-storage-retain',
+    },
     status: { phase },
   };
 }
@@ -69,7 +103,12 @@ function record(release: string, verified: boolean, outcome: RunRecord['outcome'
     namespace: NS,
     context: 'lke',
     server: 'https://lke.example:443',
-    image: { repository: 'ghcr.io/me/caelundas', tag: 'sha-1a2b3c4', digest: 'sha256:abc', reference: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc' },
+    image: {
+      repository: 'ghcr.io/me/caelundas',
+      tag: 'sha-1a2b3c4',
+      digest: 'sha256:abc',
+      reference: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc',
+    },
     commit: COMMIT,
     valuesFiles: ['charts/kubernetes-job/values/base.yaml'],
     startedAt: '2026-01-20T10:00:00.000Z',
@@ -93,11 +132,32 @@ function mixedSources(): ReleaseSources {
     app: 'caelundas',
     namespace: NS,
     outputDir: '/project/output',
-    releases: [entry(COPIED, 'deployed'), entry(RUNNING, 'deployed'), entry(FAILED, 'failed'), entry(TTL_GONE, 'deployed'), entry(STUCK, 'pending-upgrade', '2')],
-    jobs: [job(COPIED, 'Complete', { commitAnnotation: COMMIT, commitLabel: 'label-commit' }), job(RUNNING), job(FAILED, 'Failed', { commitLabel: 'abcdef1234' }), job(STUCK, 'Complete')],
+    releases: [
+      entry(COPIED, 'deployed'),
+      entry(RUNNING, 'deployed'),
+      entry(FAILED, 'failed'),
+      entry(TTL_GONE, 'deployed'),
+      entry(STUCK, 'pending-upgrade', '2'),
+    ],
+    jobs: [
+      job(COPIED, 'Complete', { commitAnnotation: COMMIT, commitLabel: 'label-commit' }),
+      job(RUNNING),
+      job(FAILED, 'Failed', { commitLabel: 'abcdef1234' }),
+      job(STUCK, 'Complete'),
+    ],
     pvcs: [pvc(COPIED), pvc(RUNNING, 'Bound'), pvc(FAILED), pvc(TTL_GONE), pvc(STUCK), pvc(LEFT_PVC)],
-    volumes: [pv(`pvc-${COPIED}`, COPIED), pv(`pvc-${RUNNING}`, RUNNING), pv('pvc-left', LEFT_PV, 'Released'), pv('pvc-other-namespace', 'caelundas-20260101-000000', 'Released')].map((volume, index) =>
-      index === 3 ? { ...volume, spec: { ...volume.spec, claimRef: { name: 'caelundas-20260101-000000', namespace: 'elsewhere' } } } : volume,
+    volumes: [
+      pv(`pvc-${COPIED}`, COPIED),
+      pv(`pvc-${RUNNING}`, RUNNING),
+      pv('pvc-left', LEFT_PV, 'Released'),
+      pv('pvc-other-namespace', 'caelundas-20260101-000000', 'Released'),
+    ].map((volume, index) =>
+      index === 3
+        ? {
+            ...volume,
+            spec: { ...volume.spec, claimRef: { name: 'caelundas-20260101-000000', namespace: 'elsewhere' } },
+          }
+        : volume,
     ),
     records: new Map([
       [COPIED, record(COPIED, true)],
@@ -166,7 +226,10 @@ describe('joining releases, Jobs, PVCs, volumes and run records into rows', () =
     assert.equal(stuck?.status, 'pending-upgrade');
     assert.equal(stuck?.rollbackRevision, 1);
     assert.match(stuck!.hint, /helm rollback caelundas-20260125-143022 1 --namespace caelundas/);
-    assert.match(stuck!.hint, /npx tsx tasks\.ts uninstall caelundas --release caelundas-20260125-143022 --recover --yes/);
+    assert.match(
+      stuck!.hint,
+      /npx tsx tasks\.ts uninstall caelundas --release caelundas-20260125-143022 --recover --yes/,
+    );
     assert.equal(rowNamed(rows, COPIED).stuck, undefined);
   });
 
@@ -196,21 +259,52 @@ describe('the releases table', () => {
   it('shows state, Job, short commit, age, PVC and output in words', () => {
     const copied = lines.find((line) => line.startsWith(COPIED))!;
     assert.match(copied, /deployed\s+complete\s+1a2b3c4\s+7d2h\s+10Gi Bound\s+copied \(1 file, 2\.0 KiB\)/);
-    assert.match(lines.find((line) => line.startsWith(RUNNING))!, /deployed\s+running\s+—\s+30m\s+10Gi Bound\s+not copied$/);
-    assert.match(lines.find((line) => line.startsWith(TTL_GONE))!, /gone \(was timeout\)/);
-    assert.match(lines.find((line) => line.startsWith(STUCK))!, /stuck \(pending-upgrade\)/);
-    assert.match(lines.find((line) => line.startsWith(LEFT_PVC))!, /no release \(PVC left\)/);
-    assert.match(lines.find((line) => line.startsWith(LEFT_PV))!, /no release \(volume left\).*PV pvc-left 10Gi Released/);
+    assert.match(
+      lines.find((line) => line.startsWith(RUNNING))!,
+      /deployed\s+running\s+—\s+30m\s+10Gi Bound\s+not copied$/,
+    );
+    assert.match(
+      lines.find((line) => line.startsWith(TTL_GONE))!,
+      /gone \(was timeout\)/,
+    );
+    assert.match(
+      lines.find((line) => line.startsWith(STUCK))!,
+      /stuck \(pending-upgrade\)/,
+    );
+    assert.match(
+      lines.find((line) => line.startsWith(LEFT_PVC))!,
+      /no release \(PVC left\)/,
+    );
+    assert.match(
+      lines.find((line) => line.startsWith(LEFT_PV))!,
+      /no release \(volume left\).*PV pvc-left 10Gi Released/,
+    );
   });
 
   it('ends with what to do about stuck releases and volumes that are still billed', () => {
     assert.match(table, /caelundas-20260125-143022 is stuck \(pending-upgrade\)\. .*helm rollback/);
-    assert.match(table, /pvc-left \(Linode volume 4123456\) is Released .*still billed.*--release caelundas-20260101-060000 --delete-volume/);
+    assert.match(
+      table,
+      /pvc-left \(Linode volume 4123456\) is Released .*still billed.*--release caelundas-20260101-060000 --delete-volume/,
+    );
   });
 
   it('gives scripts JSON with the same facts and stable names', () => {
     const [first] = releasesJson(joinReleases(mixedSources()), NOW) as Record<string, unknown>[];
-    assert.deepEqual(Object.keys(first!), ['name', 'namespace', 'state', 'helm', 'startedAt', 'ageSeconds', 'job', 'commit', 'pvc', 'volume', 'output', 'stuck']);
+    assert.deepEqual(Object.keys(first!), [
+      'name',
+      'namespace',
+      'state',
+      'helm',
+      'startedAt',
+      'ageSeconds',
+      'job',
+      'commit',
+      'pvc',
+      'volume',
+      'output',
+      'stuck',
+    ]);
     assert.equal(first!.ageSeconds, (NOW.getTime() - Date.parse('2026-01-01T06:00:00Z')) / 1000);
   });
 });
@@ -237,19 +331,46 @@ describe('picker lines and order', () => {
 
 describe('choosing one release for logs and copy', () => {
   const rows = joinReleases(mixedSources());
-  const refusingPrompter = { interactive: false, select: () => assert.fail('no prompt expected') } as unknown as Prompter;
+  const refusingPrompter = {
+    interactive: false,
+    select: () => assert.fail('no prompt expected'),
+  } as unknown as Prompter;
 
   it('refuses a name that is not a release of the app, listing the existing ones', async () => {
-    await assert.rejects(chooseRelease({ prompter: refusingPrompter, app: 'caelundas', namespace: NS, rows, given: 'caelundas-typo', purpose: 'copy the output of', unusable: copyBlocker, now: NOW }), (error: unknown) => {
-      assert.ok(error instanceof UsageError);
-      assert.match(error.message, /No release "caelundas-typo" of caelundas in namespace caelundas/);
-      assert.match(error.fix!, new RegExp(`Existing releases: .*${COPIED}`));
-      return true;
-    });
+    await assert.rejects(
+      chooseRelease({
+        prompter: refusingPrompter,
+        app: 'caelundas',
+        namespace: NS,
+        rows,
+        given: 'caelundas-typo',
+        purpose: 'copy the output of',
+        unusable: copyBlocker,
+        now: NOW,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.match(error.message, /No release "caelundas-typo" of caelundas in namespace caelundas/);
+        assert.match(error.fix!, new RegExp(`Existing releases: .*${COPIED}`));
+        return true;
+      },
+    );
   });
 
   it('says why a release cannot be used, such as copying while the Job still runs', async () => {
-    await assert.rejects(chooseRelease({ prompter: refusingPrompter, app: 'caelundas', namespace: NS, rows, given: RUNNING, purpose: 'copy the output of', unusable: copyBlocker, now: NOW }), /still running.*logs caelundas --release/);
+    await assert.rejects(
+      chooseRelease({
+        prompter: refusingPrompter,
+        app: 'caelundas',
+        namespace: NS,
+        rows,
+        given: RUNNING,
+        purpose: 'copy the output of',
+        unusable: copyBlocker,
+        now: NOW,
+      }),
+      /still running.*logs caelundas --release/,
+    );
   });
 
   it('offers only usable releases, newest first, and returns the one picked', async () => {
@@ -261,7 +382,16 @@ describe('choosing one release for logs and copy', () => {
         return FAILED;
       },
     } as unknown as Prompter;
-    const row = await chooseRelease({ prompter, app: 'caelundas', namespace: NS, rows, given: undefined, purpose: 'copy the output of', unusable: copyBlocker, now: NOW });
+    const row = await chooseRelease({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows,
+      given: undefined,
+      purpose: 'copy the output of',
+      unusable: copyBlocker,
+      now: NOW,
+    });
     assert.equal(row.name, FAILED);
     assert.deepEqual(offered, [FAILED, STUCK, COPIED, TTL_GONE, LEFT_PVC]);
   });
@@ -273,7 +403,14 @@ describe('the run record after a copy', () => {
 
   it('keeps what deploy recorded and adds the verified copy, with the outcome the Job reached after deploy stopped waiting', () => {
     const row = { ...rowNamed(rows, TTL_GONE), job: { state: 'complete' as const } };
-    const updated = recordAfterCopy({ existing: record(TTL_GONE, false, 'timeout'), app: 'caelundas', row, target: { context: 'x', server: 'y' }, copy, now: NOW });
+    const updated = recordAfterCopy({
+      existing: record(TTL_GONE, false, 'timeout'),
+      app: 'caelundas',
+      row,
+      target: { context: 'x', server: 'y' },
+      copy,
+      now: NOW,
+    });
     assert.equal(updated.outcome, 'complete');
     assert.equal(updated.failure, undefined);
     assert.equal(updated.context, 'lke');
@@ -282,18 +419,39 @@ describe('the run record after a copy', () => {
   });
 
   it('builds a minimal record from the cluster when deploy left none', () => {
-    const created = recordAfterCopy({ existing: undefined, app: 'caelundas', row: rowNamed(rows, FAILED), target: { context: 'lke', server: 'https://x' }, copy, now: NOW });
+    const created = recordAfterCopy({
+      existing: undefined,
+      app: 'caelundas',
+      row: rowNamed(rows, FAILED),
+      target: { context: 'lke', server: 'https://x' },
+      copy,
+      now: NOW,
+    });
     assert.equal(created.outcome, 'failed');
     assert.equal(created.failure, 'the Job failed (BackoffLimitExceeded)');
     assert.equal(created.commit, 'abcdef1234');
-    assert.deepEqual(created.image, { repository: 'ghcr.io/me/caelundas', tag: 'sha-1a2b3c4', digest: 'sha256:abc', reference: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc' });
+    assert.deepEqual(created.image, {
+      repository: 'ghcr.io/me/caelundas',
+      tag: 'sha-1a2b3c4',
+      digest: 'sha256:abc',
+      reference: 'ghcr.io/me/caelundas:sha-1a2b3c4@sha256:abc',
+    });
     assert.equal(created.startedAt, '2026-01-26T08:00:00.000Z');
     assert.equal(created.endedAt, NOW.toISOString());
   });
 
   it('splits image references with a registry port and without a tag', () => {
-    assert.deepEqual(parseImageReference('localhost:5000/x/caelundas:1.0.0'), { repository: 'localhost:5000/x/caelundas', tag: '1.0.0', reference: 'localhost:5000/x/caelundas:1.0.0' });
-    assert.deepEqual(parseImageReference('localhost:5000/x/caelundas@sha256:abc'), { repository: 'localhost:5000/x/caelundas', tag: '', digest: 'sha256:abc', reference: 'localhost:5000/x/caelundas@sha256:abc' });
+    assert.deepEqual(parseImageReference('localhost:5000/x/caelundas:1.0.0'), {
+      repository: 'localhost:5000/x/caelundas',
+      tag: '1.0.0',
+      reference: 'localhost:5000/x/caelundas:1.0.0',
+    });
+    assert.deepEqual(parseImageReference('localhost:5000/x/caelundas@sha256:abc'), {
+      repository: 'localhost:5000/x/caelundas',
+      tag: '',
+      digest: 'sha256:abc',
+      reference: 'localhost:5000/x/caelundas@sha256:abc',
+    });
   });
 });
 
@@ -319,7 +477,13 @@ describe('names, times and ages', () => {
   });
 
   it('prints ages the way kubectl does', () => {
-    assert.deepEqual([45_000, 12 * 60_000, 3 * 3_600_000 + 5 * 60_000, 3 * 3_600_000, 50 * 3_600_000].map(formatAge), ['45s', '12m', '3h5m', '3h', '2d2h']);
+    assert.deepEqual([45_000, 12 * 60_000, 3 * 3_600_000 + 5 * 60_000, 3 * 3_600_000, 50 * 3_600_000].map(formatAge), [
+      '45s',
+      '12m',
+      '3h5m',
+      '3h',
+      '2d2h',
+    ]);
   });
 
   it('rolls back to the newest revision that was deployed before the interrupted one', () => {

@@ -79,7 +79,15 @@ export function isRunReleaseName(app: string, name: string): boolean {
 export function releaseStartedAt(app: string, name: string): Date | undefined {
   const match = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})$/.exec(name.slice(app.length + 1));
   if (!match || !name.startsWith(`${app}-`)) return undefined;
-  const [, year, month, day, hour, minute, second] = match.map(Number) as [number, number, number, number, number, number, number];
+  const [, year, month, day, hour, minute, second] = match.map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
@@ -90,7 +98,12 @@ export function parseHelmTime(text: string | undefined): string | undefined {
   const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?/.exec(text.trim());
   if (!match) return undefined;
   const fraction = match[3] ? match[3].slice(0, 4) : '';
-  const zone = !match[4] || match[4] === 'Z' ? 'Z' : match[4].includes(':') ? match[4] : `${match[4].slice(0, 3)}:${match[4].slice(3)}`;
+  const zone =
+    !match[4] || match[4] === 'Z'
+      ? 'Z'
+      : match[4].includes(':')
+        ? match[4]
+        : `${match[4].slice(0, 3)}:${match[4].slice(3)}`;
   const date = new Date(`${match[1]}T${match[2]}${fraction}${zone}`);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
@@ -134,20 +147,39 @@ export function joinReleases(sources: ReleaseSources): ReleaseRow[] {
   const rows = [...names].map((name): ReleaseRow => {
     const entry = sources.releases.find((release) => release.name === name);
     const job = newest(jobsByRelease.get(name) ?? []);
-    const pvc = (pvcsByRelease.get(name) ?? []).find((claim) => claim.metadata.name === name) ?? pvcsByRelease.get(name)?.[0];
+    const pvc =
+      (pvcsByRelease.get(name) ?? []).find((claim) => claim.metadata.name === name) ?? pvcsByRelease.get(name)?.[0];
     const volumeName = (pvc?.spec as { volumeName?: string } | undefined)?.volumeName;
-    const volume = (volumeName ? sources.volumes.find((candidate) => candidate.metadata.name === volumeName) : undefined) ?? claimedVolumes.find((candidate) => claimRefOf(candidate)?.name === (pvc?.metadata.name ?? name));
+    const volume =
+      (volumeName ? sources.volumes.find((candidate) => candidate.metadata.name === volumeName) : undefined) ??
+      claimedVolumes.find((candidate) => claimRefOf(candidate)?.name === (pvc?.metadata.name ?? name));
     const record = sources.records.get(name);
     const outcome = job ? jobOutcome(job as JobLike) : undefined;
     const status = entry?.status;
     return {
       name,
       namespace: sources.namespace,
-      helm: entry ? { status: entry.status, revision: Number(entry.revision), updated: parseHelmTime(entry.updated), chart: entry.chart, appVersion: entry.app_version } : undefined,
+      helm: entry
+        ? {
+            status: entry.status,
+            revision: Number(entry.revision),
+            updated: parseHelmTime(entry.updated),
+            chart: entry.chart,
+            appVersion: entry.app_version,
+          }
+        : undefined,
       startedAt: (releaseStartedAt(sources.app, name) ?? dateOrUndefined(parseHelmTime(entry?.updated)))?.toISOString(),
-      job: outcome ? { state: outcome.state, ...(outcome.state === 'failed' ? { reason: outcome.reason } : {}) } : { state: 'gone' },
-      commit: job?.metadata.annotations?.[COMMIT] ?? job?.metadata.labels?.[COMMIT] ?? pvc?.metadata.annotations?.[COMMIT] ?? pvc?.metadata.labels?.[COMMIT] ?? (record?.commit || undefined),
-      image: (job?.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)?.template?.spec?.containers?.[0]?.image,
+      job: outcome
+        ? { state: outcome.state, ...(outcome.state === 'failed' ? { reason: outcome.reason } : {}) }
+        : { state: 'gone' },
+      commit:
+        job?.metadata.annotations?.[COMMIT] ??
+        job?.metadata.labels?.[COMMIT] ??
+        pvc?.metadata.annotations?.[COMMIT] ??
+        pvc?.metadata.labels?.[COMMIT] ??
+        (record?.commit || undefined),
+      image: (job?.spec as { template?: { spec?: { containers?: { image?: string }[] } } } | undefined)?.template?.spec
+        ?.containers?.[0]?.image,
       pvc: pvc ? pvcFacts(pvc) : undefined,
       volume: volume ? volumeFacts(volume) : undefined,
       output: {
@@ -157,7 +189,10 @@ export function joinReleases(sources: ReleaseSources): ReleaseRow[] {
         ...(outputIsCopied(record) ? { files: record!.copy.files.length, bytes: record!.copy.totalBytes } : {}),
         ...(record ? { outcome: record.outcome } : {}),
       },
-      stuck: status && helm.PENDING_STATUSES.includes(status) ? stuckFacts(sources.app, sources.namespace, name, status, sources.histories?.get(name)) : undefined,
+      stuck:
+        status && helm.PENDING_STATUSES.includes(status)
+          ? stuckFacts(sources.app, sources.namespace, name, status, sources.histories?.get(name))
+          : undefined,
     };
   });
   return rows.sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.name.localeCompare(b.name));
@@ -173,7 +208,9 @@ function groupByRelease(objects: readonly kubectl.KubeObject[]): Map<string, kub
 }
 
 function newest(objects: readonly kubectl.KubeObject[]): kubectl.KubeObject | undefined {
-  return [...objects].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''))[0];
+  return [...objects].sort((a, b) =>
+    (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''),
+  )[0];
 }
 
 function claimRefOf(volume: kubectl.KubeObject): { name?: string; namespace?: string } | undefined {
@@ -192,7 +229,14 @@ function pvcFacts(pvc: kubectl.KubeObject): NonNullable<ReleaseRow['pvc']> {
 }
 
 export function volumeFacts(volume: kubectl.KubeObject): VolumeFacts {
-  const spec = volume.spec as { persistentVolumeReclaimPolicy?: string; capacity?: { storage?: string }; csi?: { volumeHandle?: string }; storageClassName?: string } | undefined;
+  const spec = volume.spec as
+    | {
+        persistentVolumeReclaimPolicy?: string;
+        capacity?: { storage?: string };
+        csi?: { volumeHandle?: string };
+        storageClassName?: string;
+      }
+    | undefined;
   const handle = spec?.csi?.volumeHandle;
   return {
     name: volume.metadata.name,
@@ -210,10 +254,18 @@ export function lastDeployedRevision(history: readonly HistoryEntry[]): number |
   const sorted = [...history].sort((a, b) => b.revision - a.revision);
   const current = sorted[0]?.revision;
   const earlier = sorted.filter((entry) => entry.revision !== current);
-  return (earlier.find((entry) => entry.status === 'deployed') ?? earlier.find((entry) => entry.status === 'superseded'))?.revision;
+  return (
+    earlier.find((entry) => entry.status === 'deployed') ?? earlier.find((entry) => entry.status === 'superseded')
+  )?.revision;
 }
 
-export function stuckFacts(app: string, namespace: string, release: string, status: helm.ReleaseStatus, history?: readonly HistoryEntry[]): StuckFacts {
+export function stuckFacts(
+  app: string,
+  namespace: string,
+  release: string,
+  status: helm.ReleaseStatus,
+  history?: readonly HistoryEntry[],
+): StuckFacts {
   const uninstall = `npx tsx tasks.ts uninstall ${app} --release ${release} --recover --yes`;
   const caution = 'An interrupted helm operation left it locked; if no helm command is still working on it,';
   if (status === 'pending-install') return { status, hint: `${caution} remove it: ${uninstall}` };
@@ -222,7 +274,9 @@ export function stuckFacts(app: string, namespace: string, release: string, stat
   return {
     status,
     ...(revision !== undefined ? { rollbackRevision: revision } : {}),
-    hint: rollback ? `${caution} roll it back to revision ${revision} (${rollback}; \`uninstall\` offers it on a terminal) or remove it: ${uninstall}` : `${caution} remove it: ${uninstall}`,
+    hint: rollback
+      ? `${caution} roll it back to revision ${revision} (${rollback}; \`uninstall\` offers it on a terminal) or remove it: ${uninstall}`
+      : `${caution} remove it: ${uninstall}`,
   };
 }
 
@@ -251,33 +305,70 @@ export async function readReleases(options: ReadReleasesOptions): Promise<Releas
     listVolumes(shell, target),
   ]);
   const volumes = listed.ok ? listed.volumes : [];
-  const names = new Set<string>([...releases.map((release) => release.name), ...pvcs.map((pvc) => pvc.metadata.labels?.[INSTANCE] ?? pvc.metadata.name)]);
+  const names = new Set<string>([
+    ...releases.map((release) => release.name),
+    ...pvcs.map((pvc) => pvc.metadata.labels?.[INSTANCE] ?? pvc.metadata.name),
+  ]);
   for (const volume of volumes) {
     const claim = claimRefOf(volume);
     if (claim?.namespace === namespace && claim.name && isRunReleaseName(app, claim.name)) names.add(claim.name);
   }
-  const stuck = releases.filter((release) => helm.PENDING_STATUSES.includes(release.status) && release.status !== 'pending-install');
+  const stuck = releases.filter(
+    (release) => helm.PENDING_STATUSES.includes(release.status) && release.status !== 'pending-install',
+  );
   const [records, histories] = await Promise.all([
-    Promise.all([...names].map(async (name) => [name, await readRunRecord(path.join(options.outputDir, name)).catch(() => undefined)] as const)),
-    Promise.all(stuck.map(async (release) => [release.name, await history(shell, target, namespace, release.name)] as const)),
+    Promise.all(
+      [...names].map(
+        async (name) => [name, await readRunRecord(path.join(options.outputDir, name)).catch(() => undefined)] as const,
+      ),
+    ),
+    Promise.all(
+      stuck.map(async (release) => [release.name, await history(shell, target, namespace, release.name)] as const),
+    ),
   ]);
-  return joinReleases({ app, namespace, outputDir: options.outputDir, releases, jobs, pvcs, volumes, records: new Map(records), histories: new Map(histories) });
+  return joinReleases({
+    app,
+    namespace,
+    outputDir: options.outputDir,
+    releases,
+    jobs,
+    pvcs,
+    volumes,
+    records: new Map(records),
+    histories: new Map(histories),
+  });
 }
 
 /**
  * PersistentVolumes are cluster-scoped: a kubeconfig limited to one namespace cannot list them. The list then
  * simply lacks the volume facts instead of failing.
  */
-export async function listVolumes(shell: Runner, target: KubeTarget): Promise<{ ok: true; volumes: kubectl.KubeObject[] } | { ok: false; error: string }> {
+export async function listVolumes(
+  shell: Runner,
+  target: KubeTarget,
+): Promise<{ ok: true; volumes: kubectl.KubeObject[] } | { ok: false; error: string }> {
   const result = await shell.run(kubectl.listArgs(target, 'persistentvolumes'), { kind: 'read', nothrow: true });
-  if (result.exitCode !== 0) return { ok: false, error: result.stderr.trim().split('\n').pop() ?? `exit ${result.exitCode}` };
+  if (result.exitCode !== 0)
+    return { ok: false, error: result.stderr.trim().split('\n').pop() ?? `exit ${result.exitCode}` };
   return { ok: true, volumes: (JSON.parse(result.stdout) as kubectl.KubeList).items };
 }
 
-export async function history(shell: Runner, target: KubeTarget, namespace: string, release: string): Promise<HistoryEntry[]> {
+export async function history(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+): Promise<HistoryEntry[]> {
   const result = await shell.run(helm.historyArgs(target, namespace, release), { kind: 'read', nothrow: true });
   if (result.exitCode !== 0) return [];
-  return (JSON.parse(result.stdout || '[]') as { revision: number | string; status: helm.ReleaseStatus; updated?: string; description?: string }[]).map((entry) => ({
+  return (
+    JSON.parse(result.stdout || '[]') as {
+      revision: number | string;
+      status: helm.ReleaseStatus;
+      updated?: string;
+      description?: string;
+    }[]
+  ).map((entry) => ({
     ...entry,
     revision: Number(entry.revision),
   }));
@@ -308,7 +399,8 @@ export function storageText(row: ReleaseRow): string {
 }
 
 export function outputText(row: ReleaseRow): string {
-  if (row.output.copied) return `copied (${row.output.files} file${row.output.files === 1 ? '' : 's'}, ${formatBytes(row.output.bytes ?? 0)})`;
+  if (row.output.copied)
+    return `copied (${row.output.files} file${row.output.files === 1 ? '' : 's'}, ${formatBytes(row.output.bytes ?? 0)})`;
   return row.output.recorded ? 'not copied (run.json without a verified copy)' : 'not copied';
 }
 
@@ -335,7 +427,15 @@ function shortCommit(commit: string | undefined): string {
 /** The table `releases` prints: one line per run, then what to do about stuck releases and kept volumes. */
 export function formatReleaseTable(rows: readonly ReleaseRow[], now: Date): string {
   const header = ['RELEASE', 'STATE', 'JOB', 'COMMIT', 'AGE', 'PVC', 'OUTPUT'];
-  const lines = rows.map((row) => [row.name, releaseStateText(row), jobText(row), shortCommit(row.commit), ageText(row, now), storageText(row), outputText(row)]);
+  const lines = rows.map((row) => [
+    row.name,
+    releaseStateText(row),
+    jobText(row),
+    shortCommit(row.commit),
+    ageText(row, now),
+    storageText(row),
+    outputText(row),
+  ]);
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
   const render = (cells: readonly string[]) =>
     cells
@@ -351,7 +451,9 @@ export function releaseNotes(row: ReleaseRow): string[] {
   const notes: string[] = [];
   if (row.stuck) notes.push(`${row.name} is stuck (${row.stuck.status}). ${row.stuck.hint}`);
   if (!row.helm && row.volume?.phase === 'Released') {
-    notes.push(`${row.name}: volume ${row.volume.name}${row.volume.linodeVolumeId ? ` (Linode volume ${row.volume.linodeVolumeId})` : ''} is Released and kept by its Retain policy; it is still billed. Delete it: npx tsx tasks.ts uninstall ${appOf(row)} --release ${row.name} --delete-volume`);
+    notes.push(
+      `${row.name}: volume ${row.volume.name}${row.volume.linodeVolumeId ? ` (Linode volume ${row.volume.linodeVolumeId})` : ''} is Released and kept by its Retain policy; it is still billed. Delete it: npx tsx tasks.ts uninstall ${appOf(row)} --release ${row.name} --delete-volume`,
+    );
   }
   return notes;
 }
@@ -368,7 +470,9 @@ export function releasesJson(rows: readonly ReleaseRow[], now: Date): object[] {
     state: releaseStateText(row),
     helm: row.helm ?? null,
     startedAt: row.startedAt ?? null,
-    ageSeconds: row.startedAt ? Math.max(0, Math.floor((now.getTime() - new Date(row.startedAt).getTime()) / 1000)) : null,
+    ageSeconds: row.startedAt
+      ? Math.max(0, Math.floor((now.getTime() - new Date(row.startedAt).getTime()) / 1000))
+      : null,
     job: row.job,
     commit: row.commit ?? null,
     pvc: row.pvc ?? null,
@@ -380,16 +484,30 @@ export function releasesJson(rows: readonly ReleaseRow[], now: Date): object[] {
 
 /** One line per release for the pickers: the same facts as the table, in a fixed-width layout. */
 export function releaseChoices(rows: readonly ReleaseRow[], now: Date): Choice<string>[] {
-  const cells = rows.map((row) => [row.name, releaseStateText(row), `job ${jobText(row)}`, shortCommit(row.commit), ageText(row, now), storageText(row), outputText(row)]);
+  const cells = rows.map((row) => [
+    row.name,
+    releaseStateText(row),
+    `job ${jobText(row)}`,
+    shortCommit(row.commit),
+    ageText(row, now),
+    storageText(row),
+    outputText(row),
+  ]);
   const widths = cells[0]?.map((_, column) => Math.max(...cells.map((line) => line[column]!.length))) ?? [];
   return rows.map((row, index) => {
     // Inquirer echoes `short` as the answer once the prompt is done (the Prompter passes choices through as given):
     // the release name, not the whole line.
     const choice: Choice<string> & { short: string } = {
-      name: cells[index]!.map((cell, column) => (column === widths.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '),
+      name: cells[index]!.map((cell, column) =>
+        column === widths.length - 1 ? cell : cell.padEnd(widths[column]!),
+      ).join('  '),
       value: row.name,
       short: row.name,
-      ...(releaseNotes(row).length > 0 ? { description: releaseNotes(row).join(' ') } : row.pvc && !row.output.copied ? { description: `The output of ${row.name} was never copied to this machine.` } : {}),
+      ...(releaseNotes(row).length > 0
+        ? { description: releaseNotes(row).join(' ') }
+        : row.pvc && !row.output.copied
+          ? { description: `The output of ${row.name} was never copied to this machine.` }
+          : {}),
     };
     return choice;
   });
@@ -407,11 +525,18 @@ export function newestFirst(rows: readonly ReleaseRow[]): ReleaseRow[] {
 }
 
 /** A `--release` value that is not a release of this app: exit 2, listing the ones that exist. */
-export function unknownReleaseError(app: string, namespace: string, names: readonly string[], rows: readonly ReleaseRow[]): UsageError {
+export function unknownReleaseError(
+  app: string,
+  namespace: string,
+  names: readonly string[],
+  rows: readonly ReleaseRow[],
+): UsageError {
   const existing = rows.map((row) => row.name);
   return new UsageError(
     `${names.length === 1 ? 'No release' : 'No releases'} ${names.map((name) => `"${name}"`).join(', ')} of ${app} in namespace ${namespace}.`,
-    existing.length > 0 ? `Existing releases: ${existing.join(', ')}.` : `${app} has no releases in namespace ${namespace}. List them with: npx tsx tasks.ts releases ${app}`,
+    existing.length > 0
+      ? `Existing releases: ${existing.join(', ')}.`
+      : `${app} has no releases in namespace ${namespace}. List them with: npx tsx tasks.ts releases ${app}`,
   );
 }
 
@@ -446,11 +571,19 @@ export async function chooseRelease(options: ChooseReleaseOptions): Promise<Rele
   }
   const usable = newestFirst(rows.filter((row) => options.unusable(row) === undefined));
   if (usable.length === 0) {
-    throw new UsageError(`${app} has no release to ${options.purpose} in namespace ${namespace}.`, rows.length > 0 ? `See them all with: npx tsx tasks.ts releases ${app}` : `Start a run with: npx tsx tasks.ts deploy ${app}`);
+    throw new UsageError(
+      `${app} has no release to ${options.purpose} in namespace ${namespace}.`,
+      rows.length > 0
+        ? `See them all with: npx tsx tasks.ts releases ${app}`
+        : `Start a run with: npx tsx tasks.ts deploy ${app}`,
+    );
   }
   const name = await options.prompter.select(
     { message: `Which release of ${app}? (newest first)`, choices: releaseChoices(usable, options.now) },
-    { what: `the release to ${options.purpose}`, howToProvide: `pass --release NAME, one of: ${usable.map((row) => row.name).join(', ')}` },
+    {
+      what: `the release to ${options.purpose}`,
+      howToProvide: `pass --release NAME, one of: ${usable.map((row) => row.name).join(', ')}`,
+    },
   );
   return usable.find((row) => row.name === name)!;
 }
@@ -460,7 +593,8 @@ export async function chooseRelease(options: ChooseReleaseOptions): Promise<Rele
 /** Why this run's output cannot be copied now, or undefined when it can. */
 export function copyBlocker(row: ReleaseRow): string | undefined {
   if (!row.pvc) return 'it has no PVC left, so there is nothing to copy';
-  if (row.job.state === 'running') return `its Job is still running, so the output is not complete yet (follow it: npx tsx tasks.ts logs ${appOf(row)} --release ${row.name})`;
+  if (row.job.state === 'running')
+    return `its Job is still running, so the output is not complete yet (follow it: npx tsx tasks.ts logs ${appOf(row)} --release ${row.name})`;
   return undefined;
 }
 
@@ -480,10 +614,26 @@ export interface CopyReleaseOptions {
  */
 export async function copyReleaseOutput(options: CopyReleaseOptions): Promise<CopyResult & { recordFile?: string }> {
   const { shell, row } = options;
-  const result = await copyOutput({ shell, target: options.target, namespace: row.namespace, release: row.name, pvcName: row.pvc!.name, destination: row.output.dir, helperImage: options.helperImage, log: options.log });
+  const result = await copyOutput({
+    shell,
+    target: options.target,
+    namespace: row.namespace,
+    release: row.name,
+    pvcName: row.pvc!.name,
+    destination: row.output.dir,
+    helperImage: options.helperImage,
+    log: options.log,
+  });
   if (shell.dryRun) return result;
   const existing = await readRunRecord(row.output.dir);
-  const record = recordAfterCopy({ existing, app: options.app, row, target: options.target, copy: result, now: (options.now ?? (() => new Date()))() });
+  const record = recordAfterCopy({
+    existing,
+    app: options.app,
+    row,
+    target: options.target,
+    copy: result,
+    now: (options.now ?? (() => new Date()))(),
+  });
   return { ...result, recordFile: await writeRunRecord(row.output.dir, record) };
 }
 
@@ -505,11 +655,17 @@ export interface RecordAfterCopyInput {
  */
 export function recordAfterCopy(input: RecordAfterCopyInput): RunRecord {
   const { existing, row } = input;
-  const outcome: RunOutcome = row.job.state === 'complete' ? 'complete' : row.job.state === 'failed' ? 'failed' : (existing?.outcome ?? 'error');
+  const outcome: RunOutcome =
+    row.job.state === 'complete' ? 'complete' : row.job.state === 'failed' ? 'failed' : (existing?.outcome ?? 'error');
   const failure =
     outcome === 'complete'
       ? undefined
-      : (existing?.failure ?? (row.job.state === 'failed' ? `the Job failed (${row.job.reason ?? 'Failed'})` : row.job.state === 'gone' ? 'unknown: the Job was gone when its output was copied' : undefined));
+      : (existing?.failure ??
+        (row.job.state === 'failed'
+          ? `the Job failed (${row.job.reason ?? 'Failed'})`
+          : row.job.state === 'gone'
+            ? 'unknown: the Job was gone when its output was copied'
+            : undefined));
   const copy = { verified: true, files: input.copy.files, totalBytes: input.copy.totalBytes };
   if (existing) {
     const { failure: _previous, ...rest } = existing;
@@ -538,7 +694,12 @@ export function parseImageReference(reference: string | undefined): RunRecord['i
   const [named, digest] = reference.split('@') as [string, string | undefined];
   const colon = named.lastIndexOf(':');
   const hasTag = colon > named.lastIndexOf('/');
-  return { repository: hasTag ? named.slice(0, colon) : named, tag: hasTag ? named.slice(colon + 1) : '', ...(digest ? { digest } : {}), reference };
+  return {
+    repository: hasTag ? named.slice(0, colon) : named,
+    tag: hasTag ? named.slice(colon + 1) : '',
+    ...(digest ? { digest } : {}),
+    reference,
+  };
 }
 
 function escapeRegExp(text: string): string {

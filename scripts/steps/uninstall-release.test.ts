@@ -5,9 +5,25 @@ import { DeckhandError, MissingInputError, UsageError } from '../lib/errors.ts';
 import type { Prompter } from '../lib/prompts.ts';
 import type { KubeTarget } from '../lib/target.ts';
 import type { ReleaseRow } from './releases.ts';
-import { decideUninstall, keptVolumeMessage, monthlyVolumeCost, selectReleasesToUninstall, StuckReleaseError, uninstallRelease, type UninstallFlags } from './uninstall-release.ts';
+import {
+  decideUninstall,
+  keptVolumeMessage,
+  monthlyVolumeCost,
+  selectReleasesToUninstall,
+  StuckReleaseError,
+  uninstallRelease,
+  type UninstallFlags,
+} from './uninstall-release.ts';
 
-const TARGET: KubeTarget = { kubeconfig: '/k', context: 'lke', cluster: 'lke', server: 'https://lke.example:443', namespace: 'caelundas', explicit: false, kubeconfigSource: 'test' };
+const TARGET: KubeTarget = {
+  kubeconfig: '/k',
+  context: 'lke',
+  cluster: 'lke',
+  server: 'https://lke.example:443',
+  namespace: 'caelundas',
+  explicit: false,
+  kubeconfigSource: 'test',
+};
 const RELEASE = 'caelundas-20260125-143022';
 const NS = 'caelundas';
 
@@ -22,41 +38,80 @@ interface ClusterState {
 /** Answers the commands of an uninstall as a cluster in `state` would. */
 function clusterAnswers(state: ClusterState): (command: string) => FakeAnswer | undefined {
   return (command) => {
-    if (command.startsWith(`helm status ${RELEASE}`)) return state.status ? json({ info: { status: state.status }, version: 2 }) : { exitCode: 1, stderr: 'Error: release: not found' };
+    if (command.startsWith(`helm status ${RELEASE}`))
+      return state.status
+        ? json({ info: { status: state.status }, version: 2 })
+        : { exitCode: 1, stderr: 'Error: release: not found' };
     if (command.startsWith(`helm history ${RELEASE}`))
       return json([
         { revision: 1, status: 'deployed' },
         { revision: 2, status: state.status },
       ]);
-    if (command.startsWith('kubectl get pods')) return listOf((state.pods ?? []).map((name) => ({ metadata: { name } })));
-    if (command.startsWith('kubectl get persistentvolumeclaims')) return listOf((state.pvcs ?? []).map((name) => ({ metadata: { name } })));
-    if (command.startsWith(`kubectl get persistentvolumeclaim ${RELEASE}`)) return state.pvcs?.includes(RELEASE) ? json({ metadata: { name: RELEASE } }) : { stdout: '' };
+    if (command.startsWith('kubectl get pods'))
+      return listOf((state.pods ?? []).map((name) => ({ metadata: { name } })));
+    if (command.startsWith('kubectl get persistentvolumeclaims'))
+      return listOf((state.pvcs ?? []).map((name) => ({ metadata: { name } })));
+    if (command.startsWith(`kubectl get persistentvolumeclaim ${RELEASE}`))
+      return state.pvcs?.includes(RELEASE) ? json({ metadata: { name: RELEASE } }) : { stdout: '' };
     if (command.startsWith('kubectl get persistentvolumes'))
       return listOf(
         (state.volumes ?? []).map((volume) => ({
           metadata: { name: volume.name },
-          spec: { claimRef: { name: volume.claim, namespace: NS }, persistentVolumeReclaimPolicy: volume.policy, capacity: { storage: '10Gi' }, csi: { volumeHandle: `4123456-${volume.name}` } },
+          spec: {
+            claimRef: { name: volume.claim, namespace: NS },
+            persistentVolumeReclaimPolicy: volume.policy,
+            capacity: { storage: '10Gi' },
+            csi: { volumeHandle: `4123456-${volume.name}` },
+          },
           status: { phase: volume.phase ?? 'Released' },
         })),
       );
-    if (command.startsWith('kubectl wait persistentvolume/') && state.reclaimFails) return { exitCode: 1, stderr: 'error: timed out waiting for the condition on persistentvolumes/pvc-1' };
+    if (command.startsWith('kubectl wait persistentvolume/') && state.reclaimFails)
+      return { exitCode: 1, stderr: 'error: timed out waiting for the condition on persistentvolumes/pvc-1' };
     return undefined;
   };
 }
 
 function options(shell: ReturnType<typeof fakeRunner>, extra: Partial<Parameters<typeof uninstallRelease>[0]> = {}) {
   const log: string[] = [];
-  return { log, options: { shell, target: TARGET, namespace: NS, release: RELEASE, app: 'caelundas', deleteRetainedVolumes: false, log: (line: string) => log.push(line), ...extra } };
+  return {
+    log,
+    options: {
+      shell,
+      target: TARGET,
+      namespace: NS,
+      release: RELEASE,
+      app: 'caelundas',
+      deleteRetainedVolumes: false,
+      log: (line: string) => log.push(line),
+      ...extra,
+    },
+  };
 }
 
 describe('uninstalling one release', () => {
   it('uninstalls, waits for the pods, deletes the PVC and keeps a Retained volume, saying it is still billed', async () => {
-    const shell = fakeRunner(clusterAnswers({ status: 'deployed', pods: [`${RELEASE}-abcde`], pvcs: [RELEASE], volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain', phase: 'Released' }] }));
+    const shell = fakeRunner(
+      clusterAnswers({
+        status: 'deployed',
+        pods: [`${RELEASE}-abcde`],
+        pvcs: [RELEASE],
+        volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain', phase: 'Released' }],
+      }),
+    );
     const { log, options: opts } = options(shell);
     const result = await uninstallRelease(opts);
-    assert.deepEqual(shell.writes, [`helm uninstall ${RELEASE} --namespace ${NS} --wait --timeout 300s`, `kubectl delete persistentvolumeclaim ${RELEASE} --namespace ${NS} --ignore-not-found --wait=true --timeout 300s`]);
-    const waitIndex = shell.calls.indexOf(`kubectl wait pods --namespace ${NS} --for=delete --timeout 300s --selector app.kubernetes.io/instance=${RELEASE}`);
-    assert.ok(waitIndex > shell.calls.indexOf(shell.writes[0]!) && waitIndex < shell.calls.indexOf(shell.writes[1]!), shell.calls.join('\n'));
+    assert.deepEqual(shell.writes, [
+      `helm uninstall ${RELEASE} --namespace ${NS} --wait --timeout 300s`,
+      `kubectl delete persistentvolumeclaim ${RELEASE} --namespace ${NS} --ignore-not-found --wait=true --timeout 300s`,
+    ]);
+    const waitIndex = shell.calls.indexOf(
+      `kubectl wait pods --namespace ${NS} --for=delete --timeout 300s --selector app.kubernetes.io/instance=${RELEASE}`,
+    );
+    assert.ok(
+      waitIndex > shell.calls.indexOf(shell.writes[0]!) && waitIndex < shell.calls.indexOf(shell.writes[1]!),
+      shell.calls.join('\n'),
+    );
     assert.equal(result.helm, 'uninstalled');
     assert.deepEqual(result.pvcs, [{ name: RELEASE, action: 'deleted' }]);
     assert.deepEqual(
@@ -65,37 +120,73 @@ describe('uninstalling one release', () => {
     );
     assert.equal(result.nothingToDo, false);
     assert.match(log.join('\n'), /Keeping volume pvc-1 \(reclaim policy Retain\)/);
-    assert.match(keptVolumeMessage('caelundas', RELEASE, result.volumes[0]!.volume), /Kept volume pvc-1 \(10Gi, reclaim policy Retain, Linode volume 4123456\): .*still billed \(about \$1\.00\/month/);
+    assert.match(
+      keptVolumeMessage('caelundas', RELEASE, result.volumes[0]!.volume),
+      /Kept volume pvc-1 \(10Gi, reclaim policy Retain, Linode volume 4123456\): .*still billed \(about \$1\.00\/month/,
+    );
   });
 
   it('deletes a Retained volume when asked by switching it to Delete and waiting until the CSI driver removed it', async () => {
-    const shell = fakeRunner(clusterAnswers({ status: 'deployed', pvcs: [RELEASE], volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain' }] }));
+    const shell = fakeRunner(
+      clusterAnswers({
+        status: 'deployed',
+        pvcs: [RELEASE],
+        volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain' }],
+      }),
+    );
     const result = await uninstallRelease(options(shell, { deleteRetainedVolumes: true }).options);
-    assert.equal(shell.writes.at(-1), 'kubectl patch persistentvolume pvc-1 --type merge --patch {"spec":{"persistentVolumeReclaimPolicy":"Delete"}}');
-    assert.equal(shell.calls.at(-1), `kubectl wait persistentvolume/pvc-1 --namespace ${NS} --for=delete --timeout 120s`);
-    assert.ok(!shell.calls.some((call) => call.startsWith('kubectl delete persistentvolume ')), 'the PV object is never deleted directly');
+    assert.equal(
+      shell.writes.at(-1),
+      'kubectl patch persistentvolume pvc-1 --type merge --patch {"spec":{"persistentVolumeReclaimPolicy":"Delete"}}',
+    );
+    assert.equal(
+      shell.calls.at(-1),
+      `kubectl wait persistentvolume/pvc-1 --namespace ${NS} --for=delete --timeout 120s`,
+    );
+    assert.ok(
+      !shell.calls.some((call) => call.startsWith('kubectl delete persistentvolume ')),
+      'the PV object is never deleted directly',
+    );
     assert.equal(result.volumes[0]?.action, 'deleted');
   });
 
   it('fails naming the Linode volume when the volume is still there after the wait', async () => {
-    const shell = fakeRunner(clusterAnswers({ status: 'deployed', pvcs: [RELEASE], volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain' }], reclaimFails: true }));
-    await assert.rejects(uninstallRelease(options(shell, { deleteRetainedVolumes: true }).options), (error: unknown) => {
-      assert.ok(error instanceof DeckhandError);
-      assert.match(error.message, /Volume pvc-1 is still there 2 min after .*Linode volume 4123456 is still billed/);
-      assert.match(error.fix!, /kubectl describe persistentvolume pvc-1/);
-      return true;
-    });
+    const shell = fakeRunner(
+      clusterAnswers({
+        status: 'deployed',
+        pvcs: [RELEASE],
+        volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain' }],
+        reclaimFails: true,
+      }),
+    );
+    await assert.rejects(
+      uninstallRelease(options(shell, { deleteRetainedVolumes: true }).options),
+      (error: unknown) => {
+        assert.ok(error instanceof DeckhandError);
+        assert.match(error.message, /Volume pvc-1 is still there 2 min after .*Linode volume 4123456 is still billed/);
+        assert.match(error.fix!, /kubectl describe persistentvolume pvc-1/);
+        return true;
+      },
+    );
   });
 
   it('leaves a volume with reclaim policy Delete to the cluster', async () => {
-    const shell = fakeRunner(clusterAnswers({ status: 'deployed', pvcs: [RELEASE], volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Delete', phase: 'Bound' }] }));
+    const shell = fakeRunner(
+      clusterAnswers({
+        status: 'deployed',
+        pvcs: [RELEASE],
+        volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Delete', phase: 'Bound' }],
+      }),
+    );
     const result = await uninstallRelease(options(shell, { deleteRetainedVolumes: true }).options);
     assert.equal(result.volumes[0]?.action, 'deleted-with-claim');
     assert.ok(!shell.writes.some((write) => write.includes('patch')));
   });
 
   it('finishes the clean-up of a release helm no longer knows: its PVC and volume still go', async () => {
-    const shell = fakeRunner(clusterAnswers({ pvcs: [RELEASE], volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain' }] }));
+    const shell = fakeRunner(
+      clusterAnswers({ pvcs: [RELEASE], volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain' }] }),
+    );
     const result = await uninstallRelease(options(shell, { deleteRetainedVolumes: true }).options);
     assert.ok(!shell.writes.some((write) => write.startsWith('helm')));
     assert.equal(result.helm, 'absent');
@@ -113,7 +204,13 @@ describe('uninstalling one release', () => {
   });
 
   it('keeps the PVC and never looks at volumes with keepPvc', async () => {
-    const shell = fakeRunner(clusterAnswers({ status: 'deployed', pvcs: [RELEASE], volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain', phase: 'Bound' }] }));
+    const shell = fakeRunner(
+      clusterAnswers({
+        status: 'deployed',
+        pvcs: [RELEASE],
+        volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain', phase: 'Bound' }],
+      }),
+    );
     const result = await uninstallRelease(options(shell, { keepPvc: true, deleteRetainedVolumes: true }).options);
     assert.deepEqual(shell.writes, [`helm uninstall ${RELEASE} --namespace ${NS} --wait --timeout 300s`]);
     assert.deepEqual(result.pvcs, [{ name: RELEASE, action: 'kept' }]);
@@ -123,7 +220,10 @@ describe('uninstalling one release', () => {
   it('deletes a copy helper pod left behind, which would otherwise hold the PVC', async () => {
     const shell = fakeRunner(clusterAnswers({ status: 'deployed', pods: [`${RELEASE}-copy`], pvcs: [RELEASE] }));
     await uninstallRelease(options(shell).options);
-    assert.ok(shell.writes.includes(`kubectl delete pod ${RELEASE}-copy --namespace ${NS} --ignore-not-found --wait=false`), shell.writes.join('\n'));
+    assert.ok(
+      shell.writes.includes(`kubectl delete pod ${RELEASE}-copy --namespace ${NS} --ignore-not-found --wait=false`),
+      shell.writes.join('\n'),
+    );
   });
 
   it('refuses a stuck release without recover, with both fixes, and changes nothing', async () => {
@@ -131,7 +231,10 @@ describe('uninstalling one release', () => {
     await assert.rejects(uninstallRelease(options(shell).options), (error: unknown) => {
       assert.ok(error instanceof StuckReleaseError);
       assert.equal(error.exitCode, 2);
-      assert.match(error.message, /stuck in pending-upgrade.*another operation \(install\/upgrade\/rollback\) is in progress/);
+      assert.match(
+        error.message,
+        /stuck in pending-upgrade.*another operation \(install\/upgrade\/rollback\) is in progress/,
+      );
       assert.match(error.fix!, /helm rollback caelundas-20260125-143022 1 --namespace caelundas/);
       assert.match(error.fix!, /--recover --yes.*Nothing was changed\./);
       return true;
@@ -146,7 +249,15 @@ describe('uninstalling one release', () => {
   });
 
   it('in a dry run prints the writes and waits instead of running them', async () => {
-    const shell = fakeRunner(clusterAnswers({ status: 'deployed', pods: ['p'], pvcs: [RELEASE], volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain', phase: 'Bound' }] }), { dryRun: true });
+    const shell = fakeRunner(
+      clusterAnswers({
+        status: 'deployed',
+        pods: ['p'],
+        pvcs: [RELEASE],
+        volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Retain', phase: 'Bound' }],
+      }),
+      { dryRun: true },
+    );
     const { log, options: opts } = options(shell, { deleteRetainedVolumes: true });
     await uninstallRelease(opts);
     assert.ok(!shell.calls.some((call) => call.startsWith('kubectl wait')), 'no real waits in a dry run');
@@ -171,13 +282,28 @@ function row(name: string, facts: Partial<ReleaseRow> = {}): ReleaseRow {
 }
 
 const COPIED = row('caelundas-20260101-000000');
-const NEVER_COPIED = row('caelundas-20260102-000000', { output: { dir: '/out/caelundas-20260102-000000', recorded: false, copied: false } });
-const STUCK = row('caelundas-20260103-000000', { helm: { status: 'pending-upgrade', revision: 2, chart: 'c', appVersion: '1' }, stuck: { status: 'pending-upgrade', rollbackRevision: 1, hint: 'roll back or --recover' } });
+const NEVER_COPIED = row('caelundas-20260102-000000', {
+  output: { dir: '/out/caelundas-20260102-000000', recorded: false, copied: false },
+});
+const STUCK = row('caelundas-20260103-000000', {
+  helm: { status: 'pending-upgrade', revision: 2, chart: 'c', appVersion: '1' },
+  stuck: { status: 'pending-upgrade', rollbackRevision: 1, hint: 'roll back or --recover' },
+});
 
-const FLAGS: UninstallFlags = { yes: false, force: false, recover: false, keepPvc: false, deleteVolume: false, dryRun: false };
+const FLAGS: UninstallFlags = {
+  yes: false,
+  force: false,
+  recover: false,
+  keepPvc: false,
+  deleteVolume: false,
+  dryRun: false,
+};
 
 /** A prompter that answers from a script and records every question. */
-function scriptedPrompter(answers: { confirm?: boolean[]; select?: unknown[]; checkbox?: string[][] }, interactive = true): Prompter & { asked: string[] } {
+function scriptedPrompter(
+  answers: { confirm?: boolean[]; select?: unknown[]; checkbox?: string[][] },
+  interactive = true,
+): Prompter & { asked: string[] } {
   const asked: string[] = [];
   const next = <T>(list: T[] | undefined, message: string): T => {
     asked.push(message);
@@ -198,49 +324,116 @@ function scriptedPrompter(answers: { confirm?: boolean[]; select?: unknown[]; ch
 describe('deciding what an uninstall may do', () => {
   it('off a terminal lists every missing consent at once (--yes, --recover, --force) and asks nothing', async () => {
     const prompter = scriptedPrompter({}, false);
-    await assert.rejects(decideUninstall({ prompter, app: 'caelundas', namespace: NS, rows: [COPIED, NEVER_COPIED, STUCK], flags: FLAGS, log: () => undefined }), (error: unknown) => {
-      assert.ok(error instanceof MissingInputError);
-      assert.deepEqual(
-        error.missing.map((item) => item.name),
-        ['confirmation', 'caelundas-20260103-000000 is stuck (pending-upgrade)', 'the output of caelundas-20260102-000000 was never copied to this machine'],
-      );
-      assert.match(error.missing[2]!.howToProvide, /copy caelundas --release caelundas-20260102-000000\), or pass --force/);
-      return true;
-    });
+    await assert.rejects(
+      decideUninstall({
+        prompter,
+        app: 'caelundas',
+        namespace: NS,
+        rows: [COPIED, NEVER_COPIED, STUCK],
+        flags: FLAGS,
+        log: () => undefined,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof MissingInputError);
+        assert.deepEqual(
+          error.missing.map((item) => item.name),
+          [
+            'confirmation',
+            'caelundas-20260103-000000 is stuck (pending-upgrade)',
+            'the output of caelundas-20260102-000000 was never copied to this machine',
+          ],
+        );
+        assert.match(
+          error.missing[2]!.howToProvide,
+          /copy caelundas --release caelundas-20260102-000000\), or pass --force/,
+        );
+        return true;
+      },
+    );
     assert.deepEqual(prompter.asked, []);
   });
 
   it('off a terminal with --yes keeps Retained volumes unless --delete-volume is given too', async () => {
     const prompter = scriptedPrompter({}, false);
-    const kept = await decideUninstall({ prompter, app: 'caelundas', namespace: NS, rows: [COPIED], flags: { ...FLAGS, yes: true }, log: () => undefined });
+    const kept = await decideUninstall({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [COPIED],
+      flags: { ...FLAGS, yes: true },
+      log: () => undefined,
+    });
     assert.equal(kept.deleteRetainedVolumes, false);
-    assert.deepEqual(kept.items.map((item) => item.row.name), [COPIED.name]);
-    const deleted = await decideUninstall({ prompter, app: 'caelundas', namespace: NS, rows: [COPIED], flags: { ...FLAGS, yes: true, deleteVolume: true }, log: () => undefined });
+    assert.deepEqual(
+      kept.items.map((item) => item.row.name),
+      [COPIED.name],
+    );
+    const deleted = await decideUninstall({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [COPIED],
+      flags: { ...FLAGS, yes: true, deleteVolume: true },
+      log: () => undefined,
+    });
     assert.equal(deleted.deleteRetainedVolumes, true);
   });
 
   it('on a terminal asks once for all, then again for each never-copied output, then once about the volumes — all defaulting to no', async () => {
     const prompter = scriptedPrompter({ confirm: [true, false, true] });
-    const decision = await decideUninstall({ prompter, app: 'caelundas', namespace: NS, rows: [COPIED, NEVER_COPIED], flags: FLAGS, log: () => undefined });
+    const decision = await decideUninstall({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [COPIED, NEVER_COPIED],
+      flags: FLAGS,
+      log: () => undefined,
+    });
     assert.equal(prompter.asked.length, 3);
-    assert.match(prompter.asked[0]!, /Uninstall these 2 releases of caelundas .*\n  - caelundas-20260101-000000: job complete, PVC 10Gi Bound, output copied/);
-    assert.match(prompter.asked[1]!, /The output of caelundas-20260102-000000 was never copied .*Delete caelundas-20260102-000000 anyway\?/);
-    assert.match(prompter.asked[2]!, /Its volume uses reclaim policy Retain.*billed until deleted\.\n  - pvc-caelundas-20260101-000000 \(10Gi, Linode volume 77, about \$1\.00\/month/);
-    assert.deepEqual(decision.items.map((item) => item.row.name), [COPIED.name]);
+    assert.match(
+      prompter.asked[0]!,
+      /Uninstall these 2 releases of caelundas .*\n  - caelundas-20260101-000000: job complete, PVC 10Gi Bound, output copied/,
+    );
+    assert.match(
+      prompter.asked[1]!,
+      /The output of caelundas-20260102-000000 was never copied .*Delete caelundas-20260102-000000 anyway\?/,
+    );
+    assert.match(
+      prompter.asked[2]!,
+      /Its volume uses reclaim policy Retain.*billed until deleted\.\n  - pvc-caelundas-20260101-000000 \(10Gi, Linode volume 77, about \$1\.00\/month/,
+    );
+    assert.deepEqual(
+      decision.items.map((item) => item.row.name),
+      [COPIED.name],
+    );
     assert.match(decision.left[0]!.why, /never copied/);
     assert.equal(decision.deleteRetainedVolumes, true);
   });
 
   it('on a terminal does nothing when the first confirmation is declined', async () => {
     const prompter = scriptedPrompter({ confirm: [false] });
-    const decision = await decideUninstall({ prompter, app: 'caelundas', namespace: NS, rows: [COPIED], flags: FLAGS, log: () => undefined });
+    const decision = await decideUninstall({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [COPIED],
+      flags: FLAGS,
+      log: () => undefined,
+    });
     assert.deepEqual(decision.items, []);
     assert.equal(prompter.asked.length, 1);
   });
 
   it('with --yes and --force on a terminal asks nothing, and --yes alone never deletes a volume', async () => {
     const prompter = scriptedPrompter({});
-    const decision = await decideUninstall({ prompter, app: 'caelundas', namespace: NS, rows: [COPIED, NEVER_COPIED], flags: { ...FLAGS, yes: true, force: true }, log: () => undefined });
+    const decision = await decideUninstall({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [COPIED, NEVER_COPIED],
+      flags: { ...FLAGS, yes: true, force: true },
+      log: () => undefined,
+    });
     assert.equal(decision.items.length, 2);
     assert.equal(decision.deleteRetainedVolumes, false);
     assert.deepEqual(prompter.asked, []);
@@ -248,15 +441,32 @@ describe('deciding what an uninstall may do', () => {
 
   it('offers a stuck release the rollback to its last deployed revision, or uninstall, or leaving it', async () => {
     const prompter = scriptedPrompter({ select: [1] });
-    const decision = await decideUninstall({ prompter, app: 'caelundas', namespace: NS, rows: [STUCK], flags: FLAGS, log: () => undefined });
+    const decision = await decideUninstall({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [STUCK],
+      flags: FLAGS,
+      log: () => undefined,
+    });
     assert.match(prompter.asked[0]!, /caelundas-20260103-000000 is stuck in pending-upgrade/);
-    assert.deepEqual(decision.items.map((item) => item.action), ['rollback']);
+    assert.deepEqual(
+      decision.items.map((item) => item.action),
+      ['rollback'],
+    );
     assert.equal(decision.items[0]!.action === 'rollback' && decision.items[0]!.revision, 1);
   });
 
   it('does not ask about the output or volumes when the PVC is kept', async () => {
     const prompter = scriptedPrompter({ confirm: [true] });
-    const decision = await decideUninstall({ prompter, app: 'caelundas', namespace: NS, rows: [NEVER_COPIED], flags: { ...FLAGS, keepPvc: true }, log: () => undefined });
+    const decision = await decideUninstall({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [NEVER_COPIED],
+      flags: { ...FLAGS, keepPvc: true },
+      log: () => undefined,
+    });
     assert.equal(prompter.asked.length, 1);
     assert.equal(decision.items.length, 1);
   });
@@ -266,38 +476,76 @@ describe('choosing releases to uninstall', () => {
   const rows = [COPIED, NEVER_COPIED];
 
   it('refuses names that are not runs of the app, listing the existing ones', async () => {
-    await assert.rejects(selectReleasesToUninstall({ prompter: scriptedPrompter({}, false), app: 'caelundas', namespace: NS, rows, given: ['caelundas-oops', 'wpp-bot'], now: new Date() }), (error: unknown) => {
-      assert.ok(error instanceof UsageError);
-      assert.match(error.message, /No releases "caelundas-oops", "wpp-bot" of caelundas/);
-      assert.equal(error.fix, `Existing releases: ${COPIED.name}, ${NEVER_COPIED.name}.`);
-      return true;
-    });
+    await assert.rejects(
+      selectReleasesToUninstall({
+        prompter: scriptedPrompter({}, false),
+        app: 'caelundas',
+        namespace: NS,
+        rows,
+        given: ['caelundas-oops', 'wpp-bot'],
+        now: new Date(),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.match(error.message, /No releases "caelundas-oops", "wpp-bot" of caelundas/);
+        assert.equal(error.fix, `Existing releases: ${COPIED.name}, ${NEVER_COPIED.name}.`);
+        return true;
+      },
+    );
   });
 
   it('counts a well-formed run name with nothing left as already gone', async () => {
-    const selection = await selectReleasesToUninstall({ prompter: scriptedPrompter({}, false), app: 'caelundas', namespace: NS, rows, given: [COPIED.name, 'caelundas-20250101-000000'], now: new Date() });
-    assert.deepEqual(selection.selected.map((selected) => selected.name), [COPIED.name]);
+    const selection = await selectReleasesToUninstall({
+      prompter: scriptedPrompter({}, false),
+      app: 'caelundas',
+      namespace: NS,
+      rows,
+      given: [COPIED.name, 'caelundas-20250101-000000'],
+      now: new Date(),
+    });
+    assert.deepEqual(
+      selection.selected.map((selected) => selected.name),
+      [COPIED.name],
+    );
     assert.deepEqual(selection.alreadyGone, ['caelundas-20250101-000000']);
   });
 
   it('off a terminal without --release refuses with the releases to choose from', async () => {
     const { createPrompter } = await import('../lib/prompts.ts');
-    await assert.rejects(selectReleasesToUninstall({ prompter: createPrompter({ interactive: false }), app: 'caelundas', namespace: NS, rows, given: [], now: new Date() }), (error: unknown) => {
-      assert.ok(error instanceof MissingInputError);
-      assert.match(error.message, new RegExp(`the releases to uninstall: pass --release NAME \\(repeatable\\), from: ${COPIED.name}, ${NEVER_COPIED.name}`));
-      return true;
-    });
+    await assert.rejects(
+      selectReleasesToUninstall({
+        prompter: createPrompter({ interactive: false }),
+        app: 'caelundas',
+        namespace: NS,
+        rows,
+        given: [],
+        now: new Date(),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof MissingInputError);
+        assert.match(
+          error.message,
+          new RegExp(
+            `the releases to uninstall: pass --release NAME \\(repeatable\\), from: ${COPIED.name}, ${NEVER_COPIED.name}`,
+          ),
+        );
+        return true;
+      },
+    );
   });
 });
 
 describe('what a kept volume costs', () => {
-  it('estimates the monthly price from the size, with Linode\'s 10 GB minimum', () => {
+  it("estimates the monthly price from the size, with Linode's 10 GB minimum", () => {
     assert.equal(monthlyVolumeCost('20Gi'), 'about $2.00/month at 2024-07 prices');
     assert.equal(monthlyVolumeCost('1Gi'), 'about $1.00/month at 2024-07 prices');
     assert.equal(monthlyVolumeCost('lots'), undefined);
   });
 
   it('names the command that deletes it', () => {
-    assert.match(keptVolumeMessage('caelundas', RELEASE, { name: 'pvc-1', size: '10Gi', reclaimPolicy: 'Retain' }), /npx tsx tasks\.ts uninstall caelundas --release caelundas-20260125-143022 --delete-volume$/);
+    assert.match(
+      keptVolumeMessage('caelundas', RELEASE, { name: 'pvc-1', size: '10Gi', reclaimPolicy: 'Retain' }),
+      /npx tsx tasks\.ts uninstall caelundas --release caelundas-20260125-143022 --delete-volume$/,
+    );
   });
 });

@@ -94,15 +94,26 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
     claimsOf(shell, target, namespace, release),
   ]);
   if (state && helm.PENDING_STATUSES.includes(state.status) && !options.recover) {
-    throw stuckReleaseError(options.app, namespace, release, state.status, await history(shell, target, namespace, release));
+    throw stuckReleaseError(
+      options.app,
+      namespace,
+      release,
+      state.status,
+      await history(shell, target, namespace, release),
+    );
   }
 
   let helmResult: UninstallResult['helm'] = 'absent';
   if (state) {
     log(`helm uninstall ${release} (${state.status}, revision ${state.version}), waiting for its objects to go`);
-    const result = await shell.run(helm.uninstallArgs(target, namespace, release, { wait: true, timeoutMs: waitMs }), { kind: 'write', nothrow: true, timeoutMs: waitMs + 60_000 });
+    const result = await shell.run(helm.uninstallArgs(target, namespace, release, { wait: true, timeoutMs: waitMs }), {
+      kind: 'write',
+      nothrow: true,
+      timeoutMs: waitMs + 60_000,
+    });
     // Someone else may have uninstalled it since `helm status`: that is the state we wanted.
-    if (result.exitCode !== 0 && !/release: not found/i.test(result.stderr)) throw commandFailure(shell, result, `See the release with: helm status ${release} --namespace ${namespace}`);
+    if (result.exitCode !== 0 && !/release: not found/i.test(result.stderr))
+      throw commandFailure(shell, result, `See the release with: helm status ${release} --namespace ${namespace}`);
     helmResult = result.exitCode === 0 ? 'uninstalled' : 'absent';
   }
 
@@ -122,11 +133,14 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
       continue;
     }
     log(`Deleting PVC ${claim}`);
-    await shell.run(kubectl.deleteArgs(target, 'persistentvolumeclaim', claim, { namespace, wait: true, timeoutMs: waitMs }), {
-      kind: 'write',
-      timeoutMs: waitMs + 30_000,
-      hint: `A pod that still mounts it holds it: kubectl get pods --namespace ${namespace}`,
-    });
+    await shell.run(
+      kubectl.deleteArgs(target, 'persistentvolumeclaim', claim, { namespace, wait: true, timeoutMs: waitMs }),
+      {
+        kind: 'write',
+        timeoutMs: waitMs + 30_000,
+        hint: `A pod that still mounts it holds it: kubectl get pods --namespace ${namespace}`,
+      },
+    );
     pvcs.push({ name: claim, action: 'deleted' });
   }
 
@@ -154,13 +168,23 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
 /** The release's PVCs: the chart's (labelled with the release) and the one named after it. */
 async function claimsOf(shell: Runner, target: KubeTarget, namespace: string, release: string): Promise<string[]> {
   const [labelled, named] = await Promise.all([
-    kubectl.list(shell, target, 'persistentvolumeclaims', { namespace, labelSelector: `app.kubernetes.io/instance=${release}` }),
+    kubectl.list(shell, target, 'persistentvolumeclaims', {
+      namespace,
+      labelSelector: `app.kubernetes.io/instance=${release}`,
+    }),
     kubectl.get(shell, target, 'persistentvolumeclaim', release, namespace),
   ]);
   return [...new Set([...labelled.map((claim) => claim.metadata.name), ...(named ? [named.metadata.name] : [])])];
 }
 
-async function waitForPodsGone(shell: Runner, target: KubeTarget, namespace: string, selector: string, waitMs: number, log: (line: string) => void): Promise<void> {
+async function waitForPodsGone(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  selector: string,
+  waitMs: number,
+  log: (line: string) => void,
+): Promise<void> {
   const argv = [...kubectl.waitArgs(target, namespace, 'pods', 'delete', waitMs), '--selector', selector];
   if (shell.dryRun) {
     log(`[dry run] would wait: ${shell.display(argv)}`);
@@ -170,15 +194,27 @@ async function waitForPodsGone(shell: Runner, target: KubeTarget, namespace: str
   const result = await shell.run(argv, { kind: 'read', nothrow: true, timeoutMs: waitMs + 30_000 });
   // Pods that are already gone are what we wait for; kubectl reports "no matching resources" for them.
   if (result.exitCode !== 0 && !/no matching resources|not found/i.test(result.stderr)) {
-    throw commandFailure(shell, result, `Some pods did not go within ${formatMs(waitMs)}: kubectl get pods --namespace ${namespace} --selector ${selector}`);
+    throw commandFailure(
+      shell,
+      result,
+      `Some pods did not go within ${formatMs(waitMs)}: kubectl get pods --namespace ${namespace} --selector ${selector}`,
+    );
   }
 }
 
 /** PersistentVolumes whose claimRef names one of these claims in the namespace: what the PVCs leave behind. */
-export async function volumesLeftBy(shell: Runner, target: KubeTarget, namespace: string, claims: readonly string[], log: (line: string) => void = () => undefined): Promise<VolumeFacts[]> {
+export async function volumesLeftBy(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  claims: readonly string[],
+  log: (line: string) => void = () => undefined,
+): Promise<VolumeFacts[]> {
   const listed = await listVolumes(shell, target);
   if (!listed.ok) {
-    log(`Could not list PersistentVolumes (${listed.error}); check for a volume left behind with: kubectl get persistentvolumes`);
+    log(
+      `Could not list PersistentVolumes (${listed.error}); check for a volume left behind with: kubectl get persistentvolumes`,
+    );
     return [];
   }
   return listed.volumes
@@ -191,12 +227,30 @@ export async function volumesLeftBy(shell: Runner, target: KubeTarget, namespace
 
 /** `kubectl patch pv NAME` to reclaim policy Delete (the CSI driver then deletes the Linode volume and the PV). */
 export function reclaimPolicyPatchArgs(target: KubeTarget, volume: string): string[] {
-  return ['kubectl', 'patch', 'persistentvolume', volume, ...kubectlTargetArgs(target), '--type', 'merge', '--patch', '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}'];
+  return [
+    'kubectl',
+    'patch',
+    'persistentvolume',
+    volume,
+    ...kubectlTargetArgs(target),
+    '--type',
+    'merge',
+    '--patch',
+    '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}',
+  ];
 }
 
-async function reclaimVolume(shell: Runner, target: KubeTarget, namespace: string, volume: VolumeFacts, log: (line: string) => void): Promise<void> {
+async function reclaimVolume(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  volume: VolumeFacts,
+  log: (line: string) => void,
+): Promise<void> {
   const linode = volume.linodeVolumeId ? ` (Linode volume ${volume.linodeVolumeId})` : '';
-  log(`Deleting volume ${volume.name}${linode}: reclaim policy Retain → Delete, so the Linode CSI driver deletes the Linode volume and the PV`);
+  log(
+    `Deleting volume ${volume.name}${linode}: reclaim policy Retain → Delete, so the Linode CSI driver deletes the Linode volume and the PV`,
+  );
   await shell.run(reclaimPolicyPatchArgs(target, volume.name), { kind: 'write' });
   const wait = kubectl.waitArgs(target, namespace, `persistentvolume/${volume.name}`, 'delete', RECLAIM_WAIT_MS);
   if (shell.dryRun) {
@@ -218,18 +272,39 @@ async function reclaimVolume(shell: Runner, target: KubeTarget, namespace: strin
 export function monthlyVolumeCost(size: string | undefined): string | undefined {
   const match = /^(\d+(?:\.\d+)?)(Ki|Mi|Gi|Ti|k|M|G|T)?$/.exec(size ?? '');
   if (!match) return undefined;
-  const toGiB: Record<string, number> = { Ki: 1 / 1024 ** 2, Mi: 1 / 1024, Gi: 1, Ti: 1024, k: 1e3 / 1024 ** 3, M: 1e6 / 1024 ** 3, G: 1e9 / 1024 ** 3, T: 1e12 / 1024 ** 3 };
+  const toGiB: Record<string, number> = {
+    Ki: 1 / 1024 ** 2,
+    Mi: 1 / 1024,
+    Gi: 1,
+    Ti: 1024,
+    k: 1e3 / 1024 ** 3,
+    M: 1e6 / 1024 ** 3,
+    G: 1e9 / 1024 ** 3,
+    T: 1e12 / 1024 ** 3,
+  };
   const gib = Number(match[1]) * (match[2] ? toGiB[match[2]]! : 1 / 1024 ** 3);
   return `about $${(Math.max(gib, 10) * VOLUME_GB_MONTHLY_USD).toFixed(2)}/month at ${PRICES_AS_OF} prices`;
 }
 
 export function keptVolumeMessage(app: string, release: string, volume: VolumeFacts): string {
-  const details = [volume.size, `reclaim policy ${volume.reclaimPolicy ?? 'Retain'}`, volume.linodeVolumeId && `Linode volume ${volume.linodeVolumeId}`].filter(Boolean).join(', ');
+  const details = [
+    volume.size,
+    `reclaim policy ${volume.reclaimPolicy ?? 'Retain'}`,
+    volume.linodeVolumeId && `Linode volume ${volume.linodeVolumeId}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
   const cost = monthlyVolumeCost(volume.size);
   return `Kept volume ${volume.name} (${details}): it still holds the run's files and the Linode volume behind it is still billed${cost ? ` (${cost})` : ''}. Delete it with: npx tsx tasks.ts uninstall ${app} --release ${release} --delete-volume`;
 }
 
-export function stuckReleaseError(app: string, namespace: string, release: string, status: helm.ReleaseStatus, releaseHistory: Parameters<typeof stuckFacts>[4]): StuckReleaseError {
+export function stuckReleaseError(
+  app: string,
+  namespace: string,
+  release: string,
+  status: helm.ReleaseStatus,
+  releaseHistory: Parameters<typeof stuckFacts>[4],
+): StuckReleaseError {
   const facts = stuckFacts(app, namespace, release, status, releaseHistory);
   return new StuckReleaseError(
     `Release ${release} is stuck in ${status}; helm would refuse to change it with "another operation (install/upgrade/rollback) is in progress".`,
@@ -237,7 +312,13 @@ export function stuckReleaseError(app: string, namespace: string, release: strin
   );
 }
 
-export async function rollbackRelease(shell: Runner, target: KubeTarget, namespace: string, release: string, revision: number): Promise<void> {
+export async function rollbackRelease(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+  revision: number,
+): Promise<void> {
   // No --wait: for a Job chart, helm's wait would mean waiting for the Job to finish.
   await shell.run(helm.rollbackArgs(target, namespace, release, revision), { kind: 'write', timeoutMs: WAIT_MS });
 }
@@ -278,8 +359,15 @@ export async function selectReleasesToUninstall(options: SelectOptions): Promise
   if (rows.length === 0) return { selected: [], alreadyGone: [] };
   const ordered = uninstallOrder(rows);
   const chosen = await options.prompter.checkbox(
-    { message: `Releases of ${app} to uninstall (space selects, enter confirms; finished and oldest first)`, choices: releaseChoices(ordered, options.now), required: true },
-    { what: 'the releases to uninstall', howToProvide: `pass --release NAME (repeatable), from: ${ordered.map((row) => row.name).join(', ')}` },
+    {
+      message: `Releases of ${app} to uninstall (space selects, enter confirms; finished and oldest first)`,
+      choices: releaseChoices(ordered, options.now),
+      required: true,
+    },
+    {
+      what: 'the releases to uninstall',
+      howToProvide: `pass --release NAME (repeatable), from: ${ordered.map((row) => row.name).join(', ')}`,
+    },
   );
   return { selected: ordered.filter((row) => chosen.includes(row.name)), alreadyGone: [] };
 }
@@ -293,7 +381,8 @@ export interface UninstallFlags {
   dryRun: boolean;
 }
 
-export type UninstallItem = { row: ReleaseRow; action: 'uninstall' } | { row: ReleaseRow; action: 'rollback'; revision: number };
+export type UninstallItem =
+  { row: ReleaseRow; action: 'uninstall' } | { row: ReleaseRow; action: 'rollback'; revision: number };
 
 export interface UninstallDecision {
   items: UninstallItem[];
@@ -318,7 +407,14 @@ export function retainedVolumes(rows: readonly ReleaseRow[], flags: Pick<Uninsta
  * exit 2 listing what is missing. A volume is deleted only with --delete-volume or a yes to that very question:
  * it holds data and costs money, and --yes alone never answers it.
  */
-export async function decideUninstall(options: { prompter: Prompter; app: string; namespace: string; rows: readonly ReleaseRow[]; flags: UninstallFlags; log: (line: string) => void }): Promise<UninstallDecision> {
+export async function decideUninstall(options: {
+  prompter: Prompter;
+  app: string;
+  namespace: string;
+  rows: readonly ReleaseRow[];
+  flags: UninstallFlags;
+  log: (line: string) => void;
+}): Promise<UninstallDecision> {
   const { prompter, app, flags, log } = options;
   const rows = [...options.rows];
   const left: UninstallDecision['left'] = [];
@@ -327,20 +423,46 @@ export async function decideUninstall(options: { prompter: Prompter; app: string
 
   if (flags.dryRun) {
     if (!flags.yes) log('Dry run: a real run asks to confirm (or needs --yes off a terminal).');
-    for (const row of atRisk) if (!flags.force) log(`Dry run: the output of ${row.name} was never copied; a real run asks again (or needs --force).`);
-    for (const row of rows) if (row.stuck && !flags.recover) log(`Dry run: ${row.name} is stuck (${row.stuck.status}); a real run asks what to do (or needs --recover).`);
-    return { items: rows.map((row) => ({ row, action: 'uninstall' })), deleteRetainedVolumes: flags.deleteVolume, left };
+    for (const row of atRisk)
+      if (!flags.force)
+        log(`Dry run: the output of ${row.name} was never copied; a real run asks again (or needs --force).`);
+    for (const row of rows)
+      if (row.stuck && !flags.recover)
+        log(`Dry run: ${row.name} is stuck (${row.stuck.status}); a real run asks what to do (or needs --recover).`);
+    return {
+      items: rows.map((row) => ({ row, action: 'uninstall' })),
+      deleteRetainedVolumes: flags.deleteVolume,
+      left,
+    };
   }
 
   if (!prompter.interactive) {
     const missing: MissingItem[] = [];
-    if (!flags.yes) missing.push({ name: 'confirmation', howToProvide: `pass --yes to uninstall ${rows.map((row) => row.name).join(', ')}` });
-    for (const row of rows) if (row.stuck && !flags.recover) missing.push({ name: `${row.name} is stuck (${row.stuck.status})`, howToProvide: row.stuck.hint });
+    if (!flags.yes)
+      missing.push({
+        name: 'confirmation',
+        howToProvide: `pass --yes to uninstall ${rows.map((row) => row.name).join(', ')}`,
+      });
+    for (const row of rows)
+      if (row.stuck && !flags.recover)
+        missing.push({ name: `${row.name} is stuck (${row.stuck.status})`, howToProvide: row.stuck.hint });
     for (const row of atRisk) {
-      if (!flags.force) missing.push({ name: `the output of ${row.name} was never copied to this machine`, howToProvide: `copy it first (npx tsx tasks.ts copy ${app} --release ${row.name}), or pass --force to delete it anyway` });
+      if (!flags.force)
+        missing.push({
+          name: `the output of ${row.name} was never copied to this machine`,
+          howToProvide: `copy it first (npx tsx tasks.ts copy ${app} --release ${row.name}), or pass --force to delete it anyway`,
+        });
     }
-    if (missing.length > 0) throw new MissingInputError('uninstall needs consent that nobody is at a terminal to give; nothing was changed:', missing);
-    return { items: rows.map((row) => ({ row, action: 'uninstall' })), deleteRetainedVolumes: flags.deleteVolume, left };
+    if (missing.length > 0)
+      throw new MissingInputError(
+        'uninstall needs consent that nobody is at a terminal to give; nothing was changed:',
+        missing,
+      );
+    return {
+      items: rows.map((row) => ({ row, action: 'uninstall' })),
+      deleteRetainedVolumes: flags.deleteVolume,
+      left,
+    };
   }
 
   const items: UninstallItem[] = [];
@@ -351,29 +473,51 @@ export async function decideUninstall(options: { prompter: Prompter; app: string
     }
     const choice = await askAboutStuck(prompter, row);
     if (choice === 'leave') left.push({ name: row.name, why: `left stuck (${row.stuck.status})` });
-    else items.push(choice === 'uninstall' ? { row, action: 'uninstall' } : { row, action: 'rollback', revision: choice.revision });
+    else
+      items.push(
+        choice === 'uninstall' ? { row, action: 'uninstall' } : { row, action: 'rollback', revision: choice.revision },
+      );
   }
 
   const toUninstall = () => items.filter((item) => item.action === 'uninstall').map((item) => item.row);
   if (!flags.yes && toUninstall().length > 0) {
-    const list = toUninstall().map((row) => `  - ${row.name}: job ${jobText(row)}, PVC ${storageText(row)}, output ${outputText(row)}`);
+    const list = toUninstall().map(
+      (row) => `  - ${row.name}: job ${jobText(row)}, PVC ${storageText(row)}, output ${outputText(row)}`,
+    );
     const pvcNote = flags.keepPvc ? 'Their PVCs are kept (--keep-pvc).' : 'Their PVCs go too, with the output on them.';
     const yes = await prompter.confirm(
-      { message: `Uninstall ${toUninstall().length === 1 ? 'this release' : `these ${toUninstall().length} releases`} of ${app} (Helm release, Job, pods)? ${pvcNote}\n${list.join('\n')}\n `, default: false },
+      {
+        message: `Uninstall ${toUninstall().length === 1 ? 'this release' : `these ${toUninstall().length} releases`} of ${app} (Helm release, Job, pods)? ${pvcNote}\n${list.join('\n')}\n `,
+        default: false,
+      },
       { what: 'confirmation', howToProvide: 'pass --yes' },
     );
-    if (!yes) return { items: items.filter((item) => item.action !== 'uninstall'), deleteRetainedVolumes: false, left: [...left, ...toUninstall().map((row) => ({ name: row.name, why: 'not confirmed' }))] };
+    if (!yes)
+      return {
+        items: items.filter((item) => item.action !== 'uninstall'),
+        deleteRetainedVolumes: false,
+        left: [...left, ...toUninstall().map((row) => ({ name: row.name, why: 'not confirmed' }))],
+      };
   }
 
   if (!flags.force) {
     for (const row of toUninstall().filter((candidate) => outputAtRisk(candidate, flags))) {
       const yes = await prompter.confirm(
-        { message: `The output of ${row.name} was never copied to this machine (no verified ${row.output.dir}/run.json); deleting its PVC destroys it. Delete ${row.name} anyway?`, default: false },
+        {
+          message: `The output of ${row.name} was never copied to this machine (no verified ${row.output.dir}/run.json); deleting its PVC destroys it. Delete ${row.name} anyway?`,
+          default: false,
+        },
         { what: `the output of ${row.name} was never copied`, howToProvide: 'pass --force' },
       );
       if (!yes) {
-        items.splice(items.findIndex((item) => item.row === row), 1);
-        left.push({ name: row.name, why: `kept: its output was never copied (copy it: npx tsx tasks.ts copy ${app} --release ${row.name})` });
+        items.splice(
+          items.findIndex((item) => item.row === row),
+          1,
+        );
+        left.push({
+          name: row.name,
+          why: `kept: its output was never copied (copy it: npx tsx tasks.ts copy ${app} --release ${row.name})`,
+        });
       }
     }
   }
@@ -381,7 +525,10 @@ export async function decideUninstall(options: { prompter: Prompter; app: string
   let deleteRetainedVolumes = flags.deleteVolume;
   const costly = retainedVolumes(toUninstall(), flags);
   if (!deleteRetainedVolumes && !flags.yes && costly.length > 0) {
-    const list = costly.map((row) => `  - ${row.volume!.name} (${[row.volume!.size, row.volume!.linodeVolumeId && `Linode volume ${row.volume!.linodeVolumeId}`, monthlyVolumeCost(row.volume!.size)].filter(Boolean).join(', ')})`);
+    const list = costly.map(
+      (row) =>
+        `  - ${row.volume!.name} (${[row.volume!.size, row.volume!.linodeVolumeId && `Linode volume ${row.volume!.linodeVolumeId}`, monthlyVolumeCost(row.volume!.size)].filter(Boolean).join(', ')})`,
+    );
     deleteRetainedVolumes = await prompter.confirm(
       {
         message: `${costly.length === 1 ? 'Its volume uses' : 'Their volumes use'} reclaim policy Retain: ${costly.length === 1 ? 'it stays' : 'they stay'} after the PVC${costly.length === 1 ? '' : 's'} go${costly.length === 1 ? 'es' : ''}, with the data, and the Linode volume${costly.length === 1 ? ' is' : 's are'} billed until deleted.\n${list.join('\n')}\n  Delete the volume${costly.length === 1 ? '' : 's'} too?`,
@@ -393,16 +540,24 @@ export async function decideUninstall(options: { prompter: Prompter; app: string
   return { items, deleteRetainedVolumes, left };
 }
 
-async function askAboutStuck(prompter: Prompter, row: ReleaseRow): Promise<'uninstall' | 'leave' | { revision: number }> {
+async function askAboutStuck(
+  prompter: Prompter,
+  row: ReleaseRow,
+): Promise<'uninstall' | 'leave' | { revision: number }> {
   const stuck = row.stuck!;
   const since = row.helm?.updated ? ` since ${row.helm.updated.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}` : '';
   const choices: { name: string; value: 'uninstall' | 'leave' | number }[] = [
     { name: 'Uninstall it (the interrupted operation is not running any more)', value: 'uninstall' },
-    ...(stuck.rollbackRevision !== undefined ? [{ name: `Roll it back to revision ${stuck.rollbackRevision} and keep it`, value: stuck.rollbackRevision }] : []),
+    ...(stuck.rollbackRevision !== undefined
+      ? [{ name: `Roll it back to revision ${stuck.rollbackRevision} and keep it`, value: stuck.rollbackRevision }]
+      : []),
     { name: 'Leave it as it is (someone may still be running helm on it)', value: 'leave' },
   ];
   const answer = await prompter.select(
-    { message: `${row.name} is stuck in ${stuck.status}${since}: an interrupted helm operation left it locked. What should happen to it?`, choices },
+    {
+      message: `${row.name} is stuck in ${stuck.status}${since}: an interrupted helm operation left it locked. What should happen to it?`,
+      choices,
+    },
     { what: `what to do with the stuck release ${row.name}`, howToProvide: stuck.hint },
   );
   return typeof answer === 'number' ? { revision: answer } : answer;
@@ -442,14 +597,44 @@ export function uninstallFlags(ctx: CommandContext): UninstallFlags {
 export async function prepareUninstall(ctx: CommandContext): Promise<UninstallRun> {
   const app = findJobApp(ctx.invocation.args.app, 'uninstall');
   const flags = uninstallFlags(ctx);
-  if (flags.keepPvc && flags.deleteVolume) throw new UsageError('--keep-pvc keeps the PVC and so its volume; it cannot be combined with --delete-volume.');
+  if (flags.keepPvc && flags.deleteVolume)
+    throw new UsageError('--keep-pvc keeps the PVC and so its volume; it cannot be combined with --delete-volume.');
   const target = ctx.resolveTarget(app.namespace, { forWrite: true });
   ctx.ui.info(targetBanner(target));
-  const rows = await readReleases({ shell: ctx.shell, target, app: app.name, namespace: target.namespace, outputDir: ctx.config.outputDir });
+  const rows = await readReleases({
+    shell: ctx.shell,
+    target,
+    app: app.name,
+    namespace: target.namespace,
+    outputDir: ctx.config.outputDir,
+  });
   const given = ctx.invocation.options.release;
-  const selection = await selectReleasesToUninstall({ prompter: ctx.prompter, app: app.name, namespace: target.namespace, rows, given: Array.isArray(given) ? given : typeof given === 'string' ? [given] : [], now: new Date() });
-  const decision = await decideUninstall({ prompter: ctx.prompter, app: app.name, namespace: target.namespace, rows: selection.selected, flags, log: (line) => ctx.ui.info(line) });
-  return { ctx, app: app.name, target, flags, decision, alreadyGone: selection.alreadyGone, selected: selection.selected.length, results: [] };
+  const selection = await selectReleasesToUninstall({
+    prompter: ctx.prompter,
+    app: app.name,
+    namespace: target.namespace,
+    rows,
+    given: Array.isArray(given) ? given : typeof given === 'string' ? [given] : [],
+    now: new Date(),
+  });
+  const decision = await decideUninstall({
+    prompter: ctx.prompter,
+    app: app.name,
+    namespace: target.namespace,
+    rows: selection.selected,
+    flags,
+    log: (line) => ctx.ui.info(line),
+  });
+  return {
+    ctx,
+    app: app.name,
+    target,
+    flags,
+    decision,
+    alreadyGone: selection.alreadyGone,
+    selected: selection.selected.length,
+    results: [],
+  };
 }
 
 /** Act and report for one chosen release (a Listr task). */
@@ -484,19 +669,35 @@ export function resultTitle(result: UninstallResult): string {
   const done = [
     result.helm === 'uninstalled' ? 'uninstalled the Helm release' : undefined,
     ...result.pvcs.map((pvc) => `${pvc.action} PVC ${pvc.name}`),
-    ...result.volumes.map(({ volume, action }) => (action === 'kept' ? `kept volume ${volume.name} (still billed)` : `deleted volume ${volume.name}`)),
+    ...result.volumes.map(({ volume, action }) =>
+      action === 'kept' ? `kept volume ${volume.name} (still billed)` : `deleted volume ${volume.name}`,
+    ),
   ].filter(Boolean);
   return `${result.release}: ${done.join(', ') || 'nothing left to remove'}`;
 }
 
 /** The lines printed after the run: what was left alone and what still costs money. */
 export function uninstallReport(run: UninstallRun): { info: string[]; warnings: string[]; success: string } {
-  const info = [...run.alreadyGone.map((name) => `${name}: not found, nothing to do.`), ...run.decision.left.map((entry) => `${entry.name}: ${entry.why}.`)];
-  const warnings = run.results.flatMap((result) => result.volumes.filter((entry) => entry.action === 'kept').map((entry) => keptVolumeMessage(run.app, result.release, entry.volume)));
+  const info = [
+    ...run.alreadyGone.map((name) => `${name}: not found, nothing to do.`),
+    ...run.decision.left.map((entry) => `${entry.name}: ${entry.why}.`),
+  ];
+  const warnings = run.results.flatMap((result) =>
+    result.volumes
+      .filter((entry) => entry.action === 'kept')
+      .map((entry) => keptVolumeMessage(run.app, result.release, entry.volume)),
+  );
   const removed = run.results.filter((result) => !result.nothingToDo).length;
   const rolledBack = run.decision.items.filter((item) => item.action === 'rollback').length;
-  const parts = [removed > 0 ? `uninstalled ${removed} release${removed === 1 ? '' : 's'}` : undefined, rolledBack > 0 ? `rolled back ${rolledBack}` : undefined].filter(Boolean);
-  const success = run.flags.dryRun ? 'Dry run done: nothing was changed.' : parts.length > 0 ? `${capitalize(parts.join(' and '))}.` : 'Nothing to do.';
+  const parts = [
+    removed > 0 ? `uninstalled ${removed} release${removed === 1 ? '' : 's'}` : undefined,
+    rolledBack > 0 ? `rolled back ${rolledBack}` : undefined,
+  ].filter(Boolean);
+  const success = run.flags.dryRun
+    ? 'Dry run done: nothing was changed.'
+    : parts.length > 0
+      ? `${capitalize(parts.join(' and '))}.`
+      : 'Nothing to do.';
   return { info, warnings, success };
 }
 

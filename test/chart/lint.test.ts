@@ -15,19 +15,42 @@ describe('helm lint --strict', () => {
   });
 
   it('passes with base.yaml', async () => {
-    const { code, stdout, stderr } = await runHelm(['lint', '--strict', CHART_DIR, '-f', BASE_VALUES, ...REQUIRED_FOR_CHART_ALONE]);
+    const { code, stdout, stderr } = await runHelm([
+      'lint',
+      '--strict',
+      CHART_DIR,
+      '-f',
+      BASE_VALUES,
+      ...REQUIRED_FOR_CHART_ALONE,
+    ]);
     assert.equal(code, 0, stdout + stderr);
   });
 
   it('passes with base.yaml and caelundas-production.yaml plus the tag the CLI passes', async () => {
     const { code, stdout, stderr } = await runHelm([
-      'lint', '--strict', CHART_DIR, '-f', BASE_VALUES, '-f', CAELUNDAS_VALUES, '--set-string', 'image.tag=1.4.2',
+      'lint',
+      '--strict',
+      CHART_DIR,
+      '-f',
+      BASE_VALUES,
+      '-f',
+      CAELUNDAS_VALUES,
+      '--set-string',
+      'image.tag=1.4.2',
     ]);
     assert.equal(code, 0, stdout + stderr);
   });
 
   it('fails for the caelundas values without a tag, so a forgotten tag cannot reach the cluster', async () => {
-    const { code, stdout, stderr } = await runHelm(['lint', '--strict', CHART_DIR, '-f', BASE_VALUES, '-f', CAELUNDAS_VALUES]);
+    const { code, stdout, stderr } = await runHelm([
+      'lint',
+      '--strict',
+      CHART_DIR,
+      '-f',
+      BASE_VALUES,
+      '-f',
+      CAELUNDAS_VALUES,
+    ]);
     assert.notEqual(code, 0);
     assert.match(stdout + stderr, /missing property 'tag'/);
   });

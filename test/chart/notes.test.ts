@@ -12,8 +12,18 @@ describe('NOTES.txt', () => {
   let notes = '';
   before(async () => {
     const { code, stdout, stderr } = await runHelm([
-      'install', RELEASE, CHART_DIR, '--namespace', 'apps', '--dry-run=client',
-      '-f', BASE_VALUES, '-f', CAELUNDAS_VALUES, '--set-string', 'image.tag=1.4.2',
+      'install',
+      RELEASE,
+      CHART_DIR,
+      '--namespace',
+      'apps',
+      '--dry-run=client',
+      '-f',
+      BASE_VALUES,
+      '-f',
+      CAELUNDAS_VALUES,
+      '--set-string',
+      'image.tag=1.4.2',
     ]);
     assert.equal(code, 0, stderr);
     notes = stdout.slice(stdout.indexOf('NOTES:'));

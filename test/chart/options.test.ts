@@ -44,7 +44,10 @@ async function withValuesFile<T>(yamlText: string, use: (file: string) => Promis
 function assertValidNamesAndLabels(objects: readonly RenderedObject[]): void {
   for (const object of objects) {
     assert.match(object.metadata.name, DNS_LABEL, `${object.kind} name`);
-    assert.ok(object.metadata.name.length <= 63, `${object.kind} name ${object.metadata.name} is at most 63 characters`);
+    assert.ok(
+      object.metadata.name.length <= 63,
+      `${object.kind} name ${object.metadata.name} is at most 63 characters`,
+    );
     for (const [key, value] of Object.entries(object.metadata.labels ?? {})) {
       assert.match(value, LABEL_VALUE, `${object.kind} label ${key}`);
       assert.ok(value.length <= 63, `${object.kind} label ${key} is at most 63 characters`);
@@ -63,7 +66,10 @@ describe('kubernetes-job options', () => {
     const objects = await renderCaelundas(['persistence.enabled=false']);
     assert.equal(objectsOfKind(objects, 'PersistentVolumeClaim').length, 0);
     const mounts = mainContainer(objects).volumeMounts ?? [];
-    assert.deepEqual(mounts.map((mount) => mount.mountPath), ['/tmp']);
+    assert.deepEqual(
+      mounts.map((mount) => mount.mountPath),
+      ['/tmp'],
+    );
     assert.ok((podSpec(objects).volumes ?? []).every((volume) => volume.persistentVolumeClaim === undefined));
   });
 
@@ -75,17 +81,26 @@ describe('kubernetes-job options', () => {
     assert.equal(onlyObject(withApp, 'Job').metadata.name, longRelease);
 
     const otherRelease = `report-${'y'.repeat(46)}`;
-    const withoutApp = await renderChart({ release: otherRelease, set: [TAG, 'image.repository=ghcr.io/example/report'] });
+    const withoutApp = await renderChart({
+      release: otherRelease,
+      set: [TAG, 'image.repository=ghcr.io/example/report'],
+    });
     assertValidNamesAndLabels(withoutApp);
     const jobName = onlyObject(withoutApp, 'Job').metadata.name;
     assert.equal(jobName.length, 63);
-    assert.ok(`${otherRelease}-kubernetes-job`.startsWith(jobName), 'the "<release>-<name>" name is truncated, not rebuilt');
+    assert.ok(
+      `${otherRelease}-kubernetes-job`.startsWith(jobName),
+      'the "<release>-<name>" name is truncated, not rebuilt',
+    );
   });
 
   it('never ends a truncated name on a separator, even where the cut falls on "--"', async () => {
     const release = `run-${'a'.repeat(49)}`;
     // "<release>-abcdefg--xyz" is 65 characters; the 63-character cut ends in "--".
-    const objects = await renderChart({ release, set: [TAG, 'image.repository=ghcr.io/example/report', 'nameOverride=abcdefg--xyz'] });
+    const objects = await renderChart({
+      release,
+      set: [TAG, 'image.repository=ghcr.io/example/report', 'nameOverride=abcdefg--xyz'],
+    });
     assertValidNamesAndLabels(objects);
     assert.equal(onlyObject(objects, 'Job').metadata.name, `${release}-abcdefg`);
   });
@@ -116,7 +131,10 @@ describe('kubernetes-job options', () => {
   });
 
   it('writes an explicit storageClassName and drops the keep annotation when asked to', async () => {
-    const objects = await renderCaelundas(['persistence.storageClassName=linode-block-storage', 'persistence.keepOnUninstall=false']);
+    const objects = await renderCaelundas([
+      'persistence.storageClassName=linode-block-storage',
+      'persistence.keepOnUninstall=false',
+    ]);
     const pvc = onlyObject(objects, 'PersistentVolumeClaim');
     assert.equal((pvc.spec as PvcSpec).storageClassName, 'linode-block-storage');
     assert.equal(pvc.metadata.annotations?.['helm.sh/resource-policy'], undefined);
@@ -140,7 +158,10 @@ describe('kubernetes-job options', () => {
   });
 
   it('prints all-digit tags and commits as digits, whether from --set or from a values file', async () => {
-    const fromSet = await renderChart({ valuesFiles: CAELUNDAS_LAYERS, set: ['image.tag=20260125', 'metadata.gitCommit=1234567'] });
+    const fromSet = await renderChart({
+      valuesFiles: CAELUNDAS_LAYERS,
+      set: ['image.tag=20260125', 'metadata.gitCommit=1234567'],
+    });
     assert.equal(mainContainer(fromSet).image, 'ghcr.io/example/caelundas:20260125');
     assert.equal(onlyObject(fromSet, 'Job').metadata.labels?.['deckhand.dev/git-commit'], '1234567');
 
@@ -153,7 +174,9 @@ describe('kubernetes-job options', () => {
   });
 
   it('refuses parallelism above 1 on a ReadWriteOnce volume, naming the fix', async () => {
-    const { code, stderr } = await runHelm(templateArgs({ valuesFiles: CAELUNDAS_LAYERS, set: [TAG, 'job.parallelism=2'] }));
+    const { code, stderr } = await runHelm(
+      templateArgs({ valuesFiles: CAELUNDAS_LAYERS, set: [TAG, 'job.parallelism=2'] }),
+    );
     assert.notEqual(code, 0);
     assert.match(stderr, /job\.parallelism is 2 but the output volume is ReadWriteOnce.*ReadWriteMany/);
 
@@ -162,7 +185,9 @@ describe('kubernetes-job options', () => {
   });
 
   it('requires a ServiceAccount name when it does not create one, and then uses that name', async () => {
-    const { code, stderr } = await runHelm(templateArgs({ valuesFiles: CAELUNDAS_LAYERS, set: [TAG, 'serviceAccount.create=false'] }));
+    const { code, stderr } = await runHelm(
+      templateArgs({ valuesFiles: CAELUNDAS_LAYERS, set: [TAG, 'serviceAccount.create=false'] }),
+    );
     assert.notEqual(code, 0);
     assert.match(stderr, /serviceAccount\.name is required when serviceAccount\.create is false/);
 
@@ -202,7 +227,9 @@ describe('kubernetes-job options', () => {
       'affinity: {nodeAffinity: {requiredDuringSchedulingIgnoredDuringExecution: {nodeSelectorTerms: [{matchExpressions: [{key: topology.kubernetes.io/region, operator: In, values: [us-east]}]}]}}}',
       'podAnnotations: {example.com/owner: astro}',
     ].join('\n');
-    const objects = await withValuesFile(extra, (file) => renderChart({ valuesFiles: [...CAELUNDAS_LAYERS, file], set: [TAG] }));
+    const objects = await withValuesFile(extra, (file) =>
+      renderChart({ valuesFiles: [...CAELUNDAS_LAYERS, file], set: [TAG] }),
+    );
     const container = mainContainer(objects);
     const spec = podSpec(objects);
     assert.deepEqual(container.env, [{ name: 'LOG_LEVEL', value: 'debug' }]);
@@ -217,8 +244,16 @@ describe('kubernetes-job options', () => {
   });
 
   it('names each run by its release, so a rerun with a new tag is a new Job rather than an immutable-field upgrade', async () => {
-    const first = await renderChart({ release: 'caelundas-20260125-143022', valuesFiles: CAELUNDAS_LAYERS, set: ['image.tag=1.4.2'] });
-    const second = await renderChart({ release: 'caelundas-20260126-090000', valuesFiles: CAELUNDAS_LAYERS, set: ['image.tag=1.4.3'] });
+    const first = await renderChart({
+      release: 'caelundas-20260125-143022',
+      valuesFiles: CAELUNDAS_LAYERS,
+      set: ['image.tag=1.4.2'],
+    });
+    const second = await renderChart({
+      release: 'caelundas-20260126-090000',
+      valuesFiles: CAELUNDAS_LAYERS,
+      set: ['image.tag=1.4.3'],
+    });
     assert.notEqual(onlyObject(first, 'Job').metadata.name, onlyObject(second, 'Job').metadata.name);
   });
 });

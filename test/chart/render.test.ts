@@ -184,7 +184,10 @@ for (const valueSet of VALUE_SETS) {
       assert.equal(spec.hostIPC, undefined);
       for (const volume of spec.volumes ?? []) {
         const types = Object.keys(volume).filter((key) => key !== 'name');
-        assert.ok(types.every((type) => RESTRICTED_VOLUME_TYPES.has(type)), `volume ${volume.name} uses ${types}`);
+        assert.ok(
+          types.every((type) => RESTRICTED_VOLUME_TYPES.has(type)),
+          `volume ${volume.name} uses ${types}`,
+        );
       }
       const containers = allContainers(spec);
       assert.ok(containers.length > 0);
@@ -216,7 +219,10 @@ for (const valueSet of VALUE_SETS) {
             const request = requests?.[resource];
             const limit = limits?.[resource];
             assert.ok(request !== undefined && limit !== undefined, `${container.name} ${resource} request and limit`);
-            assert.ok(parseQuantity(request) <= parseQuantity(limit), `${container.name} ${resource}: ${request} <= ${limit}`);
+            assert.ok(
+              parseQuantity(request) <= parseQuantity(limit),
+              `${container.name} ${resource}: ${request} <= ${limit}`,
+            );
           }
         }
       });
@@ -249,7 +255,10 @@ for (const valueSet of VALUE_SETS) {
       const tmp = mounts.find((mount) => mount.mountPath === '/tmp');
       assert.ok(output && tmp, 'both mounts exist');
       const volumes = new Map((spec.volumes ?? []).map((volume) => [volume.name, volume]));
-      assert.equal(volumes.get(output.name)?.persistentVolumeClaim?.claimName, onlyObject(objects, 'PersistentVolumeClaim').metadata.name);
+      assert.equal(
+        volumes.get(output.name)?.persistentVolumeClaim?.claimName,
+        onlyObject(objects, 'PersistentVolumeClaim').metadata.name,
+      );
       assert.ok(volumes.get(tmp.name)?.emptyDir?.sizeLimit, 'the /tmp emptyDir has a sizeLimit');
     });
 
@@ -292,7 +301,10 @@ describe('caelundas-production.yaml', () => {
     // for the same keys from the same Secret, or the pod would stop at CreateContainerConfigError.
     const env = mainContainer(objects).env ?? [];
     const fromSecrets = env.filter((variable) => variable.valueFrom?.secretKeyRef);
-    assert.deepEqual(fromSecrets.map((variable) => variable.name).sort(), caelundas.secret.inputs.map((input) => input.key).sort());
+    assert.deepEqual(
+      fromSecrets.map((variable) => variable.name).sort(),
+      caelundas.secret.inputs.map((input) => input.key).sort(),
+    );
     for (const { key } of caelundas.secret.inputs) {
       const variable = env.find((candidate) => candidate.name === key);
       assert.deepEqual(variable?.valueFrom?.secretKeyRef, { name: caelundas.secret.name, key, optional: false }, key);

@@ -30,11 +30,17 @@ describe('values.schema.json', () => {
   });
 
   it('rejects a misspelt nested key', async () => {
-    await assertRejected(['image.tag=1.4.2', 'job.backofLimit=1'], "at '/job': additional properties 'backofLimit' not allowed");
+    await assertRejected(
+      ['image.tag=1.4.2', 'job.backofLimit=1'],
+      "at '/job': additional properties 'backofLimit' not allowed",
+    );
   });
 
   it('rejects a wrong type', async () => {
-    await assertRejected(['image.tag=1.4.2', 'job.backoffLimit=abc'], "at '/job/backoffLimit': got string, want integer");
+    await assertRejected(
+      ['image.tag=1.4.2', 'job.backoffLimit=abc'],
+      "at '/job/backoffLimit': got string, want integer",
+    );
   });
 
   it('rejects a run without an image tag', async () => {
@@ -64,22 +70,43 @@ describe('values.schema.json', () => {
   });
 
   it('rejects a numeric plain env value, which the API server would refuse later', async () => {
-    await assertRejected(['image.tag=1.4.2', 'env[0].name=RETRIES', 'env[0].value=3'], "at '/env/0/value': got number, want string");
+    await assertRejected(
+      ['image.tag=1.4.2', 'env[0].name=RETRIES', 'env[0].value=3'],
+      "at '/env/0/value': got number, want string",
+    );
   });
 
   it('rejects running as root or with privilege escalation', async () => {
-    await assertRejected(['image.tag=1.4.2', 'podSecurityContext.runAsNonRoot=false'], "at '/podSecurityContext/runAsNonRoot': value must be true");
-    await assertRejected(['image.tag=1.4.2', 'podSecurityContext.runAsUser=0'], "at '/podSecurityContext/runAsUser': minimum: got 0, want 1");
-    await assertRejected(['image.tag=1.4.2', 'podSecurityContext.runAsNonRoot=null'], "at '/podSecurityContext': missing property 'runAsNonRoot'");
+    await assertRejected(
+      ['image.tag=1.4.2', 'podSecurityContext.runAsNonRoot=false'],
+      "at '/podSecurityContext/runAsNonRoot': value must be true",
+    );
+    await assertRejected(
+      ['image.tag=1.4.2', 'podSecurityContext.runAsUser=0'],
+      "at '/podSecurityContext/runAsUser': minimum: got 0, want 1",
+    );
+    await assertRejected(
+      ['image.tag=1.4.2', 'podSecurityContext.runAsNonRoot=null'],
+      "at '/podSecurityContext': missing property 'runAsNonRoot'",
+    );
     await assertRejected(
       ['image.tag=1.4.2', 'securityContext.allowPrivilegeEscalation=true'],
       "at '/securityContext/allowPrivilegeEscalation': value must be false",
     );
-    await assertRejected(['image.tag=1.4.2', 'securityContext.capabilities.drop={NET_RAW}'], "at '/securityContext/capabilities/drop'");
+    await assertRejected(
+      ['image.tag=1.4.2', 'securityContext.capabilities.drop={NET_RAW}'],
+      "at '/securityContext/capabilities/drop'",
+    );
   });
 
   it('rejects exit codes outside 1-255 and an Unconfined seccomp profile', async () => {
-    await assertRejected(['image.tag=1.4.2', 'job.podFailurePolicy.failJobOnExitCodes={0}'], "at '/job/podFailurePolicy/failJobOnExitCodes/0'");
-    await assertRejected(['image.tag=1.4.2', 'podSecurityContext.seccompProfile.type=Unconfined'], "at '/podSecurityContext/seccompProfile/type'");
+    await assertRejected(
+      ['image.tag=1.4.2', 'job.podFailurePolicy.failJobOnExitCodes={0}'],
+      "at '/job/podFailurePolicy/failJobOnExitCodes/0'",
+    );
+    await assertRejected(
+      ['image.tag=1.4.2', 'podSecurityContext.seccompProfile.type=Unconfined'],
+      "at '/podSecurityContext/seccompProfile/type'",
+    );
   });
 });

@@ -53,11 +53,19 @@ describe('chart sources', () => {
   });
 
   it('has one template per resource plus helpers and notes', () => {
-    assert.deepEqual([...templates.keys()].sort(), ['NOTES.txt', '_helpers.tpl', 'job.yaml', 'pvc.yaml', 'serviceaccount.yaml']);
+    assert.deepEqual([...templates.keys()].sort(), [
+      'NOTES.txt',
+      '_helpers.tpl',
+      'job.yaml',
+      'pvc.yaml',
+      'serviceaccount.yaml',
+    ]);
   });
 
   it('prefixes every define with "kubernetes-job."', () => {
-    const defines = [...templates.values()].flatMap((text) => [...text.matchAll(/define\s+"([^"]+)"/g)].map((match) => match[1]));
+    const defines = [...templates.values()].flatMap((text) =>
+      [...text.matchAll(/define\s+"([^"]+)"/g)].map((match) => match[1]),
+    );
     assert.ok(defines.length >= 8, `found defines: ${defines}`);
     for (const name of defines) assert.match(name ?? '', /^kubernetes-job\.[a-zA-Z]+$/);
   });
@@ -88,8 +96,10 @@ describe('chart sources', () => {
     assert.deepEqual([...documented].sort(), Object.keys(schema.properties ?? {}).sort());
   });
 
-  it('documents every schema property of the chart\'s own settings in values.yaml, required ones as comments', () => {
-    const keysInValues = new Set([...valuesText.matchAll(/^\s*(?:#\s*)?([A-Za-z][A-Za-z0-9-]*):/gm)].map((match) => match[1]));
+  it("documents every schema property of the chart's own settings in values.yaml, required ones as comments", () => {
+    const keysInValues = new Set(
+      [...valuesText.matchAll(/^\s*(?:#\s*)?([A-Za-z][A-Za-z0-9-]*):/gm)].map((match) => match[1]),
+    );
     for (const [section, node] of Object.entries(schema.properties ?? {})) {
       for (const key of Object.keys(node.properties ?? {})) {
         assert.ok(keysInValues.has(key), `${section}.${key} is not in values.yaml`);

@@ -17,13 +17,23 @@ const CANARY_LATITUDE = '51.4779512301';
 const CANARY_PULL_TOKEN = 'ghp_canaryPullToken0123456789abcdef';
 
 async function releasesIn(bed: DeployBed): Promise<{ name: string; status: string }[]> {
-  const result = await bed.sandbox.run('helm', ['list', '--deployed', '--failed', '--pending', '-n', 'caelundas', '-o', 'json']);
+  const result = await bed.sandbox.run('helm', [
+    'list',
+    '--deployed',
+    '--failed',
+    '--pending',
+    '-n',
+    'caelundas',
+    '-o',
+    'json',
+  ]);
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout) as { name: string; status: string }[];
 }
 
 function secretValue(bed: DeployBed, key: string): string | undefined {
-  const secret = bed.sim.get('v1', 'Secret', 'caelundas', 'caelundas-env-secret') as { data?: Record<string, string> } | undefined;
+  const secret = bed.sim.get('v1', 'Secret', 'caelundas', 'caelundas-env-secret') as
+    { data?: Record<string, string> } | undefined;
   const value = secret?.data?.[key];
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
 }
@@ -52,7 +62,14 @@ describe('deploy caelundas with an image built from the commit', () => {
     }
     registry = maybeRegistry;
     context = await prepareBuildContext('busybox-scratch');
-    baseArgs = ['deploy', 'caelundas', '--dockerfile', path.join(context.dir, 'Dockerfile'), '--build-context', context.dir];
+    baseArgs = [
+      'deploy',
+      'caelundas',
+      '--dockerfile',
+      path.join(context.dir, 'Dockerfile'),
+      '--build-context',
+      context.dir,
+    ];
     env = { ...bed.env, ...engine.env, IMAGE_REGISTRY: registry.host, ...VALID_INPUTS };
   });
   after(async () => {
@@ -71,7 +88,14 @@ describe('deploy caelundas with an image built from the commit', () => {
     if (needsDocker(t)) return;
     const calendar = 'BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n';
     const binary = Buffer.from([0, 1, 2, 255, 254, 10, 13, 0]);
-    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', logLines: ['computing ephemeris', 'wrote calendar.ics'], files: { 'calendar.ics': calendar, 'data/raw.bin': binary } });
+    bed.sim.setJobBehavior(
+      { namePrefix: 'caelundas-' },
+      {
+        outcome: 'succeed',
+        logLines: ['computing ephemeris', 'wrote calendar.ics'],
+        files: { 'calendar.ics': calendar, 'data/raw.bin': binary },
+      },
+    );
 
     const result = await runCli(baseArgs, { env, timeoutMs: 120_000 });
     assert.equal(result.code, 0, result.output);
@@ -94,18 +118,38 @@ describe('deploy caelundas with an image built from the commit', () => {
     assert.equal(record.release, release);
     assert.equal(record.outcome, 'complete');
     assert.equal(record.copy.verified, true);
-    assert.deepEqual(record.copy.files.map((file: { path: string }) => file.path), ['calendar.ics', 'data/raw.bin']);
+    assert.deepEqual(
+      record.copy.files.map((file: { path: string }) => file.path),
+      ['calendar.ics', 'data/raw.bin'],
+    );
     assert.match(record.image.digest, /^sha256:[0-9a-f]{64}$/);
     assert.match(record.image.reference, new RegExp(`^${registry!.host}/tests/caelundas:sha-[0-9a-f]{7}@sha256:`));
 
     // The Job ran the pushed image by digest, and that digest is what the registry holds for the tag.
-    const job = bed.sim.get('batch/v1', 'Job', 'caelundas', release) as { spec: { template: { spec: { containers: { image: string }[] } } } };
+    const job = bed.sim.get('batch/v1', 'Job', 'caelundas', release) as {
+      spec: { template: { spec: { containers: { image: string }[] } } };
+    };
     assert.equal(job.spec.template.spec.containers[0]!.image, record.image.reference);
-    const inspect = await docker(engine!, ['manifest', 'inspect', '--insecure', '--verbose', `${registry!.host}/tests/caelundas:${record.image.tag}`]);
-    assert.equal((JSON.parse(inspect.stdout) as { Descriptor: { digest: string } }).Descriptor.digest, record.image.digest);
+    const inspect = await docker(engine!, [
+      'manifest',
+      'inspect',
+      '--insecure',
+      '--verbose',
+      `${registry!.host}/tests/caelundas:${record.image.tag}`,
+    ]);
+    assert.equal(
+      (JSON.parse(inspect.stdout) as { Descriptor: { digest: string } }).Descriptor.digest,
+      record.image.digest,
+    );
 
     // No helper pod is left behind, and the release and PVC are kept (no --cleanup).
-    assert.deepEqual(bed.sim.list('v1', 'Pod', 'caelundas').map((pod) => pod.metadata.name).filter((name) => name?.endsWith('-copy')), []);
+    assert.deepEqual(
+      bed.sim
+        .list('v1', 'Pod', 'caelundas')
+        .map((pod) => pod.metadata.name)
+        .filter((name) => name?.endsWith('-copy')),
+      [],
+    );
     assert.ok(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release));
     assert.match(result.output, /npx tsx tasks\.ts uninstall caelundas --release caelundas-/);
   });
@@ -132,19 +176,31 @@ describe('deploy caelundas with an image built from the commit', () => {
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const quiet = await runCli(baseArgs, { env: { ...env, ...secrets }, timeoutMs: 120_000 });
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const verbose = await runCli([...baseArgs, '--verbose', '--rebuild'], { env: { ...env, ...secrets }, timeoutMs: 120_000 });
-    for (const [name, result] of [['quiet', quiet], ['verbose', verbose]] as const) {
+    const verbose = await runCli([...baseArgs, '--verbose', '--rebuild'], {
+      env: { ...env, ...secrets },
+      timeoutMs: 120_000,
+    });
+    for (const [name, result] of [
+      ['quiet', quiet],
+      ['verbose', verbose],
+    ] as const) {
       assert.equal(result.code, 0, result.output);
       for (const canary of Object.values(secrets)) {
         assert.ok(!result.output.includes(canary), `${name} run printed a secret`);
-        assert.ok(!result.output.includes(Buffer.from(canary).toString('base64')), `${name} run printed a secret's base64`);
+        assert.ok(
+          !result.output.includes(Buffer.from(canary).toString('base64')),
+          `${name} run printed a secret's base64`,
+        );
       }
     }
     assert.match(verbose.output, /^(› )?\$ helm upgrade --install caelundas-/m, 'verbose echoes commands');
     assert.equal(secretValue(bed, 'LATITUDE'), CANARY_LATITUDE, 'the value reached the cluster (on stdin)');
     const pullSecret = bed.sim.get('v1', 'Secret', 'caelundas', 'caelundas-registry') as { type: string } | undefined;
     assert.equal(pullSecret?.type, 'kubernetes.io/dockerconfigjson');
-    const newest = (await releasesIn(bed)).map((release) => release.name).sort().at(-1)!;
+    const newest = (await releasesIn(bed))
+      .map((release) => release.name)
+      .sort()
+      .at(-1)!;
     const values = await bed.sandbox.run('helm', ['get', 'values', newest, '-n', 'caelundas', '-o', 'json']);
     assert.equal(values.code, 0, values.stderr);
     assert.ok(!values.stdout.includes(CANARY_LATITUDE) && !values.stdout.includes(CANARY_PULL_TOKEN));
@@ -164,16 +220,36 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
   });
 
   it('with a failing Job exits 1 with a diagnosis and the last log lines, keeps the PVC, and records the failure', async () => {
-    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'fail', exitCode: 3, logLines: ['reading ephemeris', 'error: END_DATE is beyond the ephemeris table'] });
-    const result = await runCli(['deploy', 'caelundas', '--image', image], { env: { ...bed.env, ...VALID_INPUTS }, timeoutMs: 60_000 });
+    bed.sim.setJobBehavior(
+      { namePrefix: 'caelundas-' },
+      {
+        outcome: 'fail',
+        exitCode: 3,
+        logLines: ['reading ephemeris', 'error: END_DATE is beyond the ephemeris table'],
+      },
+    );
+    const result = await runCli(['deploy', 'caelundas', '--image', image], {
+      env: { ...bed.env, ...VALID_INPUTS },
+      timeoutMs: 60_000,
+    });
     assert.equal(result.code, 1, result.output);
-    assert.match(result.stderr, /Job caelundas-\d{8}-\d{6} failed after .*: The program failed 2 times \(backoffLimit 1 reached\); last exit code 3\./);
+    assert.match(
+      result.stderr,
+      /Job caelundas-\d{8}-\d{6} failed after .*: The program failed 2 times \(backoffLimit 1 reached\); last exit code 3\./,
+    );
     assert.match(result.stderr, /│ error: END_DATE is beyond the ephemeris table/);
-    assert.equal(result.stderr.match(/Last log lines/g)?.length, 1, 'the diagnosis is printed once; the step list shows its first line');
+    assert.equal(
+      result.stderr.match(/Last log lines/g)?.length,
+      1,
+      'the diagnosis is printed once; the step list shows its first line',
+    );
     assert.match(result.stderr, /release caelundas-\d{8}-\d{6} and its PVC were kept/);
     const [release] = await releasesIn(bed);
     assert.ok(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release!.name), 'the PVC is kept');
-    const record = JSON.parse(await readFile(path.join(bed.outputDir, release!.name, 'run.json'), 'utf8')) as { outcome: string; copy: { verified: boolean } };
+    const record = JSON.parse(await readFile(path.join(bed.outputDir, release!.name, 'run.json'), 'utf8')) as {
+      outcome: string;
+      copy: { verified: boolean };
+    };
     assert.equal(record.outcome, 'failed');
     assert.equal(record.copy.verified, false);
     bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', exitCode: 0, logLines: ['ok'] });
@@ -182,7 +258,10 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
   it('stops at once when the image cannot be pulled, naming the cause, without waiting for the timeout', async () => {
     bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'image-pull-error' });
     const started = Date.now();
-    const result = await runCli(['deploy', 'caelundas', '--image', image, '--timeout', '10m'], { env: { ...bed.env, ...VALID_INPUTS }, timeoutMs: 60_000 });
+    const result = await runCli(['deploy', 'caelundas', '--image', image, '--timeout', '10m'], {
+      env: { ...bed.env, ...VALID_INPUTS },
+      timeoutMs: 60_000,
+    });
     assert.equal(result.code, 1, result.output);
     assert.match(result.stderr, /does not exist in the registry|cannot pull/);
     assert.ok(Date.now() - started < 30_000, 'a failure never waits for the 10 minute timeout');
@@ -191,9 +270,13 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
 
   it('off a terminal with missing inputs exits 2, lists each one, and creates nothing', async () => {
     const before = bed.sim.requests.filter((request) => !request.method.startsWith('GET')).length;
-    const result = await runCli(['deploy', 'caelundas', '--image', image], { env: { ...bed.env, START_DATE: '2026-01-01' }, timeoutMs: 60_000 });
+    const result = await runCli(['deploy', 'caelundas', '--image', image], {
+      env: { ...bed.env, START_DATE: '2026-01-01' },
+      timeoutMs: 60_000,
+    });
     assert.equal(result.code, 2, result.output);
-    for (const key of ['END_DATE', 'LATITUDE', 'LONGITUDE']) assert.match(result.stderr, new RegExp(`- ${key}: set ${key} in \\.env\\.caelundas or the environment`));
+    for (const key of ['END_DATE', 'LATITUDE', 'LONGITUDE'])
+      assert.match(result.stderr, new RegExp(`- ${key}: set ${key} in \\.env\\.caelundas or the environment`));
     assert.doesNotMatch(result.stderr, /- START_DATE/);
     const writes = bed.sim.requests.filter((request) => !request.method.startsWith('GET')).length;
     assert.equal(writes, before, 'no write reached the cluster');
@@ -201,7 +284,10 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
 
   it('reads inputs from the env folder file, and explains a bad value with exit 2', async () => {
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(path.join(bed.envDir, '.env.caelundas'), 'START_DATE=2026-01-01\nEND_DATE=2025-12-31\nLATITUDE=91\nLONGITUDE=0\n');
+    await writeFile(
+      path.join(bed.envDir, '.env.caelundas'),
+      'START_DATE=2026-01-01\nEND_DATE=2025-12-31\nLATITUDE=91\nLONGITUDE=0\n',
+    );
     const result = await runCli(['deploy', 'caelundas', '--image', image], { env: bed.env, timeoutMs: 60_000 });
     assert.equal(result.code, 2, result.output);
     assert.match(result.stderr, /LATITUDE: expected a number between -90 and 90/);
@@ -209,8 +295,14 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
   });
 
   it('on Ctrl-C while following the Job exits 130 and leaves no helper pod and no open streams', async () => {
-    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'never-finish', logLines: ['still working'], logIntervalMs: 100 });
-    const { child, result } = startCli(['deploy', 'caelundas', '--image', image], { env: { ...bed.env, ...VALID_INPUTS }, timeoutMs: 60_000 });
+    bed.sim.setJobBehavior(
+      { namePrefix: 'caelundas-' },
+      { outcome: 'never-finish', logLines: ['still working'], logIntervalMs: 100 },
+    );
+    const { child, result } = startCli(['deploy', 'caelundas', '--image', image], {
+      env: { ...bed.env, ...VALID_INPUTS },
+      timeoutMs: 60_000,
+    });
     let seen = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`the Job never started:\n${seen}`)), 30_000);
@@ -228,17 +320,28 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
     const outcome = await result;
     assert.equal(outcome.code, 130, outcome.output);
     assert.doesNotMatch(outcome.stderr, /^\s+at /m);
-    assert.deepEqual(bed.sim.list('v1', 'Pod', 'caelundas').filter((pod) => pod.metadata.name?.endsWith('-copy')), []);
-    await bed.sim.waitFor((sim) => sim.openStreams() === 0, { timeoutMs: 5_000, description: 'the watches and log streams close' });
+    assert.deepEqual(
+      bed.sim.list('v1', 'Pod', 'caelundas').filter((pod) => pod.metadata.name?.endsWith('-copy')),
+      [],
+    );
+    await bed.sim.waitFor((sim) => sim.openStreams() === 0, {
+      timeoutMs: 5_000,
+      description: 'the watches and log streams close',
+    });
     const runs = await readdir(bed.outputDir);
-    const record = JSON.parse(await readFile(path.join(bed.outputDir, runs.sort().at(-1)!, 'run.json'), 'utf8')) as { outcome: string };
+    const record = JSON.parse(await readFile(path.join(bed.outputDir, runs.sort().at(-1)!, 'run.json'), 'utf8')) as {
+      outcome: string;
+    };
     assert.equal(record.outcome, 'interrupted');
     bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed' });
   });
 
   it('with --cleanup uninstalls the release and deletes the PVC after a verified copy', async () => {
     bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', files: { 'calendar.ics': 'done' } });
-    const result = await runCli(['deploy', 'caelundas', '--image', image, '--cleanup'], { env: { ...bed.env, ...VALID_INPUTS }, timeoutMs: 60_000 });
+    const result = await runCli(['deploy', 'caelundas', '--image', image, '--cleanup'], {
+      env: { ...bed.env, ...VALID_INPUTS },
+      timeoutMs: 60_000,
+    });
     assert.equal(result.code, 0, result.output);
     const release = /caelundas-\d{8}-\d{6}/.exec(result.output)![0];
     assert.equal(await readFile(path.join(bed.outputDir, release, 'calendar.ics'), 'utf8'), 'done');
@@ -248,9 +351,19 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
   });
 
   it('refuses output holding links that lead outside, even with --cleanup: nothing copied, nothing deleted, no staging left', async () => {
-    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', files: { 'calendar.ics': 'done' }, links: { escape: '/etc/passwd', 'nested/up': '../../../outside.txt' } });
+    bed.sim.setJobBehavior(
+      { namePrefix: 'caelundas-' },
+      {
+        outcome: 'succeed',
+        files: { 'calendar.ics': 'done' },
+        links: { escape: '/etc/passwd', 'nested/up': '../../../outside.txt' },
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, 1000)); // a release name of its own (names are to the second)
-    const result = await runCli(['deploy', 'caelundas', '--image', image, '--cleanup'], { env: { ...bed.env, ...VALID_INPUTS }, timeoutMs: 60_000 });
+    const result = await runCli(['deploy', 'caelundas', '--image', image, '--cleanup'], {
+      env: { ...bed.env, ...VALID_INPUTS },
+      timeoutMs: 60_000,
+    });
     assert.equal(result.code, 1, result.output);
     const release = /caelundas-\d{8}-\d{6}/.exec(result.output)![0];
     assert.match(result.stderr, /Refused to copy: the volume holds entries that could land outside/);
@@ -258,13 +371,27 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
     assert.match(result.stderr, /nested\/up: link to \.\.\/\.\.\/\.\.\/outside\.txt points outside/);
     // kubectl cp ran beside the listing into a staging folder: it is gone, and nothing reached the output folder.
     assert.deepEqual(await readdir(path.join(bed.outputDir, release)), ['run.json']);
-    assert.deepEqual((await readdir(bed.outputDir)).filter((name) => name.includes('.partial-')), []);
-    const record = JSON.parse(await readFile(path.join(bed.outputDir, release, 'run.json'), 'utf8')) as { copy: { verified: boolean } };
+    assert.deepEqual(
+      (await readdir(bed.outputDir)).filter((name) => name.includes('.partial-')),
+      [],
+    );
+    const record = JSON.parse(await readFile(path.join(bed.outputDir, release, 'run.json'), 'utf8')) as {
+      copy: { verified: boolean };
+    };
     assert.equal(record.copy.verified, false);
-    assert.ok((await releasesIn(bed)).some((entry) => entry.name === release), 'the release is kept');
+    assert.ok(
+      (await releasesIn(bed)).some((entry) => entry.name === release),
+      'the release is kept',
+    );
     assert.ok(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release), 'the PVC is kept');
-    await bed.sim.waitFor((sim) => !sim.get('v1', 'Pod', 'caelundas', `${release}-copy`), { timeoutMs: 5_000, description: 'the helper pod is gone' });
-    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', files: { 'calendar.ics': 'done' }, links: {} });
+    await bed.sim.waitFor((sim) => !sim.get('v1', 'Pod', 'caelundas', `${release}-copy`), {
+      timeoutMs: 5_000,
+      description: 'the helper pod is gone',
+    });
+    bed.sim.setJobBehavior(
+      { namePrefix: 'caelundas-' },
+      { outcome: 'succeed', files: { 'calendar.ics': 'done' }, links: {} },
+    );
   });
 });
 
@@ -273,13 +400,27 @@ describe('deploy --dry-run', () => {
     const bed = await createDeployBed();
     try {
       const result = await runCli(['deploy', 'caelundas', '--dry-run'], {
-        env: { ...bed.env, KUBECONFIG: path.join(bed.dir, 'no-such-kubeconfig'), DOCKER_HOST: 'unix:///nonexistent.sock', ...VALID_INPUTS, LATITUDE: CANARY_LATITUDE },
+        env: {
+          ...bed.env,
+          KUBECONFIG: path.join(bed.dir, 'no-such-kubeconfig'),
+          DOCKER_HOST: 'unix:///nonexistent.sock',
+          ...VALID_INPUTS,
+          LATITUDE: CANARY_LATITUDE,
+        },
         timeoutMs: 60_000,
       });
       assert.equal(result.code, 0, result.output);
       // Image, namespace and chart are prepared side by side; everything else is in order.
       const sideBySide = ['would run: docker build', 'would run: docker push', 'would run: kubectl apply'];
-      const inOrder = ['would run: helm upgrade --install caelundas-', 'would watch: kubectl get job', 'would stream: kubectl logs', 'would run: kubectl apply', 'would run: kubectl exec', 'would run: kubectl cp', 'would run: kubectl delete pod'];
+      const inOrder = [
+        'would run: helm upgrade --install caelundas-',
+        'would watch: kubectl get job',
+        'would stream: kubectl logs',
+        'would run: kubectl apply',
+        'would run: kubectl exec',
+        'would run: kubectl cp',
+        'would run: kubectl delete pod',
+      ];
       const install = result.output.indexOf(inOrder[0]!);
       for (const command of sideBySide) {
         const found = result.output.indexOf(command);

@@ -13,7 +13,9 @@ import { tempDirs } from '../support/temp.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../fixtures/terraform');
 const TOKEN = 'cli-test-linode-token-5f2a9c0e7b1d4e6f8a3c';
-const KUBECONFIG_B64 = Buffer.from('apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: very-secret-cluster-token}}]\n').toString('base64');
+const KUBECONFIG_B64 = Buffer.from(
+  'apiVersion: v1\nkind: Config\nusers: [{name: u, user: {token: very-secret-cluster-token}}]\n',
+).toString('base64');
 
 const tempDir = tempDirs('infra-cli');
 
@@ -29,7 +31,13 @@ function setUp(options: { applyDelayMs?: number } = {}) {
   writeFileSync(path.join(tfDir, 'main.tf'), '# the stand-in terraform does not read this\n');
   const outputs = fixture('outputs.json');
   (outputs.kubeconfig as { value: string }).value = KUBECONFIG_B64;
-  const records = installFakeTerraform(bin, { expectToken: TOKEN, planJson: fixture('plan-create.json'), destroyPlanJson: fixture('plan-destroy.json'), outputs, applyDelayMs: options.applyDelayMs });
+  const records = installFakeTerraform(bin, {
+    expectToken: TOKEN,
+    planJson: fixture('plan-create.json'),
+    destroyPlanJson: fixture('plan-destroy.json'),
+    outputs,
+    applyDelayMs: options.applyDelayMs,
+  });
   const env = {
     PATH: [bin, path.dirname(process.execPath), '/usr/bin', '/bin'].join(path.delimiter),
     HOME: root,
@@ -39,7 +47,8 @@ function setUp(options: { applyDelayMs?: number } = {}) {
   return {
     root,
     tfDir,
-    run: (args: string[], extraEnv: Record<string, string> = { LINODE_TOKEN: TOKEN }) => runCli(args, { env: { ...env, ...extraEnv } }),
+    run: (args: string[], extraEnv: Record<string, string> = { LINODE_TOKEN: TOKEN }) =>
+      runCli(args, { env: { ...env, ...extraEnv } }),
     start: (args: string[]) => startCli(args, { env: { ...env, LINODE_TOKEN: TOKEN } }),
     calls: () => readTerraformCalls(records),
   };
@@ -53,7 +62,11 @@ function assertNoToken(result: CliResult): void {
 describe('tasks.ts infra', { concurrency: true }, () => {
   it('refuses before running anything: without a token, and apply or destroy without --yes off a terminal (exit 2)', async () => {
     const { run, calls } = setUp();
-    const [noToken, apply, destroy] = await Promise.all([run(['infra', 'plan'], {}), run(['infra', 'apply']), run(['infra', 'destroy'])]);
+    const [noToken, apply, destroy] = await Promise.all([
+      run(['infra', 'plan'], {}),
+      run(['infra', 'apply']),
+      run(['infra', 'destroy']),
+    ]);
     assert.equal(noToken.code, 2, noToken.stderr);
     assert.match(noToken.stderr, /LINODE_TOKEN: set LINODE_TOKEN in \.env or the environment/);
     assert.equal(apply.code, 2, apply.stderr);
@@ -70,7 +83,10 @@ describe('tasks.ts infra', { concurrency: true }, () => {
 
     const plan = await run(['infra', 'plan', '--plan-file', planFile]);
     assert.equal(plan.code, 0, plan.stderr);
-    assert.match(plan.stderr, /Plan: 3 to add, 0 to change, 0 to destroy\.\n +\+ linode_lke_cluster\.this {2}\(create\)\n +\+ linode_volume\.data\[0\]/);
+    assert.match(
+      plan.stderr,
+      /Plan: 3 to add, 0 to change, 0 to destroy\.\n +\+ linode_lke_cluster\.this {2}\(create\)\n +\+ linode_volume\.data\[0\]/,
+    );
     assert.match(plan.stderr, /Estimated monthly cost \(prices as of 2024-07, USD\/month/);
     assert.match(plan.stderr, /total: \$26\.00–\$74\.00 per month/);
     assert.match(plan.stderr, /infra apply --plan-file /);
@@ -142,6 +158,9 @@ describe('tasks.ts infra', { concurrency: true }, () => {
     assert.match(outcome.stderr, /terraform is finishing the changes in progress/);
     assert.match(outcome.stderr, /Apply complete! Resources: 3 added/);
     assert.ok(existsSync(path.join(tfDir, 'fake-terraform.tfstate')), 'terraform finished and saved its state');
-    assert.deepEqual(calls().map((call) => call.argv[0]), ['init', 'plan', 'show', 'apply']);
+    assert.deepEqual(
+      calls().map((call) => call.argv[0]),
+      ['init', 'plan', 'show', 'apply'],
+    );
   });
 });

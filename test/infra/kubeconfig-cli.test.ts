@@ -24,7 +24,14 @@ const dirs: string[] = [];
 
 before(async () => {
   [server, { binDir: kubeBinDir }] = await Promise.all([
-    startLinodeApiServer({ token: TOKEN, clusterToken: CLUSTER_TOKEN, clusters: [{ id: 424242, label: 'deckhand' }, { id: 7, label: 'other' }] }),
+    startLinodeApiServer({
+      token: TOKEN,
+      clusterToken: CLUSTER_TOKEN,
+      clusters: [
+        { id: 424242, label: 'deckhand' },
+        { id: 7, label: 'other' },
+      ],
+    }),
     ensureKubeBinaries(),
   ]);
 });
@@ -49,7 +56,13 @@ function setUp() {
     DECKHAND_TERRAFORM_DIR: tfDir,
     DECKHAND_STATE_ROOT: root,
   };
-  return { root, home, bin, tfDir, run: (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extra } }) };
+  return {
+    root,
+    home,
+    bin,
+    tfDir,
+    run: (args: string[], extra: Record<string, string> = {}) => runCli(args, { env: { ...env, ...extra } }),
+  };
 }
 
 function assertNoSecrets(result: CliResult): void {
@@ -72,11 +85,28 @@ describe('tasks.ts kubeconfig', { concurrency: true }, () => {
     assert.match(first.stderr, /Wrote .*deckhand-kubeconfig\.yaml \(mode 0600\)/);
     assert.match(first.stderr, /The cluster answers: Kubernetes v1\.34\.2/);
     assert.match(first.stderr, /Recorded "deckhand" as the cluster this project manages/);
-    const record = JSON.parse(readFileSync(path.join(root, '.deckhand', 'cluster.json'), 'utf8')) as Record<string, unknown>;
-    assert.deepEqual({ ...record, recordedAt: undefined }, { label: 'deckhand', server: server.url, kubeconfig: file, context: 'lke424242-ctx', clusterId: 424242, recordedAt: undefined });
+    const record = JSON.parse(readFileSync(path.join(root, '.deckhand', 'cluster.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    assert.deepEqual(
+      { ...record, recordedAt: undefined },
+      {
+        label: 'deckhand',
+        server: server.url,
+        kubeconfig: file,
+        context: 'lke424242-ctx',
+        clusterId: 424242,
+        recordedAt: undefined,
+      },
+    );
 
     const kubeDir = path.join(home, '.kube');
-    writeFileSync(path.join(kubeDir, 'config'), 'apiVersion: v1\nkind: Config\ncurrent-context: mine\nclusters: []\nusers: []\ncontexts: [{name: mine, context: {cluster: x, user: y}}]\n', { mode: 0o600 });
+    writeFileSync(
+      path.join(kubeDir, 'config'),
+      'apiVersion: v1\nkind: Config\ncurrent-context: mine\nclusters: []\nusers: []\ncontexts: [{name: mine, context: {cluster: x, user: y}}]\n',
+      { mode: 0o600 },
+    );
     const recordBefore = readFileSync(path.join(root, '.deckhand', 'cluster.json'), 'utf8');
     const fileTime = statSync(file).mtimeMs;
 
@@ -84,12 +114,21 @@ describe('tasks.ts kubeconfig', { concurrency: true }, () => {
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stderr, /deckhand-kubeconfig\.yaml is unchanged\./);
     assert.match(second.stderr, /"deckhand" is already the cluster this project manages\./);
-    assert.match(second.stderr, /Updated .*\.kube\/config \(mode 0600\)\. Backup of the previous file: .*config\.backup-/);
+    assert.match(
+      second.stderr,
+      /Updated .*\.kube\/config \(mode 0600\)\. Backup of the previous file: .*config\.backup-/,
+    );
     assert.equal(statSync(file).mtimeMs, fileTime);
     assert.equal(readFileSync(path.join(root, '.deckhand', 'cluster.json'), 'utf8'), recordBefore);
-    const merged = parseYaml(readFileSync(path.join(kubeDir, 'config'), 'utf8')) as { 'current-context': string; contexts: { name: string }[] };
+    const merged = parseYaml(readFileSync(path.join(kubeDir, 'config'), 'utf8')) as {
+      'current-context': string;
+      contexts: { name: string }[];
+    };
     assert.equal(merged['current-context'], 'mine');
-    assert.deepEqual(merged.contexts.map((context) => context.name), ['mine', 'lke424242-ctx']);
+    assert.deepEqual(
+      merged.contexts.map((context) => context.name),
+      ['mine', 'lke424242-ctx'],
+    );
     assert.equal(readdirSync(kubeDir).filter((name) => name.startsWith('config.backup-')).length, 1);
     for (const result of [first, second]) assertNoSecrets(result);
   });
@@ -98,7 +137,10 @@ describe('tasks.ts kubeconfig', { concurrency: true }, () => {
     const { bin, tfDir, home, run } = setUp();
     writeFileSync(path.join(tfDir, 'main.tf'), '# stand-in\n');
     // A cluster only terraform knows about: any call to the API for it would fail with 404.
-    const outputs = JSON.parse(readFileSync(path.join(FIXTURES, 'outputs.json'), 'utf8')) as Record<string, { value: unknown }>;
+    const outputs = JSON.parse(readFileSync(path.join(FIXTURES, 'outputs.json'), 'utf8')) as Record<
+      string,
+      { value: unknown }
+    >;
     outputs.kubeconfig!.value = Buffer.from(server.kubeconfigOf(31337)).toString('base64');
     outputs.cluster_id!.value = '31337';
     outputs.cluster_label!.value = 'made-by-terraform';
@@ -106,9 +148,15 @@ describe('tasks.ts kubeconfig', { concurrency: true }, () => {
     markTerraformApplied(tfDir);
     const result = await run(['kubeconfig'], { LINODE_TOKEN: '' });
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /Kubeconfig of cluster "made-by-terraform" \(id 31337\) from the terraform outputs in /);
+    assert.match(
+      result.stderr,
+      /Kubeconfig of cluster "made-by-terraform" \(id 31337\) from the terraform outputs in /,
+    );
     assert.match(result.stderr, /The cluster answers/);
-    assert.equal(readFileSync(path.join(home, '.kube', 'made-by-terraform-kubeconfig.yaml'), 'utf8'), server.kubeconfigOf(31337));
+    assert.equal(
+      readFileSync(path.join(home, '.kube', 'made-by-terraform-kubeconfig.yaml'), 'utf8'),
+      server.kubeconfigOf(31337),
+    );
     assert.ok(!server.requests.some((request) => request.path.includes('/31337')), 'no Linode API call was needed');
     assertNoSecrets(result);
   });

@@ -32,7 +32,9 @@ async function parseFile(file: string): Promise<Record<string, unknown>> {
 /** Merges the files of the module the way terraform sees them: one namespace per block type. */
 async function loadModule(dir: string): Promise<Configuration> {
   const merged: Configuration = { terraform: [], provider: {}, variable: {}, output: {}, resource: {}, locals: [] };
-  for (const name of readdirSync(dir).filter((file) => file.endsWith('.tf')).sort()) {
+  for (const name of readdirSync(dir)
+    .filter((file) => file.endsWith('.tf'))
+    .sort()) {
     const parsed = await parseFile(path.join(dir, name));
     merged.terraform.push(...((parsed.terraform as Block[] | undefined) ?? []));
     merged.locals.push(...((parsed.locals as Block[] | undefined) ?? []));
@@ -66,7 +68,15 @@ before(async () => {
 describe('the terraform configuration', () => {
   it('keeps the conventional file roles and parses as HCL, examples included', async () => {
     const files = readdirSync(TERRAFORM_DIR);
-    for (const name of ['versions.tf', 'providers.tf', 'main.tf', 'variables.tf', 'outputs.tf', 'terraform.tfvars.example']) assert.ok(files.includes(name), name);
+    for (const name of [
+      'versions.tf',
+      'providers.tf',
+      'main.tf',
+      'variables.tf',
+      'outputs.tf',
+      'terraform.tfvars.example',
+    ])
+      assert.ok(files.includes(name), name);
     for (const example of files.filter((name) => name.endsWith('.example'))) {
       await assert.doesNotReject(parseFile(path.join(TERRAFORM_DIR, example)), example);
     }
@@ -75,7 +85,10 @@ describe('the terraform configuration', () => {
   it('pins terraform and both providers to a major version', () => {
     const settings = only(config.terraform, 'terraform block');
     assert.match(String(settings.required_version), />=\s*1\.9[.\d]*\s*,\s*<\s*2/);
-    const providers = only(settings.required_providers as Block[], 'required_providers') as Record<string, { source: string; version: string }>;
+    const providers = only(settings.required_providers as Block[], 'required_providers') as Record<
+      string,
+      { source: string; version: string }
+    >;
     assert.deepEqual(Object.keys(providers).sort(), ['linode', 'local']);
     assert.equal(providers.linode!.source, 'linode/linode');
     assert.match(providers.linode!.version, /^~>\s*3\.\d+$/);
@@ -98,7 +111,8 @@ describe('the terraform configuration', () => {
       assert.match(String(block.type ?? ''), /^\$\{.+\}$/, `${name} has a type`);
       assert.ok(typeof block.description === 'string' && block.description.length > 20, `${name} is described`);
       if (/token|password|secret|key/i.test(name)) assert.ok(!('default' in block), `${name} has no default`);
-      if (typeof block.default === 'string') assert.doesNotMatch(block.default, /^[a-f0-9]{32,}$/i, `${name}'s default looks like a token`);
+      if (typeof block.default === 'string')
+        assert.doesNotMatch(block.default, /^[a-f0-9]{32,}$/i, `${name}'s default looks like a token`);
     }
   });
 
@@ -106,14 +120,27 @@ describe('the terraform configuration', () => {
     for (const [name, blocks] of Object.entries(config.output)) {
       const block = only(blocks, `output "${name}"`);
       assert.ok(typeof block.description === 'string' && block.description.length > 10, `${name} is described`);
-      if (/kubeconfig|token/.test(name) && name !== 'kubeconfig_path') assert.equal(block.sensitive, true, `${name} is sensitive`);
+      if (/kubeconfig|token/.test(name) && name !== 'kubeconfig_path')
+        assert.equal(block.sensitive, true, `${name} is sensitive`);
     }
-    for (const name of ['cluster_id', 'cluster_label', 'api_endpoints', 'kubeconfig_path', 'dashboard_url', 'kubeconfig']) assert.ok(config.output[name], `output ${name}`);
+    for (const name of [
+      'cluster_id',
+      'cluster_label',
+      'api_endpoints',
+      'kubeconfig_path',
+      'dashboard_url',
+      'kubeconfig',
+    ])
+      assert.ok(config.output[name], `output ${name}`);
     assert.equal(only(config.output.kubeconfig, 'output kubeconfig').value, '${linode_lke_cluster.this.kubeconfig}');
   });
 
   it('writes the kubeconfig with local_sensitive_file, file 0600 in a 0700 folder', () => {
-    assert.equal(config.resource.local_file, undefined, 'local_file writes 0777 by default and shows its content in plans');
+    assert.equal(
+      config.resource.local_file,
+      undefined,
+      'local_file writes 0777 by default and shows its content in plans',
+    );
     const file = resource('local_sensitive_file', 'kubeconfig');
     assert.equal(file.file_permission, '0600');
     assert.equal(file.directory_permission, '0700');
@@ -128,9 +155,13 @@ describe('the terraform configuration', () => {
     const pool = only(cluster.pool as Block[], 'pool');
     assert.equal(pool.type, '${var.node_type}');
     assert.equal(pool.count, '${var.node_count}');
-    assert.deepEqual(only(pool.autoscaler as Block[], 'autoscaler'), { min: '${var.node_min}', max: '${var.node_max}' });
+    assert.deepEqual(only(pool.autoscaler as Block[], 'autoscaler'), {
+      min: '${var.node_min}',
+      max: '${var.node_max}',
+    });
 
-    const rule = (name: string) => String(only(variable(name).validation as Block[], `validation of ${name}`).condition);
+    const rule = (name: string) =>
+      String(only(variable(name).validation as Block[], `validation of ${name}`).condition);
     assert.match(rule('node_min'), /var\.node_min >= 1/);
     assert.match(rule('node_max'), /var\.node_max >= var\.node_min/);
     assert.match(rule('node_max'), /var\.node_max <= 100/);
@@ -145,7 +176,9 @@ describe('the terraform configuration', () => {
       const condition = String(only(variable(name).validation as Block[], `validation of ${name}`).condition);
       assert.match(condition, /regex\(/, `${name} is checked against a pattern`);
     }
-    const cidrRule = String(only(variable('control_plane_allowed_ipv4').validation as Block[], 'ACL validation').condition);
+    const cidrRule = String(
+      only(variable('control_plane_allowed_ipv4').validation as Block[], 'ACL validation').condition,
+    );
     assert.match(cidrRule, /cidrhost/);
     assert.match(cidrRule, /0\.0\.0\.0\/0/);
   });
@@ -156,7 +189,10 @@ describe('the terraform configuration', () => {
     assert.match(String(acl.for_each), /local\.acl_enabled/);
     const content = only(acl.content as Block[], 'acl content');
     assert.equal(content.enabled, true);
-    assert.deepEqual(only(content.addresses as Block[], 'addresses'), { ipv4: '${var.control_plane_allowed_ipv4}', ipv6: '${var.control_plane_allowed_ipv6}' });
+    assert.deepEqual(only(content.addresses as Block[], 'addresses'), {
+      ipv4: '${var.control_plane_allowed_ipv4}',
+      ipv6: '${var.control_plane_allowed_ipv6}',
+    });
   });
 
   it('protects the optional data volume from destruction and keeps it in the cluster region', () => {
@@ -173,7 +209,15 @@ describe('the terraform configuration', () => {
   });
 
   it('git-ignores state, plans, variable files, provider caches and kubeconfigs', async () => {
-    const ignored = ['terraform/terraform.tfstate', 'terraform/terraform.tfstate.backup', 'terraform/deckhand.tfplan', 'terraform/terraform.tfvars', 'terraform/.terraform/x', 'terraform/.kube/deckhand-kubeconfig.yaml', '.deckhand/cluster.json'];
+    const ignored = [
+      'terraform/terraform.tfstate',
+      'terraform/terraform.tfstate.backup',
+      'terraform/deckhand.tfplan',
+      'terraform/terraform.tfvars',
+      'terraform/.terraform/x',
+      'terraform/.kube/deckhand-kubeconfig.yaml',
+      '.deckhand/cluster.json',
+    ];
     const result = await promisify(execFile)('git', ['check-ignore', '--no-index', ...ignored], { cwd: REPO_ROOT });
     assert.deepEqual(result.stdout.trim().split('\n'), ignored);
   });

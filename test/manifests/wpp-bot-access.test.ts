@@ -26,7 +26,14 @@ import {
 } from './wpp-bot-manifests.ts';
 
 /** Subresources that amount to a shell or a tunnel into a pod. */
-const POD_ENTRY_SUBRESOURCES = ['pods/exec', 'pods/attach', 'pods/portforward', 'pods/proxy', 'services/proxy', 'nodes/proxy'];
+const POD_ENTRY_SUBRESOURCES = [
+  'pods/exec',
+  'pods/attach',
+  'pods/portforward',
+  'pods/proxy',
+  'services/proxy',
+  'nodes/proxy',
+];
 const READ_VERBS = new Set(['get', 'list', 'watch']);
 const BUILT_IN_POWER_ROLES = new Set(['cluster-admin', 'admin', 'edit']);
 const PRIVATE_RANGES = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '169.254.0.0/16'];
@@ -39,15 +46,25 @@ function podLabels(name: string): Record<string, string> {
 
 function policiesFor(name: string): NetworkPolicy[] {
   const labels = podLabels(name);
-  return objectsOfKind<NetworkPolicy>('NetworkPolicy').filter((policy) => selects(policy.spec.podSelector.matchLabels, labels));
+  return objectsOfKind<NetworkPolicy>('NetworkPolicy').filter((policy) =>
+    selects(policy.spec.podSelector.matchLabels, labels),
+  );
 }
 
 function peerIsTraefik(peer: NetworkPolicyPeer): boolean {
-  return peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'traefik' && peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'traefik';
+  return (
+    peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'] === 'traefik' &&
+    peer.podSelector?.matchLabels?.['app.kubernetes.io/name'] === 'traefik'
+  );
 }
 
 function peerIsPod(peer: NetworkPolicyPeer, name: string): boolean {
-  return peer.namespaceSelector === undefined && peer.ipBlock === undefined && peer.podSelector !== undefined && selects(peer.podSelector.matchLabels, podLabels(name));
+  return (
+    peer.namespaceSelector === undefined &&
+    peer.ipBlock === undefined &&
+    peer.podSelector !== undefined &&
+    selects(peer.podSelector.matchLabels, podLabels(name))
+  );
 }
 
 function allowsPort(rule: NetworkPolicyRule, port: number, protocol = 'TCP'): boolean {
@@ -82,9 +99,17 @@ describe('k8s/wpp-bot access', () => {
   });
 
   it('grants nothing cluster-wide: no ClusterRole, no ClusterRoleBinding, no binding to a built-in power role', () => {
-    assert.deepEqual(allObjects().filter((object) => object.kind === 'ClusterRole' || object.kind === 'ClusterRoleBinding').map((object) => object.metadata.name), []);
+    assert.deepEqual(
+      allObjects()
+        .filter((object) => object.kind === 'ClusterRole' || object.kind === 'ClusterRoleBinding')
+        .map((object) => object.metadata.name),
+      [],
+    );
     for (const binding of objectsOfKind<RoleBinding>('RoleBinding')) {
-      assert.ok(!BUILT_IN_POWER_ROLES.has(binding.roleRef.name), `RoleBinding ${binding.metadata.name} grants ${binding.roleRef.name}`);
+      assert.ok(
+        !BUILT_IN_POWER_ROLES.has(binding.roleRef.name),
+        `RoleBinding ${binding.metadata.name} grants ${binding.roleRef.name}`,
+      );
       assert.equal(binding.roleRef.kind, 'Role', `RoleBinding ${binding.metadata.name} must bind a namespaced Role`);
     }
   });
@@ -95,7 +120,8 @@ describe('k8s/wpp-bot access', () => {
     for (const role of roles) {
       for (const rule of role.rules) {
         const where = `Role ${role.metadata.name}`;
-        for (const field of [rule.apiGroups ?? [], rule.resources ?? [], rule.verbs]) assert.ok(!field.includes('*'), `${where}: wildcard in ${JSON.stringify(rule)}`);
+        for (const field of [rule.apiGroups ?? [], rule.resources ?? [], rule.verbs])
+          assert.ok(!field.includes('*'), `${where}: wildcard in ${JSON.stringify(rule)}`);
         assert.equal(rule.nonResourceURLs, undefined, `${where}: nonResourceURLs`);
         for (const verb of rule.verbs) assert.ok(READ_VERBS.has(verb), `${where}: verb ${verb} is not read-only`);
         for (const resource of rule.resources ?? []) {
@@ -109,25 +135,40 @@ describe('k8s/wpp-bot access', () => {
   it('binds the viewer Role to the dashboard-viewer ServiceAccount declared here, and nothing else', () => {
     const binding = findObject<RoleBinding>('RoleBinding', 'dashboard-viewer');
     findObject('Role', binding.roleRef.name);
-    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: 'dashboard-viewer', namespace: wppBot.namespace }]);
+    assert.deepEqual(binding.subjects, [
+      { kind: 'ServiceAccount', name: 'dashboard-viewer', namespace: wppBot.namespace },
+    ]);
     findObject('ServiceAccount', 'dashboard-viewer');
   });
 
   it('uses every ServiceAccount: each runs a pod or is bound to a Role', () => {
     const podAccounts = new Set(deployments().map((deployment) => deployment.spec.template.spec.serviceAccountName));
-    const boundAccounts = new Set(objectsOfKind<RoleBinding>('RoleBinding').flatMap((binding) => (binding.subjects ?? []).map((subject) => subject.name)));
+    const boundAccounts = new Set(
+      objectsOfKind<RoleBinding>('RoleBinding').flatMap((binding) =>
+        (binding.subjects ?? []).map((subject) => subject.name),
+      ),
+    );
     for (const account of objectsOfKind('ServiceAccount')) {
       const name = account.metadata.name;
       assert.ok(podAccounts.has(name) || boundAccounts.has(name), `ServiceAccount ${name} is unused`);
-      assert.ok(!(podAccounts.has(name) && boundAccounts.has(name)), `ServiceAccount ${name} both runs a pod and holds API rights`);
+      assert.ok(
+        !(podAccounts.has(name) && boundAccounts.has(name)),
+        `ServiceAccount ${name} both runs a pod and holds API rights`,
+      );
     }
   });
 
   it('commits no Secret at all, so no service-account-token or app credential is ever in git', () => {
     const secrets = objectsOfKind<KubeObject & { type?: string }>('Secret');
-    assert.deepEqual(secrets.map((secret) => `${secret.metadata.name} (${secret.type ?? 'Opaque'})`), []);
+    assert.deepEqual(
+      secrets.map((secret) => `${secret.metadata.name} (${secret.type ?? 'Opaque'})`),
+      [],
+    );
     for (const object of allObjects()) {
-      assert.ok(!JSON.stringify(object).includes('kubernetes.io/service-account-token'), `${object.kind}/${object.metadata.name} mentions a service-account-token`);
+      assert.ok(
+        !JSON.stringify(object).includes('kubernetes.io/service-account-token'),
+        `${object.kind}/${object.metadata.name} mentions a service-account-token`,
+      );
     }
   });
 
@@ -137,7 +178,8 @@ describe('k8s/wpp-bot access', () => {
     for (const service of services) {
       const where = `Service ${service.metadata.name}`;
       assert.equal(service.spec.type, 'ClusterIP', `${where}: type`);
-      for (const field of ['externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'externalName']) assert.equal(service.spec[field], undefined, `${where}: ${field}`);
+      for (const field of ['externalIPs', 'loadBalancerIP', 'loadBalancerSourceRanges', 'externalName'])
+        assert.equal(service.spec[field], undefined, `${where}: ${field}`);
       assert.ok(Object.keys(service.spec.selector ?? {}).length > 0, `${where}: no selector`);
       const targets = podTemplatesSelectedBy(service.spec.selector);
       assert.equal(targets.length, 1, `${where} selects ${targets.length} pod templates`);
@@ -145,7 +187,10 @@ describe('k8s/wpp-bot access', () => {
       for (const port of service.spec.ports) {
         assert.equal((port as { nodePort?: number }).nodePort, undefined, `${where}: nodePort`);
         const target = port.targetPort ?? port.port;
-        assert.ok(containers.some((container) => containerDeclaresPort(container, target)), `${where}: targetPort ${target} is no container port`);
+        assert.ok(
+          containers.some((container) => containerDeclaresPort(container, target)),
+          `${where}: targetPort ${target} is no container port`,
+        );
       }
     }
   });
@@ -155,7 +200,11 @@ describe('k8s/wpp-bot access', () => {
     assert.ok(ingress);
     assert.equal(others.length, 0);
     assert.equal(ingress.spec.ingressClassName, 'traefik');
-    assert.equal(ingress.metadata.annotations?.['kubernetes.io/ingress.class'], undefined, 'the deprecated class annotation conflicts with ingressClassName');
+    assert.equal(
+      ingress.metadata.annotations?.['kubernetes.io/ingress.class'],
+      undefined,
+      'the deprecated class annotation conflicts with ingressClassName',
+    );
     assert.equal(ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.entrypoints'], 'websecure');
     assert.equal(ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.tls'], 'true');
   });
@@ -178,25 +227,37 @@ describe('k8s/wpp-bot access', () => {
   it('sends every Ingress path to a declared Service port', () => {
     const [ingress] = objectsOfKind<Ingress>('Ingress');
     assert.ok(ingress);
-    const backends = ingress.spec.rules.flatMap((rule) => rule.http.paths.map((path) => ({ host: rule.host, backend: path.backend.service })));
-    assert.deepEqual(backends.map(({ host, backend }) => `${host} -> ${backend.name}`).sort(), ['api.example.com -> wpp-bot', 'dashboard.example.com -> dashboard']);
+    const backends = ingress.spec.rules.flatMap((rule) =>
+      rule.http.paths.map((path) => ({ host: rule.host, backend: path.backend.service })),
+    );
+    assert.deepEqual(backends.map(({ host, backend }) => `${host} -> ${backend.name}`).sort(), [
+      'api.example.com -> wpp-bot',
+      'dashboard.example.com -> dashboard',
+    ]);
     for (const { host, backend } of backends) {
       const service = findObject<Service>('Service', backend.name);
-      const matches = service.spec.ports.some((port) => (backend.port.name !== undefined ? port.name === backend.port.name : port.port === backend.port.number));
+      const matches = service.spec.ports.some((port) =>
+        backend.port.name !== undefined ? port.name === backend.port.name : port.port === backend.port.number,
+      );
       assert.ok(matches, `${host}: Service ${backend.name} has no port ${JSON.stringify(backend.port)}`);
     }
   });
 
   it('denies all ingress and egress in the namespace by default', () => {
     const defaultDeny = objectsOfKind<NetworkPolicy>('NetworkPolicy').filter(
-      (policy) => Object.keys(policy.spec.podSelector.matchLabels ?? {}).length === 0 && policy.spec.ingress === undefined && policy.spec.egress === undefined,
+      (policy) =>
+        Object.keys(policy.spec.podSelector.matchLabels ?? {}).length === 0 &&
+        policy.spec.ingress === undefined &&
+        policy.spec.egress === undefined,
     );
     assert.equal(defaultDeny.length, 1);
     assert.deepEqual([...(defaultDeny[0]?.spec.policyTypes ?? [])].sort(), ['Egress', 'Ingress']);
   });
 
   it('lets every pod resolve names through kube-dns on UDP and TCP 53, and nowhere else on 53', () => {
-    const dns = objectsOfKind<NetworkPolicy>('NetworkPolicy').filter((policy) => (policy.spec.egress ?? []).some((rule) => allowsPort(rule, 53, 'UDP')));
+    const dns = objectsOfKind<NetworkPolicy>('NetworkPolicy').filter((policy) =>
+      (policy.spec.egress ?? []).some((rule) => allowsPort(rule, 53, 'UDP')),
+    );
     assert.equal(dns.length, 1);
     const [policy] = dns;
     assert.ok(policy);
@@ -213,11 +274,17 @@ describe('k8s/wpp-bot access', () => {
   it('admits traffic to wpp-bot and the dashboard only from Traefik (and the dashboard to the API) on port 3000', () => {
     for (const name of ['wpp-bot', 'dashboard']) {
       const rules = ingressRulesTo(name);
-      assert.ok(rules.some((rule) => (rule.from ?? []).some(peerIsTraefik) && allowsPort(rule, 3000)), `${name}: Traefik cannot reach port 3000`);
+      assert.ok(
+        rules.some((rule) => (rule.from ?? []).some(peerIsTraefik) && allowsPort(rule, 3000)),
+        `${name}: Traefik cannot reach port 3000`,
+      );
       for (const rule of rules) {
         assert.ok((rule.from ?? []).length > 0, `${name}: an ingress rule without "from" admits everyone`);
         for (const peer of rule.from ?? []) {
-          assert.ok(peerIsTraefik(peer) || (name === 'wpp-bot' && peerIsPod(peer, 'dashboard')), `${name}: unexpected source ${JSON.stringify(peer)}`);
+          assert.ok(
+            peerIsTraefik(peer) || (name === 'wpp-bot' && peerIsPod(peer, 'dashboard')),
+            `${name}: unexpected source ${JSON.stringify(peer)}`,
+          );
         }
         assert.deepEqual(rule.ports, [{ protocol: 'TCP', port: 3000 }]);
       }
@@ -228,11 +295,21 @@ describe('k8s/wpp-bot access', () => {
     const rules = ingressRulesTo('postgres');
     assert.ok(rules.length > 0);
     for (const rule of rules) {
-      assert.ok((rule.from ?? []).length > 0 && (rule.from ?? []).every((peer) => peerIsPod(peer, 'wpp-bot')), `Postgres admits ${JSON.stringify(rule.from)}`);
+      assert.ok(
+        (rule.from ?? []).length > 0 && (rule.from ?? []).every((peer) => peerIsPod(peer, 'wpp-bot')),
+        `Postgres admits ${JSON.stringify(rule.from)}`,
+      );
       assert.deepEqual(rule.ports, [{ protocol: 'TCP', port: 5432 }]);
     }
-    assert.ok(egressRulesFrom('wpp-bot').some((rule) => (rule.to ?? []).some((peer) => peerIsPod(peer, 'postgres')) && allowsPort(rule, 5432)));
-    assert.ok(!egressRulesFrom('dashboard').some((rule) => (rule.to ?? []).some((peer) => peerIsPod(peer, 'postgres'))), 'the dashboard must not reach Postgres');
+    assert.ok(
+      egressRulesFrom('wpp-bot').some(
+        (rule) => (rule.to ?? []).some((peer) => peerIsPod(peer, 'postgres')) && allowsPort(rule, 5432),
+      ),
+    );
+    assert.ok(
+      !egressRulesFrom('dashboard').some((rule) => (rule.to ?? []).some((peer) => peerIsPod(peer, 'postgres'))),
+      'the dashboard must not reach Postgres',
+    );
   });
 
   it('lets wpp-bot out to the internet on 443 only, never into private or link-local ranges', () => {
@@ -243,10 +320,14 @@ describe('k8s/wpp-bot access', () => {
     assert.deepEqual(rule.ports, [{ protocol: 'TCP', port: 443 }]);
     for (const peer of rule.to ?? []) {
       assert.equal(peer.ipBlock?.cidr, '0.0.0.0/0');
-      for (const range of PRIVATE_RANGES) assert.ok(peer.ipBlock?.except?.includes(range), `internet egress must exclude ${range}`);
+      for (const range of PRIVATE_RANGES)
+        assert.ok(peer.ipBlock?.except?.includes(range), `internet egress must exclude ${range}`);
     }
     for (const name of ['postgres', 'dashboard']) {
-      assert.ok(!egressRulesFrom(name).some((candidate) => (candidate.to ?? []).some((peer) => peer.ipBlock)), `${name} must not reach the internet`);
+      assert.ok(
+        !egressRulesFrom(name).some((candidate) => (candidate.to ?? []).some((peer) => peer.ipBlock)),
+        `${name} must not reach the internet`,
+      );
     }
   });
 
@@ -261,11 +342,17 @@ describe('k8s/wpp-bot access', () => {
 
   it('aims every NetworkPolicy at pods that exist', () => {
     for (const policy of objectsOfKind<NetworkPolicy>('NetworkPolicy')) {
-      assert.ok(podTemplatesSelectedBy(policy.spec.podSelector.matchLabels).length > 0, `${policy.metadata.name} selects no pod`);
+      assert.ok(
+        podTemplatesSelectedBy(policy.spec.podSelector.matchLabels).length > 0,
+        `${policy.metadata.name} selects no pod`,
+      );
       for (const rule of [...(policy.spec.ingress ?? []), ...(policy.spec.egress ?? [])]) {
         for (const peer of [...(rule.from ?? []), ...(rule.to ?? [])]) {
           if (peer.podSelector && !peer.namespaceSelector) {
-            assert.ok(podTemplatesSelectedBy(peer.podSelector.matchLabels).length > 0, `${policy.metadata.name}: peer ${JSON.stringify(peer)} selects no pod`);
+            assert.ok(
+              podTemplatesSelectedBy(peer.podSelector.matchLabels).length > 0,
+              `${policy.metadata.name}: peer ${JSON.stringify(peer)} selects no pod`,
+            );
           }
         }
       }

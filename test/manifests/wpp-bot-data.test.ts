@@ -54,7 +54,8 @@ function envValue(target: Container, name: string): string | undefined {
 function claimMountedAt(workload: string, mountPath: string): { claim: PersistentVolumeClaim; subPath?: string } {
   const mount = container(workload).volumeMounts?.find((candidate) => candidate.mountPath === mountPath);
   assert.ok(mount, `${workload}: nothing mounted at ${mountPath}`);
-  const claimName = podSpecOf(workload).volumes?.find((volume) => volume.name === mount.name)?.persistentVolumeClaim?.claimName;
+  const claimName = podSpecOf(workload).volumes?.find((volume) => volume.name === mount.name)?.persistentVolumeClaim
+    ?.claimName;
   assert.ok(claimName, `${workload}: ${mountPath} is not a PersistentVolumeClaim`);
   return { claim: findObject<PersistentVolumeClaim>('PersistentVolumeClaim', claimName), subPath: mount.subPath };
 }
@@ -79,7 +80,10 @@ describe('k8s/wpp-bot data', () => {
     const { claim, subPath } = claimMountedAt('postgres', expectedPostgresMount(tag));
     assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce']);
     assert.equal(claim.spec.storageClassName, STORAGE_CLASS);
-    assert.ok(parseQuantity(claim.spec.resources.requests.storage) >= MIN_VOLUME_BYTES, `postgres data is ${claim.spec.resources.requests.storage}`);
+    assert.ok(
+      parseQuantity(claim.spec.resources.requests.storage) >= MIN_VOLUME_BYTES,
+      `postgres data is ${claim.spec.resources.requests.storage}`,
+    );
     assert.equal(subPath, undefined, 'PGDATA, not subPath, moves the data off the volume root');
   });
 
@@ -88,14 +92,21 @@ describe('k8s/wpp-bot data', () => {
     const pgdata = envValue(container('postgres'), 'PGDATA');
     assert.ok(pgdata, 'PGDATA is not set');
     const relative = path.posix.relative(mountPath, pgdata);
-    assert.ok(relative && !relative.startsWith('..') && !path.posix.isAbsolute(relative), `PGDATA ${pgdata} is not below ${mountPath}`);
+    assert.ok(
+      relative && !relative.startsWith('..') && !path.posix.isAbsolute(relative),
+      `PGDATA ${pgdata} is not below ${mountPath}`,
+    );
   });
 
   it('gives every claim an explicit Linode class, ReadWriteOnce access and at least the 10Gi Linode minimum', () => {
     const claims = objectsOfKind<PersistentVolumeClaim>('PersistentVolumeClaim');
     assert.deepEqual(claims.map((claim) => claim.metadata.name).sort(), ['postgres-data', 'wpp-bot-data']);
     for (const claim of claims) {
-      assert.equal(claim.spec.storageClassName, STORAGE_CLASS, `${claim.metadata.name}: "standard" does not exist on LKE and an omitted class depends on the cluster default`);
+      assert.equal(
+        claim.spec.storageClassName,
+        STORAGE_CLASS,
+        `${claim.metadata.name}: "standard" does not exist on LKE and an omitted class depends on the cluster default`,
+      );
       assert.deepEqual(claim.spec.accessModes, ['ReadWriteOnce'], claim.metadata.name);
       assert.ok(parseQuantity(claim.spec.resources.requests.storage) >= MIN_VOLUME_BYTES, claim.metadata.name);
     }
@@ -104,7 +115,9 @@ describe('k8s/wpp-bot data', () => {
   it('runs any Deployment that mounts a ReadWriteOnce claim as a single Recreate pod, so a roll-out never waits on a Multi-Attach', () => {
     let checked = 0;
     for (const deployment of deployments()) {
-      const claims = (deployment.spec.template.spec.volumes ?? []).flatMap((volume) => (volume.persistentVolumeClaim ? [volume.persistentVolumeClaim.claimName] : []));
+      const claims = (deployment.spec.template.spec.volumes ?? []).flatMap((volume) =>
+        volume.persistentVolumeClaim ? [volume.persistentVolumeClaim.claimName] : [],
+      );
       if (claims.length === 0) continue;
       checked++;
       assert.equal(deployment.spec.replicas, 1, deployment.metadata.name);
@@ -113,7 +126,7 @@ describe('k8s/wpp-bot data', () => {
     assert.equal(checked, 2);
   });
 
-  it('keeps the WhatsApp session and cache on wpp-bot\'s claim, where the configured paths point', () => {
+  it("keeps the WhatsApp session and cache on wpp-bot's claim, where the configured paths point", () => {
     const { claim } = claimMountedAt('wpp-bot', '/app/data');
     assert.equal(claim.metadata.name, 'wpp-bot-data');
     const config = findObject<ConfigMap>('ConfigMap', 'wpp-bot-config').data ?? {};
@@ -126,7 +139,11 @@ describe('k8s/wpp-bot data', () => {
 
   it('reads the Postgres password from a file in the wpp-bot-secret volume, never from an env value', () => {
     const postgres = container('postgres');
-    assert.equal(envOf(postgres).find((variable) => variable.name === 'POSTGRES_PASSWORD'), undefined, 'POSTGRES_PASSWORD must come as a file');
+    assert.equal(
+      envOf(postgres).find((variable) => variable.name === 'POSTGRES_PASSWORD'),
+      undefined,
+      'POSTGRES_PASSWORD must come as a file',
+    );
     const passwordFile = envValue(postgres, 'POSTGRES_PASSWORD_FILE');
     assert.ok(passwordFile);
     const volume = podSpecOf('postgres').volumes?.find((candidate) => {
@@ -140,7 +157,7 @@ describe('k8s/wpp-bot data', () => {
     assert.equal(volume.secret.defaultMode, 0o440, 'readable by the owner and the pod fsGroup only');
   });
 
-  it('creates the Postgres user and database named in wpp-bot\'s settings, from the same ConfigMap keys', () => {
+  it("creates the Postgres user and database named in wpp-bot's settings, from the same ConfigMap keys", () => {
     for (const name of ['POSTGRES_USER', 'POSTGRES_DB']) {
       const variable = envOf(container('postgres')).find((candidate) => candidate.name === name);
       assert.deepEqual(variable?.valueFrom?.configMapKeyRef, { name: 'wpp-bot-config', key: name });
@@ -172,11 +189,15 @@ describe('k8s/wpp-bot data', () => {
         const ref = variable.valueFrom?.secretKeyRef;
         if (!ref) continue;
         assert.equal(ref.name, wppBot.secret.name, `${where}: ${variable.name} reads Secret ${ref.name}`);
-        assert.ok(registryKeys.has(ref.key), `${where}: ${variable.name} reads key ${ref.key}, which deckhand never writes`);
+        assert.ok(
+          registryKeys.has(ref.key),
+          `${where}: ${variable.name} reads key ${ref.key}, which deckhand never writes`,
+        );
         assert.notEqual(ref.optional, true, `${where}: ${variable.name} would start without its secret`);
         consumed.add(ref.key);
       }
-      for (const source of target.envFrom ?? []) assert.equal(source.secretRef, undefined, `${where}: envFrom a Secret exposes keys nobody asked for`);
+      for (const source of target.envFrom ?? [])
+        assert.equal(source.secretRef, undefined, `${where}: envFrom a Secret exposes keys nobody asked for`);
       for (const volume of pod.volumes ?? []) {
         if (!volume.secret) continue;
         assert.equal(volume.secret.secretName, wppBot.secret.name, `${where}: volume ${volume.name}`);
@@ -187,7 +208,11 @@ describe('k8s/wpp-bot data', () => {
         }
       }
     }
-    assert.deepEqual([...consumed].sort(), [...registryKeys].sort(), 'every key deckhand collects is used by some workload');
+    assert.deepEqual(
+      [...consumed].sort(),
+      [...registryKeys].sort(),
+      'every key deckhand collects is used by some workload',
+    );
   });
 
   it('resolves every ConfigMap reference to a ConfigMap declared here, and every key to one it holds', () => {
@@ -211,7 +236,11 @@ describe('k8s/wpp-bot data', () => {
       for (const source of target.envFrom ?? []) {
         if (!source.configMapRef) continue;
         const keys = Object.keys(findObject<ConfigMap>('ConfigMap', source.configMapRef.name).data ?? {});
-        for (const name of names) assert.ok(!keys.includes(name), `${workload}/${target.name}: ${name} is also set by ${source.configMapRef.name}`);
+        for (const name of names)
+          assert.ok(
+            !keys.includes(name),
+            `${workload}/${target.name}: ${name} is also set by ${source.configMapRef.name}`,
+          );
       }
     }
   });
@@ -222,21 +251,35 @@ describe('k8s/wpp-bot data', () => {
         if (!SECRET_LOOKING_NAME.test(variable.name) || variable.value === undefined) continue;
         const where = `${workload}/${target.name}: ${variable.name}`;
         assert.match(variable.name, /_FILE$/, `${where} has a literal value; use a secretKeyRef`);
-        const secretMounts = (target.volumeMounts ?? []).filter((mount) => pod.volumes?.find((volume) => volume.name === mount.name)?.secret);
-        assert.ok(secretMounts.some((mount) => variable.value?.startsWith(`${mount.mountPath}/`)), `${where} points outside every secret mount`);
+        const secretMounts = (target.volumeMounts ?? []).filter(
+          (mount) => pod.volumes?.find((volume) => volume.name === mount.name)?.secret,
+        );
+        assert.ok(
+          secretMounts.some((mount) => variable.value?.startsWith(`${mount.mountPath}/`)),
+          `${where} points outside every secret mount`,
+        );
       }
     }
   });
 
   it('orders the files so kubectl apply creates the namespace first, isolates pods before they start and exposes them last', () => {
     const files = manifestFiles();
-    const firstFileOf = (kind: string) => files.findIndex((file) => loadManifests().some((entry) => entry.file === file && entry.object.kind === kind));
-    const lastFileOf = (kind: string) => files.findLastIndex((file) => loadManifests().some((entry) => entry.file === file && entry.object.kind === kind));
+    const firstFileOf = (kind: string) =>
+      files.findIndex((file) => loadManifests().some((entry) => entry.file === file && entry.object.kind === kind));
+    const lastFileOf = (kind: string) =>
+      files.findLastIndex((file) => loadManifests().some((entry) => entry.file === file && entry.object.kind === kind));
     assert.equal(loadManifests()[0]?.object.kind, 'Namespace');
     assert.equal(loadManifests().filter((entry) => entry.object.kind === 'Namespace').length, 1);
-    assert.ok(lastFileOf('NetworkPolicy') < firstFileOf('Deployment'), 'NetworkPolicies must exist before the first pod');
-    assert.ok(lastFileOf('ConfigMap') < firstFileOf('Deployment'), 'ConfigMaps must exist before the pods that read them');
+    assert.ok(
+      lastFileOf('NetworkPolicy') < firstFileOf('Deployment'),
+      'NetworkPolicies must exist before the first pod',
+    );
+    assert.ok(
+      lastFileOf('ConfigMap') < firstFileOf('Deployment'),
+      'ConfigMaps must exist before the pods that read them',
+    );
     assert.ok(lastFileOf('Service') < firstFileOf('Ingress'), 'the Ingress comes last');
-    for (const file of files) assert.match(file, /^\d{2}-[a-z0-9-]+\.yaml$/, `${file}: a numeric prefix fixes the apply order`);
+    for (const file of files)
+      assert.match(file, /^\d{2}-[a-z0-9-]+\.yaml$/, `${file}: a numeric prefix fixes the apply order`);
   });
 });

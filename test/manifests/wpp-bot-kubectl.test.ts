@@ -20,7 +20,14 @@ import { stringify } from 'yaml';
 import { wppBot } from '../../scripts/apps/wpp-bot.ts';
 import { createJsonStreamSplitter } from '../../scripts/lib/json-stream.ts';
 import { ensureKubeBinaries, REPO_ROOT } from '../support/binaries.ts';
-import { allObjects, deployments, MANIFEST_DIR, parseManifestText, type Deployment, type KubeObject } from './wpp-bot-manifests.ts';
+import {
+  allObjects,
+  deployments,
+  MANIFEST_DIR,
+  parseManifestText,
+  type Deployment,
+  type KubeObject,
+} from './wpp-bot-manifests.ts';
 
 const KUBECTL_TIMEOUT_MS = 20_000;
 const MARKER = 'deckhand.test/read-by';
@@ -41,7 +48,12 @@ function kubectl(args: readonly string[], input?: string): Promise<KubectlResult
     const child = execFile(
       kubectlPath,
       [...args],
-      { cwd: REPO_ROOT, env: { HOME: home, PATH: '/usr/bin:/bin' }, timeout: KUBECTL_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      {
+        cwd: REPO_ROOT,
+        env: { HOME: home, PATH: '/usr/bin:/bin' },
+        timeout: KUBECTL_TIMEOUT_MS,
+        maxBuffer: 16 * 1024 * 1024,
+      },
       (error, stdout, stderr) => {
         if (error && typeof error.code !== 'number') {
           reject(error);
@@ -62,7 +74,10 @@ function splitJsonDocuments(text: string): KubeObject[] {
 
 /** Reads manifests with kubectl's decoder and drops the marker annotation it was asked to add. */
 async function readWithKubectl(filename: string, input?: string): Promise<KubeObject[]> {
-  const result = await kubectl(['annotate', '--local', '--filename', filename, '--output', 'json', `${MARKER}=kubectl`], input);
+  const result = await kubectl(
+    ['annotate', '--local', '--filename', filename, '--output', 'json', `${MARKER}=kubectl`],
+    input,
+  );
   assert.equal(result.code, 0, result.stderr);
   return splitJsonDocuments(result.stdout).map((object) => {
     const { annotations = {}, ...rest } = object.metadata;
@@ -87,7 +102,15 @@ describe('k8s/wpp-bot read by the real kubectl, offline', () => {
   });
 
   it('notices when YAML 1.1 (kubectl) and YAML 1.2 (the tests) read a value differently', async () => {
-    const text = ['apiVersion: v1', 'kind: ConfigMap', 'metadata:', '  name: probe', '  namespace: wpp-bot', 'x-mode: 0440', ''].join('\n');
+    const text = [
+      'apiVersion: v1',
+      'kind: ConfigMap',
+      'metadata:',
+      '  name: probe',
+      '  namespace: wpp-bot',
+      'x-mode: 0440',
+      '',
+    ].join('\n');
     const ours = parseManifestText(text, 'inline');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'deckhand-yaml11-'));
     try {
@@ -104,10 +127,15 @@ describe('k8s/wpp-bot read by the real kubectl, offline', () => {
   it('decodes every Deployment into the typed apps/v1 struct and swaps its image by container name', async () => {
     for (const deployment of deployments()) {
       const name = deployment.metadata.name;
-      const result = await kubectl(['set', 'image', '--local', '--filename', '-', '--output', 'json', `${name}=${NEW_IMAGE}`], stringify(deployment));
+      const result = await kubectl(
+        ['set', 'image', '--local', '--filename', '-', '--output', 'json', `${name}=${NEW_IMAGE}`],
+        stringify(deployment),
+      );
       assert.equal(result.code, 0, `${name}: ${result.stderr}`);
       const updated = JSON.parse(result.stdout) as Deployment;
-      const images = Object.fromEntries(updated.spec.template.spec.containers.map((container) => [container.name, container.image]));
+      const images = Object.fromEntries(
+        updated.spec.template.spec.containers.map((container) => [container.name, container.image]),
+      );
       assert.equal(images[name], NEW_IMAGE, `${name}: image not replaced`);
     }
   });
@@ -115,11 +143,16 @@ describe('k8s/wpp-bot read by the real kubectl, offline', () => {
   it('refuses a Deployment whose port is a string, proving the typed decode checks types', async () => {
     const [deployment] = deployments();
     assert.ok(deployment);
-    const broken = structuredClone(deployment) as unknown as { spec: { template: { spec: { containers: Array<{ ports: Array<{ containerPort: unknown }> }> } } } };
+    const broken = structuredClone(deployment) as unknown as {
+      spec: { template: { spec: { containers: Array<{ ports: Array<{ containerPort: unknown }> }> } } };
+    };
     const port = broken.spec.template.spec.containers[0]?.ports[0];
     assert.ok(port);
     port.containerPort = String(port.containerPort);
-    const result = await kubectl(['set', 'image', '--local', '--filename', '-', '--output', 'json', `${deployment.metadata.name}=${NEW_IMAGE}`], stringify(broken));
+    const result = await kubectl(
+      ['set', 'image', '--local', '--filename', '-', '--output', 'json', `${deployment.metadata.name}=${NEW_IMAGE}`],
+      stringify(broken),
+    );
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /cannot unmarshal string into Go struct field ContainerPort/);
   });
@@ -138,7 +171,17 @@ describe('k8s/wpp-bot read by the real kubectl, offline', () => {
         'current-context': 'none',
       }),
     );
-    const result = await kubectl(['apply', '--dry-run=client', '--validate=false', '--kubeconfig', kubeconfig, '--filename', path.relative(REPO_ROOT, MANIFEST_DIR), '--output', 'json']);
+    const result = await kubectl([
+      'apply',
+      '--dry-run=client',
+      '--validate=false',
+      '--kubeconfig',
+      kubeconfig,
+      '--filename',
+      path.relative(REPO_ROOT, MANIFEST_DIR),
+      '--output',
+      'json',
+    ]);
     assert.notEqual(result.code, 0);
     assert.match(result.stderr, /connection refused/);
   });

@@ -144,7 +144,13 @@ export interface Ingress extends KubeObject {
     tls?: Array<{ hosts?: string[]; secretName?: string }>;
     rules: Array<{
       host?: string;
-      http: { paths: Array<{ path: string; pathType: string; backend: { service: { name: string; port: { name?: string; number?: number } } } }> };
+      http: {
+        paths: Array<{
+          path: string;
+          pathType: string;
+          backend: { service: { name: string; port: { name?: string; number?: number } } };
+        }>;
+      };
     }>;
   };
 }
@@ -230,12 +236,19 @@ export function containersOf(spec: PodSpec): Container[] {
 /** `{ workload, container }` for every container of every Deployment. */
 export function allContainers(): Array<{ workload: string; container: Container; pod: PodSpec }> {
   return deployments().flatMap((deployment) =>
-    containersOf(deployment.spec.template.spec).map((container) => ({ workload: deployment.metadata.name, container, pod: deployment.spec.template.spec })),
+    containersOf(deployment.spec.template.spec).map((container) => ({
+      workload: deployment.metadata.name,
+      container,
+      pod: deployment.spec.template.spec,
+    })),
   );
 }
 
 /** True when every key/value of `selector` is among `labels` (an empty selector selects everything). */
-export function selects(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+export function selects(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   return Object.entries(selector ?? {}).every(([key, value]) => labels?.[key] === value);
 }
 
@@ -246,7 +259,9 @@ export function podTemplatesSelectedBy(selector: Record<string, string> | undefi
 
 /** Whether a probe or Service port (name or number) is one the container declares. */
 export function containerDeclaresPort(container: Container, port: string | number): boolean {
-  return (container.ports ?? []).some((declared) => (typeof port === 'number' ? declared.containerPort === port : declared.name === port));
+  return (container.ports ?? []).some((declared) =>
+    typeof port === 'number' ? declared.containerPort === port : declared.name === port,
+  );
 }
 
 /** Splits `repo[:tag][@sha256:digest]`, minding registry ports (`host:5000/repo:tag`). */
@@ -254,12 +269,16 @@ export function splitImage(image: string): { repository: string; tag?: string; d
   const [nameAndTag = '', digest] = image.split('@');
   const lastSlash = nameAndTag.lastIndexOf('/');
   const lastColon = nameAndTag.lastIndexOf(':');
-  if (lastColon > lastSlash) return { repository: nameAndTag.slice(0, lastColon), tag: nameAndTag.slice(lastColon + 1), digest };
+  if (lastColon > lastSlash)
+    return { repository: nameAndTag.slice(0, lastColon), tag: nameAndTag.slice(lastColon + 1), digest };
   return { repository: nameAndTag, digest };
 }
 
 /** The mount of `volumeName` in `container`, or undefined. */
-export function mountOf(container: Container, volumeName: string): { mountPath: string; subPath?: string; readOnly?: boolean } | undefined {
+export function mountOf(
+  container: Container,
+  volumeName: string,
+): { mountPath: string; subPath?: string; readOnly?: boolean } | undefined {
   return container.volumeMounts?.find((mount) => mount.name === volumeName);
 }
 

@@ -22,13 +22,38 @@ import {
   type Probe,
 } from './wpp-bot-manifests.ts';
 
-const RECOMMENDED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/part-of', 'app.kubernetes.io/managed-by'];
+const RECOMMENDED_LABELS = [
+  'app.kubernetes.io/name',
+  'app.kubernetes.io/instance',
+  'app.kubernetes.io/part-of',
+  'app.kubernetes.io/managed-by',
+];
 const SELECTOR_LABELS = ['app.kubernetes.io/instance', 'app.kubernetes.io/name'];
 /** Tags that move: an image behind one of these is not the image that was tested. */
-const MUTABLE_TAGS = new Set(['latest', 'head', 'canary', 'main', 'master', 'develop', 'dev', 'stable', 'edge', 'nightly']);
+const MUTABLE_TAGS = new Set([
+  'latest',
+  'head',
+  'canary',
+  'main',
+  'master',
+  'develop',
+  'dev',
+  'stable',
+  'edge',
+  'nightly',
+]);
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** Volume types Pod Security "restricted" allows. */
-const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+const RESTRICTED_VOLUME_TYPES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+]);
 /** kube-score's container-security-context-user-group-id wants IDs above this, clear of any host user. */
 const MIN_NON_HOST_ID = 10000;
 
@@ -53,29 +78,48 @@ describe('k8s/wpp-bot workloads', () => {
       assert.ok(!seen.has(key), `${key} is declared twice`);
       seen.add(key);
       if (object.kind === 'Namespace') assert.equal(object.metadata.name, wppBot.namespace);
-      else assert.equal(object.metadata.namespace, wppBot.namespace, `${key} must name its namespace so an explicit --namespace can never misplace it`);
+      else
+        assert.equal(
+          object.metadata.namespace,
+          wppBot.namespace,
+          `${key} must name its namespace so an explicit --namespace can never misplace it`,
+        );
     }
   });
 
   it('declares exactly the Deployments the app registry rolls out, each with a main container of the same name', () => {
-    const names = deployments().map((deployment) => deployment.metadata.name).sort();
+    const names = deployments()
+      .map((deployment) => deployment.metadata.name)
+      .sort();
     assert.deepEqual(names, [...wppBot.deployments].sort());
     for (const deployment of deployments()) {
       // `kubectl set image deployment/<name> <name>=<ref>` is how a roll-out swaps the image.
-      assert.ok(deployment.spec.template.spec.containers.some((container) => container.name === deployment.metadata.name), `${deployment.metadata.name}: no container named after the Deployment`);
+      assert.ok(
+        deployment.spec.template.spec.containers.some((container) => container.name === deployment.metadata.name),
+        `${deployment.metadata.name}: no container named after the Deployment`,
+      );
     }
   });
 
   it('puts the recommended app.kubernetes.io labels, with valid values, on every object and pod template', () => {
     const labelled: Array<[string, Record<string, string>]> = [
-      ...allObjects().map((object): [string, Record<string, string>] => [`${object.kind}/${object.metadata.name}`, labelsOf(object)]),
-      ...deployments().map((deployment): [string, Record<string, string>] => [`pod template of ${deployment.metadata.name}`, deployment.spec.template.metadata.labels ?? {}]),
+      ...allObjects().map((object): [string, Record<string, string>] => [
+        `${object.kind}/${object.metadata.name}`,
+        labelsOf(object),
+      ]),
+      ...deployments().map((deployment): [string, Record<string, string>] => [
+        `pod template of ${deployment.metadata.name}`,
+        deployment.spec.template.metadata.labels ?? {},
+      ]),
     ];
     for (const [where, labels] of labelled) {
       for (const key of RECOMMENDED_LABELS) assert.ok(labels[key], `${where}: missing label ${key}`);
       assert.equal(labels['app.kubernetes.io/part-of'], 'wpp-bot', `${where}: part-of`);
       for (const [key, value] of Object.entries(labels)) {
-        assert.ok(value.length <= 63 && LABEL_VALUE.test(value), `${where}: label ${key}="${value}" is not a valid label value`);
+        assert.ok(
+          value.length <= 63 && LABEL_VALUE.test(value),
+          `${where}: label ${key}="${value}" is not a valid label value`,
+        );
       }
     }
   });
@@ -83,11 +127,19 @@ describe('k8s/wpp-bot workloads', () => {
   it('selects pods by the stable name and instance labels only, and those are a subset of the pod template labels', () => {
     for (const deployment of deployments()) {
       const selector = deployment.spec.selector.matchLabels ?? {};
-      assert.equal(deployment.spec.selector.matchExpressions, undefined, `${deployment.metadata.name}: matchExpressions`);
+      assert.equal(
+        deployment.spec.selector.matchExpressions,
+        undefined,
+        `${deployment.metadata.name}: matchExpressions`,
+      );
       assert.deepEqual(Object.keys(selector).sort(), SELECTOR_LABELS, `${deployment.metadata.name}: selector keys`);
       const templateLabels = deployment.spec.template.metadata.labels ?? {};
       for (const [key, value] of Object.entries(selector)) {
-        assert.equal(templateLabels[key], value, `${deployment.metadata.name}: selector ${key} does not match the pod template`);
+        assert.equal(
+          templateLabels[key],
+          value,
+          `${deployment.metadata.name}: selector ${key} does not match the pod template`,
+        );
       }
     }
   });
@@ -108,7 +160,10 @@ describe('k8s/wpp-bot workloads', () => {
         continue;
       }
       assert.ok(tag, `${workload}/${container.name}: "${container.image}" has no tag, so it means latest`);
-      assert.ok(!MUTABLE_TAGS.has(tag.toLowerCase()), `${workload}/${container.name}: "${container.image}" uses a moving tag`);
+      assert.ok(
+        !MUTABLE_TAGS.has(tag.toLowerCase()),
+        `${workload}/${container.name}: "${container.image}" uses a moving tag`,
+      );
     }
   });
 
@@ -117,7 +172,10 @@ describe('k8s/wpp-bot workloads', () => {
     const container = app?.spec.template.spec.containers.find((candidate) => candidate.name === wppBot.name);
     assert.ok(container);
     const { repository, tag } = splitImage(container.image);
-    assert.ok(repository.endsWith(`/${wppBot.image.name}`), `image ${container.image} is not the registry's ${wppBot.image.name} image`);
+    assert.ok(
+      repository.endsWith(`/${wppBot.image.name}`),
+      `image ${container.image} is not the registry's ${wppBot.image.name} image`,
+    );
     assert.match(tag ?? '', /^sha-[0-9a-f]{7,40}$/, 'the placeholder tag has the shape of the tags the build pushes');
   });
 
@@ -141,7 +199,10 @@ describe('k8s/wpp-bot workloads', () => {
       for (const [resource, request] of Object.entries(requests)) {
         const limit = limits[resource];
         assert.ok(limit !== undefined, `${where}: ${resource} requested but not limited`);
-        assert.ok(parseQuantity(request) <= parseQuantity(limit), `${where}: ${resource} request ${request} exceeds limit ${limit}`);
+        assert.ok(
+          parseQuantity(request) <= parseQuantity(limit),
+          `${where}: ${resource} request ${request} exceeds limit ${limit}`,
+        );
         assert.ok(parseQuantity(request) > 0, `${where}: ${resource} request must be positive`);
       }
     }
@@ -159,13 +220,20 @@ describe('k8s/wpp-bot workloads', () => {
         { ...livenessProbe, periodSeconds: undefined, failureThreshold: undefined, timeoutSeconds: undefined },
         `${where}: readiness and liveness check the same thing`,
       );
-      for (const [kind, probe] of [['readiness', readinessProbe], ['liveness', livenessProbe], ['startup', startupProbe]] as const) {
+      for (const [kind, probe] of [
+        ['readiness', readinessProbe],
+        ['liveness', livenessProbe],
+        ['startup', startupProbe],
+      ] as const) {
         const target = probeTarget(probe);
         if (target === undefined) {
           assert.ok(probe.exec?.command.length, `${where}: ${kind} probe has no handler`);
           continue;
         }
-        assert.ok(containerDeclaresPort(container, target), `${where}: ${kind} probe targets undeclared port ${target}`);
+        assert.ok(
+          containerDeclaresPort(container, target),
+          `${where}: ${kind} probe targets undeclared port ${target}`,
+        );
       }
       const bootBudgetSeconds = (startupProbe.periodSeconds ?? 10) * (startupProbe.failureThreshold ?? 3);
       assert.ok(bootBudgetSeconds >= 60, `${where}: startup probe allows only ${bootBudgetSeconds}s to boot`);
@@ -187,8 +255,14 @@ describe('k8s/wpp-bot workloads', () => {
       const context = deployment.spec.template.spec.securityContext;
       const where = deployment.metadata.name;
       assert.equal(context?.runAsNonRoot, true, `${where}: runAsNonRoot`);
-      assert.ok(Number.isInteger(context?.runAsUser) && (context?.runAsUser ?? 0) > MIN_NON_HOST_ID, `${where}: runAsUser ${context?.runAsUser}`);
-      assert.ok(Number.isInteger(context?.runAsGroup) && (context?.runAsGroup ?? 0) > MIN_NON_HOST_ID, `${where}: runAsGroup ${context?.runAsGroup}`);
+      assert.ok(
+        Number.isInteger(context?.runAsUser) && (context?.runAsUser ?? 0) > MIN_NON_HOST_ID,
+        `${where}: runAsUser ${context?.runAsUser}`,
+      );
+      assert.ok(
+        Number.isInteger(context?.runAsGroup) && (context?.runAsGroup ?? 0) > MIN_NON_HOST_ID,
+        `${where}: runAsGroup ${context?.runAsGroup}`,
+      );
       assert.equal(context?.seccompProfile?.type, 'RuntimeDefault', `${where}: seccompProfile`);
     }
   });
@@ -201,13 +275,17 @@ describe('k8s/wpp-bot workloads', () => {
       assert.equal(context.allowPrivilegeEscalation, false, `${where}: allowPrivilegeEscalation`);
       assert.notEqual(context.privileged, true, `${where}: privileged`);
       assert.ok(context.capabilities?.drop?.includes('ALL'), `${where}: capabilities.drop must include ALL`);
-      for (const added of context.capabilities?.add ?? []) assert.equal(added, 'NET_BIND_SERVICE', `${where}: adds capability ${added}`);
+      for (const added of context.capabilities?.add ?? [])
+        assert.equal(added, 'NET_BIND_SERVICE', `${where}: adds capability ${added}`);
       assert.equal(context.readOnlyRootFilesystem, true, `${where}: readOnlyRootFilesystem`);
       if (context.runAsUser !== undefined) assert.ok(context.runAsUser > 0, `${where}: runAsUser 0`);
       if (context.runAsNonRoot !== undefined) assert.equal(context.runAsNonRoot, true, `${where}: runAsNonRoot`);
       const tmp = container.volumeMounts?.find((mount) => mount.mountPath === '/tmp');
       assert.ok(tmp, `${where}: a read-only root needs a writable /tmp`);
-      assert.ok(pod.volumes?.find((volume) => volume.name === tmp.name)?.emptyDir, `${where}: /tmp must be an emptyDir`);
+      assert.ok(
+        pod.volumes?.find((volume) => volume.name === tmp.name)?.emptyDir,
+        `${where}: /tmp must be an emptyDir`,
+      );
     }
   });
 
@@ -227,12 +305,16 @@ describe('k8s/wpp-bot workloads', () => {
       assert.notEqual(spec.hostPID, true, `${where}: hostPID`);
       assert.notEqual(spec.hostIPC, true, `${where}: hostIPC`);
       for (const container of containersOf(spec)) {
-        for (const port of container.ports ?? []) assert.equal(port.hostPort, undefined, `${where}/${container.name}: hostPort`);
+        for (const port of container.ports ?? [])
+          assert.equal(port.hostPort, undefined, `${where}/${container.name}: hostPort`);
       }
       for (const volume of spec.volumes ?? []) {
         const types = Object.keys(volume).filter((key) => key !== 'name');
         assert.equal(types.length, 1, `${where}: volume ${volume.name} must have exactly one type`);
-        assert.ok(RESTRICTED_VOLUME_TYPES.has(types[0] ?? ''), `${where}: volume ${volume.name} is of type ${types[0]}`);
+        assert.ok(
+          RESTRICTED_VOLUME_TYPES.has(types[0] ?? ''),
+          `${where}: volume ${volume.name} is of type ${types[0]}`,
+        );
       }
     }
   });
@@ -240,13 +322,19 @@ describe('k8s/wpp-bot workloads', () => {
   it('mounts only volumes the pod declares, and declares none it does not mount', () => {
     for (const { workload, container, pod } of allContainers()) {
       for (const mount of container.volumeMounts ?? []) {
-        assert.ok(pod.volumes?.some((volume) => volume.name === mount.name), `${workload}/${container.name}: mounts undeclared volume ${mount.name}`);
+        assert.ok(
+          pod.volumes?.some((volume) => volume.name === mount.name),
+          `${workload}/${container.name}: mounts undeclared volume ${mount.name}`,
+        );
       }
     }
     for (const deployment of deployments()) {
       const spec = deployment.spec.template.spec;
       for (const volume of spec.volumes ?? []) {
-        assert.ok(containersOf(spec).some((container) => mountOf(container, volume.name)), `${deployment.metadata.name}: volume ${volume.name} is never mounted`);
+        assert.ok(
+          containersOf(spec).some((container) => mountOf(container, volume.name)),
+          `${deployment.metadata.name}: volume ${volume.name} is never mounted`,
+        );
       }
     }
   });
@@ -257,14 +345,24 @@ describe('k8s/wpp-bot workloads', () => {
     for (const deployment of deployments()) {
       const spec = deployment.spec.template.spec;
       const where = deployment.metadata.name;
-      assert.ok(spec.serviceAccountName && spec.serviceAccountName !== 'default', `${where}: uses the namespace's default ServiceAccount`);
-      assert.ok(accounts.some((account) => account.metadata.name === spec.serviceAccountName), `${where}: ServiceAccount ${spec.serviceAccountName} is not declared`);
+      assert.ok(
+        spec.serviceAccountName && spec.serviceAccountName !== 'default',
+        `${where}: uses the namespace's default ServiceAccount`,
+      );
+      assert.ok(
+        accounts.some((account) => account.metadata.name === spec.serviceAccountName),
+        `${where}: ServiceAccount ${spec.serviceAccountName} is not declared`,
+      );
       assert.ok(!used.has(spec.serviceAccountName), `${where}: shares ServiceAccount ${spec.serviceAccountName}`);
       used.add(spec.serviceAccountName);
       assert.equal(spec.automountServiceAccountToken, false, `${where}: automountServiceAccountToken`);
     }
     for (const account of accounts) {
-      assert.equal(account.automountServiceAccountToken, false, `ServiceAccount ${account.metadata.name}: automountServiceAccountToken`);
+      assert.equal(
+        account.automountServiceAccountToken,
+        false,
+        `ServiceAccount ${account.metadata.name}: automountServiceAccountToken`,
+      );
     }
   });
 
@@ -285,7 +383,10 @@ describe('k8s/wpp-bot workloads', () => {
   it('rolls the stateless dashboard without downtime', () => {
     const dashboard = deployments().find((candidate) => candidate.metadata.name === 'dashboard');
     assert.equal(dashboard?.spec.strategy?.type, 'RollingUpdate');
-    assert.deepEqual((dashboard?.spec.strategy as { rollingUpdate?: unknown } | undefined)?.rollingUpdate, { maxUnavailable: 0, maxSurge: 1 });
+    assert.deepEqual((dashboard?.spec.strategy as { rollingUpdate?: unknown } | undefined)?.rollingUpdate, {
+      maxUnavailable: 0,
+      maxSurge: 1,
+    });
   });
 
   it('justifies every scanner exception in writing', () => {
@@ -295,13 +396,23 @@ describe('k8s/wpp-bot workloads', () => {
       for (const [key, value] of Object.entries(annotations)) {
         if (key.startsWith('ignore-check.kube-linter.io/')) {
           exceptions++;
-          assert.ok(value.trim().length >= 20, `${object.kind}/${object.metadata.name}: ${key} needs a reason as its value`);
+          assert.ok(
+            value.trim().length >= 20,
+            `${object.kind}/${object.metadata.name}: ${key} needs a reason as its value`,
+          );
         }
         if (key === 'kube-score/ignore') {
           exceptions++;
-          assert.match(value, /^[a-z-]+(,[a-z-]+)*$/, `${object.kind}/${object.metadata.name}: kube-score/ignore is a comma-separated list of check ids`);
+          assert.match(
+            value,
+            /^[a-z-]+(,[a-z-]+)*$/,
+            `${object.kind}/${object.metadata.name}: kube-score/ignore is a comma-separated list of check ids`,
+          );
           const reason = annotations['deckhand/kube-score-ignore-reason'] ?? '';
-          assert.ok(reason.trim().length >= 40, `${object.kind}/${object.metadata.name}: kube-score/ignore without deckhand/kube-score-ignore-reason`);
+          assert.ok(
+            reason.trim().length >= 40,
+            `${object.kind}/${object.metadata.name}: kube-score/ignore without deckhand/kube-score-ignore-reason`,
+          );
         }
       }
     }

@@ -6,7 +6,18 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { VALID_INPUTS } from '../support/deploy-bed.ts';
 import { KEYS, startCliInPty } from '../support/pty.ts';
-import { actAsCsiProvisioner, createReleasesBed, helmReleases, installRun, markPending, NS, recordCopied, waitForBoundPvc, waitForJob, type ReleasesBed } from './bed.ts';
+import {
+  actAsCsiProvisioner,
+  createReleasesBed,
+  helmReleases,
+  installRun,
+  markPending,
+  NS,
+  recordCopied,
+  waitForBoundPvc,
+  waitForJob,
+  type ReleasesBed,
+} from './bed.ts';
 
 const OLDEST = 'caelundas-20260110-000000';
 const MIDDLE = 'caelundas-20260111-000000';
@@ -20,7 +31,15 @@ describe('release pickers on a terminal', () => {
   before(async () => {
     bed = await createReleasesBed();
     await bed.kubectl(['create', 'namespace', NS]);
-    await bed.kubectl(['create', 'secret', 'generic', 'caelundas-env-secret', '--namespace', NS, ...Object.entries(VALID_INPUTS).map(([key, value]) => `--from-literal=${key}=${value}`)]);
+    await bed.kubectl([
+      'create',
+      'secret',
+      'generic',
+      'caelundas-env-secret',
+      '--namespace',
+      NS,
+      ...Object.entries(VALID_INPUTS).map(([key, value]) => `--from-literal=${key}=${value}`),
+    ]);
     for (const name of [OLDEST, MIDDLE, NEWEST, STUCK]) await installRun(bed, name);
     for (const name of [OLDEST, MIDDLE, NEWEST]) await recordCopied(bed, name);
     await Promise.all([OLDEST, MIDDLE, NEWEST].map((name) => waitForJob(bed, name, 'Complete')));
@@ -45,7 +64,12 @@ describe('release pickers on a terminal', () => {
   });
 
   it('uninstalls two of three releases picked with space and arrows, after a confirmation, and deletes their volumes when told to', async () => {
-    const volumes = new Map([OLDEST, MIDDLE, NEWEST].map((name) => [name, (bed.sim.get('v1', 'PersistentVolumeClaim', NS, name) as { spec: { volumeName: string } }).spec.volumeName]));
+    const volumes = new Map(
+      [OLDEST, MIDDLE, NEWEST].map((name) => [
+        name,
+        (bed.sim.get('v1', 'PersistentVolumeClaim', NS, name) as { spec: { volumeName: string } }).spec.volumeName,
+      ]),
+    );
     const stopProvisioner = actAsCsiProvisioner(bed);
     try {
       const session = startCliInPty(['uninstall', 'caelundas'], { env, watchdogMs: 60_000 });
@@ -53,8 +77,16 @@ describe('release pickers on a terminal', () => {
       await session.waitFor(/Releases of caelundas to uninstall[\s\S]*⏎ submit/);
       // Finished runs first, oldest first; the stuck one last. Each line carries the same facts as the table.
       const picker = session.screen();
-      assert.ok(picker.indexOf(OLDEST) < picker.indexOf(MIDDLE) && picker.indexOf(MIDDLE) < picker.indexOf(NEWEST) && picker.indexOf(NEWEST) < picker.indexOf(STUCK), picker);
-      assert.match(picker, new RegExp(`${OLDEST}\\s+deployed\\s+job complete\\s+c0ffee0\\s+\\S+\\s+10Gi Bound\\s+copied \\(1 file`));
+      assert.ok(
+        picker.indexOf(OLDEST) < picker.indexOf(MIDDLE) &&
+          picker.indexOf(MIDDLE) < picker.indexOf(NEWEST) &&
+          picker.indexOf(NEWEST) < picker.indexOf(STUCK),
+        picker,
+      );
+      assert.match(
+        picker,
+        new RegExp(`${OLDEST}\\s+deployed\\s+job complete\\s+c0ffee0\\s+\\S+\\s+10Gi Bound\\s+copied \\(1 file`),
+      );
       assert.match(picker, new RegExp(`${STUCK}\\s+stuck \\(pending-upgrade\\)`));
 
       session.type(KEYS.space); // the oldest
@@ -65,13 +97,18 @@ describe('release pickers on a terminal', () => {
 
       const confirmAt = session.screen().length;
       await session.waitFor(/Uninstall these 2 releases of caelundas/, { fromIndex: confirmAt });
-      await session.waitFor(new RegExp(`- ${NEWEST}: job complete, PVC 10Gi Bound, output copied[\\s\\S]*\\(y/N\\)`), { fromIndex: confirmAt });
+      await session.waitFor(new RegExp(`- ${NEWEST}: job complete, PVC 10Gi Bound, output copied[\\s\\S]*\\(y/N\\)`), {
+        fromIndex: confirmAt,
+      });
       assert.doesNotMatch(session.screen().slice(confirmAt), new RegExp(`- ${MIDDLE}`));
       session.type('y');
       session.type(KEYS.enter);
 
       const volumesAt = session.screen().length;
-      await session.waitFor(/Their volumes use reclaim policy Retain[\s\S]*billed until deleted[\s\S]*Delete the volumes too\? \(y\/N\)/, { fromIndex: volumesAt });
+      await session.waitFor(
+        /Their volumes use reclaim policy Retain[\s\S]*billed until deleted[\s\S]*Delete the volumes too\? \(y\/N\)/,
+        { fromIndex: volumesAt },
+      );
       session.type('y');
       session.type(KEYS.enter);
 
@@ -84,21 +121,30 @@ describe('release pickers on a terminal', () => {
     assert.deepEqual((await helmReleases(bed)).map((release) => release.name).sort(), [MIDDLE, STUCK]);
     for (const name of [OLDEST, NEWEST]) {
       assert.equal(bed.sim.get('v1', 'PersistentVolumeClaim', NS, name), undefined, `PVC ${name} is gone`);
-      assert.equal(bed.sim.get('v1', 'PersistentVolume', undefined, volumes.get(name)!), undefined, `the volume of ${name} is gone`);
+      assert.equal(
+        bed.sim.get('v1', 'PersistentVolume', undefined, volumes.get(name)!),
+        undefined,
+        `the volume of ${name} is gone`,
+      );
     }
     assert.ok(bed.sim.get('v1', 'PersistentVolumeClaim', NS, MIDDLE), 'the release not picked keeps its PVC');
   });
 
   it('offers a stuck release the rollback to its last deployed revision, and rolls it back when chosen', async () => {
     const session = startCliInPty(['uninstall', 'caelundas', '--release', STUCK], { env, watchdogMs: 60_000 });
-    await session.waitFor(new RegExp(`${STUCK} is stuck in pending-upgrade since .*: an interrupted helm operation left it locked`));
+    await session.waitFor(
+      new RegExp(`${STUCK} is stuck in pending-upgrade since .*: an interrupted helm operation left it locked`),
+    );
     await session.waitFor(/Roll it back to revision 1 and keep it[\s\S]*⏎ select/);
     session.type(KEYS.down);
     session.type(KEYS.enter);
     const { exitCode, screen } = await session.exited;
     assert.equal(exitCode, 0, screen);
     assert.match(screen, /Rolled back caelundas-20260113-000000 to revision 1/);
-    const status = JSON.parse(await bed.helm(['status', STUCK, '--namespace', NS, '--output', 'json'])) as { info: { status: string }; version: number };
+    const status = JSON.parse(await bed.helm(['status', STUCK, '--namespace', NS, '--output', 'json'])) as {
+      info: { status: string };
+      version: number;
+    };
     assert.equal(status.info.status, 'deployed');
     assert.equal(status.version, 3);
   });

@@ -6,7 +6,16 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createReleasesBed, deployRun, installRun, markPending, NS, waitForBoundPvc, waitForJob, type ReleasesBed } from './bed.ts';
+import {
+  createReleasesBed,
+  deployRun,
+  installRun,
+  markPending,
+  NS,
+  waitForBoundPvc,
+  waitForJob,
+  type ReleasesBed,
+} from './bed.ts';
 
 const RUNNING = 'caelundas-20260103-000000';
 const FAILED = 'caelundas-20260102-000000';
@@ -35,7 +44,12 @@ describe('releases, logs and copy with runs in every state', () => {
     await installRun(bed, FAILED, { outcome: 'fail', exitCode: 3, logLines: ['bad input: LATITUDE'] });
     await installRun(bed, TTL_GONE, { outcome: 'succeed', files: { 'calendar.ics': 'from a run whose Job is gone' } });
     await installRun(bed, STUCK, { outcome: 'succeed' });
-    await Promise.all([waitForJob(bed, RUNNING, 'running'), waitForJob(bed, FAILED, 'Failed'), waitForJob(bed, TTL_GONE, 'Complete'), waitForBoundPvc(bed, TTL_GONE)]);
+    await Promise.all([
+      waitForJob(bed, RUNNING, 'running'),
+      waitForJob(bed, FAILED, 'Failed'),
+      waitForJob(bed, TTL_GONE, 'Complete'),
+      waitForBoundPvc(bed, TTL_GONE),
+    ]);
     // What ttlSecondsAfterFinished does a day after the run: the Job and its pods go, the PVC stays.
     await bed.kubectl(['delete', 'job', TTL_GONE, '--namespace', NS, '--wait=true']);
     markPending(bed, STUCK, 'pending-install');
@@ -49,21 +63,30 @@ describe('releases, logs and copy with runs in every state', () => {
     assert.equal(result.code, 0, result.output);
     const lines = result.stdout.split('\n');
     assert.match(lines[0]!, /^RELEASE\s+STATE\s+JOB\s+COMMIT\s+AGE\s+PVC\s+OUTPUT$/);
-    const line = (name: string) => lines.find((candidate) => candidate.startsWith(name)) ?? assert.fail(`no line for ${name}:\n${result.stdout}`);
+    const line = (name: string) =>
+      lines.find((candidate) => candidate.startsWith(name)) ?? assert.fail(`no line for ${name}:\n${result.stdout}`);
     assert.match(line(copied), /deployed\s+complete\s+[0-9a-f]{7}\s+\d+s\s+10Gi Bound\s+copied \(1 file, /);
     assert.match(line(RUNNING), /deployed\s+running\s+c0ffee0\s+\d+d\d*h?\s+10Gi Bound\s+not copied$/);
     // helm installs without waiting for the Job, so the release stays deployed while its Job fails.
     assert.match(line(FAILED), /deployed\s+failed\s+c0ffee0 /);
     assert.match(line(TTL_GONE), /deployed\s+gone\s+c0ffee0 .*10Gi Bound\s+not copied$/);
     assert.match(line(STUCK), /stuck \(pending-install\)/);
-    assert.match(result.stdout, new RegExp(`${STUCK} is stuck \\(pending-install\\)\\. .*npx tsx tasks\\.ts uninstall caelundas --release ${STUCK} --recover --yes`));
+    assert.match(
+      result.stdout,
+      new RegExp(
+        `${STUCK} is stuck \\(pending-install\\)\\. .*npx tsx tasks\\.ts uninstall caelundas --release ${STUCK} --recover --yes`,
+      ),
+    );
   });
 
   it('prints the same facts as JSON for scripts', async () => {
     const result = await bed.cli(['releases', 'caelundas', '--json']);
     assert.equal(result.code, 0, result.output);
     const rows = JSON.parse(result.stdout) as JsonRow[];
-    assert.deepEqual(rows.map((row) => row.name), [TTL_GONE, FAILED, RUNNING, STUCK, copied]);
+    assert.deepEqual(
+      rows.map((row) => row.name),
+      [TTL_GONE, FAILED, RUNNING, STUCK, copied],
+    );
     const byName = new Map(rows.map((row) => [row.name, row]));
     assert.deepEqual(byName.get(FAILED)!.job, { state: 'failed', reason: 'BackoffLimitExceeded' });
     assert.equal(byName.get(TTL_GONE)!.job.state, 'gone');
@@ -84,7 +107,10 @@ describe('releases, logs and copy with runs in every state', () => {
   it('follows the log of a running run until it is stopped', async () => {
     const { startCli } = await import('../support/cli.ts');
     const { VALID_INPUTS } = await import('../support/deploy-bed.ts');
-    const { child, result } = startCli(['logs', 'caelundas', '--release', RUNNING], { env: { ...bed.env, ...VALID_INPUTS }, timeoutMs: 30_000 });
+    const { child, result } = startCli(['logs', 'caelundas', '--release', RUNNING], {
+      env: { ...bed.env, ...VALID_INPUTS },
+      timeoutMs: 30_000,
+    });
     let seen = '';
     await new Promise<void>((resolve) => {
       child.stdout!.on('data', (chunk: Buffer) => {
@@ -108,7 +134,12 @@ describe('releases, logs and copy with runs in every state', () => {
   it('off a terminal without --release exits 2 listing the releases to choose from', async () => {
     const result = await bed.cli(['logs', 'caelundas']);
     assert.equal(result.code, 2, result.output);
-    assert.match(result.stderr, new RegExp(`the release to show the logs of: pass --release NAME, one of: ${copied}, ${STUCK}, ${RUNNING}, ${FAILED}, ${TTL_GONE}`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `the release to show the logs of: pass --release NAME, one of: ${copied}, ${STUCK}, ${RUNNING}, ${FAILED}, ${TTL_GONE}`,
+      ),
+    );
   });
 
   it('copies the output of a run whose Job is gone through the helper pod, verified, and records it', async () => {
@@ -116,27 +147,45 @@ describe('releases, logs and copy with runs in every state', () => {
     assert.equal(result.code, 0, result.output);
     const dir = path.join(bed.outputDir, TTL_GONE);
     assert.equal(await readFile(path.join(dir, 'calendar.ics'), 'utf8'), 'from a run whose Job is gone');
-    const record = JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as { copy: { verified: boolean; files: { path: string }[] }; commit: string; outcome: string; failure?: string };
+    const record = JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as {
+      copy: { verified: boolean; files: { path: string }[] };
+      commit: string;
+      outcome: string;
+      failure?: string;
+    };
     assert.equal(record.copy.verified, true);
-    assert.deepEqual(record.copy.files.map((file) => file.path), ['calendar.ics']);
+    assert.deepEqual(
+      record.copy.files.map((file) => file.path),
+      ['calendar.ics'],
+    );
     assert.equal(record.commit, 'c0ffee0123456789c0ffee0123456789c0ffee01');
     assert.equal(record.outcome, 'error');
     assert.match(record.failure!, /Job was gone/);
     // The helper is deleted without waiting; it goes after its (simulated) grace period.
-    await bed.sim.waitFor((sim) => !sim.get('v1', 'Pod', NS, `${TTL_GONE}-copy`), { timeoutMs: 5_000, description: 'the helper pod is gone' });
+    await bed.sim.waitFor((sim) => !sim.get('v1', 'Pod', NS, `${TTL_GONE}-copy`), {
+      timeoutMs: 5_000,
+      description: 'the helper pod is gone',
+    });
     const listed = await bed.cli(['releases', 'caelundas']);
     assert.match(listed.stdout, new RegExp(`${TTL_GONE} .*copied \\(1 file`));
   });
 
   it('skips a run that is already copied unless --force, and keeps what deploy recorded', async () => {
-    const before = JSON.parse(await readFile(path.join(bed.outputDir, copied, 'run.json'), 'utf8')) as { image: { reference: string }; valuesFiles: string[] };
+    const before = JSON.parse(await readFile(path.join(bed.outputDir, copied, 'run.json'), 'utf8')) as {
+      image: { reference: string };
+      valuesFiles: string[];
+    };
     const skipped = await bed.cli(['copy', 'caelundas', '--release', copied]);
     assert.equal(skipped.code, 0, skipped.output);
     assert.match(skipped.stderr, /already in .* \(1 files, verified\)\. Pass --force to copy it again\./);
     assert.doesNotMatch(skipped.output, /helper pod/);
     const forced = await bed.cli(['copy', 'caelundas', '--release', copied, '--force']);
     assert.equal(forced.code, 0, forced.output);
-    const after = JSON.parse(await readFile(path.join(bed.outputDir, copied, 'run.json'), 'utf8')) as { image: { reference: string }; valuesFiles: string[]; outcome: string };
+    const after = JSON.parse(await readFile(path.join(bed.outputDir, copied, 'run.json'), 'utf8')) as {
+      image: { reference: string };
+      valuesFiles: string[];
+      outcome: string;
+    };
     assert.equal(after.image.reference, before.image.reference);
     assert.deepEqual(after.valuesFiles, before.valuesFiles);
     assert.equal(after.outcome, 'complete');
@@ -145,7 +194,10 @@ describe('releases, logs and copy with runs in every state', () => {
   it('refuses to copy a run that is still running, and says how to follow it', async () => {
     const result = await bed.cli(['copy', 'caelundas', '--release', RUNNING]);
     assert.equal(result.code, 2, result.output);
-    assert.match(result.stderr, /its Job is still running.*npx tsx tasks\.ts logs caelundas --release caelundas-20260103-000000/);
+    assert.match(
+      result.stderr,
+      /its Job is still running.*npx tsx tasks\.ts logs caelundas --release caelundas-20260103-000000/,
+    );
   });
 
   it('reports no gaps in the simulated API', () => {

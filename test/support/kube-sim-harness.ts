@@ -21,14 +21,21 @@ export interface SimCluster {
 }
 
 function describeFailure(tool: string, args: string[], result: RunResult): Error {
-  return new Error(`${tool} ${args.join(' ')} exited ${String(result.code ?? result.signal)}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  return new Error(
+    `${tool} ${args.join(' ')} exited ${String(result.code ?? result.signal)}\nstdout:\n${result.stdout}\nstderr:\n${result.stderr}`,
+  );
 }
 
-export async function withKubeSim(fn: (cluster: SimCluster) => Promise<void>, options: KubeSimOptions = {}): Promise<void> {
+export async function withKubeSim(
+  fn: (cluster: SimCluster) => Promise<void>,
+  options: KubeSimOptions = {},
+): Promise<void> {
   const sim = await startKubeSim(options);
   const sandbox = await createSandbox(sim);
-  const kubectl = (args: string[], runOptions?: RunOptions): Promise<RunResult> => sandbox.run(sandbox.bin.kubectl, args, runOptions);
-  const helm = (args: string[], runOptions?: RunOptions): Promise<RunResult> => sandbox.run(sandbox.bin.helm, args, runOptions);
+  const kubectl = (args: string[], runOptions?: RunOptions): Promise<RunResult> =>
+    sandbox.run(sandbox.bin.kubectl, args, runOptions);
+  const helm = (args: string[], runOptions?: RunOptions): Promise<RunResult> =>
+    sandbox.run(sandbox.bin.helm, args, runOptions);
   const ok = async (tool: string, run: typeof kubectl, args: string[], runOptions?: RunOptions): Promise<string> => {
     const result = await run(args, runOptions);
     if (result.code !== 0) throw describeFailure(tool, args, result);
@@ -41,7 +48,8 @@ export async function withKubeSim(fn: (cluster: SimCluster) => Promise<void>, op
     helm,
     kubectlOk: (args, runOptions) => ok('kubectl', kubectl, args, runOptions),
     helmOk: (args, runOptions) => ok('helm', helm, args, runOptions),
-    kubectlJson: async <T>(args: string[], runOptions?: RunOptions) => JSON.parse(await ok('kubectl', kubectl, [...args, '-o', 'json'], runOptions)) as T,
+    kubectlJson: async <T>(args: string[], runOptions?: RunOptions) =>
+      JSON.parse(await ok('kubectl', kubectl, [...args, '-o', 'json'], runOptions)) as T,
   };
   let failure: unknown;
   try {

@@ -96,7 +96,14 @@ export async function startLinodeApiServer(options: LinodeApiServerOptions): Pro
   let url = '';
   const kubeconfigOf = (clusterId: number): string => {
     const cluster = options.clusters.find((candidate) => candidate.id === clusterId);
-    return cluster?.kubeconfig ?? lkeKubeconfig({ clusterId, server: url, token: options.clusterToken ?? `cluster-token-${clusterId}-0123456789abcdef` });
+    return (
+      cluster?.kubeconfig ??
+      lkeKubeconfig({
+        clusterId,
+        server: url,
+        token: options.clusterToken ?? `cluster-token-${clusterId}-0123456789abcdef`,
+      })
+    );
   };
 
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
@@ -115,11 +122,22 @@ export async function startLinodeApiServer(options: LinodeApiServerOptions): Pro
     };
 
     if (parsed.pathname === '/version') {
-      return send(200, { major: '1', minor: '34', gitVersion: 'v1.34.2', gitCommit: 'fake', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.24', compiler: 'gc', platform: 'linux/amd64' });
+      return send(200, {
+        major: '1',
+        minor: '34',
+        gitVersion: 'v1.34.2',
+        gitCommit: 'fake',
+        gitTreeState: 'clean',
+        buildDate: '2026-01-01T00:00:00Z',
+        goVersion: 'go1.24',
+        compiler: 'gc',
+        platform: 'linux/amd64',
+      });
     }
     const queued = queues.get(parsed.pathname)?.shift();
     if (queued) return send(queued.status, queued.body ?? {}, queued.headers);
-    if (request.headers.authorization !== `Bearer ${options.token}`) return send(401, { errors: [{ reason: 'Invalid Token' }] });
+    if (request.headers.authorization !== `Bearer ${options.token}`)
+      return send(401, { errors: [{ reason: 'Invalid Token' }] });
     if (request.method !== 'GET') return send(405, { errors: [{ reason: 'Method not allowed' }] });
 
     const paginate = (items: unknown[]) => {
@@ -153,8 +171,10 @@ export async function startLinodeApiServer(options: LinodeApiServerOptions): Pro
     const match = /^\/v4\/lke\/clusters\/(\d+)(\/kubeconfig|\/api-endpoints)?$/.exec(parsed.pathname);
     const cluster = match ? options.clusters.find((candidate) => candidate.id === Number(match[1])) : undefined;
     if (!match || !cluster) return send(404, { errors: [{ reason: 'Not found' }] });
-    if (match[2] === '/kubeconfig') return send(200, { kubeconfig: Buffer.from(kubeconfigOf(cluster.id)).toString('base64') });
-    if (match[2] === '/api-endpoints') return send(200, paginate([{ endpoint: `${url}:443` }, { endpoint: `${url}:6443` }]));
+    if (match[2] === '/kubeconfig')
+      return send(200, { kubeconfig: Buffer.from(kubeconfigOf(cluster.id)).toString('base64') });
+    if (match[2] === '/api-endpoints')
+      return send(200, paginate([{ endpoint: `${url}:443` }, { endpoint: `${url}:6443` }]));
     return send(200, describe(cluster));
   });
 

@@ -49,9 +49,11 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   if (!binDir) return skipOrThrow('PostgreSQL server programs are not installed (apt-get install postgresql).');
   const asRoot = process.getuid?.() === 0;
   const setpriv = asRoot ? await findExecutable('setpriv') : undefined;
-  if (asRoot && !setpriv) return skipOrThrow('running as root needs setpriv (util-linux) to start PostgreSQL as the postgres user.');
+  if (asRoot && !setpriv)
+    return skipOrThrow('running as root needs setpriv (util-linux) to start PostgreSQL as the postgres user.');
   const owner = asRoot ? await userIds('postgres') : undefined;
-  if (asRoot && !owner) return skipOrThrow('running as root needs a "postgres" user (created by the postgresql package).');
+  if (asRoot && !owner)
+    return skipOrThrow('running as root needs a "postgres" user (created by the postgresql package).');
 
   const user = options.user ?? 'deckhand';
   const password = options.password ?? `pw-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
@@ -65,21 +67,55 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     await chown(stateDir, owner.uid, owner.gid);
     await chown(passwordFile, owner.uid, owner.gid);
   }
-  const asOwner = (argv: string[]): string[] => (owner && setpriv ? [setpriv, `--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--', ...argv] : argv);
+  const asOwner = (argv: string[]): string[] =>
+    owner && setpriv ? [setpriv, `--reuid=${owner.uid}`, `--regid=${owner.gid}`, '--init-groups', '--', ...argv] : argv;
 
-  const [initdb, ...initdbArgs] = asOwner([path.join(binDir, 'initdb'), '--pgdata', dataDir, '--username', user, '--pwfile', passwordFile, '--auth-local=trust', '--auth-host=scram-sha-256', '--encoding', 'UTF8', '--no-sync']);
+  const [initdb, ...initdbArgs] = asOwner([
+    path.join(binDir, 'initdb'),
+    '--pgdata',
+    dataDir,
+    '--username',
+    user,
+    '--pwfile',
+    passwordFile,
+    '--auth-local=trust',
+    '--auth-host=scram-sha-256',
+    '--encoding',
+    'UTF8',
+    '--no-sync',
+  ]);
   await execFileAsync(initdb!, initdbArgs, { timeout: START_TIMEOUT_MS });
 
   const port = await freePort();
   const server = await spawnTiedToThisProcess({
-    argv: asOwner([path.join(binDir, 'postgres'), '-D', dataDir, '-h', '127.0.0.1', '-p', String(port), '-k', stateDir, '-c', 'fsync=off', '-c', 'full_page_writes=off', '-c', 'synchronous_commit=off']),
+    argv: asOwner([
+      path.join(binDir, 'postgres'),
+      '-D',
+      dataDir,
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-k',
+      stateDir,
+      '-c',
+      'fsync=off',
+      '-c',
+      'full_page_writes=off',
+      '-c',
+      'synchronous_commit=off',
+    ]),
     stateDir,
     logFile,
   });
   try {
     await waitUntil(
       async () => {
-        await execFileAsync(path.join(binDir, 'pg_isready'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-t', '1'], { timeout: 5_000 });
+        await execFileAsync(
+          path.join(binDir, 'pg_isready'),
+          ['-h', '127.0.0.1', '-p', String(port), '-U', user, '-d', database, '-t', '1'],
+          { timeout: 5_000 },
+        );
         return true;
       },
       server,
@@ -93,9 +129,17 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
   }
   // initdb creates only the "postgres" database.
   if (database !== 'postgres') {
-    await execFileAsync(path.join(binDir, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, database], { env: { ...process.env, PGPASSWORD: password } });
+    await execFileAsync(path.join(binDir, 'createdb'), ['-h', '127.0.0.1', '-p', String(port), '-U', user, database], {
+      env: { ...process.env, PGPASSWORD: password },
+    });
   }
-  const clientEnv = { PGHOST: '127.0.0.1', PGPORT: String(port), PGUSER: user, PGPASSWORD: password, PGDATABASE: database };
+  const clientEnv = {
+    PGHOST: '127.0.0.1',
+    PGPORT: String(port),
+    PGUSER: user,
+    PGPASSWORD: password,
+    PGDATABASE: database,
+  };
   return {
     host: '127.0.0.1',
     port,
@@ -123,7 +167,8 @@ export async function findPostgresBinDir(): Promise<string | undefined> {
 }
 
 function skipOrThrow(reason: string): Skip {
-  if (process.env[REQUIRE_POSTGRES_ENV] === '1') throw new Error(`${reason}\n(${REQUIRE_POSTGRES_ENV}=1, so this is a failure instead of a skip.)`);
+  if (process.env[REQUIRE_POSTGRES_ENV] === '1')
+    throw new Error(`${reason}\n(${REQUIRE_POSTGRES_ENV}=1, so this is a failure instead of a skip.)`);
   return { skip: reason };
 }
 
@@ -143,7 +188,9 @@ export function freePort(): Promise<number> {
     probe.once('error', reject);
     probe.listen(0, '127.0.0.1', () => {
       const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+      probe.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }

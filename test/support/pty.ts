@@ -45,7 +45,11 @@ export interface PtyOptions {
 }
 
 export function startCliInPty(args: readonly string[], options: PtyOptions): PtySession {
-  const env = Object.fromEntries(Object.entries({ TERM: 'xterm-256color', ...options.env }).filter((entry): entry is [string, string] => entry[1] !== undefined));
+  const env = Object.fromEntries(
+    Object.entries({ TERM: 'xterm-256color', ...options.env }).filter(
+      (entry): entry is [string, string] => entry[1] !== undefined,
+    ),
+  );
   const terminal: IPty = spawn(process.execPath, ['--import', 'tsx', TASKS, ...args], {
     name: 'xterm-256color',
     cols: options.cols ?? 200,
@@ -64,7 +68,11 @@ export function startCliInPty(args: readonly string[], options: PtyOptions): Pty
   const exited = new Promise<PtyExit>((resolve, reject) => {
     const watchdog = setTimeout(() => {
       terminal.kill('SIGKILL');
-      reject(new Error(`tasks.ts ${args.join(' ')} was still running after ${options.watchdogMs ?? 60_000} ms. Screen:\n${screen()}`));
+      reject(
+        new Error(
+          `tasks.ts ${args.join(' ')} was still running after ${options.watchdogMs ?? 60_000} ms. Screen:\n${screen()}`,
+        ),
+      );
     }, options.watchdogMs ?? 60_000);
     terminal.onExit(({ exitCode, signal }) => {
       ended = true;
@@ -89,9 +97,20 @@ export function startCliInPty(args: readonly string[], options: PtyOptions): Pty
         const check = () => {
           const text = screen().slice(waitOptions.fromIndex ?? 0);
           if (typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text)) finish(() => resolve());
-          else if (ended) finish(() => reject(new Error(`The process exited before the screen showed ${String(pattern)}. Screen:\n${screen()}`)));
+          else if (ended)
+            finish(() =>
+              reject(new Error(`The process exited before the screen showed ${String(pattern)}. Screen:\n${screen()}`)),
+            );
         };
-        const timer = setTimeout(() => finish(() => reject(new Error(`The screen did not show ${String(pattern)} within ${timeoutMs} ms. Screen:\n${screen()}`))), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(
+                new Error(`The screen did not show ${String(pattern)} within ${timeoutMs} ms. Screen:\n${screen()}`),
+              ),
+            ),
+          timeoutMs,
+        );
         const finish = (settle: () => void) => {
           clearTimeout(timer);
           listeners.delete(check);

@@ -63,11 +63,20 @@ export async function createSandbox(sim?: { writeKubeconfig(file: string): Promi
   const kubeconfig = path.join(home, '.kube', 'config');
   if (sim) await sim.writeKubeconfig(kubeconfig);
   const inherited = Object.fromEntries(Object.entries(process.env).filter(([key]) => !DROPPED_ENV.test(key)));
-  const env: NodeJS.ProcessEnv = { ...inherited, HOME: home, KUBECONFIG: kubeconfig, PATH: `${bin.binDir}${path.delimiter}${process.env['PATH'] ?? ''}` };
+  const env: NodeJS.ProcessEnv = {
+    ...inherited,
+    HOME: home,
+    KUBECONFIG: kubeconfig,
+    PATH: `${bin.binDir}${path.delimiter}${process.env['PATH'] ?? ''}`,
+  };
   const children = new Set<ChildProcess>();
 
   function start(command: string, args: string[], options: Omit<RunOptions, 'timeoutMs'> = {}): RunningProcess {
-    const child = spawn(command, args, { cwd: options.cwd ?? dir, env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, {
+      cwd: options.cwd ?? dir,
+      env: { ...env, ...options.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     children.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
@@ -86,7 +95,13 @@ export async function createSandbox(sim?: { writeKubeconfig(file: string): Promi
       child.on('close', (code, signal) => {
         children.delete(child);
         const stdoutBytes = Buffer.concat(out);
-        resolve({ code, signal, stdout: stdoutBytes.toString('utf8'), stderr: Buffer.concat(err).toString('utf8'), stdoutBytes });
+        resolve({
+          code,
+          signal,
+          stdout: stdoutBytes.toString('utf8'),
+          stderr: Buffer.concat(err).toString('utf8'),
+          stdoutBytes,
+        });
         for (const l of [...listeners]) l();
       });
     });
@@ -104,10 +119,26 @@ export async function createSandbox(sim?: { writeKubeconfig(file: string): Promi
             const hit = typeof pattern === 'string' ? text.includes(pattern) : pattern.test(text);
             if (hit) done(() => resolve(text));
             else if (child.exitCode !== null || child.signalCode !== null) {
-              done(() => reject(new Error(`${path.basename(command)} exited before printing ${String(pattern)}; stdout:\n${text}\nstderr:\n${Buffer.concat(err).toString('utf8')}`)));
+              done(() =>
+                reject(
+                  new Error(
+                    `${path.basename(command)} exited before printing ${String(pattern)}; stdout:\n${text}\nstderr:\n${Buffer.concat(err).toString('utf8')}`,
+                  ),
+                ),
+              );
             }
           };
-          const timer = setTimeout(() => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${String(pattern)}; stdout so far:\n${stdout()}`))), timeoutMs);
+          const timer = setTimeout(
+            () =>
+              done(() =>
+                reject(
+                  new Error(
+                    `timed out after ${timeoutMs} ms waiting for ${String(pattern)}; stdout so far:\n${stdout()}`,
+                  ),
+                ),
+              ),
+            timeoutMs,
+          );
           const done = (settle: () => void): void => {
             if (finished) return;
             finished = true;

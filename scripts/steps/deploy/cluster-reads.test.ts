@@ -11,14 +11,24 @@ import { namespaceManifest } from '../cluster-setup.ts';
 import { prepareNamespaceAndSecret, startClusterReads, stopReadsAhead, type DeployRun } from './index.ts';
 
 const newDir = tempDirs('cluster-reads');
-const target = { kubeconfig: '/k', context: 'c', cluster: 'c', server: 'https://lke.example:443', namespace: 'caelundas', explicit: false, kubeconfigSource: 'test' };
+const target = {
+  kubeconfig: '/k',
+  context: 'c',
+  cluster: 'c',
+  server: 'https://lke.example:443',
+  namespace: 'caelundas',
+  explicit: false,
+  kubeconfigSource: 'test',
+};
 const INPUTS = { START_DATE: '2026-01-01', END_DATE: '2026-12-31', LATITUDE: '40.7', LONGITUDE: '-74.0' };
 
 /** A cluster with the namespace and no Secret yet. */
 function clusterAnswers(command: string) {
-  if (command.startsWith('kubectl version')) return json({ clientVersion: { gitVersion: 'v1.34.5' }, serverVersion: { gitVersion: 'v1.34.1' } });
+  if (command.startsWith('kubectl version'))
+    return json({ clientVersion: { gitVersion: 'v1.34.5' }, serverVersion: { gitVersion: 'v1.34.1' } });
   if (command === 'kubectl get --raw /api/v1/namespaces/caelundas') return json(namespaceManifest('caelundas'));
-  if (command.startsWith('kubectl get --raw')) return { exitCode: 1, stderr: 'Error from server (NotFound): secrets "caelundas-env-secret" not found\n' };
+  if (command.startsWith('kubectl get --raw'))
+    return { exitCode: 1, stderr: 'Error from server (NotFound): secrets "caelundas-env-secret" not found\n' };
   return undefined;
 }
 
@@ -40,7 +50,15 @@ function deployRun(shell: ReturnType<typeof fakeRunner>, overrides: Partial<Depl
 
 function fakeTask() {
   const lines: string[] = [];
-  return { lines, task: { set output(line: string) { lines.push(line); }, title: '' } as never };
+  return {
+    lines,
+    task: {
+      set output(line: string) {
+        lines.push(line);
+      },
+      title: '',
+    } as never,
+  };
 }
 
 describe('the cluster reads a deploy starts with its prerequisite checks', () => {
@@ -70,8 +88,11 @@ describe('the cluster reads a deploy starts with its prerequisite checks', () =>
     assert.equal(shell.calls.filter((call) => call === 'kubectl get --raw /api/v1/namespaces/caelundas').length, 2);
   });
 
-  it('report the cluster check\'s failure, with its kubeconfig hint, when the cluster does not answer', async () => {
-    const shell = fakeRunner(() => ({ exitCode: 1, stderr: 'Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout\n' }));
+  it("report the cluster check's failure, with its kubeconfig hint, when the cluster does not answer", async () => {
+    const shell = fakeRunner(() => ({
+      exitCode: 1,
+      stderr: 'Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout\n',
+    }));
     const run = deployRun(shell);
     run.clusterReads = startClusterReads(run, target);
     await assert.rejects(prepareNamespaceAndSecret(run, fakeTask().task), (error: Error & { fix?: string }) => {
@@ -88,14 +109,24 @@ describe('the cluster reads a deploy starts with its prerequisite checks', () =>
     (run.ctx.config as { pullToken?: string }).pullToken = 'pull-token-value';
     run.clusterReads = startClusterReads(run, target);
     await run.clusterReads.settled;
-    assert.ok(shell.calls.includes('kubectl get --raw /api/v1/namespaces/caelundas/secrets/caelundas-registry'), shell.calls.join('\n'));
+    assert.ok(
+      shell.calls.includes('kubectl get --raw /api/v1/namespaces/caelundas/secrets/caelundas-registry'),
+      shell.calls.join('\n'),
+    );
   });
 
   it('are stopped when the run fails before it needs them, instead of being waited for', async () => {
     // A kubectl that hangs, like one talking to an API that does not answer.
     const bin = newDir();
     writeFileSync(path.join(bin, 'kubectl'), '#!/bin/sh\nexec sleep 30\n', { mode: 0o755 });
-    const shell = createShell({ dryRun: false, verbose: false, masker: new SecretMasker(), log: () => undefined, env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, killGraceMs: 500 });
+    const shell = createShell({
+      dryRun: false,
+      verbose: false,
+      masker: new SecretMasker(),
+      log: () => undefined,
+      env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+      killGraceMs: 500,
+    });
     const run = deployRun(shell as never);
     const started = performance.now();
     run.clusterReads = startClusterReads(run, target);

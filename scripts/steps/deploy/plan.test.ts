@@ -10,7 +10,13 @@ const COMMIT = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
 function input(overrides: Partial<PlanInput> = {}): PlanInput {
   return {
     app: caelundas,
-    config: { repoRoot: '/project', image: { registry: 'ghcr.io', owner: 'me' }, jobTimeoutMs: 600_000, outputDir: '/project/output', helperImage: 'busybox:1.37.0' },
+    config: {
+      repoRoot: '/project',
+      image: { registry: 'ghcr.io', owner: 'me' },
+      jobTimeoutMs: 600_000,
+      outputDir: '/project/output',
+      helperImage: 'busybox:1.37.0',
+    },
     flags: { rebuild: false, allowDirty: false, cleanup: false },
     namespace: 'caelundas',
     git: { commit: COMMIT, shortCommit: '1a2b3c4', dirty: false, sourceUrl: 'https://github.com/me/project' },
@@ -58,13 +64,25 @@ describe('the deploy plan', () => {
       'metadata.gitCommit': COMMIT,
       'metadata.timestamp': String(Math.floor(NOW.getTime() / 1000)),
     });
-    assert.deepEqual(plan.chart.valuesFiles, ['charts/kubernetes-job/values/base.yaml', 'charts/kubernetes-job/values/caelundas-production.yaml']);
+    assert.deepEqual(plan.chart.valuesFiles, [
+      'charts/kubernetes-job/values/base.yaml',
+      'charts/kubernetes-job/values/caelundas-production.yaml',
+    ]);
     assert.equal(plan.outputDir, '/project/output/caelundas-20260125-143022');
   });
 
   it('uses --image as given, with its digest, and builds nothing', () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
-    const plan = planDeploy(input({ flags: { image: `registry.example:5000/team/caelundas:2.0.0@${digest}`, rebuild: false, allowDirty: false, cleanup: false } }));
+    const plan = planDeploy(
+      input({
+        flags: {
+          image: `registry.example:5000/team/caelundas:2.0.0@${digest}`,
+          rebuild: false,
+          allowDirty: false,
+          cleanup: false,
+        },
+      }),
+    );
     assert.equal(plan.image.build, false);
     assert.equal(plan.image.repository, 'registry.example:5000/team/caelundas');
     assert.equal(plan.image.tag, '2.0.0');
@@ -77,6 +95,10 @@ describe('the deploy plan', () => {
     assert.match(imageReferenceProblem('ghcr.io/me/caelundas')!, /with a tag or digest/);
     assert.match(imageReferenceProblem('ghcr.io/me/caelundas:latest')!, /mutable tag latest/);
     assert.match(imageReferenceProblem('--kubeconfig=/tmp/x')!, /not an image reference/);
-    assert.deepEqual(parseImageReference('localhost:5000/x:1'), { repository: 'localhost:5000/x', tag: '1', digest: undefined });
+    assert.deepEqual(parseImageReference('localhost:5000/x:1'), {
+      repository: 'localhost:5000/x',
+      tag: '1',
+      digest: undefined,
+    });
   });
 });

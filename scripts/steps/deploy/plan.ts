@@ -97,7 +97,9 @@ export function planDeploy(input: PlanInput): DeployPlan {
   function planBuild({ version }: PlanInput): DeployPlan['image'] {
     const repository = imageRepository(app, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${app.image.name}`;
     // A dirty tree's image must never pass for the commit's image: its tag says so and is unique to this run.
-    const tag = git.dirty ? `sha-${git.shortCommit}-dirty-${release.slice(app.name.length + 1)}` : `sha-${git.shortCommit}`;
+    const tag = git.dirty
+      ? `sha-${git.shortCommit}-dirty-${release.slice(app.name.length + 1)}`
+      : `sha-${git.shortCommit}`;
     const pushTags = [tag, ...(version && !git.dirty ? [version] : [])];
     return {
       repository,
@@ -120,8 +122,11 @@ export function planDeploy(input: PlanInput): DeployPlan {
 }
 
 /** `--image REPO:TAG`, `REPO@sha256:…` or `REPO:TAG@sha256:…`. */
-export function parseImageReference(reference: string): { repository: string; tag?: string; digest?: string } | undefined {
-  const match = /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9._/-]+?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(reference);
+export function parseImageReference(
+  reference: string,
+): { repository: string; tag?: string; digest?: string } | undefined {
+  const match =
+    /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9._/-]+?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(reference);
   if (!match || (!match[2] && !match[3])) return undefined;
   return { repository: match[1]!, tag: match[2], digest: match[3] };
 }
@@ -129,13 +134,21 @@ export function parseImageReference(reference: string): { repository: string; ta
 function planExistingImage(reference: string): DeployPlan['image'] {
   const parsed = parseImageReference(reference);
   if (!parsed) throw new Error(`internal: unvalidated --image ${reference}`);
-  return { repository: parsed.repository, tag: parsed.tag ?? 'by-digest', pushTags: [], digest: parsed.digest, build: false };
+  return {
+    repository: parsed.repository,
+    tag: parsed.tag ?? 'by-digest',
+    pushTags: [],
+    digest: parsed.digest,
+    build: false,
+  };
 }
 
 /** What is wrong with an --image value, or undefined. Checked before anything runs. */
 export function imageReferenceProblem(reference: string): string | undefined {
   const parsed = parseImageReference(reference);
-  if (!parsed) return `"${reference}" is not an image reference with a tag or digest (e.g. ghcr.io/me/caelundas:1.0.0 or …@sha256:<64 hex>)`;
-  if (parsed.tag === 'latest' && !parsed.digest) return `"${reference}" uses the mutable tag latest: pin a version tag or a digest so every run is reproducible`;
+  if (!parsed)
+    return `"${reference}" is not an image reference with a tag or digest (e.g. ghcr.io/me/caelundas:1.0.0 or …@sha256:<64 hex>)`;
+  if (parsed.tag === 'latest' && !parsed.digest)
+    return `"${reference}" uses the mutable tag latest: pin a version tag or a digest so every run is reproducible`;
   return undefined;
 }
