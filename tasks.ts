@@ -13,7 +13,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CommandSpec } from './scripts/cli/spec.ts';
-import type { CommandContext } from './scripts/lib/context.ts';
+import type { CommandContext } from './scripts/cli/context.ts';
 import { DeckhandError, EXIT_OK, exitCodeFor, formatError, unwrapStepError } from './scripts/lib/errors.ts';
 
 const REPO_ROOT = import.meta.dirname;
@@ -28,7 +28,7 @@ const REPO_ROOT = import.meta.dirname;
 async function deploy(ctx: CommandContext): Promise<void> {
   const [{ Listr }, steps, { listrOptions, stepTasks }] = await Promise.all([
     import('listr2'),
-    import('./scripts/steps/deploy/index.ts'),
+    import('./scripts/steps/job/deploy.ts'),
     import('./scripts/lib/ui.ts'),
   ]);
   const run = steps.prepareDeploy(ctx);
@@ -89,7 +89,7 @@ async function deploy(ctx: CommandContext): Promise<void> {
 async function releases(ctx: CommandContext): Promise<void> {
   const [{ findJobApp }, steps] = await Promise.all([
     import('./scripts/apps/index.ts'),
-    import('./scripts/steps/releases.ts'),
+    import('./scripts/steps/job/runs.ts'),
   ]);
   const app = findJobApp(ctx.invocation.args.app, 'releases');
   const target = ctx.resolveTarget(app.namespace);
@@ -116,7 +116,7 @@ async function releases(ctx: CommandContext): Promise<void> {
 async function uninstall(ctx: CommandContext): Promise<void> {
   const [{ Listr }, steps, { listrOptions, stepTasks }] = await Promise.all([
     import('listr2'),
-    import('./scripts/steps/uninstall-release.ts'),
+    import('./scripts/steps/job/uninstall.ts'),
     import('./scripts/lib/ui.ts'),
   ]);
   const run = await steps.prepareUninstall(ctx);
@@ -147,8 +147,8 @@ async function uninstall(ctx: CommandContext): Promise<void> {
 async function logs(ctx: CommandContext): Promise<void> {
   const [{ findJobApp }, releaseSteps, steps] = await Promise.all([
     import('./scripts/apps/index.ts'),
-    import('./scripts/steps/releases.ts'),
-    import('./scripts/steps/logs.ts'),
+    import('./scripts/steps/job/runs.ts'),
+    import('./scripts/steps/job/logs.ts'),
   ]);
   const app = findJobApp(ctx.invocation.args.app, 'logs');
   const { options } = ctx.invocation;
@@ -193,7 +193,7 @@ async function copy(ctx: CommandContext): Promise<void> {
   const [{ Listr }, { findJobApp }, steps, { listrOptions, stepTasks }, path] = await Promise.all([
     import('listr2'),
     import('./scripts/apps/index.ts'),
-    import('./scripts/steps/releases.ts'),
+    import('./scripts/steps/job/runs.ts'),
     import('./scripts/lib/ui.ts'),
     import('node:path'),
   ]);
@@ -253,7 +253,7 @@ async function copy(ctx: CommandContext): Promise<void> {
 }
 
 async function doctor(ctx: CommandContext): Promise<void> {
-  const { runChecks, formatCheck } = await import('./scripts/steps/doctor.ts');
+  const { runChecks, formatCheck } = await import('./scripts/steps/checks/doctor.ts');
   const { findApp } = await import('./scripts/apps/index.ts');
   const app = findApp(ctx.invocation.args.app ?? 'caelundas');
   const results = await runChecks(ctx, app.namespace);
@@ -269,7 +269,7 @@ async function doctor(ctx: CommandContext): Promise<void> {
 
 async function apps(ctx: CommandContext): Promise<void> {
   const { APPS } = await import('./scripts/apps/index.ts');
-  const { describeApps } = await import('./scripts/steps/apps.ts');
+  const { describeApps } = await import('./scripts/steps/apps/describe.ts');
   ctx.ui.data(
     ctx.invocation.options.json
       ? JSON.stringify(describeApps(APPS, ctx.config), null, 2)
@@ -280,7 +280,7 @@ async function apps(ctx: CommandContext): Promise<void> {
 }
 
 async function infra(ctx: CommandContext): Promise<void> {
-  const { runInfra } = await import('./scripts/steps/infra.ts');
+  const { runInfra } = await import('./scripts/steps/infra/infra.ts');
   const { options } = ctx.invocation;
   await runInfra(ctx, ctx.invocation.args.action as 'plan' | 'apply' | 'destroy' | 'output', {
     planFile: options['plan-file'] as string | undefined,
@@ -289,7 +289,7 @@ async function infra(ctx: CommandContext): Promise<void> {
 }
 
 async function kubeconfig(ctx: CommandContext): Promise<void> {
-  const { runKubeconfig } = await import('./scripts/steps/kubeconfig.ts');
+  const { runKubeconfig } = await import('./scripts/steps/infra/kubeconfig.ts');
   const { options } = ctx.invocation;
   await runKubeconfig(ctx, {
     clusterId: options['cluster-id'] as string | undefined,
@@ -545,7 +545,7 @@ export async function main(argv: readonly string[], commands: readonly CommandSp
   }
 
   const { spec, invocation } = parsed;
-  const { createCommandContext } = await import('./scripts/lib/context.ts');
+  const { createCommandContext } = await import('./scripts/cli/context.ts');
   let ctx: CommandContext | undefined;
   try {
     ctx = createCommandContext(invocation, { repoRoot: REPO_ROOT, overrides: spec.configOverrides?.(invocation) });

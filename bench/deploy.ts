@@ -22,8 +22,8 @@ import { stringify as stringifyYaml } from 'yaml';
 import { createDeployBed, VALID_INPUTS, type DeployBed } from '../test/support/deploy-bed.ts';
 import { docker, prepareBuildContext, useDockerEngine } from '../test/support/docker.ts';
 import { startRegistry } from '../test/support/registry.ts';
-import { helperPodManifest } from '../scripts/steps/copy-output.ts';
-import { namespaceManifest, secretManifest } from '../scripts/steps/cluster-setup.ts';
+import { helperPodManifest } from '../scripts/steps/job/copy.ts';
+import { namespaceManifest, secretManifest } from '../scripts/steps/cluster/namespace.ts';
 
 // 100 ms per request stands for an LKE API across the internet (a round trip plus the server's work); the simulator
 // adds it to every answer, exec and cp upgrades included. A real API server speaks HTTPS, so each new kubectl or helm

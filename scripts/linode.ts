@@ -11,7 +11,7 @@
  * only, and request options (which hold the Authorization header) are never logged or attached to errors.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CommandContext } from './lib/context.ts';
+import type { CommandContext } from './cli/context.ts';
 import { DeckhandError, InterruptedError } from './lib/errors.ts';
 import { commandFailure, type Runner } from './lib/shell.ts';
 

@@ -4,7 +4,7 @@
  * exist. This module is loaded on every start, so it imports nothing heavy.
  */
 import type { GlobalFlags } from '../lib/config.ts';
-import type { CommandContext } from '../lib/context.ts';
+import type { CommandContext } from './context.ts';
 
 export interface OptionSpec {
   type: 'boolean' | 'string';

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import type { GlobalFlags } from './config.ts';
 import { assertManagedTarget, sameServer } from './cluster-guard.ts';
 import { writeManagedCluster, type ManagedCluster } from './cluster-state.ts';
-import { createCommandContext } from './context.ts';
+import { createCommandContext } from '../cli/context.ts';
 import { UsageError } from './errors.ts';
 import type { KubeTarget } from './target.ts';
 import { tempDirs } from '../../test/support/temp.ts';

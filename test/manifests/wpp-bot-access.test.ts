@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { wppBot } from '../../scripts/apps/wpp-bot.ts';
-import { namespaceManifest } from '../../scripts/steps/cluster-setup.ts';
+import { namespaceManifest } from '../../scripts/steps/cluster/namespace.ts';
 import {
   allObjects,
   containerDeclaresPort,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
-import { changedKeys, dockerConfigJson, namespaceManifest, secretManifest } from './cluster-setup.ts';
+import { changedKeys, dockerConfigJson, namespaceManifest, secretManifest } from './namespace.ts';
 
 describe('namespace and Secret manifests', () => {
   it('enforces Pod Security restricted on the namespace, pinned to a version', () => {
@@ -42,8 +42,8 @@ describe('converging the namespace and Secrets', async () => {
     readLiveState,
     namespaceManifest: ns,
     secretManifest: secret,
-  } = await import('./cluster-setup.ts');
-  const { fakeRunner, json } = await import('../../test/support/fake-runner.ts');
+  } = await import('./namespace.ts');
+  const { fakeRunner, json } = await import('../../../test/support/fake-runner.ts');
   const target = {
     kubeconfig: '/k',
     context: 'c',

@@ -19,16 +19,16 @@
  * nothing touched.
  */
 import type { ListrTaskWrapper } from 'listr2';
-import { findJobApp } from '../apps/index.ts';
-import * as helm from '../helm.ts';
-import * as kubectl from '../kubectl.ts';
-import type { CommandContext } from '../lib/context.ts';
-import { DeckhandError, MissingInputError, UsageError, formatMs, type MissingItem } from '../lib/errors.ts';
-import { PRICES_AS_OF, VOLUME_GB_MONTHLY_USD } from '../lib/prices.ts';
-import type { Prompter } from '../lib/prompts.ts';
-import { commandFailure, type Runner } from '../lib/shell.ts';
-import { kubectlTargetArgs, targetBanner, type KubeTarget } from '../lib/target.ts';
-import { helperPodName } from './copy-output.ts';
+import { findJobApp } from '../../apps/index.ts';
+import * as helm from '../../helm.ts';
+import * as kubectl from '../../kubectl.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import { DeckhandError, MissingInputError, UsageError, formatMs, type MissingItem } from '../../lib/errors.ts';
+import { PRICES_AS_OF, VOLUME_GB_MONTHLY_USD } from '../../lib/prices.ts';
+import type { Prompter } from '../../lib/prompts.ts';
+import { commandFailure, type Runner } from '../../lib/shell.ts';
+import { kubectlTargetArgs, targetBanner, type KubeTarget } from '../../lib/target.ts';
+import { helperPodName } from './copy.ts';
 import {
   history,
   isRunReleaseName,
@@ -44,7 +44,7 @@ import {
   volumeFacts,
   type ReleaseRow,
   type VolumeFacts,
-} from './releases.ts';
+} from './runs.ts';
 
 /** Each wait (helm uninstall, pods, PVC) gets this long. */
 const WAIT_MS = 5 * 60_000;

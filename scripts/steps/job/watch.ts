@@ -5,10 +5,10 @@
  * that cannot fix itself (a missing image or Secret key, a storage class that does not exist) — never by waiting
  * out the timeout on a failure.
  */
-import * as kubectl from '../kubectl.ts';
-import { createJsonStreamSplitter } from '../lib/json-stream.ts';
-import type { Runner } from '../lib/shell.ts';
-import type { KubeTarget } from '../lib/target.ts';
+import * as kubectl from '../../kubectl.ts';
+import { createJsonStreamSplitter } from '../../lib/json-stream.ts';
+import type { Runner } from '../../lib/shell.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 import {
   explainFailure,
   jobOutcome,

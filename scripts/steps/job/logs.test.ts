@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fakeRunner, json, listOf, type FakeAnswer } from '../../test/support/fake-runner.ts';
-import { DeckhandError, UsageError } from '../lib/errors.ts';
-import type { KubeTarget } from '../lib/target.ts';
+import { fakeRunner, json, listOf, type FakeAnswer } from '../../../test/support/fake-runner.ts';
+import { DeckhandError, UsageError } from '../../lib/errors.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 import { parseTail, streamReleaseLogs } from './logs.ts';
 
 const TARGET: KubeTarget = {

@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { caelundas } from '../apps/caelundas.ts';
-import { collectAppInputs } from './app-inputs.ts';
-import { loadConfig } from './config.ts';
-import { MissingInputError, ValidationError } from './errors.ts';
-import type { Prompter } from './prompts.ts';
-import { SecretMasker } from './redact.ts';
+import { caelundas } from './caelundas.ts';
+import { collectAppInputs } from './inputs.ts';
+import { loadConfig } from '../lib/config.ts';
+import { MissingInputError, ValidationError } from '../lib/errors.ts';
+import type { Prompter } from '../lib/prompts.ts';
+import { SecretMasker } from '../lib/redact.ts';
 import { tempDirs } from '../../test/support/temp.ts';
 
 const tempDir = tempDirs('inputs');

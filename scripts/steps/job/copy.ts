@@ -9,13 +9,13 @@
  */
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import * as kubectl from '../kubectl.ts';
-import { DeckhandError } from '../lib/errors.ts';
-import type { Runner } from '../lib/shell.ts';
-import { readTarManifest, type ManifestEntry } from '../lib/tar-manifest.ts';
-import type { KubeTarget } from '../lib/target.ts';
+import * as kubectl from '../../kubectl.ts';
+import { DeckhandError } from '../../lib/errors.ts';
+import type { Runner } from '../../lib/shell.ts';
+import { readTarManifest, type ManifestEntry } from '../../lib/tar-manifest.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 import { stuckReason, type EventLike, type PodLike } from './diagnose.ts';
-import { createJsonStreamSplitter } from '../lib/json-stream.ts';
+import { createJsonStreamSplitter } from '../../lib/json-stream.ts';
 
 /** Where the helper pod mounts the PVC. */
 export const HELPER_MOUNT = '/data';

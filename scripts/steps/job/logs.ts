@@ -4,12 +4,12 @@
  * log is printed once. The Job's TTL deletes it — and its pods, and so its logs — a while after it finishes, which
  * is said plainly instead of surfacing kubectl's "not found".
  */
-import * as kubectl from '../kubectl.ts';
-import { DeckhandError, UsageError } from '../lib/errors.ts';
-import type { Runner } from '../lib/shell.ts';
-import type { KubeTarget } from '../lib/target.ts';
+import * as kubectl from '../../kubectl.ts';
+import { DeckhandError, UsageError } from '../../lib/errors.ts';
+import type { Runner } from '../../lib/shell.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 import { jobOutcome, type JobLike, type PodLike } from './diagnose.ts';
-import type { JobState } from './releases.ts';
+import type { JobState } from './runs.ts';
 
 /** A followed stream ends when the container does or on Ctrl-C; this is only the backstop. */
 const FOLLOW_TIMEOUT_MS = 24 * 3_600_000;

@@ -5,7 +5,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ManifestEntry } from '../lib/tar-manifest.ts';
+import type { ManifestEntry } from '../../lib/tar-manifest.ts';
 
 export const RUN_RECORD = 'run.json';
 

@@ -6,15 +6,19 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { installFakeTerraform, markTerraformApplied, readTerraformCalls } from '../../test/support/fake-terraform.ts';
-import { readManagedCluster, writeManagedCluster } from '../lib/cluster-state.ts';
-import { loadConfig } from '../lib/config.ts';
-import { InterruptedError, UsageError } from '../lib/errors.ts';
-import type { Prompter } from '../lib/prompts.ts';
-import { SecretMasker } from '../lib/redact.ts';
-import { createShell } from '../lib/shell.ts';
+import {
+  installFakeTerraform,
+  markTerraformApplied,
+  readTerraformCalls,
+} from '../../../test/support/fake-terraform.ts';
+import { readManagedCluster, writeManagedCluster } from '../../lib/cluster-state.ts';
+import { loadConfig } from '../../lib/config.ts';
+import { InterruptedError, UsageError } from '../../lib/errors.ts';
+import type { Prompter } from '../../lib/prompts.ts';
+import { SecretMasker } from '../../lib/redact.ts';
+import { createShell } from '../../lib/shell.ts';
 import { DEFAULT_PLAN_FILE, runInfra, type InfraContext } from './infra.ts';
-import { tempDirs } from '../../test/support/temp.ts';
+import { tempDirs } from '../../../test/support/temp.ts';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures/terraform');
 const TOKEN = 'infra-step-test-token-0123456789abcdef';

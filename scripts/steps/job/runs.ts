@@ -8,15 +8,15 @@
  * tested without a cluster. `releases`, the uninstall picker, `logs` and `copy` all read the same rows.
  */
 import path from 'node:path';
-import * as helm from '../helm.ts';
-import * as kubectl from '../kubectl.ts';
-import { UsageError } from '../lib/errors.ts';
-import type { Choice, Prompter } from '../lib/prompts.ts';
-import type { Runner } from '../lib/shell.ts';
-import type { KubeTarget } from '../lib/target.ts';
-import { copyOutput, formatBytes, type CopyResult } from './copy-output.ts';
+import * as helm from '../../helm.ts';
+import * as kubectl from '../../kubectl.ts';
+import { UsageError } from '../../lib/errors.ts';
+import type { Choice, Prompter } from '../../lib/prompts.ts';
+import type { Runner } from '../../lib/shell.ts';
+import type { KubeTarget } from '../../lib/target.ts';
+import { copyOutput, formatBytes, type CopyResult } from './copy.ts';
 import { jobOutcome, type JobLike } from './diagnose.ts';
-import { outputIsCopied, readRunRecord, writeRunRecord, type RunOutcome, type RunRecord } from './run-record.ts';
+import { outputIsCopied, readRunRecord, writeRunRecord, type RunOutcome, type RunRecord } from './record.ts';
 
 export type JobState = 'running' | 'complete' | 'failed' | 'gone';
 

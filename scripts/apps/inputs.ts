@@ -4,12 +4,12 @@
  * validated before anything is created; off a terminal, every missing key is listed at once (exit 2).
  */
 import path from 'node:path';
-import type { AppDefinition, AppInput } from '../apps/index.ts';
-import type { Config } from './config.ts';
-import { readEnvFile } from './envfile.ts';
-import { MissingInputError, ValidationError } from './errors.ts';
-import type { Prompter } from './prompts.ts';
-import type { SecretMasker } from './redact.ts';
+import type { AppDefinition, AppInput } from './index.ts';
+import type { Config } from '../lib/config.ts';
+import { readEnvFile } from '../lib/envfile.ts';
+import { MissingInputError, ValidationError } from '../lib/errors.ts';
+import type { Prompter } from '../lib/prompts.ts';
+import type { SecretMasker } from '../lib/redact.ts';
 
 export type InputSource = 'environment' | 'env file' | '.env' | 'prompt';
 

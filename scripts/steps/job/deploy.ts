@@ -11,8 +11,8 @@ import * as docker from '../../docker.ts';
 import * as git from '../../git.ts';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
-import { collectAppInputs, readAppInputs } from '../../lib/app-inputs.ts';
-import type { CommandContext } from '../../lib/context.ts';
+import { collectAppInputs, readAppInputs } from '../../apps/inputs.ts';
+import type { CommandContext } from '../../cli/context.ts';
 import { DeckhandError, InterruptedError, MissingInputError, UsageError, formatMs } from '../../lib/errors.ts';
 import { createTaskPrompter } from '../../lib/prompts.ts';
 import type { Runner } from '../../lib/shell.ts';
@@ -23,11 +23,11 @@ import {
   readLiveState,
   type LiveState,
   type SecretSpec,
-} from '../cluster-setup.ts';
-import { copyOutput, formatBytes, type CopyResult } from '../copy-output.ts';
-import { watchJob, type WatchResult } from '../job-watch.ts';
-import { writeRunRecord, type RunOutcome } from '../run-record.ts';
-import { keptVolumeMessage, uninstallRelease } from '../uninstall-release.ts';
+} from '../cluster/namespace.ts';
+import { copyOutput, formatBytes, type CopyResult } from './copy.ts';
+import { watchJob, type WatchResult } from './watch.ts';
+import { writeRunRecord, type RunOutcome } from './record.ts';
+import { keptVolumeMessage, uninstallRelease } from './uninstall.ts';
 import { imageReferenceProblem, planDeploy, type DeployFlags, type DeployPlan } from './plan.ts';
 
 // listr2's wrapper type is generic in its renderers; the steps only use title/output/skip/prompt.

@@ -1,6 +1,6 @@
 /** `apps`: what the registry declares, in words and as JSON. */
-import { imageRepository, type AppDefinition } from '../apps/index.ts';
-import type { Config } from '../lib/config.ts';
+import { imageRepository, type AppDefinition } from '../../apps/index.ts';
+import type { Config } from '../../lib/config.ts';
 
 export interface AppSummary {
   name: string;

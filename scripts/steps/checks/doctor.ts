@@ -2,13 +2,13 @@
  * `doctor`: is this machine ready? Each check observes one thing and says what to do about it. Checks are
  * independent reads, so they run concurrently and every problem shows at once.
  */
-import * as docker from '../docker.ts';
-import * as helm from '../helm.ts';
-import * as kubectl from '../kubectl.ts';
-import type { CommandContext } from '../lib/context.ts';
-import { DeckhandError } from '../lib/errors.ts';
-import { kubeconfigPermissionProblem, targetBanner } from '../lib/target.ts';
-import type { Runner } from '../lib/shell.ts';
+import * as docker from '../../docker.ts';
+import * as helm from '../../helm.ts';
+import * as kubectl from '../../kubectl.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import { DeckhandError } from '../../lib/errors.ts';
+import { kubeconfigPermissionProblem, targetBanner } from '../../lib/target.ts';
+import type { Runner } from '../../lib/shell.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 

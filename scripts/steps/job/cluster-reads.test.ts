@@ -7,8 +7,8 @@ import { fakeRunner, json } from '../../../test/support/fake-runner.ts';
 import { caelundas } from '../../apps/caelundas.ts';
 import { SecretMasker } from '../../lib/redact.ts';
 import { createShell } from '../../lib/shell.ts';
-import { namespaceManifest } from '../cluster-setup.ts';
-import { prepareNamespaceAndSecret, startClusterReads, stopReadsAhead, type DeployRun } from './index.ts';
+import { namespaceManifest } from '../cluster/namespace.ts';
+import { prepareNamespaceAndSecret, startClusterReads, stopReadsAhead, type DeployRun } from './deploy.ts';
 
 const newDir = tempDirs('cluster-reads');
 const target = {

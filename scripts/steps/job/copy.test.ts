@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { DeckhandError } from '../lib/errors.ts';
-import { helperPodManifest, helperPodName, verifyCopy } from './copy-output.ts';
-import { tempDirs } from '../../test/support/temp.ts';
+import { DeckhandError } from '../../lib/errors.ts';
+import { helperPodManifest, helperPodName, verifyCopy } from './copy.ts';
+import { tempDirs } from '../../../test/support/temp.ts';
 
 const tempDir = tempDirs('copy');
 

@@ -16,14 +16,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
-import * as kubectl from '../kubectl.ts';
-import * as linode from '../linode.ts';
-import * as terraform from '../terraform.ts';
-import { stateRoot } from '../lib/cluster-guard.ts';
-import { readManagedCluster, writeManagedCluster, type ManagedCluster } from '../lib/cluster-state.ts';
-import type { CommandContext } from '../lib/context.ts';
-import { DeckhandError, UsageError } from '../lib/errors.ts';
-import type { KubeTarget } from '../lib/target.ts';
+import * as kubectl from '../../kubectl.ts';
+import * as linode from '../../linode.ts';
+import * as terraform from '../../terraform.ts';
+import { stateRoot } from '../../lib/cluster-guard.ts';
+import { readManagedCluster, writeManagedCluster, type ManagedCluster } from '../../lib/cluster-state.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import { DeckhandError, UsageError } from '../../lib/errors.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 import { terraformDir } from './infra.ts';
 
 export interface KubeconfigOptions {

@@ -5,9 +5,9 @@
  * shown.
  */
 import { stringify as stringifyYaml } from 'yaml';
-import * as kubectl from '../kubectl.ts';
-import type { Runner } from '../lib/shell.ts';
-import type { KubeTarget } from '../lib/target.ts';
+import * as kubectl from '../../kubectl.ts';
+import type { Runner } from '../../lib/shell.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 
 export type ConvergeResult = 'created' | 'updated' | 'unchanged';
 

@@ -2,16 +2,16 @@
  * Everything a command needs, built once per run: configuration, the masker, the runner, output, prompts, the
  * interruption signal, and the Kubernetes target. Commands receive it; nothing reads globals.
  */
-import type { Invocation } from '../cli/spec.ts';
-import { guardTarget, stateRoot } from './cluster-guard.ts';
-import { readManagedCluster } from './cluster-state.ts';
-import { loadConfig, isInteractiveSession, type Config } from './config.ts';
-import { handleInterrupts, type Interruption } from './interrupt.ts';
-import { createPrompter, type Prompter } from './prompts.ts';
-import { SecretMasker, guardProcessOutput } from './redact.ts';
-import { createShell, type Runner } from './shell.ts';
-import { resolveTarget, type KubeTarget } from './target.ts';
-import { createUi, type Ui } from './ui.ts';
+import type { Invocation } from './spec.ts';
+import { guardTarget, stateRoot } from '../lib/cluster-guard.ts';
+import { readManagedCluster } from '../lib/cluster-state.ts';
+import { loadConfig, isInteractiveSession, type Config } from '../lib/config.ts';
+import { handleInterrupts, type Interruption } from '../lib/interrupt.ts';
+import { createPrompter, type Prompter } from '../lib/prompts.ts';
+import { SecretMasker, guardProcessOutput } from '../lib/redact.ts';
+import { createShell, type Runner } from '../lib/shell.ts';
+import { resolveTarget, type KubeTarget } from '../lib/target.ts';
+import { createUi, type Ui } from '../lib/ui.ts';
 
 export interface CommandContext {
   readonly invocation: Invocation;

@@ -6,14 +6,14 @@
  */
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import * as terraform from '../terraform.ts';
-import { resolveToken } from '../linode.ts';
-import { stateRoot } from '../lib/cluster-guard.ts';
-import { managedClusterFile, readManagedCluster } from '../lib/cluster-state.ts';
-import type { Config } from '../lib/config.ts';
-import type { CommandContext } from '../lib/context.ts';
-import { CommandError, InterruptedError, UsageError } from '../lib/errors.ts';
-import { estimateMonthlyCost, formatCostEstimate } from '../lib/prices.ts';
+import * as terraform from '../../terraform.ts';
+import { resolveToken } from '../../linode.ts';
+import { stateRoot } from '../../lib/cluster-guard.ts';
+import { managedClusterFile, readManagedCluster } from '../../lib/cluster-state.ts';
+import type { Config } from '../../lib/config.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import { CommandError, InterruptedError, UsageError } from '../../lib/errors.ts';
+import { estimateMonthlyCost, formatCostEstimate } from '../../lib/prices.ts';
 
 export type InfraAction = 'plan' | 'apply' | 'destroy' | 'output';
 

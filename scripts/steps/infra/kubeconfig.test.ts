@@ -3,7 +3,7 @@ import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'n
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
-import { lkeKubeconfig } from '../../test/support/linode-api-server.ts';
+import { lkeKubeconfig } from '../../../test/support/linode-api-server.ts';
 import {
   currentEntry,
   kubeconfigSecrets,
@@ -12,7 +12,7 @@ import {
   parseClusterId,
   writeIfChanged,
 } from './kubeconfig.ts';
-import { tempDirs } from '../../test/support/temp.ts';
+import { tempDirs } from '../../../test/support/temp.ts';
 
 const tempDir = tempDirs('kubeconfig');
 

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fakeRunner, json, listOf, type FakeAnswer } from '../../test/support/fake-runner.ts';
-import { DeckhandError, MissingInputError, UsageError } from '../lib/errors.ts';
-import type { Prompter } from '../lib/prompts.ts';
-import type { KubeTarget } from '../lib/target.ts';
-import type { ReleaseRow } from './releases.ts';
+import { fakeRunner, json, listOf, type FakeAnswer } from '../../../test/support/fake-runner.ts';
+import { DeckhandError, MissingInputError, UsageError } from '../../lib/errors.ts';
+import type { Prompter } from '../../lib/prompts.ts';
+import type { KubeTarget } from '../../lib/target.ts';
+import type { ReleaseRow } from './runs.ts';
 import {
   decideUninstall,
   keptVolumeMessage,
@@ -13,7 +13,7 @@ import {
   StuckReleaseError,
   uninstallRelease,
   type UninstallFlags,
-} from './uninstall-release.ts';
+} from './uninstall.ts';
 
 const TARGET: KubeTarget = {
   kubeconfig: '/k',
@@ -511,7 +511,7 @@ describe('choosing releases to uninstall', () => {
   });
 
   it('off a terminal without --release refuses with the releases to choose from', async () => {
-    const { createPrompter } = await import('../lib/prompts.ts');
+    const { createPrompter } = await import('../../lib/prompts.ts');
     await assert.rejects(
       selectReleasesToUninstall({
         prompter: createPrompter({ interactive: false }),

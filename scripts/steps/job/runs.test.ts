@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ReleaseListEntry } from '../helm.ts';
-import type { KubeObject } from '../kubectl.ts';
-import { UsageError } from '../lib/errors.ts';
-import type { Prompter } from '../lib/prompts.ts';
+import type { ReleaseListEntry } from '../../helm.ts';
+import type { KubeObject } from '../../kubectl.ts';
+import { UsageError } from '../../lib/errors.ts';
+import type { Prompter } from '../../lib/prompts.ts';
 import {
   chooseRelease,
   copyBlocker,
@@ -21,8 +21,8 @@ import {
   uninstallOrder,
   type ReleaseRow,
   type ReleaseSources,
-} from './releases.ts';
-import type { RunRecord } from './run-record.ts';
+} from './runs.ts';
+import type { RunRecord } from './record.ts';
 
 const NS = 'caelundas';
 const NOW = new Date('2026-01-27T12:00:00Z');
