@@ -20,7 +20,7 @@ import { createShell } from '../../lib/shell.ts';
 import { DEFAULT_PLAN_FILE, runInfra, type InfraContext } from './infra.ts';
 import { tempDirs } from '../../../test/support/temp.ts';
 
-const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures/terraform');
+const FIXTURES = path.resolve(import.meta.dirname, '../../../test/fixtures/terraform');
 const TOKEN = 'infra-step-test-token-0123456789abcdef';
 const tempDir = tempDirs('infra');
 
