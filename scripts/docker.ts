@@ -114,3 +114,24 @@ export function digestFromPushOutput(output: string): string | undefined {
 export function isLoopbackRegistry(registry: string): boolean {
   return /^(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/.test(registry);
 }
+
+/**
+ * The digest the registry serves for a tag, from `docker manifest inspect --verbose`: one descriptor for a
+ * single-platform image, a list for a multi-platform index (then the entry of `architecture`, which is what the
+ * nodes pull).
+ */
+export function manifestDigest(stdout: string, architecture: string): string | undefined {
+  type Entry = { Descriptor?: { digest?: string; platform?: { architecture?: string } } };
+  const parsed = JSON.parse(stdout) as Entry | Entry[];
+  if (!Array.isArray(parsed)) return parsed.Descriptor?.digest;
+  return parsed.find((entry) => entry.Descriptor?.platform?.architecture === architecture)?.Descriptor?.digest;
+}
+
+/** buildx's `--metadata-file` holds the pushed digest as `containerimage.digest`. */
+export function digestFromMetadata(text: string): string | undefined {
+  try {
+    return (JSON.parse(text) as Record<string, string | undefined>)['containerimage.digest'];
+  } catch {
+    return undefined;
+  }
+}

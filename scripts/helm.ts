@@ -6,6 +6,7 @@
 import { commandFailure, type Runner } from './lib/shell.ts';
 import { helmTargetArgs, type KubeTarget } from './lib/target.ts';
 import { toGoDuration } from './lib/duration.ts';
+import { deckhand } from './lib/hints.ts';
 
 export type ReleaseStatus =
   | 'unknown'
@@ -49,8 +50,9 @@ export function versionArgs(): string[] {
   return ['helm', 'version', '--template', '{{.Version}}'];
 }
 
-export async function version(shell: Runner): Promise<string> {
-  return (await shell.run(versionArgs(), { kind: 'read', timeoutMs: 15_000 })).stdout.trim();
+/** `v4.1.4` from `helm version --template {{.Version}}`. */
+export function parseVersion(stdout: string): string {
+  return stdout.trim();
 }
 
 export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
@@ -115,7 +117,7 @@ export async function list(
 ): Promise<ReleaseListEntry[]> {
   const result = await shell.run(listArgs(target, namespace, filter), {
     kind: 'read',
-    hint: 'Is the cluster reachable? Try: npx tsx tasks.ts doctor',
+    hint: `Is the cluster reachable? Try: ${deckhand('doctor')}`,
   });
   const text = result.stdout.trim();
   return text ? (JSON.parse(text) as ReleaseListEntry[]) : [];
@@ -135,7 +137,7 @@ export async function status(
   const result = await shell.run(statusArgs(target, namespace, release), { kind: 'read', nothrow: true });
   if (result.exitCode !== 0) {
     if (/release: not found/i.test(result.stderr)) return undefined;
-    throw commandFailure(shell, result, 'Is the cluster reachable? Try: npx tsx tasks.ts doctor');
+    throw commandFailure(shell, result, `Is the cluster reachable? Try: ${deckhand('doctor')}`);
   }
   const parsed = JSON.parse(result.stdout) as { info?: { status?: ReleaseStatus }; version?: number };
   return { status: parsed.info?.status ?? 'unknown', version: parsed.version ?? 0 };
@@ -181,4 +183,55 @@ export function rollbackArgs(
     ...(options.wait ? ['--wait'] : []),
     ...(options.timeoutMs ? ['--timeout', toGoDuration(options.timeoutMs)] : []),
   ];
+}
+
+/** One entry of `helm history -o json`. */
+export interface HistoryEntry {
+  revision: number;
+  status: ReleaseStatus;
+  updated?: string;
+  description?: string;
+}
+
+/** The release's revisions, oldest first; empty when it has none (or helm cannot read them). */
+export async function history(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+): Promise<HistoryEntry[]> {
+  const result = await shell.run(historyArgs(target, namespace, release), { kind: 'read', nothrow: true });
+  if (result.exitCode !== 0) return [];
+  const entries = JSON.parse(result.stdout || '[]') as (Omit<HistoryEntry, 'revision'> & {
+    revision: number | string;
+  })[];
+  return entries.map((entry) => ({ ...entry, revision: Number(entry.revision) }));
+}
+
+export async function rollback(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+  revision: number,
+  options: { timeoutMs: number },
+): Promise<void> {
+  // No --wait: for a Job chart, helm's wait would mean waiting for the Job to finish.
+  await shell.run(rollbackArgs(target, namespace, release, revision), { kind: 'write', timeoutMs: options.timeoutMs });
+}
+
+/** Helm's `updated` ("2026-01-25 14:30:22.123456789 +0000 UTC") as ISO 8601, or undefined when unreadable. */
+export function parseHelmTime(text: string | undefined): string | undefined {
+  if (!text) return undefined;
+  const match = /^(\d{4}-\d{2}-\d{2})[ T](\d{2}:\d{2}:\d{2})(\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?/.exec(text.trim());
+  if (!match) return undefined;
+  const fraction = match[3] ? match[3].slice(0, 4) : '';
+  const zone =
+    !match[4] || match[4] === 'Z'
+      ? 'Z'
+      : match[4].includes(':')
+        ? match[4]
+        : `${match[4].slice(0, 3)}:${match[4].slice(3)}`;
+  const date = new Date(`${match[1]}T${match[2]}${fraction}${zone}`);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }

@@ -5,6 +5,7 @@
 import { commandFailure, type Runner } from './lib/shell.ts';
 import { kubectlTargetArgs, type KubeTarget } from './lib/target.ts';
 import { toGoDuration } from './lib/duration.ts';
+import { deckhand } from './lib/hints.ts';
 
 /** The fields of Kubernetes objects deckhand reads. */
 export interface KubeObject {
@@ -39,11 +40,6 @@ export function parseClientVersion(stdout: string): string {
   return (JSON.parse(stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
 }
 
-export async function clientVersion(shell: Runner): Promise<string> {
-  const result = await shell.run(clientVersionArgs(), { kind: 'read', timeoutMs: 15_000 });
-  return parseClientVersion(result.stdout);
-}
-
 /** `kubectl version` against the server: proves the cluster answers (and the credentials work). */
 export function serverVersionArgs(target: KubeTarget): string[] {
   return ['kubectl', 'version', ...kubectlTargetArgs(target), '--output', 'json', '--request-timeout', '10s'];
@@ -53,7 +49,7 @@ export async function serverVersion(shell: Runner, target: KubeTarget): Promise<
   const result = await shell.run(serverVersionArgs(target), {
     kind: 'read',
     timeoutMs: 20_000,
-    hint: `Check that the cluster behind ${target.server} is up and that ${target.kubeconfig} is current (npx tsx tasks.ts kubeconfig).`,
+    hint: `Check that the cluster behind ${target.server} is up and that ${target.kubeconfig} is current (${deckhand('kubeconfig')}).`,
   });
   return (
     (JSON.parse(result.stdout) as { serverVersion?: { gitVersion: string } }).serverVersion?.gitVersion ?? 'unknown'
@@ -255,6 +251,7 @@ export function waitArgs(
   resource: string,
   condition: string,
   timeoutMs: number,
+  options: { selector?: string } = {},
 ): string[] {
   return [
     'kubectl',
@@ -266,21 +263,57 @@ export function waitArgs(
     `--for=${condition}`,
     '--timeout',
     toGoDuration(timeoutMs),
+    ...(options.selector ? ['--selector', options.selector] : []),
   ];
 }
 
 /**
- * `kubectl get <resource> --field-selector metadata.name=<name> --watch --output-watch-events`: the object's current
- * state, then one JSON event per change, until the process is stopped.
- *
- * A list watch narrowed to one name, not `kubectl get <resource> <name> --watch`: for a single named object kubectl
- * drops the first watch event (it expects a duplicate of what its GET printed), so a change that lands between its
- * GET and its WATCH — a Job completing quickly — would never be shown and the wait would hang.
+ * `kubectl get <resource> --watch --output-watch-events`: the current objects, then one JSON event per change, until
+ * the process is stopped.
+ */
+export function listWatchArgs(target: KubeTarget, resource: string, options: ListOptions = {}): string[] {
+  return [...listArgs(target, resource, options), '--watch', '--output-watch-events'];
+}
+
+/**
+ * One object, watched: a list watch narrowed to its name, not `kubectl get <resource> <name> --watch`: for a single
+ * named object kubectl drops the first watch event (it expects a duplicate of what its GET printed), so a change that
+ * lands between its GET and its WATCH — a Job completing quickly — would never be shown and the wait would hang.
  */
 export function watchArgs(target: KubeTarget, namespace: string, resource: string, name: string): string[] {
+  return listWatchArgs(target, resource, { namespace, fieldSelector: `metadata.name=${name}` });
+}
+
+/** `kubectl patch pv NAME` to a reclaim policy (Delete makes the CSI driver delete the cloud volume and the PV). */
+export function patchReclaimPolicyArgs(target: KubeTarget, volume: string, policy: 'Delete' | 'Retain'): string[] {
   return [
-    ...listArgs(target, resource, { namespace, fieldSelector: `metadata.name=${name}` }),
-    '--watch',
-    '--output-watch-events',
+    'kubectl',
+    'patch',
+    'persistentvolume',
+    volume,
+    ...kubectlTargetArgs(target),
+    '--type',
+    'merge',
+    '--patch',
+    JSON.stringify({ spec: { persistentVolumeReclaimPolicy: policy } }),
   ];
+}
+
+/**
+ * PersistentVolumes are cluster-scoped: a kubeconfig limited to one namespace cannot list them. Callers then simply
+ * lack the volume facts instead of failing.
+ */
+export async function listPersistentVolumes(
+  shell: Runner,
+  target: KubeTarget,
+): Promise<{ ok: true; volumes: KubeObject[] } | { ok: false; error: string }> {
+  const result = await shell.run(listArgs(target, 'persistentvolumes'), { kind: 'read', nothrow: true });
+  if (result.exitCode !== 0)
+    return { ok: false, error: result.stderr.trim().split('\n').pop() ?? `exit ${result.exitCode}` };
+  return { ok: true, volumes: (JSON.parse(result.stdout) as KubeList).items };
+}
+
+/** The claim a PersistentVolume is (or was) bound to: it stays on the PV after the claim is deleted. */
+export function claimRefOf(volume: KubeObject): { name?: string; namespace?: string } | undefined {
+  return (volume.spec as { claimRef?: { name?: string; namespace?: string } } | undefined)?.claimRef;
 }

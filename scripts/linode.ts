@@ -11,7 +11,6 @@
  * only, and request options (which hold the Authorization header) are never logged or attached to errors.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import type { CommandContext } from './cli/context.ts';
 import { DeckhandError, InterruptedError } from './lib/errors.ts';
 import { commandFailure, type Runner } from './lib/shell.ts';
 
@@ -320,49 +319,6 @@ function formatSeconds(ms: number): string {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
-}
-
-// ─── The token ─────────────────────────────────────────────────────────────────────────────────────────────────
-
-/**
- * The Linode token: TF_VAR_linode_token from the environment, LINODE_TOKEN (environment, then .env),
- * TF_VAR_linode_token from .env, and last a masked prompt on a terminal. Off a terminal a missing token is a
- * MissingInputError (exit 2) before anything runs. Whatever the source, the value is registered with the masker.
- */
-export async function resolveToken(
-  ctx: Pick<CommandContext, 'config' | 'prompter' | 'masker'>,
-  purpose: string,
-): Promise<string> {
-  const found = findToken(ctx);
-  if (found) return found;
-  const typed = await ctx.prompter.password(
-    {
-      message: `Linode API token (${purpose}; input hidden):`,
-      validate: (value) => (value.trim() ? true : 'The token cannot be empty.'),
-    },
-    {
-      what: 'LINODE_TOKEN',
-      howToProvide: `set LINODE_TOKEN in .env or the environment (a personal access token from ${TOKEN_URL}), or run on a terminal to be asked`,
-    },
-  );
-  const token = typed.trim();
-  ctx.masker.add(token);
-  return token;
-}
-
-/** The token from the environment or .env, without asking; registered with the masker. */
-export function findToken(ctx: Pick<CommandContext, 'config' | 'masker'>): string | undefined {
-  const { config } = ctx;
-  const found =
-    nonEmpty(config.realEnv.TF_VAR_linode_token) ??
-    nonEmpty(config.linodeToken) ??
-    nonEmpty(config.dotenv.TF_VAR_linode_token);
-  ctx.masker.add(found);
-  return found;
-}
-
-function nonEmpty(value: string | undefined): string | undefined {
-  return value && value.trim() ? value.trim() : undefined;
 }
 
 // ─── linode-cli ────────────────────────────────────────────────────────────────────────────────────────────────

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { DeckhandError } from './lib/errors.ts';
 import type { CostInput } from './lib/prices.ts';
 import { commandFailure, type RunOptions, type RunResult, type Runner } from './lib/shell.ts';
+import { deckhand } from './lib/hints.ts';
 
 export const INSTALL_HINT =
   'Install Terraform >= 1.9 (https://developer.hashicorp.com/terraform/install), then run again.';
@@ -36,6 +37,11 @@ export function terraformEnv(token?: string): Record<string, string> {
 
 export function versionArgs(): string[] {
   return ['terraform', 'version', '-json'];
+}
+
+/** `1.11.4` from `terraform version -json`. */
+export function parseVersion(stdout: string): string {
+  return (JSON.parse(stdout) as { terraform_version: string }).terraform_version;
 }
 
 export function initArgs(): string[] {
@@ -179,8 +185,8 @@ export async function apply(
     onStdoutLine: onLine,
     failureHint: (output) =>
       /Saved plan is stale/i.test(output)
-        ? 'The infrastructure changed after this plan was made: run `npx tsx tasks.ts infra plan` again.'
-        : 'terraform stopped part-way; what was created is in the state. Fix the cause above and run `npx tsx tasks.ts infra apply` again: it continues from there.',
+        ? `The infrastructure changed after this plan was made: run \`${deckhand('infra', 'plan')}\` again.`
+        : `terraform stopped part-way; what was created is in the state. Fix the cause above and run \`${deckhand('infra', 'apply')}\` again: it continues from there.`,
   });
 }
 
@@ -189,7 +195,7 @@ export async function output(shell: Runner, session: TerraformSession): Promise<
   const result = await run(shell, session, outputArgs(), {
     kind: 'read',
     timeoutMs: 2 * 60_000,
-    hint: 'If a backend is configured, run `npx tsx tasks.ts infra plan` once so terraform is initialised.',
+    hint: `If a backend is configured, run \`${deckhand('infra', 'plan')}\` once so terraform is initialised.`,
   });
   const text = result.stdout.trim();
   return text ? (JSON.parse(text) as TerraformOutputs) : {};
@@ -330,13 +336,13 @@ export function clusterLabelDestroyedBy(planJson: PlanRepresentation): string | 
 /** Outputs for people: sensitive values are never shown, only named. */
 export function formatOutputs(outputs: TerraformOutputs): string {
   const names = Object.keys(outputs).sort();
-  if (names.length === 0) return 'No outputs: nothing has been applied yet (run `npx tsx tasks.ts infra apply`).';
+  if (names.length === 0) return `No outputs: nothing has been applied yet (run \`${deckhand('infra', 'apply')}\`).`;
   const width = Math.max(...names.map((name) => name.length));
   return names
     .map((name) => {
       const entry = outputs[name]!;
       const shown = entry.sensitive
-        ? '(sensitive: not shown; `npx tsx tasks.ts kubeconfig` uses it)'
+        ? `(sensitive: not shown; \`${deckhand('kubeconfig')}\` uses it)`
         : entry.value === null
           ? '(none)'
           : typeof entry.value === 'string'

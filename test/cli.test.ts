@@ -5,13 +5,13 @@ import { describe, it } from 'node:test';
 import { parseCommandLine } from '../scripts/cli/parse.ts';
 import { GLOBAL_OPTIONS, type CommandSpec } from '../scripts/cli/spec.ts';
 import { UsageError } from '../scripts/lib/errors.ts';
-import { COMMANDS, main } from '../tasks.ts';
+import { COMMANDS } from '../scripts/cli/commands/index.ts';
+import { runCli as runDeckhand } from '../scripts/cli/main.ts';
 import { runCli, startCli } from './support/cli.ts';
 import { tempDirs } from './support/temp.ts';
 
 const tempDir = tempDirs('cli');
 
-const noop = async () => undefined;
 const SPECS: CommandSpec[] = [
   {
     name: 'deploy',
@@ -19,7 +19,6 @@ const SPECS: CommandSpec[] = [
     args: [{ name: 'app', description: 'the app', required: true }],
     options: { image: { type: 'string', description: 'd' }, rebuild: { type: 'boolean', description: 'd' } },
     examples: ['npx tsx tasks.ts deploy caelundas'],
-    run: noop,
   },
   {
     name: 'uninstall',
@@ -27,7 +26,6 @@ const SPECS: CommandSpec[] = [
     args: [{ name: 'app', description: 'the app', required: true }],
     options: { release: { type: 'string', multiple: true, description: 'd' } },
     examples: ['x'],
-    run: noop,
   },
   {
     name: 'logs',
@@ -35,7 +33,6 @@ const SPECS: CommandSpec[] = [
     args: [{ name: 'app', description: 'the app', required: true }],
     options: { release: { type: 'string', description: 'd' } },
     examples: ['x'],
-    run: noop,
   },
   {
     name: 'infra',
@@ -45,7 +42,6 @@ const SPECS: CommandSpec[] = [
     ],
     options: {},
     examples: ['x'],
-    run: noop,
   },
 ];
 
@@ -234,23 +230,26 @@ describe('the top-level error handler', () => {
     }
   }
 
-  const broken: CommandSpec = {
-    name: 'broken',
-    summary: 'fails unexpectedly',
-    args: [],
-    options: {},
-    examples: ['npx tsx tasks.ts broken'],
-    run: async () => {
-      throw new TypeError('boom');
-    },
-  };
+  const broken = [
+    { name: 'broken', summary: 'fails unexpectedly', args: [], options: {}, examples: ['npx tsx tasks.ts broken'] },
+  ] as const satisfies readonly CommandSpec[];
+  const main = (argv: string[]) =>
+    runDeckhand(argv, {
+      commands: broken,
+      handlers: {
+        broken: async () => {
+          throw new TypeError('boom');
+        },
+      },
+      repoRoot: path.resolve(import.meta.dirname, '..'),
+    });
 
   it('prints a message and exit 1 for an unexpected error, the stack only with --verbose', async () => {
-    const quiet = await captureStderr(() => main(['broken'], [broken]));
+    const quiet = await captureStderr(() => main(['broken']));
     assert.equal(quiet.code, 1);
     assert.match(quiet.stderr, /✖ Unexpected error: boom\n {2}\(run again with --verbose to see the stack trace\)/);
     assert.doesNotMatch(quiet.stderr, /^\s+at /m);
-    const verbose = await captureStderr(() => main(['broken', '--verbose'], [broken]));
+    const verbose = await captureStderr(() => main(['broken', '--verbose']));
     assert.match(verbose.stderr, /TypeError: boom\n\s+at /);
   });
 });

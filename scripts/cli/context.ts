@@ -2,8 +2,8 @@
  * Everything a command needs, built once per run: configuration, the masker, the runner, output, prompts, the
  * interruption signal, and the Kubernetes target. Commands receive it; nothing reads globals.
  */
-import type { Invocation } from './spec.ts';
-import { guardTarget, stateRoot } from '../lib/cluster-guard.ts';
+import type { CommandSpec, Invocation } from './spec.ts';
+import { guardTarget } from '../lib/cluster-guard.ts';
 import { readManagedCluster } from '../lib/cluster-state.ts';
 import { loadConfig, isInteractiveSession, type Config } from '../lib/config.ts';
 import { handleInterrupts, type Interruption } from '../lib/interrupt.ts';
@@ -13,8 +13,8 @@ import { createShell, type Runner } from '../lib/shell.ts';
 import { resolveTarget, type KubeTarget } from '../lib/target.ts';
 import { createUi, type Ui } from '../lib/ui.ts';
 
-export interface CommandContext {
-  readonly invocation: Invocation;
+export interface CommandContext<S extends CommandSpec = CommandSpec> {
+  readonly invocation: Invocation<S>;
   readonly config: Config;
   readonly masker: SecretMasker;
   readonly shell: Runner;
@@ -37,7 +37,10 @@ export interface CreateContextOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-export function createCommandContext(invocation: Invocation, options: CreateContextOptions): CommandContext {
+export function createCommandContext<S extends CommandSpec>(
+  invocation: Invocation<S>,
+  options: CreateContextOptions,
+): CommandContext<S> {
   const masker = new SecretMasker();
   const restoreOutput = guardProcessOutput(masker);
   const env = options.env ?? process.env;
@@ -73,7 +76,7 @@ export function createCommandContext(invocation: Invocation, options: CreateCont
       resolveTarget: (defaultNamespace, targetOptions) => {
         const target = resolveTarget(config, {
           defaultNamespace,
-          managedKubeconfig: readManagedCluster(stateRoot(config))?.kubeconfig,
+          managedKubeconfig: readManagedCluster(config.stateRoot)?.kubeconfig,
           explicitFlags: { kubeconfig: invocation.flags.kubeconfig, context: invocation.flags.context },
         });
         return targetOptions?.forWrite ? guardTarget(config, target) : target;

@@ -1,13 +1,14 @@
 /** Help text, generated from the command specs. */
 import { GLOBAL_OPTIONS, type CommandSpec, type OptionSpec } from './spec.ts';
 import { usageLine } from './parse.ts';
+import { LAUNCHER, deckhand } from '../lib/hints.ts';
 
 export function renderOverview(commands: readonly CommandSpec[]): string {
   const width = Math.max(...commands.map((command) => command.name.length)) + 2;
   const lines = [
     'deckhand — build, deploy, watch and clean up apps on Linode Kubernetes (LKE), no Makefile needed.',
     '',
-    'Usage: npx tsx tasks.ts <command> [app] [options]',
+    `Usage: ${LAUNCHER} <command> [app] [options]`,
     '',
     'Commands:',
     ...commands.flatMap((command) => [
@@ -15,7 +16,7 @@ export function renderOverview(commands: readonly CommandSpec[]): string {
       `  ${''.padEnd(width)}e.g. ${command.examples[0]}`,
     ]),
     `  ${'help'.padEnd(width)}Show the options and examples of one command`,
-    `  ${''.padEnd(width)}e.g. npx tsx tasks.ts help deploy`,
+    `  ${''.padEnd(width)}e.g. ${deckhand('help', 'deploy')}`,
     '',
     'Global options:',
     ...renderOptions(GLOBAL_OPTIONS),

@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import type { GlobalFlags } from '../lib/config.ts';
 import { UsageError } from '../lib/errors.ts';
 import { closestMatch } from '../lib/suggest.ts';
-import { GLOBAL_OPTIONS, type CommandSpec, type Invocation, type OptionSpec, type OptionValues } from './spec.ts';
+import { GLOBAL_OPTIONS, type CommandSpec, type Invocation, type OptionSpec } from './spec.ts';
+import { LAUNCHER, deckhand } from '../lib/hints.ts';
 
 export type ParsedCommandLine =
   { kind: 'help'; topic?: string } | { kind: 'version' } | { kind: 'run'; spec: CommandSpec; invocation: Invocation };
@@ -42,8 +43,8 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
   if (commandName === undefined || commandName === 'help') {
     if (!commandName && !parsed.values.help)
       throw new UsageError(
-        'Which command? Give one, for example: npx tsx tasks.ts deploy caelundas --dry-run',
-        'Run `npx tsx tasks.ts --help` to see every command.',
+        `Which command? Give one, for example: ${deckhand('deploy', 'caelundas', '--dry-run')}`,
+        `Run \`${deckhand('--help')}\` to see every command.`,
       );
     const topic = commandName === 'help' ? rest[0] : undefined;
     if (topic !== undefined) findCommand(topic, commands);
@@ -59,7 +60,7 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     const suggestion = closestMatch(token.name, [...Object.keys(spec.options), ...Object.keys(GLOBAL_OPTIONS)]);
     throw new UsageError(
       `"${spec.name}" has no option --${token.name}.`,
-      `${suggestion ? `Did you mean --${suggestion}? ` : ''}Run \`npx tsx tasks.ts help ${spec.name}\` to see its options.`,
+      `${suggestion ? `Did you mean --${suggestion}? ` : ''}Run \`${deckhand('help', spec.name)}\` to see its options.`,
     );
   }
 
@@ -90,16 +91,21 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     );
   }
 
-  const values = parsed.values as OptionValues;
-  const options: OptionValues = {};
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  const options: Record<string, string | boolean | readonly string[] | undefined> = {};
   for (const [name, option] of Object.entries(spec.options)) {
     const value = values[name];
-    if (Array.isArray(value) && !option.multiple) {
-      if (value.length > 1)
+    if (option.type === 'boolean') {
+      options[name] = value === true;
+    } else if (option.multiple) {
+      options[name] = Array.isArray(value) ? value : typeof value === 'string' ? [value] : [];
+    } else if (Array.isArray(value)) {
+      if (value.length > 1) {
         throw new UsageError(`--${name} can be given only once for "${spec.name}".`, `Usage: ${usageLine(spec)}`);
+      }
       options[name] = value[0];
     } else {
-      options[name] = value;
+      options[name] = value as string | undefined;
     }
   }
   const flags: GlobalFlags = {
@@ -118,7 +124,7 @@ export function usageLine(spec: CommandSpec): string {
     const label = argument.choices ? argument.choices.join('|') : argument.name;
     return argument.required ? `<${label}>` : `[${label}]`;
   });
-  return ['npx tsx tasks.ts', spec.name, ...args, '[options]'].join(' ');
+  return [LAUNCHER, spec.name, ...args, '[options]'].join(' ');
 }
 
 function findCommand(name: string, commands: readonly CommandSpec[]): CommandSpec {
@@ -130,7 +136,7 @@ function findCommand(name: string, commands: readonly CommandSpec[]): CommandSpe
   );
   throw new UsageError(
     `Unknown command "${name}".`,
-    `${suggestion ? `Did you mean "${suggestion}"? ` : ''}Run \`npx tsx tasks.ts --help\` to see every command.`,
+    `${suggestion ? `Did you mean "${suggestion}"? ` : ''}Run \`${deckhand('--help')}\` to see every command.`,
   );
 }
 
@@ -165,13 +171,13 @@ function translateParseError(
     const where = command ? `"${command.name}"` : 'deckhand';
     return new UsageError(
       `Unknown option ${option} for ${where}.`,
-      `${suggestion ? `Did you mean --${suggestion}? ` : ''}Run \`npx tsx tasks.ts ${command ? `help ${command.name}` : '--help'}\` to see the options.`,
+      `${suggestion ? `Did you mean --${suggestion}? ` : ''}Run \`${command ? deckhand('help', command.name) : deckhand('--help')}\` to see the options.`,
     );
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     return new UsageError(
       error.message.replace(/\.$/, '') + '.',
-      'Give the option a value, e.g. --context my-cluster, or see `npx tsx tasks.ts --help`.',
+      `Give the option a value, e.g. --context my-cluster, or see \`${deckhand('--help')}\`.`,
     );
   }
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new UsageError(error.message);

@@ -6,20 +6,11 @@
  *
  * No cluster recorded means no guard: deckhand then works with whatever kubeconfig it is given, as before.
  */
-import path from 'node:path';
 import { readManagedCluster, type ManagedCluster } from './cluster-state.ts';
 import type { Config } from './config.ts';
 import { UsageError } from './errors.ts';
 import type { KubeTarget } from './target.ts';
-
-/**
- * The folder holding `.deckhand/`: the project folder, unless DECKHAND_STATE_ROOT names another one (tests use it so
- * they never touch the project's own record).
- */
-export function stateRoot(config: Pick<Config, 'repoRoot' | 'realEnv' | 'dotenv'>): string {
-  const override = config.realEnv.DECKHAND_STATE_ROOT?.trim() || config.dotenv.DECKHAND_STATE_ROOT?.trim();
-  return override ? path.resolve(config.repoRoot, override) : config.repoRoot;
-}
+import { deckhand } from './hints.ts';
 
 /** Two spellings of one API server compare equal: case of the host, a default port, a trailing slash. */
 export function sameServer(a: string, b: string): boolean {
@@ -46,12 +37,12 @@ export function assertManagedTarget(target: KubeTarget, managed: ManagedCluster 
     ].join('\n'),
     `To use the managed cluster, unset KUBECONFIG / DECKHAND_CONTEXT (or pass --kubeconfig ${managed.kubeconfig}). ` +
       `To change the other cluster on purpose, name it on the command line: --context ${target.context} or --kubeconfig ${target.kubeconfig}. ` +
-      'If this project now manages another cluster, record it with `npx tsx tasks.ts kubeconfig`.',
+      `If this project now manages another cluster, record it with \`${deckhand('kubeconfig')}\`.`,
   );
 }
 
 /** The guard as the command context applies it. */
-export function guardTarget(config: Pick<Config, 'repoRoot' | 'realEnv' | 'dotenv'>, target: KubeTarget): KubeTarget {
-  assertManagedTarget(target, readManagedCluster(stateRoot(config)));
+export function guardTarget(config: Pick<Config, 'stateRoot'>, target: KubeTarget): KubeTarget {
+  assertManagedTarget(target, readManagedCluster(config.stateRoot));
   return target;
 }

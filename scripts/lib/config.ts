@@ -160,6 +160,12 @@ export interface Config {
   readonly linodeToken?: string;
   readonly jobTimeoutMs: number;
   readonly outputDir: string;
+  /** The terraform configuration folder (absolute). */
+  readonly terraformDir: string;
+  /** The folder holding `.deckhand/` (the record of the managed cluster), absolute. */
+  readonly stateRoot: string;
+  /** Base URL of the Linode API when not the public one (a proxy, a test server). */
+  readonly linodeApiUrl?: string;
   readonly helperImage: string;
   /** The real environment of this run (tests inject their own). */
   readonly realEnv: Readonly<Record<string, string>>;
@@ -238,6 +244,9 @@ export function loadConfig(options: LoadConfigOptions): Config {
     linodeToken: resolved.LINODE_TOKEN,
     jobTimeoutMs: parseDuration(resolved.DECKHAND_JOB_TIMEOUT!)!,
     outputDir: path.resolve(options.repoRoot, resolved.DECKHAND_OUTPUT_DIR!),
+    terraformDir: path.resolve(options.repoRoot, resolved.DECKHAND_TERRAFORM_DIR ?? 'terraform'),
+    stateRoot: path.resolve(options.repoRoot, resolved.DECKHAND_STATE_ROOT ?? '.'),
+    linodeApiUrl: resolved.LINODE_API_URL,
     helperImage: resolved.DECKHAND_HELPER_IMAGE!,
     realEnv: Object.freeze(definedOnly(realEnv)),
     dotenv: Object.freeze(fileEnv),

@@ -11,6 +11,7 @@
  */
 import { $, type ProcessPromise } from 'zx/core';
 import { CommandError, InterruptedError, formatMs } from './errors.ts';
+import { displayCommand } from './quote.ts';
 import type { SecretMasker } from './redact.ts';
 
 export type CommandKind = 'read' | 'write';
@@ -18,6 +19,11 @@ export type CommandKind = 'read' | 'write';
 export interface RunOptions {
   /** `read` runs even in dry-run; `write` is printed instead of run in dry-run. */
   kind: CommandKind;
+  /**
+   * A read that follows objects this run's own writes create (a watch, `kubectl wait`, `logs -f` of a new pod): in a
+   * dry run those objects do not exist, so it is shown as "would <verb>" and skipped, like a write.
+   */
+  dependsOnWrites?: 'watch' | 'stream' | 'wait' | 'run';
   /** Sent to the child's stdin; the place for secrets. Never echoed. */
   input?: string | Buffer;
   cwd?: string;
@@ -65,6 +71,8 @@ export interface Runner {
   run(argv: readonly string[], options: RunOptions): Promise<RunResult>;
   /** The command as a person would type it, masked. */
   display(argv: readonly string[]): string;
+  /** In a dry run, says what a real run would do that is not a command (write a file, record a cluster). */
+  dryRunNote(action: string): void;
   /** The same runner, reporting to another log (a Listr task's output instead of stderr). */
   withLog(log: (line: string) => void): Runner;
   /**
@@ -97,14 +105,17 @@ const STDERR_TAIL_LINES = 15;
 export function createShell(options: ShellOptions): Runner {
   const { masker } = options;
   const log = (line: string) => options.log(masker.mask(line));
-  const display = (argv: readonly string[]) => masker.mask(argv.map(displayQuote).join(' '));
+  const display = (argv: readonly string[]) => masker.mask(displayCommand(argv));
 
   async function run(argv: readonly string[], runOptions: RunOptions): Promise<RunResult> {
     if (argv.length === 0) throw new Error('run() needs a command');
     const shown = display(argv);
 
-    if (runOptions.kind === 'write' && options.dryRun) {
-      log(`[dry run] would run: ${shown}${runOptions.input !== undefined ? '  (with input on stdin, not shown)' : ''}`);
+    const skippedAs = runOptions.kind === 'write' ? 'run' : runOptions.dependsOnWrites;
+    if (skippedAs && options.dryRun) {
+      log(
+        `[dry run] would ${skippedAs}: ${shown}${runOptions.input !== undefined ? '  (with input on stdin, not shown)' : ''}`,
+      );
       return { argv, stdout: runOptions.dryRunStdout ?? '', stderr: '', exitCode: 0, durationMs: 0, skipped: true };
     }
     const interruption = runOptions.uninterruptible ? undefined : options.signal;
@@ -200,6 +211,7 @@ export function createShell(options: ShellOptions): Runner {
     masker,
     run,
     display,
+    dryRunNote: (action) => log(`[dry run] would ${action}`),
     withLog: (otherLog) => createShell({ ...options, log: otherLog }),
     withStopSignal: (signal) =>
       createShell({
@@ -243,17 +255,6 @@ async function killTree(child: ProcessPromise, graceMs: number): Promise<void> {
     new Promise<false>((resolve) => setTimeout(resolve, graceMs, false).unref()),
   ]);
   if (!finished) signalGroup('SIGKILL');
-}
-
-/**
- * How a command is shown to people (dry-run, --verbose, errors): POSIX single quotes where needed, so it can be
- * copied into a shell. Execution never uses this text; zx quotes each argv element itself.
- */
-export function displayQuote(arg: string): string {
-  if (arg !== '' && /^[\w@%+=:,./-]+$/.test(arg)) return arg;
-  if (/[\n\r\t]/.test(arg))
-    return `$'${arg.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}'`;
-  return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
 
 function mergeEnv(base: NodeJS.ProcessEnv, extra: Record<string, string | undefined> | undefined): NodeJS.ProcessEnv {

@@ -13,6 +13,7 @@ import { parse as parseYaml } from 'yaml';
 import type { Config } from './config.ts';
 import { DeckhandError, UsageError } from './errors.ts';
 import { isDnsLabel } from './names.ts';
+import { deckhand } from './hints.ts';
 
 export interface KubeTarget {
   /** Absolute path of the kubeconfig file. */
@@ -68,7 +69,7 @@ export function resolveTarget(config: Config, options: ResolveTargetOptions): Ku
   if (!clusterName || !cluster?.cluster?.server) {
     throw new DeckhandError(
       `Context "${contextName}" in ${file} points at cluster "${clusterName ?? '?'}", which has no server address.`,
-      'Download a fresh kubeconfig: npx tsx tasks.ts kubeconfig',
+      `Download a fresh kubeconfig: ${deckhand('kubeconfig')}`,
     );
   }
   const namespace = config.kube.namespace ?? options.defaultNamespace;
@@ -141,7 +142,7 @@ function readKubeconfig(file: string, source: string): KubeconfigFile {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       throw new UsageError(
         `No kubeconfig at ${file} (from ${source}).`,
-        'Get one with `npx tsx tasks.ts kubeconfig`, pass --kubeconfig FILE, or try everything against a simulated cluster: npm run sim -- --kubeconfig /tmp/sim.yaml',
+        `Get one with \`${deckhand('kubeconfig')}\`, pass --kubeconfig FILE, or try everything against a simulated cluster: npm run sim -- --kubeconfig /tmp/sim.yaml`,
       );
     }
     throw error;
@@ -151,7 +152,7 @@ function readKubeconfig(file: string, source: string): KubeconfigFile {
   } catch (error) {
     throw new UsageError(
       `${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
-      'Download a fresh kubeconfig: npx tsx tasks.ts kubeconfig',
+      `Download a fresh kubeconfig: ${deckhand('kubeconfig')}`,
     );
   }
 }

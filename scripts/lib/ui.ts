@@ -4,8 +4,6 @@
  * CI=true. Everything printed passes the SecretMasker (and the process-wide guard behind it).
  */
 import { styleText } from 'node:util';
-import type { ListrBaseClassOptions, ListrTask } from 'listr2';
-import { StepError } from './errors.ts';
 import type { SecretMasker } from './redact.ts';
 
 export interface Ui {
@@ -35,65 +33,5 @@ export function createUi(options: {
     warn: (message) => line(paint('yellow', `⚠ ${message}`)),
     success: (message) => line(paint('green', `✔ ${message}`)),
     data: (text) => stdout.write(`${options.masker.mask(text)}\n`),
-  };
-}
-
-/** True when stdout can show Listr's redrawing renderer. */
-export function canRedraw(env: NodeJS.ProcessEnv = process.env): boolean {
-  const ci = env.CI !== undefined && !['', '0', 'false'].includes(env.CI.toLowerCase());
-  return Boolean(process.stdout.isTTY) && !ci && env.TERM !== 'dumb';
-}
-
-/**
- * Listr options shared by every pipeline. Off a terminal the `simple` renderer prints each title and output line
- * once; `--verbose` uses the simple renderer too so the command echo is never overdrawn.
- */
-export function listrOptions<Ctx>(options: {
-  verbose: boolean;
-  env?: NodeJS.ProcessEnv;
-}): ListrBaseClassOptions<Ctx, 'default', 'simple'> {
-  const redraw = canRedraw(options.env) && !options.verbose;
-  return {
-    renderer: 'default',
-    fallbackRenderer: 'simple',
-    fallbackRendererCondition: !redraw,
-    exitOnError: true,
-    registerSignalListeners: false, // deckhand's own handler forwards Ctrl-C to children and runs cleanup
-    rendererOptions: {
-      collapseSubtasks: false,
-      collapseSkips: false,
-      showSkipMessage: true,
-      showErrorMessage: true,
-      formatOutput: 'wrap',
-    },
-  };
-}
-
-/**
- * The tasks, each rethrowing its failure as a StepError, so Listr shows one line beside the failed step and the whole
- * error is printed once, at the end (see StepError). Subtasks need it too: a parent step shows its subtask's error.
- */
-// listr2's task type is generic in its renderers; the wrapper passes them through untouched.
-export function stepTasks<Ctx>(tasks: ListrTask<Ctx, any, any>[]): ListrTask<Ctx, any, any>[] {
-  const rethrow = (error: unknown): never => {
-    throw error instanceof StepError ? error : new StepError(error);
-  };
-  return tasks.map((entry) => ({
-    ...entry,
-    task: (ctx, task) => {
-      try {
-        const result = entry.task(ctx, task);
-        return result instanceof Promise ? result.catch(rethrow) : result;
-      } catch (error) {
-        return rethrow(error);
-      }
-    },
-  }));
-}
-
-/** A log function that writes into a Listr task's output (masked by the runner or the caller before it gets here). */
-export function taskLog(task: { output: string }): (line: string) => void {
-  return (line) => {
-    task.output = line;
   };
 }

@@ -5,7 +5,8 @@
  */
 import { CommandError } from '../../scripts/lib/errors.ts';
 import { SecretMasker } from '../../scripts/lib/redact.ts';
-import { displayQuote, type RunOptions, type RunResult, type Runner } from '../../scripts/lib/shell.ts';
+import { displayCommand } from '../../scripts/lib/quote.ts';
+import type { RunOptions, RunResult, Runner } from '../../scripts/lib/shell.ts';
 
 export interface FakeAnswer {
   stdout?: string;
@@ -51,16 +52,19 @@ export function fakeRunner(
     calls,
     writes,
     logged,
-    display: (argv) => argv.map(displayQuote).join(' '),
+    display: (argv) => displayCommand(argv),
+    dryRunNote: (action) => log(`[dry run] would ${action}`),
     withLog: (other) => build(other),
     // Fake commands finish at once: there is nothing to stop.
     withStopSignal: () => build(log),
     async run(argv: readonly string[], runOptions: RunOptions): Promise<RunResult> {
       const command = commandLine(argv);
-      calls.push(command);
+      const skippedAs = runOptions.kind === 'write' ? 'run' : runOptions.dependsOnWrites;
+      // A dry run's writes are recorded (as what would run); its waits on those writes are not run at all.
+      if (runOptions.kind === 'write' || !(skippedAs && options.dryRun)) calls.push(command);
       if (runOptions.kind === 'write') writes.push(command);
-      if (runOptions.kind === 'write' && options.dryRun) {
-        log(`[dry run] would run: ${command}`);
+      if (skippedAs && options.dryRun) {
+        log(`[dry run] would ${skippedAs}: ${command}`);
         return { argv, stdout: runOptions.dryRunStdout ?? '', stderr: '', exitCode: 0, durationMs: 0, skipped: true };
       }
       const reply = answer(command) ?? {};

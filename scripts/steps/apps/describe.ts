@@ -1,5 +1,7 @@
 /** `apps`: what the registry declares, in words and as JSON. */
-import { imageRepository, type AppDefinition } from '../../apps/index.ts';
+import { APPS, imageRepository, type AppDefinition } from '../../apps/index.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import type { apps } from '../../cli/commands/project.ts';
 import type { Config } from '../../lib/config.ts';
 
 export interface AppSummary {
@@ -46,4 +48,12 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
       text,
     };
   });
+}
+
+/** apps: the registry, as text or JSON. */
+export function showApps(ctx: CommandContext<typeof apps>): void {
+  const described = describeApps(APPS, ctx.config);
+  ctx.ui.data(
+    ctx.invocation.options.json ? JSON.stringify(described, null, 2) : described.map((app) => app.text).join('\n\n'),
+  );
 }

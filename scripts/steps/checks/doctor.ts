@@ -2,13 +2,17 @@
  * `doctor`: is this machine ready? Each check observes one thing and says what to do about it. Checks are
  * independent reads, so they run concurrently and every problem shows at once.
  */
-import * as docker from '../../docker.ts';
-import * as helm from '../../helm.ts';
-import * as kubectl from '../../kubectl.ts';
+import { findApp } from '../../apps/index.ts';
 import type { CommandContext } from '../../cli/context.ts';
+import type { doctor } from '../../cli/commands/project.ts';
+import * as docker from '../../docker.ts';
+import * as kubectl from '../../kubectl.ts';
 import { DeckhandError } from '../../lib/errors.ts';
-import { kubeconfigPermissionProblem, targetBanner } from '../../lib/target.ts';
+import { deckhand } from '../../lib/hints.ts';
+import { displayCommand } from '../../lib/quote.ts';
 import type { Runner } from '../../lib/shell.ts';
+import { kubeconfigPermissionProblem, targetBanner } from '../../lib/target.ts';
+import { probeTool, TOOLS, type ToolName } from './tools.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -60,75 +64,42 @@ export function judgeHelmVersion(version: string): CheckResult {
   };
 }
 
-async function probe(
+/** The check for one tool: its probe, judged; a missing tool is a failure unless `whenMissing` says otherwise. */
+async function toolCheck(
   shell: Runner,
-  name: string,
-  argv: string[],
-  missingFix: string,
-): Promise<{ ok: true; output: string } | { ok: false; result: CheckResult }> {
-  const result = await shell.run(argv, { kind: 'read', nothrow: true, timeoutMs: 20_000 });
-  // The runner starts programs through bash, which answers 127 for a program that is not on PATH.
-  if (result.exitCode === 127) {
-    return { ok: false, result: { name, status: 'fail', message: `${name} is not installed`, fix: missingFix } };
-  }
-  if (result.exitCode !== 0)
-    return {
-      ok: false,
-      result: {
-        name,
-        status: 'fail',
-        message: `${argv.join(' ')} failed: ${result.stderr.trim().split('\n').pop() ?? ''}`,
-        fix: missingFix,
-      },
-    };
-  return { ok: true, output: result.stdout.trim() };
+  name: ToolName,
+  judge: (version: string) => CheckResult,
+  whenMissing: { status: CheckStatus; fix: string; message?: string },
+): Promise<CheckResult> {
+  const probe = await probeTool(shell, name);
+  if (probe.found) return judge(probe.version);
+  const message = probe.missing
+    ? `${name} is not installed`
+    : `${displayCommand(TOOLS[name].versionArgs())} failed: ${probe.reason}`;
+  return { name, status: whenMissing.status, message: whenMissing.message ?? message, fix: whenMissing.fix };
 }
 
-export async function runChecks(ctx: CommandContext, namespace: string): Promise<CheckResult[]> {
+export async function runChecks(ctx: Omit<CommandContext, 'invocation'>, namespace: string): Promise<CheckResult[]> {
   const { shell } = ctx;
   const checks: Promise<CheckResult | CheckResult[]>[] = [
     Promise.resolve(checkNode()),
-    probe(shell, 'helm', helm.versionArgs(), 'Install Helm 4: https://helm.sh/docs/intro/install/').then((probed) =>
-      probed.ok ? judgeHelmVersion(probed.output) : probed.result,
-    ),
-    probe(
-      shell,
-      'kubectl',
-      kubectl.clientVersionArgs(),
-      'Install kubectl: https://kubernetes.io/docs/tasks/tools/',
-    ).then((probed) =>
-      probed.ok
-        ? { name: 'kubectl', status: 'ok' as const, message: `kubectl ${kubectl.parseClientVersion(probed.output)}` }
-        : probed.result,
-    ),
+    toolCheck(shell, 'helm', judgeHelmVersion, { status: 'fail', fix: `Install Helm 4: ${TOOLS.helm.install}` }),
+    toolCheck(shell, 'kubectl', (version) => ({ name: 'kubectl', status: 'ok', message: `kubectl ${version}` }), {
+      status: 'fail',
+      fix: `Install kubectl: ${TOOLS.kubectl.install}`,
+    }),
     checkDocker(shell),
-    probe(
-      shell,
-      'terraform',
-      ['terraform', 'version', '-json'],
-      'Install Terraform >= 1.9 (or OpenTofu >= 1.8) to use `infra` commands: https://developer.hashicorp.com/terraform/install',
-    ).then((probed) =>
-      probed.ok
-        ? {
-            name: 'terraform',
-            status: 'ok' as const,
-            message: `terraform ${(JSON.parse(probed.output) as { terraform_version: string }).terraform_version}`,
-          }
-        : {
-            ...probed.result,
-            status: 'warn' as const,
-            message: `${probed.result.message} (only the infra commands need it)`,
-          },
+    toolCheck(shell, 'terraform', (version) => ({ name: 'terraform', status: 'ok', message: `terraform ${version}` }), {
+      status: 'warn',
+      fix: `Install Terraform >= 1.9 (or OpenTofu >= 1.8) to use \`infra\` commands: ${TOOLS.terraform.install}`,
+    }).then((check) =>
+      check.status === 'ok' ? check : { ...check, message: `${check.message} (only the infra commands need it)` },
     ),
-    probe(shell, 'linode-cli', ['linode-cli', '--version'], '').then((probed) =>
-      probed.ok
-        ? { name: 'linode-cli', status: 'ok' as const, message: probed.output.split('\n')[0]! }
-        : {
-            name: 'linode-cli',
-            status: 'ok' as const,
-            message: 'linode-cli not installed: fine, deckhand calls the Linode API directly',
-          },
-    ),
+    toolCheck(shell, 'linode-cli', (version) => ({ name: 'linode-cli', status: 'ok', message: version }), {
+      status: 'ok',
+      fix: '',
+      message: 'linode-cli not installed: fine, deckhand calls the Linode API directly',
+    }).then(({ fix: _fix, ...check }) => check),
     Promise.resolve(checkConfiguration(ctx)),
     checkCluster(ctx, namespace),
   ];
@@ -136,16 +107,17 @@ export async function runChecks(ctx: CommandContext, namespace: string): Promise
 }
 
 async function checkDocker(shell: Runner): Promise<CheckResult[]> {
-  const client = await probe(
+  const client = await toolCheck(
     shell,
     'docker',
-    docker.clientVersionArgs(),
-    'Install Docker: https://docs.docker.com/get-docker/ (needed to build images; `deploy --image REF` works without it)',
+    (version) => ({ name: 'docker', status: 'ok', message: `docker ${version}` }),
+    {
+      status: 'warn',
+      fix: `Install Docker: ${TOOLS.docker.install} (needed to build images; \`deploy --image REF\` works without it)`,
+    },
   );
-  if (!client.ok) return [{ ...client.result, status: 'warn' }];
-  const results: CheckResult[] = [
-    { name: 'docker', status: 'ok', message: `docker ${docker.parseClientVersion(client.output)}` },
-  ];
+  if (client.status !== 'ok') return [client];
+  const results: CheckResult[] = [client];
   const engine = await shell.run(docker.serverVersionArgs(), { kind: 'read', nothrow: true, timeoutMs: 20_000 });
   results.push(
     engine.exitCode === 0
@@ -175,7 +147,7 @@ async function checkDocker(shell: Runner): Promise<CheckResult[]> {
   return results;
 }
 
-function checkConfiguration(ctx: CommandContext): CheckResult {
+function checkConfiguration(ctx: Pick<CommandContext, 'config'>): CheckResult {
   const { config } = ctx;
   if (!config.image.owner) {
     return {
@@ -188,7 +160,10 @@ function checkConfiguration(ctx: CommandContext): CheckResult {
   return { name: 'config', status: 'ok', message: `images go to ${config.image.registry}/${config.image.owner}/<app>` };
 }
 
-async function checkCluster(ctx: CommandContext, namespace: string): Promise<CheckResult[]> {
+async function checkCluster(
+  ctx: Pick<CommandContext, 'resolveTarget' | 'shell'>,
+  namespace: string,
+): Promise<CheckResult[]> {
   let target;
   try {
     target = ctx.resolveTarget(namespace);
@@ -219,4 +194,19 @@ async function checkCluster(ctx: CommandContext, namespace: string): Promise<Che
 export function formatCheck(result: CheckResult): string {
   const mark = result.status === 'ok' ? '✔' : result.status === 'warn' ? '⚠' : '✖';
   return `${mark} ${result.name.padEnd(16)} ${result.message}${result.fix ? `\n  ${''.padEnd(16)} → ${result.fix}` : ''}`;
+}
+
+/** `doctor [app]`: every check, one line each, and exit 1 when any failed. */
+export async function runDoctor(ctx: CommandContext<typeof doctor>): Promise<void> {
+  const app = findApp(ctx.invocation.args.app ?? 'caelundas');
+  const results = await runChecks(ctx, app.namespace);
+  for (const result of results) ctx.ui.info(formatCheck(result));
+  const failed = results.filter((result) => result.status === 'fail');
+  if (failed.length > 0) {
+    throw new DeckhandError(
+      `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((result) => result.name).join(', ')}.`,
+      `Fix the items marked ✖ above, then run \`${deckhand('doctor')}\` again.`,
+    );
+  }
+  ctx.ui.success('Ready.');
 }

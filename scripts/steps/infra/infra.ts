@@ -7,13 +7,12 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as terraform from '../../terraform.ts';
-import { resolveToken } from '../../linode.ts';
-import { stateRoot } from '../../lib/cluster-guard.ts';
+import { resolveToken } from './token.ts';
 import { managedClusterFile, readManagedCluster } from '../../lib/cluster-state.ts';
-import type { Config } from '../../lib/config.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import { CommandError, InterruptedError, UsageError } from '../../lib/errors.ts';
 import { estimateMonthlyCost, formatCostEstimate } from '../../lib/prices.ts';
+import { deckhand } from '../../lib/hints.ts';
 
 export type InfraAction = 'plan' | 'apply' | 'destroy' | 'output';
 
@@ -30,14 +29,8 @@ export type InfraContext = Pick<CommandContext, 'config' | 'shell' | 'ui' | 'pro
   interruption: Pick<CommandContext['interruption'], 'signal'>;
 };
 
-/** The terraform configuration folder: DECKHAND_TERRAFORM_DIR (relative to the project), else terraform/. */
-export function terraformDir(config: Pick<Config, 'repoRoot' | 'realEnv' | 'dotenv'>): string {
-  const configured = config.realEnv.DECKHAND_TERRAFORM_DIR?.trim() || config.dotenv.DECKHAND_TERRAFORM_DIR?.trim();
-  return path.resolve(config.repoRoot, configured || 'terraform');
-}
-
 export async function runInfra(ctx: InfraContext, action: InfraAction, options: InfraOptions = {}): Promise<void> {
-  const dir = terraformDir(ctx.config);
+  const dir = ctx.config.terraformDir;
   if (!terraform.hasConfiguration(dir)) {
     throw new UsageError(
       `No terraform configuration (*.tf) in ${dir}.`,
@@ -58,7 +51,7 @@ export async function runInfra(ctx: InfraContext, action: InfraAction, options: 
     ctx.ui.info(`Saved the plan to ${planFile} (mode 0600; it holds variable values, the token among them).`);
     const shown = path.relative(process.cwd(), planFile);
     ctx.ui.info(
-      `Apply exactly this plan with: npx tsx tasks.ts infra apply --plan-file ${shown.startsWith('..') || path.isAbsolute(shown) ? planFile : shown}`,
+      `Apply exactly this plan with: ${deckhand('infra', 'apply', '--plan-file', shown.startsWith('..') || path.isAbsolute(shown) ? planFile : shown)}`,
     );
     return;
   }
@@ -77,7 +70,7 @@ function requireConfirmationPossible(ctx: InfraContext, action: InfraAction): vo
     `\`infra ${action}\` changes real infrastructure and needs a confirmation, but nobody is at a terminal to give it.`,
     action === 'destroy'
       ? 'Run it on a terminal (you will be asked to type the cluster label), or pass --yes if destroying the cluster unattended is really intended.'
-      : 'Review a plan with `npx tsx tasks.ts infra plan --plan-file reviewed.tfplan`, then apply exactly that plan with `npx tsx tasks.ts infra apply --plan-file reviewed.tfplan --yes` (or run it on a terminal to be asked).',
+      : `Review a plan with \`${deckhand('infra', 'plan', '--plan-file', 'reviewed.tfplan')}\`, then apply exactly that plan with \`${deckhand('infra', 'apply', '--plan-file', 'reviewed.tfplan', '--yes')}\` (or run it on a terminal to be asked).`,
   );
 }
 
@@ -170,7 +163,7 @@ async function applyChanges(
   ctx.ui.success('Applied.');
   ctx.ui.info(terraform.formatOutputs(outputs));
   ctx.ui.info(
-    'Next: npx tsx tasks.ts kubeconfig   (downloads the kubeconfig, records this cluster as the one the project manages)',
+    `Next: ${deckhand('kubeconfig')}   (downloads the kubeconfig, records this cluster as the one the project manages)`,
   );
 }
 
@@ -209,14 +202,14 @@ async function confirmByTypingLabel(ctx: InfraContext, label: string | undefined
     rmSync(planFile, { force: true });
     throw new UsageError(
       `"${typed.trim()}" is not "${expected}": nothing was destroyed.`,
-      'Run `npx tsx tasks.ts infra destroy` again and type the label exactly.',
+      `Run \`${deckhand('infra', 'destroy')}\` again and type the label exactly.`,
     );
   }
 }
 
 /** The guard must not keep protecting a cluster that no longer exists. */
 function forgetManagedCluster(ctx: InfraContext, label: string | undefined): void {
-  const root = stateRoot(ctx.config);
+  const root = ctx.config.stateRoot;
   const managed = readManagedCluster(root);
   if (!managed || !label || managed.label !== label) return;
   rmSync(managedClusterFile(root), { force: true });

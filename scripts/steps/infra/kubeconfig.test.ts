@@ -9,9 +9,9 @@ import {
   kubeconfigSecrets,
   mergeIntoDefault,
   mergeKubeconfigs,
-  parseClusterId,
   writeIfChanged,
-} from './kubeconfig.ts';
+} from './kubeconfig-file.ts';
+import { parseClusterId } from './kubeconfig.ts';
 import { tempDirs } from '../../../test/support/temp.ts';
 
 const tempDir = tempDirs('kubeconfig');

@@ -10,21 +10,28 @@
  * It is written to ~/.kube/<label>-kubeconfig.yaml (0600, in a 0700 folder, through a temp file and a rename so a
  * crash never leaves half a credential file). Running it again changes nothing when nothing changed.
  */
-import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
-import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
+import type { CommandContext } from '../../cli/context.ts';
 import * as kubectl from '../../kubectl.ts';
+import { readManagedCluster, writeManagedCluster, type ManagedCluster } from '../../lib/cluster-state.ts';
+import { DeckhandError, UsageError } from '../../lib/errors.ts';
+import { deckhand } from '../../lib/hints.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 import * as linode from '../../linode.ts';
 import * as terraform from '../../terraform.ts';
-import { stateRoot } from '../../lib/cluster-guard.ts';
-import { readManagedCluster, writeManagedCluster, type ManagedCluster } from '../../lib/cluster-state.ts';
-import type { CommandContext } from '../../cli/context.ts';
-import { DeckhandError, UsageError } from '../../lib/errors.ts';
-import type { KubeTarget } from '../../lib/target.ts';
-import { terraformDir } from './infra.ts';
+import {
+  currentEntry,
+  describeWrite,
+  fileSafe,
+  kubeconfigSecrets,
+  mergeIntoDefault,
+  writeIfChanged,
+  type WriteOutcome,
+} from './kubeconfig-file.ts';
+import { findToken, resolveToken } from './token.ts';
+
+export type { WriteOutcome } from './kubeconfig-file.ts';
 
 export interface KubeconfigOptions {
   clusterId?: string;
@@ -49,8 +56,6 @@ export interface DownloadedKubeconfig {
   /** For messages: "terraform outputs", "the Linode API", "linode-cli". */
   source: string;
 }
-
-export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'permissions fixed';
 
 export interface KubeconfigResult {
   file: string;
@@ -123,8 +128,8 @@ async function obtainKubeconfig(ctx: KubeconfigContext, options: KubeconfigOptio
   if (fromOutputs && (!options.label || options.label === fromOutputs.label)) return fromOutputs;
   if (options.label) return fromLinode(ctx, { label: options.label }, options);
   throw new UsageError(
-    `Which cluster? There are no terraform outputs with a kubeconfig in ${terraformDir(ctx.config)}, and neither --cluster-id nor --label was given.`,
-    'Create the cluster with `npx tsx tasks.ts infra apply`, or name an existing one: --cluster-id ID (Cloud Manager or `linode-cli lke clusters-list` shows it) or --label LABEL.',
+    `Which cluster? There are no terraform outputs with a kubeconfig in ${ctx.config.terraformDir}, and neither --cluster-id nor --label was given.`,
+    `Create the cluster with \`${deckhand('infra', 'apply')}\`, or name an existing one: --cluster-id ID (Cloud Manager or \`linode-cli lke clusters-list\` shows it) or --label LABEL.`,
   );
 }
 
@@ -139,7 +144,7 @@ export function parseClusterId(value: string): number {
 }
 
 async function fromTerraform(ctx: KubeconfigContext): Promise<DownloadedKubeconfig | undefined> {
-  const dir = terraformDir(ctx.config);
+  const dir = ctx.config.terraformDir;
   if (!terraform.hasConfiguration(dir)) return undefined;
   let outputs: terraform.TerraformOutputs;
   try {
@@ -175,7 +180,7 @@ async function fromLinode(
   const common = { retry: options.retry, sleep: options.sleep, signal: ctx.interruption.signal, log };
   if (await linode.isCliInstalled(ctx.shell)) {
     // Without a token of ours, linode-cli uses its own configuration (`linode-cli configure`).
-    const cliOptions = { ...common, token: linode.findToken(ctx) };
+    const cliOptions = { ...common, token: findToken(ctx) };
     const clusterId =
       'clusterId' in which
         ? which.clusterId
@@ -188,11 +193,11 @@ async function fromLinode(
       source: 'linode-cli',
     };
   }
-  const token = await linode.resolveToken(ctx, 'to download the kubeconfig');
+  const token = await resolveToken(ctx, 'to download the kubeconfig');
   const client = linode.createLinodeClient({
     ...common,
     token,
-    baseUrl: ctx.config.realEnv.LINODE_API_URL ?? ctx.config.dotenv.LINODE_API_URL,
+    baseUrl: ctx.config.linodeApiUrl,
   });
   const cluster =
     'clusterId' in which
@@ -220,158 +225,6 @@ function pickOne(clusters: readonly linode.LkeCluster[], label: string): linode.
   );
 }
 
-// ─── Reading a kubeconfig ──────────────────────────────────────────────────────────────────────────────────────
-
-interface KubeconfigDocument {
-  'current-context'?: string;
-  contexts?: { name: string; context?: { cluster?: string; user?: string } }[];
-  clusters?: { name: string; cluster?: { server?: string } }[];
-  users?: { name: string; user?: Record<string, unknown> }[];
-  [key: string]: unknown;
-}
-
-function parseDocument(text: string, what: string): KubeconfigDocument {
-  let parsed: unknown;
-  try {
-    parsed = parseYaml(text);
-  } catch (error) {
-    throw new DeckhandError(`${what} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed))
-    throw new DeckhandError(`${what} is not a kubeconfig (a YAML mapping).`);
-  return parsed as KubeconfigDocument;
-}
-
-/** The current context of a downloaded kubeconfig, with its cluster and API server. */
-export function currentEntry(yaml: string): { context: string; cluster: string; server: string } {
-  const doc = parseDocument(yaml, 'The downloaded kubeconfig');
-  const contextName = doc['current-context'] ?? doc.contexts?.[0]?.name;
-  const context = doc.contexts?.find((entry) => entry.name === contextName);
-  const cluster = doc.clusters?.find((entry) => entry.name === context?.context?.cluster);
-  if (!contextName || !context || !cluster?.cluster?.server) {
-    throw new DeckhandError(
-      'The downloaded kubeconfig has no usable context (a context whose cluster has a server address).',
-      'Download it again in a few minutes; if it stays broken, regenerate it in Cloud Manager (Kubernetes → the cluster → Reset kubeconfig).',
-    );
-  }
-  return { context: contextName, cluster: cluster.name, server: cluster.cluster.server };
-}
-
-/** The credentials inside a kubeconfig, to be masked in every output. */
-export function kubeconfigSecrets(yaml: string): string[] {
-  const doc = parseDocument(yaml, 'The downloaded kubeconfig');
-  const secrets: string[] = [];
-  for (const user of doc.users ?? []) {
-    for (const key of ['token', 'client-key-data', 'password']) {
-      const value = user.user?.[key];
-      if (typeof value === 'string' && value) secrets.push(value);
-    }
-  }
-  return secrets;
-}
-
-function fileSafe(label: string): string {
-  return label.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '') || 'lke';
-}
-
-// ─── Writing files ─────────────────────────────────────────────────────────────────────────────────────────────
-
-/**
- * Writes `content` to `file` with mode 0600 (its folder 0700 when created here), through a temp file and a rename.
- * Nothing is written when the content is already there.
- */
-export function writeIfChanged(
-  file: string,
-  content: string,
-  options: { dryRun: boolean; backupSuffix?: string },
-): WriteOutcome {
-  const current = readIfExists(file);
-  if (current === content) {
-    if ((statSync(file).mode & 0o077) === 0) return 'unchanged';
-    if (!options.dryRun) chmodSync(file, 0o600);
-    return 'permissions fixed';
-  }
-  if (options.dryRun) return current === undefined ? 'created' : 'updated';
-  writeAtomically(file, content);
-  return current === undefined ? 'created' : 'updated';
-}
-
-function writeAtomically(file: string, content: string): void {
-  mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temp, content, { mode: 0o600, flag: 'wx' });
-    renameSync(temp, file);
-  } catch (error) {
-    rmSync(temp, { force: true });
-    throw error;
-  }
-}
-
-function readIfExists(file: string): string | undefined {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
-}
-
-/**
- * Merges clusters, users and contexts by name into another kubeconfig: entries with the same name are replaced (a
- * fresh download has the current credentials), others are kept, and the current-context is set only when the
- * file had none (merging must not silently switch what plain `kubectl` talks to).
- */
-export function mergeKubeconfigs(existingText: string | undefined, incomingText: string): KubeconfigDocument {
-  const existing = existingText === undefined ? {} : parseDocument(existingText, 'The existing kubeconfig');
-  const incoming = parseDocument(incomingText, 'The downloaded kubeconfig');
-  const merged: KubeconfigDocument = { apiVersion: 'v1', kind: 'Config', preferences: {}, ...existing };
-  for (const key of ['clusters', 'users', 'contexts'] as const) {
-    const entries = [...((existing[key] as { name: string }[] | undefined) ?? [])];
-    for (const entry of (incoming[key] as { name: string }[] | undefined) ?? []) {
-      const index = entries.findIndex((candidate) => candidate.name === entry.name);
-      if (index === -1) entries.push(entry);
-      else entries[index] = entry;
-    }
-    (merged as Record<string, unknown>)[key] = entries;
-  }
-  merged['current-context'] = existing['current-context'] || incoming['current-context'];
-  return merged;
-}
-
-/** `--merge`: into ~/.kube/config, with a timestamped backup of the previous file when it changes. */
-export function mergeIntoDefault(
-  file: string,
-  incomingText: string,
-  options: { dryRun: boolean; now?: Date },
-): { file: string; outcome: WriteOutcome; backup?: string } {
-  const existingText = readIfExists(file);
-  const merged = mergeKubeconfigs(existingText, incomingText);
-  if (existingText !== undefined && isDeepStrictEqual(parseDocument(existingText, 'The existing kubeconfig'), merged)) {
-    return { file, outcome: 'unchanged' };
-  }
-  if (options.dryRun) return { file, outcome: existingText === undefined ? 'created' : 'updated' };
-  let backup: string | undefined;
-  if (existingText !== undefined) {
-    backup = `${file}.backup-${(options.now ?? new Date()).toISOString().replace(/[:.]/g, '-')}`;
-    writeFileSync(backup, existingText, { mode: 0o600, flag: 'wx' });
-  }
-  writeAtomically(file, stringifyYaml(merged));
-  return { file, outcome: existingText === undefined ? 'created' : 'updated', backup };
-}
-
-function describeWrite(file: string, outcome: WriteOutcome, dryRun: boolean): string {
-  if (outcome === 'unchanged') return `${file} is unchanged.`;
-  if (outcome === 'permissions fixed')
-    return dryRun
-      ? `[dry run] would set ${file} to mode 0600.`
-      : `${file} is unchanged; set its mode to 0600 (it was readable by others).`;
-  return dryRun
-    ? `[dry run] would ${outcome === 'created' ? 'create' : 'update'} ${file} (mode 0600).`
-    : `${outcome === 'created' ? 'Wrote' : 'Updated'} ${file} (mode 0600).`;
-}
-
 // ─── Checking and recording ────────────────────────────────────────────────────────────────────────────────────
 
 /** A failure here does not undo the download: a brand-new cluster's API can take a minute to answer. */
@@ -382,14 +235,14 @@ async function checkClusterAnswers(ctx: KubeconfigContext, target: KubeTarget): 
   } catch (error) {
     if (!(error instanceof DeckhandError)) throw error;
     ctx.ui.warn(
-      `The cluster does not answer yet (${error.message.split('\n')[0]}). A new cluster can take a few minutes; check later with: npx tsx tasks.ts doctor`,
+      `The cluster does not answer yet (${error.message.split('\n')[0]}). A new cluster can take a few minutes; check later with: ${deckhand('doctor')}`,
     );
   }
 }
 
 /** Records the cluster unless the same one is already recorded (then nothing is written). */
 function recordManagedCluster(ctx: KubeconfigContext, managed: ManagedCluster): boolean {
-  const root = stateRoot(ctx.config);
+  const root = ctx.config.stateRoot;
   const previous = readManagedCluster(root);
   const same =
     previous &&

@@ -14,8 +14,9 @@ import { DeckhandError } from '../../lib/errors.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { readTarManifest, type ManifestEntry } from '../../lib/tar-manifest.ts';
 import type { KubeTarget } from '../../lib/target.ts';
-import { stuckReason, type EventLike, type PodLike } from './diagnose.ts';
+import { stuckReason, type EventLike, type PodLike } from '../cluster/pod-diagnosis.ts';
 import { createJsonStreamSplitter } from '../../lib/json-stream.ts';
+import { LAUNCHER } from '../../lib/hints.ts';
 
 /** Where the helper pod mounts the PVC. */
 export const HELPER_MOUNT = '/data';
@@ -114,14 +115,14 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
   const staging = `${options.destination}.partial-${process.pid}`;
 
   if (shell.dryRun) {
+    // The helper pod does not exist in a dry run: the runner shows each command a real copy runs, in order.
     await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
-    preview(shell, options.log, kubectl.watchArgs(target, namespace, 'pod', pod));
-    preview(
-      shell,
-      options.log,
-      kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER),
-    );
-    preview(shell, options.log, kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER));
+    await shell.run(kubectl.watchArgs(target, namespace, 'pod', pod), { kind: 'read', dependsOnWrites: 'watch' });
+    await shell.run(kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER), {
+      kind: 'read',
+      dependsOnWrites: 'run',
+    });
+    await shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), { kind: 'write' });
     await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace }), { kind: 'write' });
     return { destination: options.destination, files: [], totalBytes: 0 };
   }
@@ -189,10 +190,6 @@ async function readVolumeListing(options: CopyOptions, pod: string, timeoutMs: n
     },
   );
   return readTarManifest(Buffer.concat(tarChunks), HELPER_MOUNT);
-}
-
-function preview(shell: Runner, log: (line: string) => void, argv: string[]): void {
-  log(`[dry run] would run: ${shell.display(argv)}`);
 }
 
 /**
@@ -339,7 +336,7 @@ export async function verifyCopy(staging: string, expected: readonly ManifestEnt
   if (problems.length > 0) {
     throw new DeckhandError(
       `The copy could not be verified:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      'Nothing was deleted: the release and its PVC still hold the output. Retry the copy with `npx tsx tasks.ts copy <app> --release <release>`.',
+      `Nothing was deleted: the release and its PVC still hold the output. Retry the copy with \`${LAUNCHER} copy <app> --release <release>\`.`,
     );
   }
 }

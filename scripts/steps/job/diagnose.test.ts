@@ -153,7 +153,7 @@ describe('failure diagnosis', () => {
 });
 
 describe('which pod states are worth a closer look', async () => {
-  const { suspiciousState } = await import('./watch.ts');
+  const { suspiciousState } = await import('../cluster/pod-diagnosis.ts');
   it('ignores pods on their way, flags back-offs, config errors and unschedulable pods', () => {
     assert.equal(suspiciousState(pod({ phase: 'Pending' })), undefined);
     assert.equal(suspiciousState(waiting('ContainerCreating')), undefined);

@@ -1,35 +1,18 @@
 /**
- * Why a Job is failing, in plain words, from the objects the cluster reports: the Job's conditions, its pods'
- * statuses and the events about them and about the PVC. Pure functions: tests feed them objects, the watcher feeds
- * them live state.
- *
- * Two uses: `stuckReason` spots a state that will never fix itself (a missing image or Secret key, a storage class
- * that does not exist) so the wait can stop at once; `explainFailure` turns a failed Job into a message and a fix.
+ * Why a Job failed, in plain words, from the Job's conditions and its pods (see pod-diagnosis.ts for the pods).
+ * Pure functions: tests feed them objects, the watcher feeds them live state.
  */
+import {
+  lastExitCode,
+  stuckReason,
+  type Diagnosis,
+  type EventLike,
+  type PodLike,
+  type PvcLike,
+} from '../cluster/pod-diagnosis.ts';
 
-export interface ContainerState {
-  waiting?: { reason?: string; message?: string };
-  running?: { startedAt?: string };
-  terminated?: { reason?: string; exitCode?: number; message?: string };
-}
-
-export interface PodLike {
-  metadata: { name: string; creationTimestamp?: string; deletionTimestamp?: string };
-  spec?: { containers?: { name: string; image?: string }[] };
-  status?: {
-    phase?: string;
-    reason?: string;
-    message?: string;
-    conditions?: { type: string; status: string; reason?: string; message?: string }[];
-    containerStatuses?: {
-      name: string;
-      state?: ContainerState;
-      lastState?: ContainerState;
-      ready?: boolean;
-      restartCount?: number;
-    }[];
-  };
-}
+export type { ContainerState, Diagnosis, EventLike, PodLike, PvcLike } from '../cluster/pod-diagnosis.ts';
+export { stuckReason, waitingNote } from '../cluster/pod-diagnosis.ts';
 
 export interface JobLike {
   metadata: { name: string };
@@ -40,29 +23,6 @@ export interface JobLike {
     succeeded?: number;
     active?: number;
   };
-}
-
-export interface EventLike {
-  type?: string;
-  reason?: string;
-  message?: string;
-  involvedObject?: { kind?: string; name?: string };
-  lastTimestamp?: string;
-  eventTime?: string;
-  count?: number;
-}
-
-export interface PvcLike {
-  metadata: { name: string };
-  spec?: { storageClassName?: string };
-  status?: { phase?: string };
-}
-
-export interface Diagnosis {
-  /** One sentence: what went wrong. */
-  summary: string;
-  /** What to do about it. */
-  fix: string;
 }
 
 export type JobOutcome =
@@ -77,38 +37,6 @@ export function jobOutcome(job: JobLike): JobOutcome {
   const failed = isTrue('Failed') ?? isTrue('FailureTarget');
   if (failed) return { state: 'failed', reason: failed.reason ?? 'Failed', message: failed.message ?? '' };
   return { state: 'running' };
-}
-
-const PULL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
-
-/** A pod state that will not fix itself, or undefined while things may still work out. */
-export function stuckReason(
-  pod: PodLike,
-  events: readonly EventLike[],
-  pvcs: readonly PvcLike[],
-  pvcEvents: readonly EventLike[],
-): Diagnosis | undefined {
-  for (const container of pod.status?.containerStatuses ?? []) {
-    const waiting = container.state?.waiting;
-    if (!waiting?.reason) continue;
-    if (PULL_WAITING.has(waiting.reason)) return explainPull(pod, container.name, waiting.message ?? '', events);
-    if (waiting.reason === 'CreateContainerConfigError') return explainConfigError(waiting.message ?? '');
-  }
-  const pending = pvcs.find((pvc) => pvc.status?.phase === 'Pending');
-  if (pending) {
-    const failure = pvcEvents.find((event) => event.reason === 'ProvisioningFailed');
-    if (failure) return explainPvc(pending, failure);
-  }
-  return undefined;
-}
-
-/** Why the pod cannot start yet although nothing is broken for sure (for example, waiting for a node). */
-export function waitingNote(pod: PodLike): string | undefined {
-  const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return `Not scheduled yet: ${scheduled.message ?? 'no node fits'} (the autoscaler may be adding a node).`;
-  }
-  return undefined;
 }
 
 export function explainFailure(
@@ -168,90 +96,4 @@ export function explainFailure(
     };
   }
   return { summary: 'The Job did not finish.', fix: 'Read the last log lines and events below.' };
-}
-
-function lastExitCode(pods: readonly PodLike[]): number | undefined {
-  for (const pod of pods) {
-    for (const container of pod.status?.containerStatuses ?? []) {
-      const terminated = container.state?.terminated ?? container.lastState?.terminated;
-      if (terminated?.exitCode !== undefined) return terminated.exitCode;
-    }
-  }
-  return undefined;
-}
-
-function explainPull(
-  pod: PodLike,
-  containerName: string,
-  waitingMessage: string,
-  events: readonly EventLike[],
-): Diagnosis {
-  const image = pod.spec?.containers?.find((container) => container.name === containerName)?.image ?? 'the image';
-  const text = [
-    waitingMessage,
-    ...events
-      .filter((event) => event.reason === 'Failed' || event.reason === 'ErrImagePull')
-      .map((event) => event.message ?? ''),
-  ].join('\n');
-  if (/no match for platform|does not match the specified platform|exec format error/i.test(text)) {
-    return {
-      summary: `The image ${image} has no linux/amd64 variant, the architecture of LKE nodes.`,
-      fix: 'Build for linux/amd64: install docker buildx (deckhand then builds with --platform linux/amd64), or build on an amd64 machine or in CI.',
-    };
-  }
-  if (/unauthorized|authentication required|denied|forbidden|\b401\b|\b403\b/i.test(text)) {
-    return {
-      summary: `The registry refused to give ${image} to the cluster (no or wrong credentials).`,
-      fix: 'Make the package public, or set REGISTRY_PULL_TOKEN (a read:packages token) so deckhand creates an image pull secret, then deploy again.',
-    };
-  }
-  if (/not found|manifest unknown|does not exist/i.test(text)) {
-    return {
-      summary: `The image ${image} does not exist in the registry (wrong tag, or the push did not happen).`,
-      fix: 'Check the tag with `docker manifest inspect <image>`; deploy without --image to build and push it.',
-    };
-  }
-  return {
-    summary: `The cluster cannot pull ${image}: ${firstLine(text) || 'image pull failed'}.`,
-    fix: 'Check the image name, the registry and its credentials.',
-  };
-}
-
-function explainConfigError(message: string): Diagnosis {
-  const missingKey = /couldn't find key (\S+) in Secret (\S+)/.exec(message);
-  if (missingKey) {
-    return {
-      summary: `The Secret ${missingKey[2]} has no key ${missingKey[1]}, which the Job needs.`,
-      fix: `Set ${missingKey[1]} (in the app's env file or the environment) and deploy again; deckhand writes the Secret before each run.`,
-    };
-  }
-  const missingSecret = /secret "([^"]+)" not found/.exec(message);
-  if (missingSecret) {
-    return {
-      summary: `The Secret ${missingSecret[1]} does not exist in the namespace.`,
-      fix: 'Deploy again with deckhand (it creates the Secret), or check the namespace.',
-    };
-  }
-  return {
-    summary: `The container cannot be configured: ${firstLine(message)}.`,
-    fix: 'Check the env and volume settings in the values file.',
-  };
-}
-
-function explainPvc(pvc: PvcLike, failure: EventLike): Diagnosis {
-  const storageClass = pvc.spec?.storageClassName;
-  if (/storageclass.* not found/i.test(failure.message ?? '')) {
-    return {
-      summary: `The PVC ${pvc.metadata.name} asks for storage class "${storageClass}", which this cluster does not have, so no volume can be created.`,
-      fix: 'Leave persistence.storageClassName empty to use the cluster default (on LKE: linode-block-storage-retain), or name one from `kubectl get storageclass`.',
-    };
-  }
-  return {
-    summary: `The PVC ${pvc.metadata.name} cannot get a volume: ${firstLine(failure.message ?? '')}.`,
-    fix: 'Check `kubectl describe pvc` and the storage class.',
-  };
-}
-
-function firstLine(text: string): string {
-  return text.trim().split('\n')[0] ?? '';
 }

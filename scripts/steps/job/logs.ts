@@ -10,6 +10,7 @@ import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import { jobOutcome, type JobLike, type PodLike } from './diagnose.ts';
 import type { JobState } from './runs.ts';
+import { deckhand } from '../../lib/hints.ts';
 
 /** A followed stream ends when the container does or on Ctrl-C; this is only the backstop. */
 const FOLLOW_TIMEOUT_MS = 24 * 3_600_000;
@@ -47,7 +48,7 @@ export async function streamReleaseLogs(options: StreamLogsOptions): Promise<Str
   if (!job) {
     throw new DeckhandError(
       `The Job ${release} is gone (its ttlSecondsAfterFinished deleted it, or it was uninstalled), and its logs went with its pods.`,
-      `Its output may still be on the PVC: npx tsx tasks.ts copy ${app} --release ${release}. Next time, keep the logs while deploy follows them, or raise job.ttlSecondsAfterFinished.`,
+      `Its output may still be on the PVC: ${deckhand('copy', app, '--release', release)}. Next time, keep the logs while deploy follows them, or raise job.ttlSecondsAfterFinished.`,
     );
   }
   const pod = newestPod(pods as PodLike[]);
@@ -76,7 +77,7 @@ export async function streamReleaseLogs(options: StreamLogsOptions): Promise<Str
     if (/waiting to start|ContainerCreating|PodInitializing/i.test(reason)) {
       throw new DeckhandError(
         `The container of pod ${pod.metadata.name} has not started yet (${reason.replace(/^Error from server \(BadRequest\): /, '')}).`,
-        `Try again in a moment, or follow the run: npx tsx tasks.ts logs ${app} --release ${release}`,
+        `Try again in a moment, or follow the run: ${deckhand('logs', app, '--release', release)}`,
       );
     }
     throw new DeckhandError(

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { caelundas } from '../../apps/caelundas.ts';
 import { isDnsLabel, releaseNameProblem } from '../../lib/names.ts';
-import { imageReferenceProblem, parseImageReference, planDeploy, releaseName, type PlanInput } from './plan.ts';
+import { imageReferenceProblem, parseImageReference } from '../../lib/image-ref.ts';
+import { planDeploy, type PlanInput } from './plan.ts';
+import { releaseName } from './release-name.ts';
 
 const NOW = new Date('2026-01-25T14:30:22.456Z');
 const COMMIT = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
@@ -95,10 +97,6 @@ describe('the deploy plan', () => {
     assert.match(imageReferenceProblem('ghcr.io/me/caelundas')!, /with a tag or digest/);
     assert.match(imageReferenceProblem('ghcr.io/me/caelundas:latest')!, /mutable tag latest/);
     assert.match(imageReferenceProblem('--kubeconfig=/tmp/x')!, /not an image reference/);
-    assert.deepEqual(parseImageReference('localhost:5000/x:1'), {
-      repository: 'localhost:5000/x',
-      tag: '1',
-      digest: undefined,
-    });
+    assert.deepEqual(parseImageReference('localhost:5000/x:1'), { repository: 'localhost:5000/x', tag: '1' });
   });
 });

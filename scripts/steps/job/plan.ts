@@ -4,9 +4,12 @@
  */
 import path from 'node:path';
 import { imageRepository, type JobApp } from '../../apps/index.ts';
-import type { Config } from '../../lib/config.ts';
-import { releaseNameProblem } from '../../lib/names.ts';
 import type { WorkTreeState } from '../../git.ts';
+import type { Config } from '../../lib/config.ts';
+import { parseImageReference } from '../../lib/image-ref.ts';
+import { releaseNameProblem } from '../../lib/names.ts';
+import type { ImagePlan } from '../image/build.ts';
+import { releaseName } from './release-name.ts';
 
 export interface DeployFlags {
   /** Deploy this existing image instead of building one. */
@@ -24,16 +27,7 @@ export interface DeployPlan {
   release: string;
   namespace: string;
   /** Runs the image by digest once it is known; `tag` is kept for people and for `helm get values`. */
-  image: {
-    repository: string;
-    /** The tag the release records: sha-<commit>[-dirty-<time>], or the tag of --image. */
-    tag: string;
-    /** Every tag pushed by the build (empty with --image). */
-    pushTags: string[];
-    /** Known up front only for --image REPO@sha256:…; else from the push. */
-    digest?: string;
-    build: false | { dockerfile: string; context: string; platform: string; labels: Record<string, string> };
-  };
+  image: ImagePlan;
   chart: { path: string; valuesFiles: string[] };
   /** Values set on the command line (strings: --set-string). */
   setString: Record<string, string>;
@@ -44,17 +38,13 @@ export interface DeployPlan {
   mountPath: string;
   cleanup: boolean;
   startedAt: string;
-}
-
-/** `caelundas-20260125-143022`: one release per run, named by the UTC time it started. */
-export function releaseName(app: string, now: Date): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `${app}-${stamp}`;
+  /** The image pull secret the Job uses (REGISTRY_PULL_TOKEN is set): created beside the app's Secret. */
+  pullSecret?: { name: string; registry: string; user: string };
 }
 
 export interface PlanInput {
   app: JobApp;
-  config: Pick<Config, 'repoRoot' | 'image' | 'jobTimeoutMs' | 'outputDir' | 'helperImage'>;
+  config: Pick<Config, 'repoRoot' | 'image' | 'jobTimeoutMs' | 'outputDir' | 'helperImage' | 'pullToken' | 'pullUser'>;
   flags: DeployFlags;
   namespace: string;
   git: Pick<WorkTreeState, 'commit' | 'shortCommit' | 'dirty' | 'sourceUrl'>;
@@ -78,6 +68,15 @@ export function planDeploy(input: PlanInput): DeployPlan {
     'metadata.timestamp': String(Math.floor(now.getTime() / 1000)),
   };
   if (image.digest) setString['image.digest'] = image.digest;
+  // Decided here, not by the step that creates the Secret: the chart is rendered beside that step.
+  const pullSecret = config.pullToken
+    ? {
+        name: `${app.name}-registry`,
+        registry: config.image.registry,
+        user: config.pullUser ?? config.image.user ?? 'deckhand',
+      }
+    : undefined;
+  if (pullSecret) setString['imagePullSecrets[0].name'] = pullSecret.name;
 
   return {
     app,
@@ -92,9 +91,10 @@ export function planDeploy(input: PlanInput): DeployPlan {
     mountPath: app.output.mountPath,
     cleanup: flags.cleanup,
     startedAt: now.toISOString(),
+    ...(pullSecret ? { pullSecret } : {}),
   };
 
-  function planBuild({ version }: PlanInput): DeployPlan['image'] {
+  function planBuild({ version }: PlanInput): ImagePlan {
     const repository = imageRepository(app, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${app.image.name}`;
     // A dirty tree's image must never pass for the commit's image: its tag says so and is unique to this run.
     const tag = git.dirty
@@ -121,17 +121,8 @@ export function planDeploy(input: PlanInput): DeployPlan {
   }
 }
 
-/** `--image REPO:TAG`, `REPO@sha256:…` or `REPO:TAG@sha256:…`. */
-export function parseImageReference(
-  reference: string,
-): { repository: string; tag?: string; digest?: string } | undefined {
-  const match =
-    /^((?:[a-z0-9.-]+(?::\d+)?\/)?[a-z0-9._/-]+?)(?::([\w][\w.-]{0,127}))?(?:@(sha256:[0-9a-f]{64}))?$/.exec(reference);
-  if (!match || (!match[2] && !match[3])) return undefined;
-  return { repository: match[1]!, tag: match[2], digest: match[3] };
-}
-
-function planExistingImage(reference: string): DeployPlan['image'] {
+/** `--image REPO:TAG`, `REPO@sha256:…` or `REPO:TAG@sha256:…` (checked with imageReferenceProblem before). */
+function planExistingImage(reference: string): ImagePlan {
   const parsed = parseImageReference(reference);
   if (!parsed) throw new Error(`internal: unvalidated --image ${reference}`);
   return {
@@ -141,14 +132,4 @@ function planExistingImage(reference: string): DeployPlan['image'] {
     digest: parsed.digest,
     build: false,
   };
-}
-
-/** What is wrong with an --image value, or undefined. Checked before anything runs. */
-export function imageReferenceProblem(reference: string): string | undefined {
-  const parsed = parseImageReference(reference);
-  if (!parsed)
-    return `"${reference}" is not an image reference with a tag or digest (e.g. ghcr.io/me/caelundas:1.0.0 or …@sha256:<64 hex>)`;
-  if (parsed.tag === 'latest' && !parsed.digest)
-    return `"${reference}" uses the mutable tag latest: pin a version tag or a digest so every run is reproducible`;
-  return undefined;
 }

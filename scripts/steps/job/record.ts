@@ -5,6 +5,7 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { formatImageReference, parseImageReference } from '../../lib/image-ref.ts';
 import type { ManifestEntry } from '../../lib/tar-manifest.ts';
 
 export const RUN_RECORD = 'run.json';
@@ -49,4 +50,16 @@ export async function readRunRecord(outputDir: string): Promise<RunRecord | unde
 /** The output of this release is on this machine, verified. */
 export function outputIsCopied(record: RunRecord | undefined): boolean {
   return record?.copy.verified === true;
+}
+
+/** The record's image from the reference the Job runs; empty parts when the Job (and so the image) is gone. */
+export function recordImage(reference: string | undefined): RunRecord['image'] {
+  const parsed = reference ? parseImageReference(reference) : undefined;
+  if (!parsed) return { repository: reference ?? '', tag: '', reference: reference ?? '' };
+  return {
+    repository: parsed.repository,
+    tag: parsed.tag ?? '',
+    ...(parsed.digest ? { digest: parsed.digest } : {}),
+    reference: formatImageReference(parsed),
+  };
 }

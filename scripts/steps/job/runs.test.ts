@@ -4,25 +4,19 @@ import type { ReleaseListEntry } from '../../helm.ts';
 import type { KubeObject } from '../../kubectl.ts';
 import { UsageError } from '../../lib/errors.ts';
 import type { Prompter } from '../../lib/prompts.ts';
+import { parseHelmTime } from '../../helm.ts';
+import { copyBlocker, recordAfterCopy } from './copy-command.ts';
+import { releaseFilter, releaseStartedAt } from './release-name.ts';
+import { joinReleases, lastDeployedRevision, type ReleaseRow, type ReleaseSources } from './runs.ts';
 import {
   chooseRelease,
-  copyBlocker,
   formatAge,
   formatReleaseTable,
-  joinReleases,
-  lastDeployedRevision,
-  parseHelmTime,
-  parseImageReference,
-  recordAfterCopy,
   releaseChoices,
-  releaseFilter,
   releasesJson,
-  releaseStartedAt,
   uninstallOrder,
-  type ReleaseRow,
-  type ReleaseSources,
-} from './runs.ts';
-import type { RunRecord } from './record.ts';
+} from './runs-view.ts';
+import { recordImage, type RunRecord } from './record.ts';
 
 const NS = 'caelundas';
 const NOW = new Date('2026-01-27T12:00:00Z');
@@ -441,12 +435,12 @@ describe('the run record after a copy', () => {
   });
 
   it('splits image references with a registry port and without a tag', () => {
-    assert.deepEqual(parseImageReference('localhost:5000/x/caelundas:1.0.0'), {
+    assert.deepEqual(recordImage('localhost:5000/x/caelundas:1.0.0'), {
       repository: 'localhost:5000/x/caelundas',
       tag: '1.0.0',
       reference: 'localhost:5000/x/caelundas:1.0.0',
     });
-    assert.deepEqual(parseImageReference('localhost:5000/x/caelundas@sha256:abc'), {
+    assert.deepEqual(recordImage('localhost:5000/x/caelundas@sha256:abc'), {
       repository: 'localhost:5000/x/caelundas',
       tag: '',
       digest: 'sha256:abc',

@@ -5,15 +5,8 @@ import { DeckhandError, MissingInputError, UsageError } from '../../lib/errors.t
 import type { Prompter } from '../../lib/prompts.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import type { ReleaseRow } from './runs.ts';
-import {
-  decideUninstall,
-  keptVolumeMessage,
-  monthlyVolumeCost,
-  selectReleasesToUninstall,
-  StuckReleaseError,
-  uninstallRelease,
-  type UninstallFlags,
-} from './uninstall.ts';
+import { keptVolumeMessage, monthlyVolumeCost, StuckReleaseError, uninstallRelease } from './uninstall.ts';
+import { decideUninstall, selectReleasesToUninstall, type UninstallFlags } from './uninstall-plan.ts';
 
 const TARGET: KubeTarget = {
   kubeconfig: '/k',

@@ -10,16 +10,14 @@ import { createJsonStreamSplitter } from '../../lib/json-stream.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import {
-  explainFailure,
-  jobOutcome,
   stuckReason,
+  suspiciousState,
   waitingNote,
-  type Diagnosis,
   type EventLike,
-  type JobLike,
   type PodLike,
   type PvcLike,
-} from './diagnose.ts';
+} from '../cluster/pod-diagnosis.ts';
+import { explainFailure, jobOutcome, type Diagnosis, type JobLike } from './diagnose.ts';
 
 export type WatchResult =
   | { outcome: 'complete'; pods: string[] }
@@ -213,11 +211,7 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
   const watches = [
     watch<JobLike>(kubectl.watchArgs(target, namespace, 'job', job), onJob),
     watch<PodLike>(
-      [
-        ...kubectl.listArgs(target, 'pods', { namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` }),
-        '--watch',
-        '--output-watch-events',
-      ],
+      kubectl.listWatchArgs(target, 'pods', { namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` }),
       onPod,
     ),
   ];
@@ -237,29 +231,6 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     clearTimeout(drain);
     stopLogs.abort();
   }
-}
-
-/** Waiting reasons that may never clear by themselves (the diagnosis decides whether they are). */
-const SUSPICIOUS_WAITING = new Set([
-  'ErrImagePull',
-  'ImagePullBackOff',
-  'InvalidImageName',
-  'ErrImageNeverPull',
-  'CreateContainerConfigError',
-  'CreateContainerError',
-]);
-
-/** A short key for a pod state worth reading events for, or undefined when the pod is simply on its way. */
-export function suspiciousState(pod: PodLike): string | undefined {
-  const waiting = (pod.status?.containerStatuses ?? [])
-    .map((status) => status.state?.waiting?.reason)
-    .find((reason) => reason && SUSPICIOUS_WAITING.has(reason));
-  if (waiting) return `waiting:${waiting}`;
-  const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
-  // Unschedulable covers a PVC that cannot be provisioned (its events then tell why).
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable')
-    return `unschedulable:${scheduled.message ?? ''}`;
-  return undefined;
 }
 
 /** The last lines of the newest pod's log, for a failure message. */

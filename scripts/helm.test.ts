@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TEST_TARGET } from '../test/support/targets.ts';
+import { fakeRunner, json } from '../test/support/fake-runner.ts';
+import * as helm from './helm.ts';
+
+const TARGET_ARGS = ['--kubeconfig', '/home/me/.kube/lke.yaml', '--kube-context', 'lke-ctx'];
+
+describe('helm argv', () => {
+  it('installs a run: target first, values files in order, strings as --set-string, helm-typed values as --set', () => {
+    assert.deepEqual(
+      helm.upgradeInstallArgs(TEST_TARGET, {
+        release: 'caelundas-20260125-143022',
+        chart: 'charts/kubernetes-job',
+        namespace: 'caelundas',
+        valuesFiles: ['base.yaml', 'app.yaml'],
+        set: { 'job.backoffLimit': '1' },
+        setString: { 'metadata.gitCommit': '1234567' },
+        wait: true,
+        timeoutMs: 90_500,
+      }),
+      [
+        'helm',
+        'upgrade',
+        '--install',
+        'caelundas-20260125-143022',
+        'charts/kubernetes-job',
+        ...TARGET_ARGS,
+        '--namespace',
+        'caelundas',
+        '--values',
+        'base.yaml',
+        '--values',
+        'app.yaml',
+        '--set',
+        'job.backoffLimit=1',
+        '--set-string',
+        'metadata.gitCommit=1234567',
+        '--wait',
+        '--timeout',
+        '91s',
+      ],
+    );
+  });
+
+  it('renders a chart without a cluster (no target arguments)', () => {
+    assert.deepEqual(
+      helm.templateArgs({ release: 'r', chart: 'c', namespace: 'n', valuesFiles: ['v.yaml'], setString: { a: 'b' } }),
+      ['helm', 'template', 'r', 'c', '--namespace', 'n', '--values', 'v.yaml', '--set-string', 'a=b'],
+    );
+  });
+
+  it('lists every live state by name (Helm 4 has no --all), as JSON, filtered', () => {
+    assert.deepEqual(helm.listArgs(TEST_TARGET, 'caelundas', '^x$'), [
+      'helm',
+      'list',
+      ...TARGET_ARGS,
+      '--namespace',
+      'caelundas',
+      '--deployed',
+      '--failed',
+      '--pending',
+      '--uninstalling',
+      '--output',
+      'json',
+      '--filter',
+      '^x$',
+    ]);
+  });
+
+  it('reads status and history as JSON, and uninstalls and rolls back with a wait when asked', () => {
+    assert.deepEqual(helm.statusArgs(TEST_TARGET, 'ns', 'r'), [
+      'helm',
+      'status',
+      'r',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--output',
+      'json',
+    ]);
+    assert.deepEqual(helm.historyArgs(TEST_TARGET, 'ns', 'r'), [
+      'helm',
+      'history',
+      'r',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--output',
+      'json',
+    ]);
+    assert.deepEqual(helm.uninstallArgs(TEST_TARGET, 'ns', 'r', { wait: true, timeoutMs: 300_000 }), [
+      'helm',
+      'uninstall',
+      'r',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--wait',
+      '--timeout',
+      '300s',
+    ]);
+    assert.deepEqual(helm.rollbackArgs(TEST_TARGET, 'ns', 'r', 3), [
+      'helm',
+      'rollback',
+      'r',
+      '3',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+    ]);
+    assert.deepEqual(helm.versionArgs(), ['helm', 'version', '--template', '{{.Version}}']);
+  });
+
+  it('reads history entries with numeric revisions, and none when helm cannot', async () => {
+    const shell = fakeRunner((command) =>
+      command.startsWith('helm history good')
+        ? json([
+            { revision: '1', status: 'superseded' },
+            { revision: 2, status: 'pending-upgrade' },
+          ])
+        : { exitCode: 1, stderr: 'Error: release: not found' },
+    );
+    assert.deepEqual(await helm.history(shell, TEST_TARGET, 'ns', 'good'), [
+      { revision: 1, status: 'superseded' },
+      { revision: 2, status: 'pending-upgrade' },
+    ]);
+    assert.deepEqual(await helm.history(shell, TEST_TARGET, 'ns', 'gone'), []);
+  });
+
+  it("reads helm's time stamps as ISO 8601", () => {
+    assert.equal(helm.parseHelmTime('2026-01-25 14:30:22.123456789 +0000 UTC'), '2026-01-25T14:30:22.123Z');
+    assert.equal(helm.parseHelmTime('2026-01-25 16:30:22 +0200'), '2026-01-25T14:30:22.000Z');
+    assert.equal(helm.parseHelmTime('yesterday'), undefined);
+  });
+});

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TEST_TARGET } from '../test/support/targets.ts';
+import { fakeRunner, json } from '../test/support/fake-runner.ts';
+import * as kubectl from './kubectl.ts';
+
+const TARGET_ARGS = ['--kubeconfig', '/home/me/.kube/lke.yaml', '--context', 'lke-ctx'];
+
+describe('kubectl argv', () => {
+  it('checks the client without a cluster, and the server with a bounded request', () => {
+    assert.deepEqual(kubectl.clientVersionArgs(), ['kubectl', 'version', '--client', '--output', 'json']);
+    assert.deepEqual(kubectl.serverVersionArgs(TEST_TARGET), [
+      'kubectl',
+      'version',
+      ...TARGET_ARGS,
+      '--output',
+      'json',
+      '--request-timeout',
+      '10s',
+    ]);
+  });
+
+  it('reads one object (absent is not an error), one by API path, and lists by selectors, as JSON', () => {
+    assert.deepEqual(kubectl.getArgs(TEST_TARGET, 'job', 'j', 'ns'), [
+      'kubectl',
+      'get',
+      'job',
+      'j',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--ignore-not-found',
+      '--output',
+      'json',
+    ]);
+    assert.deepEqual(kubectl.getByPathArgs(TEST_TARGET, kubectl.corePath('secrets', 'a b', 'ns')), [
+      'kubectl',
+      'get',
+      '--raw',
+      '/api/v1/namespaces/ns/secrets/a%20b',
+      ...TARGET_ARGS,
+    ]);
+    assert.deepEqual(
+      kubectl.listArgs(TEST_TARGET, 'pods', { namespace: 'ns', labelSelector: 'a=b', fieldSelector: 'c=d' }),
+      [
+        'kubectl',
+        'get',
+        'pods',
+        ...TARGET_ARGS,
+        '--namespace',
+        'ns',
+        '--selector',
+        'a=b',
+        '--field-selector',
+        'c=d',
+        '--output',
+        'json',
+      ],
+    );
+  });
+
+  it('applies server-side from stdin as deckhand, and deletes without failing on what is gone', () => {
+    assert.deepEqual(kubectl.applyArgs(TEST_TARGET, { namespace: 'ns' }), [
+      'kubectl',
+      'apply',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--server-side',
+      '--field-manager',
+      'deckhand',
+      '--force-conflicts',
+      '--filename',
+      '-',
+    ]);
+    assert.deepEqual(kubectl.deleteArgs(TEST_TARGET, 'pod', 'p', { namespace: 'ns', wait: true, timeoutMs: 60_000 }), [
+      'kubectl',
+      'delete',
+      'pod',
+      'p',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--ignore-not-found',
+      '--wait=true',
+      '--timeout',
+      '60s',
+    ]);
+  });
+
+  it('watches one object through a list watch narrowed to its name, and many by selector', () => {
+    assert.deepEqual(kubectl.watchArgs(TEST_TARGET, 'ns', 'job', 'j'), [
+      'kubectl',
+      'get',
+      'job',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--field-selector',
+      'metadata.name=j',
+      '--output',
+      'json',
+      '--watch',
+      '--output-watch-events',
+    ]);
+    assert.deepEqual(kubectl.listWatchArgs(TEST_TARGET, 'pods', { namespace: 'ns', labelSelector: 'x=y' }), [
+      'kubectl',
+      'get',
+      'pods',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--selector',
+      'x=y',
+      '--output',
+      'json',
+      '--watch',
+      '--output-watch-events',
+    ]);
+  });
+
+  it('waits for a condition (by selector when given), streams logs, execs and copies', () => {
+    assert.deepEqual(kubectl.waitArgs(TEST_TARGET, 'ns', 'pods', 'delete', 120_000, { selector: 'a=b' }), [
+      'kubectl',
+      'wait',
+      'pods',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--for=delete',
+      '--timeout',
+      '120s',
+      '--selector',
+      'a=b',
+    ]);
+    assert.deepEqual(kubectl.logsArgs(TEST_TARGET, 'ns', 'p', { container: 'c', follow: true, tail: 0 }), [
+      'kubectl',
+      'logs',
+      'p',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--container',
+      'c',
+      '--follow',
+      '--tail',
+      '0',
+    ]);
+    assert.deepEqual(kubectl.execArgs(TEST_TARGET, 'ns', 'p', ['tar', 'cf', '-', '/data'], 'copy'), [
+      'kubectl',
+      'exec',
+      'p',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--container',
+      'copy',
+      '--',
+      'tar',
+      'cf',
+      '-',
+      '/data',
+    ]);
+    assert.deepEqual(kubectl.cpArgs(TEST_TARGET, 'ns', 'p', '/data', '/tmp/out', 'copy'), [
+      'kubectl',
+      'cp',
+      ...TARGET_ARGS,
+      '--container',
+      'copy',
+      'ns/p:/data',
+      '/tmp/out',
+    ]);
+  });
+
+  it('switches a volume to reclaim policy Delete with a merge patch', () => {
+    assert.deepEqual(kubectl.patchReclaimPolicyArgs(TEST_TARGET, 'pvc-1', 'Delete'), [
+      'kubectl',
+      'patch',
+      'persistentvolume',
+      'pvc-1',
+      ...TARGET_ARGS,
+      '--type',
+      'merge',
+      '--patch',
+      '{"spec":{"persistentVolumeReclaimPolicy":"Delete"}}',
+    ]);
+  });
+
+  it('lists volumes, or says why it could not (a namespace-scoped user cannot), and reads their claim', async () => {
+    const volume = { metadata: { name: 'pvc-1' }, spec: { claimRef: { name: 'r', namespace: 'ns' } } };
+    const allowed = fakeRunner(() => json({ items: [volume] }));
+    const listed = await kubectl.listPersistentVolumes(allowed, TEST_TARGET);
+    assert.ok(listed.ok);
+    assert.deepEqual(kubectl.claimRefOf(listed.volumes[0]!), { name: 'r', namespace: 'ns' });
+    const denied = fakeRunner(() => ({
+      exitCode: 1,
+      stderr: 'Error from server (Forbidden): persistentvolumes is forbidden',
+    }));
+    assert.deepEqual(await kubectl.listPersistentVolumes(denied, TEST_TARGET), {
+      ok: false,
+      error: 'Error from server (Forbidden): persistentvolumes is forbidden',
+    });
+  });
+});

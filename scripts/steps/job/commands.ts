@@ -1,0 +1,68 @@
+/** `releases` and `logs`: reading a Job app's runs, no pipeline needed. */
+import { findJobApp } from '../../apps/index.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import type { logs, releases } from '../../cli/commands/job.ts';
+import { deckhand } from '../../lib/hints.ts';
+import { parseTail, streamReleaseLogs } from './logs.ts';
+import { readReleases } from './runs.ts';
+import { chooseRelease, formatReleaseTable, releasesJson } from './runs-view.ts';
+
+/** releases <job app>: every run with its state, Job outcome, commit, age, PVC, and whether its output is here. */
+export async function showReleases(ctx: CommandContext<typeof releases>): Promise<void> {
+  const app = findJobApp(ctx.invocation.args.app, 'releases');
+  const target = ctx.resolveTarget(app.namespace);
+  const rows = await readReleases({
+    shell: ctx.shell,
+    target,
+    app: app.name,
+    namespace: target.namespace,
+    outputDir: ctx.config.outputDir,
+  });
+  const now = new Date();
+  if (ctx.invocation.options.json) ctx.ui.data(JSON.stringify(releasesJson(rows, now), null, 2));
+  else if (rows.length === 0) {
+    ctx.ui.info(
+      `${app.name} has no releases in namespace ${target.namespace}. Start one with: ${deckhand('deploy', app.name)}`,
+    );
+  } else ctx.ui.data(formatReleaseTable(rows, now));
+}
+
+/** logs <job app>: the newest pod's log of a run, followed while its Job runs. */
+export async function showLogs(ctx: CommandContext<typeof logs>): Promise<void> {
+  const app = findJobApp(ctx.invocation.args.app, 'logs');
+  const { options } = ctx.invocation;
+  const tail = parseTail(options.tail);
+  const target = ctx.resolveTarget(app.namespace);
+  const rows = await readReleases({
+    shell: ctx.shell,
+    target,
+    app: app.name,
+    namespace: target.namespace,
+    outputDir: ctx.config.outputDir,
+  });
+  const row = await chooseRelease({
+    prompter: ctx.prompter,
+    app: app.name,
+    namespace: target.namespace,
+    rows,
+    given: options.release,
+    purpose: 'show the logs of',
+    now: new Date(),
+    unusable: (candidate) =>
+      candidate.helm || candidate.job.state !== 'gone'
+        ? undefined
+        : 'its release and Job are gone, and its logs with them',
+  });
+  const result = await streamReleaseLogs({
+    shell: ctx.shell,
+    target,
+    namespace: target.namespace,
+    app: app.name,
+    release: row.name,
+    follow: options.follow,
+    tail,
+    onLine: (line) => ctx.ui.data(line),
+    log: (line) => ctx.ui.info(line),
+  });
+  if (result.followed) ctx.ui.info(`Job ${row.name}: ${result.job}.`);
+}

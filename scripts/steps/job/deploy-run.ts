@@ -1,0 +1,116 @@
+/**
+ * One batch run's facts, in one typed object that travels through the steps of `deploy <job app>`: each step reads
+ * what earlier steps learned and writes what it learns (the plan, the inputs, the digest, the Job's outcome). The
+ * steps get their dependencies here, named — the runner, the configuration, the masker, the prompter, the output and
+ * the target resolver — not the whole command context.
+ */
+import { findJobApp, type JobApp } from '../../apps/index.ts';
+import type { CommandContext } from '../../cli/context.ts';
+import type { deploy } from '../../cli/commands/job.ts';
+import type { WorkTreeState } from '../../git.ts';
+import { UsageError } from '../../lib/errors.ts';
+import { imageReferenceProblem } from '../../lib/image-ref.ts';
+import type { StepTask } from '../../lib/pipeline.ts';
+import type { Runner } from '../../lib/shell.ts';
+import type { KubeTarget } from '../../lib/target.ts';
+import type { ClusterReads } from '../cluster/reads.ts';
+import type { CopyResult } from './copy.ts';
+import type { DeployFlags, DeployPlan } from './plan.ts';
+import type { RunOutcome } from './record.ts';
+import type { WatchResult } from './watch.ts';
+
+export type DeployDeps = Pick<CommandContext, 'config' | 'shell' | 'masker' | 'prompter' | 'ui' | 'resolveTarget'>;
+
+export interface DeployRun {
+  deps: DeployDeps;
+  app: JobApp;
+  flags: DeployFlags;
+  namespace: string;
+  tools: { docker?: string; helm?: string; kubectl?: string; buildx: boolean };
+  git?: WorkTreeState;
+  /** Undefined only in a dry run with no kubeconfig. */
+  target?: KubeTarget;
+  /** Reads against the cluster work (false in a dry run without a reachable cluster). */
+  clusterReadable: boolean;
+  /** A real run's cluster check and reads of the namespace and Secrets, started with the prerequisite checks. */
+  clusterReads?: ClusterReads;
+  /** Some inputs were typed at a prompt: time has passed since clusterReads, so they are read again. */
+  inputsPrompted?: boolean;
+  plan?: DeployPlan;
+  inputs?: Record<string, string>;
+  digest?: string;
+  installed: boolean;
+  /** The wait on the Job, started beside the install so no event or early log line is missed. */
+  following?: Following;
+  watch?: WatchResult;
+  copy?: CopyResult;
+  outcome?: RunOutcome;
+  failure?: string;
+}
+
+/** A wait on the Job whose lines are held until a step shows them. */
+export interface Following {
+  result: Promise<WatchResult>;
+  attach(sink: (line: string) => void): void;
+  stop(): void;
+}
+
+/** Command-line checks that need no I/O; a UsageError here means exit 2 before anything ran. */
+export function prepareDeploy(ctx: CommandContext<typeof deploy>): DeployRun {
+  const { options, args } = ctx.invocation;
+  const app = findJobApp(args.app, 'deploy');
+  const flags: DeployFlags = {
+    image: options.image,
+    rebuild: options.rebuild,
+    allowDirty: options['allow-dirty'],
+    cleanup: options.cleanup,
+    dockerfile: options.dockerfile,
+    buildContext: options['build-context'],
+  };
+  if (flags.image) {
+    const problem = imageReferenceProblem(flags.image);
+    if (problem) throw new UsageError(`--image: ${problem}.`, 'Example: --image ghcr.io/me/caelundas:sha-1a2b3c4');
+    if (flags.rebuild || flags.dockerfile || flags.buildContext) {
+      throw new UsageError(
+        '--image deploys an existing image; it cannot be combined with --rebuild, --dockerfile or --build-context.',
+      );
+    }
+  }
+  const { config, shell, masker, prompter, ui, resolveTarget } = ctx;
+  return {
+    deps: { config, shell, masker, prompter, ui, resolveTarget },
+    app,
+    flags,
+    namespace: config.kube.namespace ?? app.namespace,
+    tools: { buildx: false },
+    clusterReadable: false,
+    installed: false,
+  };
+}
+
+/** A runner whose dry-run lines and echo go into the step's output. */
+export function taskShell(run: Pick<DeployRun, 'deps'>, task: Pick<StepTask, 'output'>): Runner {
+  return run.deps.shell.withLog((line) => (task.output = line));
+}
+
+/** The target, or — in a dry run without a kubeconfig — visible placeholders, so commands are still shown in full. */
+export function targetOf(run: Pick<DeployRun, 'target'>, namespace: string): KubeTarget {
+  return (
+    run.target ?? {
+      kubeconfig: '<kubeconfig>',
+      context: '<context>',
+      cluster: '<cluster>',
+      server: '<no cluster>',
+      namespace,
+      explicit: false,
+      kubeconfigSource: 'none',
+    }
+  );
+}
+
+/** The chart values set on the command line, with the digest once the build (or the registry) has told it. */
+export function releaseValues(run: Pick<DeployRun, 'plan' | 'digest'>): Record<string, string> {
+  const setString = { ...run.plan!.setString };
+  if (run.digest) setString['image.digest'] = run.digest;
+  return setString;
+}

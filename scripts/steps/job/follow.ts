@@ -1,0 +1,101 @@
+/**
+ * Following the Job: the watch starts beside `helm install` (so no event or early log line is missed) and its lines
+ * are held until the step that shows them begins; the step then waits for the outcome and explains a failure.
+ */
+import * as kubectl from '../../kubectl.ts';
+import { DeckhandError, formatMs } from '../../lib/errors.ts';
+import { deckhand } from '../../lib/hints.ts';
+import type { StepTask } from '../../lib/pipeline.ts';
+import type { KubeTarget } from '../../lib/target.ts';
+import { targetOf, taskShell, type DeployRun, type Following } from './deploy-run.ts';
+import { watchJob } from './watch.ts';
+
+export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
+  const plan = run.plan!;
+  const target = targetOf(run, plan.namespace);
+  const shell = taskShell(run, task);
+  task.title = `Run Job ${plan.release} and follow its logs`;
+  if (shell.dryRun) {
+    // The Job does not exist in a dry run: the runner shows what a real run would follow.
+    await shell.run(kubectl.watchArgs(target, plan.namespace, 'job', plan.release), {
+      kind: 'read',
+      dependsOnWrites: 'watch',
+    });
+    const pod = `<pod of job ${plan.release}>`;
+    await shell.run(kubectl.logsArgs(target, plan.namespace, pod, { container: run.app.name, follow: true }), {
+      kind: 'read',
+      dependsOnWrites: 'stream',
+    });
+    return;
+  }
+  const started = Date.now();
+  const following = run.following ?? startFollowing(run, target);
+  following.attach((line) => (task.output = line));
+  const result = await following.result;
+  run.watch = result;
+  const elapsed = formatMs(Date.now() - started);
+  const app = run.app.name;
+  const release = ['--release', plan.release];
+  const keep = `The release ${plan.release} and its PVC were kept. Logs: ${deckhand('logs', app, ...release)} · clean up: ${deckhand('uninstall', app, ...release)}`;
+  switch (result.outcome) {
+    case 'complete':
+      run.outcome = 'complete';
+      task.title = `Job ${plan.release} completed in ${elapsed}`;
+      return;
+    case 'failed': {
+      run.outcome = 'failed';
+      run.failure = result.diagnosis.summary;
+      const logs =
+        result.lastLogLines.length > 0
+          ? `\nLast log lines:\n${result.lastLogLines.map((line) => `  │ ${line}`).join('\n')}`
+          : '';
+      throw new DeckhandError(
+        `Job ${plan.release} failed after ${elapsed}: ${result.diagnosis.summary}${logs}`,
+        `${result.diagnosis.fix}\n  ${keep}`,
+      );
+    }
+    case 'timeout':
+      run.outcome = 'timeout';
+      run.failure = `did not finish within ${formatMs(plan.jobTimeoutMs)}`;
+      throw new DeckhandError(
+        `Job ${plan.release} did not finish within ${formatMs(plan.jobTimeoutMs)}${result.note ? `: ${result.note}` : ''}.`,
+        `It keeps running in the cluster. Follow it: ${deckhand('logs', app, ...release)}; copy its output when done: ${deckhand('copy', app, ...release)}. Wait longer next time with --timeout.`,
+      );
+    case 'deleted':
+      run.outcome = 'error';
+      run.failure = 'the Job was deleted before it finished';
+      throw new DeckhandError(
+        `Job ${plan.release} was deleted before it finished.`,
+        `Someone (or its TTL) removed it; the PVC may still hold output: ${deckhand('copy', app, ...release)}`,
+      );
+  }
+}
+
+export function startFollowing(run: DeployRun, target: KubeTarget): Following {
+  const plan = run.plan!;
+  const held: string[] = [];
+  let sink: ((line: string) => void) | undefined;
+  const emit = (line: string) => (sink ? sink(line) : held.push(line));
+  const stop = new AbortController();
+  const result = watchJob({
+    shell: run.deps.shell.withLog(emit),
+    target,
+    namespace: plan.namespace,
+    job: plan.release,
+    timeoutMs: plan.jobTimeoutMs,
+    pvcNames: [plan.release],
+    stopSignal: stop.signal,
+    onLogLine: (line) => emit(`│ ${line}`),
+    onNote: emit,
+  });
+  // Nobody awaits the wait when the install fails and stops it; that rejection is expected.
+  result.catch(() => undefined);
+  return {
+    result,
+    attach(next) {
+      sink = next;
+      for (const line of held.splice(0)) next(line);
+    },
+    stop: () => stop.abort(),
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * How runs are shown: the `releases` table and JSON, the lines of the pickers, the notes that say what needs
+ * attention — and choosing one run for `logs` and `copy` (named with --release, or picked on a terminal).
+ */
+import { UsageError } from '../../lib/errors.ts';
+import type { Choice, Prompter } from '../../lib/prompts.ts';
+import { formatBytes } from './copy.ts';
+import { appOfRelease } from './release-name.ts';
+import type { ReleaseRow } from './runs.ts';
+import { deckhand } from '../../lib/hints.ts';
+
+/** "deployed", "stuck (pending-upgrade)", "failed", or "no release (PVC left)" for leftovers. */
+export function releaseStateText(row: ReleaseRow): string {
+  if (row.stuck) return `stuck (${row.stuck.status})`;
+  if (row.helm) return row.helm.status;
+  return row.pvc ? 'no release (PVC left)' : 'no release (volume left)';
+}
+
+export function jobText(row: ReleaseRow): string {
+  if (row.job.state !== 'gone') return row.job.state;
+  // A finished Job is deleted by its TTL; the run record still knows how it ended.
+  return row.output.outcome ? `gone (was ${row.output.outcome})` : 'gone';
+}
+
+export function storageText(row: ReleaseRow): string {
+  if (row.pvc) {
+    const name = row.pvc.name === row.name ? '' : `${row.pvc.name} `;
+    return `${name}${[row.pvc.size, row.pvc.phase].filter(Boolean).join(' ') || 'unknown'}`;
+  }
+  if (row.volume) return `PV ${row.volume.name} ${[row.volume.size, row.volume.phase].filter(Boolean).join(' ')}`;
+  return '—';
+}
+
+export function outputText(row: ReleaseRow): string {
+  if (row.output.copied)
+    return `copied (${row.output.files} file${row.output.files === 1 ? '' : 's'}, ${formatBytes(row.output.bytes ?? 0)})`;
+  return row.output.recorded ? 'not copied (run.json without a verified copy)' : 'not copied';
+}
+
+/** Kubernetes-style ages: 45s, 12m, 3h5m, 2d4h. */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours}h${minutes % 60}m` : `${hours}h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
+}
+
+export function ageText(row: ReleaseRow, now: Date): string {
+  return row.startedAt ? formatAge(now.getTime() - new Date(row.startedAt).getTime()) : '?';
+}
+
+function shortCommit(commit: string | undefined): string {
+  return commit ? commit.slice(0, 7) : '—';
+}
+
+/** The table `releases` prints: one line per run, then what to do about stuck releases and kept volumes. */
+export function formatReleaseTable(rows: readonly ReleaseRow[], now: Date): string {
+  const header = ['RELEASE', 'STATE', 'JOB', 'COMMIT', 'AGE', 'PVC', 'OUTPUT'];
+  const lines = rows.map((row) => [
+    row.name,
+    releaseStateText(row),
+    jobText(row),
+    shortCommit(row.commit),
+    ageText(row, now),
+    storageText(row),
+    outputText(row),
+  ]);
+  const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]!.length)));
+  const render = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!)))
+      .join('  ')
+      .trimEnd();
+  const notes = rows.flatMap((row) => releaseNotes(row));
+  return [render(header), ...lines.map(render), ...(notes.length > 0 ? ['', ...notes] : [])].join('\n');
+}
+
+/** What needs attention on a row, as sentences with the command to run. */
+export function releaseNotes(row: ReleaseRow): string[] {
+  const notes: string[] = [];
+  if (row.stuck) notes.push(`${row.name} is stuck (${row.stuck.status}). ${row.stuck.hint}`);
+  if (!row.helm && row.volume?.phase === 'Released') {
+    notes.push(
+      `${row.name}: volume ${row.volume.name}${row.volume.linodeVolumeId ? ` (Linode volume ${row.volume.linodeVolumeId})` : ''} is Released and kept by its Retain policy; it is still billed. Delete it: ${deckhand('uninstall', appOfRelease(row.name), '--release', row.name, '--delete-volume')}`,
+    );
+  }
+  return notes;
+}
+
+/** The `--json` document: stable field names for scripts. */
+export function releasesJson(rows: readonly ReleaseRow[], now: Date): object[] {
+  return rows.map((row) => ({
+    name: row.name,
+    namespace: row.namespace,
+    state: releaseStateText(row),
+    helm: row.helm ?? null,
+    startedAt: row.startedAt ?? null,
+    ageSeconds: row.startedAt
+      ? Math.max(0, Math.floor((now.getTime() - new Date(row.startedAt).getTime()) / 1000))
+      : null,
+    job: row.job,
+    commit: row.commit ?? null,
+    pvc: row.pvc ?? null,
+    volume: row.volume ?? null,
+    output: row.output,
+    stuck: row.stuck ?? null,
+  }));
+}
+
+/** One line per release for the pickers: the same facts as the table, in a fixed-width layout. */
+export function releaseChoices(rows: readonly ReleaseRow[], now: Date): Choice<string>[] {
+  const cells = rows.map((row) => [
+    row.name,
+    releaseStateText(row),
+    `job ${jobText(row)}`,
+    shortCommit(row.commit),
+    ageText(row, now),
+    storageText(row),
+    outputText(row),
+  ]);
+  const widths = cells[0]?.map((_, column) => Math.max(...cells.map((line) => line[column]!.length))) ?? [];
+  return rows.map((row, index) => {
+    // Inquirer echoes `short` as the answer once the prompt is done (the Prompter passes choices through as given):
+    // the release name, not the whole line.
+    const choice: Choice<string> & { short: string } = {
+      name: cells[index]!.map((cell, column) =>
+        column === widths.length - 1 ? cell : cell.padEnd(widths[column]!),
+      ).join('  '),
+      value: row.name,
+      short: row.name,
+      ...(releaseNotes(row).length > 0
+        ? { description: releaseNotes(row).join(' ') }
+        : row.pvc && !row.output.copied
+          ? { description: `The output of ${row.name} was never copied to this machine.` }
+          : {}),
+    };
+    return choice;
+  });
+}
+
+/** For uninstall: finished runs first (they are what is safe to remove), oldest first within each group. */
+export function uninstallOrder(rows: readonly ReleaseRow[]): ReleaseRow[] {
+  const rank = (row: ReleaseRow) => (row.stuck ? 2 : row.job.state === 'running' ? 1 : 0);
+  return [...rows].sort((a, b) => rank(a) - rank(b) || (a.startedAt ?? '').localeCompare(b.startedAt ?? ''));
+}
+
+/** For logs and copy: the newest run first (the one people usually mean). */
+export function newestFirst(rows: readonly ReleaseRow[]): ReleaseRow[] {
+  return [...rows].sort((a, b) => (b.startedAt ?? '').localeCompare(a.startedAt ?? ''));
+}
+
+/** A `--release` value that is not a release of this app: exit 2, listing the ones that exist. */
+export function unknownReleaseError(
+  app: string,
+  namespace: string,
+  names: readonly string[],
+  rows: readonly ReleaseRow[],
+): UsageError {
+  const existing = rows.map((row) => row.name);
+  return new UsageError(
+    `${names.length === 1 ? 'No release' : 'No releases'} ${names.map((name) => `"${name}"`).join(', ')} of ${app} in namespace ${namespace}.`,
+    existing.length > 0
+      ? `Existing releases: ${existing.join(', ')}.`
+      : `${app} has no releases in namespace ${namespace}. List them with: ${deckhand('releases', app)}`,
+  );
+}
+
+// ─── Choosing one (logs, copy) ───────────────────────────────────────────────────────────────────────────────────
+
+export interface ChooseReleaseOptions {
+  prompter: Prompter;
+  app: string;
+  namespace: string;
+  rows: readonly ReleaseRow[];
+  /** The --release value, when given. */
+  given: string | undefined;
+  /** What the release is chosen for ("show the logs of"), for the prompt and the off-terminal message. */
+  purpose: string;
+  /** Why a row cannot be used for this command, or undefined when it can. */
+  unusable: (row: ReleaseRow) => string | undefined;
+  now: Date;
+}
+
+/**
+ * The release named by --release, or the one picked on a terminal (newest first). Off a terminal without
+ * --release, the prompter refuses with exit 2 and the list of releases to choose from.
+ */
+export async function chooseRelease(options: ChooseReleaseOptions): Promise<ReleaseRow> {
+  const { app, namespace, rows, given } = options;
+  if (given !== undefined) {
+    const row = rows.find((candidate) => candidate.name === given);
+    if (!row) throw unknownReleaseError(app, namespace, [given], rows);
+    const reason = options.unusable(row);
+    if (reason) throw new UsageError(`Cannot ${options.purpose} ${row.name}: ${reason}.`);
+    return row;
+  }
+  const usable = newestFirst(rows.filter((row) => options.unusable(row) === undefined));
+  if (usable.length === 0) {
+    throw new UsageError(
+      `${app} has no release to ${options.purpose} in namespace ${namespace}.`,
+      rows.length > 0
+        ? `See them all with: ${deckhand('releases', app)}`
+        : `Start a run with: ${deckhand('deploy', app)}`,
+    );
+  }
+  const name = await options.prompter.select(
+    { message: `Which release of ${app}? (newest first)`, choices: releaseChoices(usable, options.now) },
+    {
+      what: `the release to ${options.purpose}`,
+      howToProvide: `pass --release NAME, one of: ${usable.map((row) => row.name).join(', ')}`,
+    },
+  );
+  return usable.find((row) => row.name === name)!;
+}
