@@ -9,6 +9,9 @@
  *
  * The token never appears in an error or a log line: messages are built from the status and the API's `reasons`
  * only, and request options (which hold the Authorization header) are never logged or attached to errors.
+ *
+ * Long on purpose: the API client and linode-cli are two doors to the same tool and share its retry policy and error
+ * wording; one module keeps them from drifting apart.
  */
 import { setTimeout as delay } from 'node:timers/promises';
 import { DeckhandError, InterruptedError } from './lib/errors.ts';

@@ -23,7 +23,14 @@ export const HELPER_MOUNT = '/data';
 const HELPER_CONTAINER = 'copy';
 /** The helper pod removes itself after this long even if deckhand dies before deleting it. */
 const HELPER_DEADLINE_SECONDS = 3600;
+/** Pulling the helper image on a fresh node is the slow part of starting it. */
 const READY_TIMEOUT_MS = 5 * 60_000;
+/** Listing and copying a volume; large outputs on a slow link take minutes. */
+const COPY_TIMEOUT_MS = 10 * 60_000;
+/** A stale helper pod from an interrupted run has a one-second grace period; a minute is plenty. */
+const STALE_HELPER_DELETE_MS = 60_000;
+/** The clean-up delete never waits for the pod to go (its own deadline is the backstop); this bounds the request. */
+const HELPER_DELETE_REQUEST_MS = 30_000;
 
 export interface CopyOptions {
   shell: Runner;
@@ -137,7 +144,7 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
     // matches it; otherwise it is removed (finally, below).
     await rm(staging, { recursive: true, force: true });
     await mkdir(path.dirname(staging), { recursive: true });
-    const copyTimeoutMs = options.copyTimeoutMs ?? 10 * 60_000;
+    const copyTimeoutMs = options.copyTimeoutMs ?? COPY_TIMEOUT_MS;
     const [listing, copied] = await Promise.allSettled([
       readVolumeListing(options, pod, copyTimeoutMs),
       shell.run(kubectl.cpArgs(target, namespace, pod, HELPER_MOUNT, staging, HELPER_CONTAINER), {
@@ -171,7 +178,7 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
         kind: 'write',
         uninterruptible: true,
         nothrow: true,
-        timeoutMs: 30_000,
+        timeoutMs: HELPER_DELETE_REQUEST_MS,
       })
       .catch(() => undefined);
   }
@@ -201,7 +208,7 @@ async function startHelperPod(options: CopyOptions, pod: string, manifest: Recor
   const { shell, target, namespace } = options;
   const replaceStale = async () => {
     options.log(`Replacing the helper pod ${pod} left by an earlier run.`);
-    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: 60_000 }), {
+    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: STALE_HELPER_DELETE_MS }), {
       kind: 'write',
     });
     await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });

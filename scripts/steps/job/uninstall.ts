@@ -30,6 +30,8 @@ import { stuckFacts, volumeFacts, type VolumeFacts } from './runs.ts';
 
 /** Each wait (helm uninstall, pods, PVC) gets this long. */
 export const UNINSTALL_WAIT_MS = 5 * 60_000;
+/** A process waiting with its own --timeout gets this much longer, so it can report that timeout itself. */
+const REPORT_GRACE_MS = 30_000;
 /** The Linode CSI driver deletes a volume within seconds; minutes without progress mean something is wrong. */
 const RECLAIM_WAIT_MS = 2 * 60_000;
 
@@ -91,7 +93,7 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
     const result = await shell.run(helm.uninstallArgs(target, namespace, release, { wait: true, timeoutMs: waitMs }), {
       kind: 'write',
       nothrow: true,
-      timeoutMs: waitMs + 60_000,
+      timeoutMs: waitMs + 2 * REPORT_GRACE_MS,
     });
     // Someone else may have uninstalled it since `helm status`: that is the state we wanted.
     if (result.exitCode !== 0 && !/release: not found/i.test(result.stderr))
@@ -119,7 +121,7 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
       kubectl.deleteArgs(target, 'persistentvolumeclaim', claim, { namespace, wait: true, timeoutMs: waitMs }),
       {
         kind: 'write',
-        timeoutMs: waitMs + 30_000,
+        timeoutMs: waitMs + REPORT_GRACE_MS,
         hint: `A pod that still mounts it holds it: kubectl get pods --namespace ${namespace}`,
       },
     );
@@ -171,7 +173,7 @@ async function waitForPodsGone(
   if (!shell.dryRun) log('Waiting for its pods to go');
   const result = await shell
     .withLog(log)
-    .run(argv, { kind: 'read', dependsOnWrites: 'wait', nothrow: true, timeoutMs: waitMs + 30_000 });
+    .run(argv, { kind: 'read', dependsOnWrites: 'wait', nothrow: true, timeoutMs: waitMs + REPORT_GRACE_MS });
   if (result.skipped) return;
   // Pods that are already gone are what we wait for; kubectl reports "no matching resources" for them.
   if (result.exitCode !== 0 && !/no matching resources|not found/i.test(result.stderr)) {
@@ -221,7 +223,7 @@ async function reclaimVolume(
   const wait = kubectl.waitArgs(target, namespace, `persistentvolume/${volume.name}`, 'delete', RECLAIM_WAIT_MS);
   const result = await shell
     .withLog(log)
-    .run(wait, { kind: 'read', dependsOnWrites: 'wait', nothrow: true, timeoutMs: RECLAIM_WAIT_MS + 30_000 });
+    .run(wait, { kind: 'read', dependsOnWrites: 'wait', nothrow: true, timeoutMs: RECLAIM_WAIT_MS + REPORT_GRACE_MS });
   if (result.skipped) return;
   if (result.exitCode === 0 || /not found|no matching resources/i.test(result.stderr)) {
     log(`Deleted volume ${volume.name}${linode}`);
