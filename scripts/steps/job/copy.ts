@@ -208,9 +208,12 @@ async function startHelperPod(options: CopyOptions, pod: string, manifest: Recor
   const { shell, target, namespace } = options;
   const replaceStale = async () => {
     options.log(`Replacing the helper pod ${pod} left by an earlier run.`);
-    await shell.run(kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: STALE_HELPER_DELETE_MS }), {
-      kind: 'write',
-    });
+    await shell.run(
+      kubectl.deleteArgs(target, 'pod', pod, { namespace, wait: true, timeoutMs: STALE_HELPER_DELETE_MS }),
+      {
+        kind: 'write',
+      },
+    );
     await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
   };
   // The watch starts beside the create: it sees the pod appear and become ready without a round trip after it.
