@@ -114,7 +114,9 @@ export function createShell(options: ShellOptions): Runner {
     const skippedAs = runOptions.kind === 'write' ? 'run' : runOptions.dependsOnWrites;
     if (skippedAs && options.dryRun) {
       log(
-        `[dry run] would ${skippedAs}: ${shown}${runOptions.input !== undefined ? '  (with input on stdin, not shown)' : ''}`,
+        dryRunLine(
+          `${skippedAs}: ${shown}${runOptions.input !== undefined ? '  (with input on stdin, not shown)' : ''}`,
+        ),
       );
       return { argv, stdout: runOptions.dryRunStdout ?? '', stderr: '', exitCode: 0, durationMs: 0, skipped: true };
     }
@@ -211,7 +213,7 @@ export function createShell(options: ShellOptions): Runner {
     masker,
     run,
     display,
-    dryRunNote: (action) => log(`[dry run] would ${action}`),
+    dryRunNote: (action) => log(dryRunLine(action)),
     withLog: (otherLog) => createShell({ ...options, log: otherLog }),
     withStopSignal: (signal) =>
       createShell({
@@ -219,6 +221,11 @@ export function createShell(options: ShellOptions): Runner {
         stopSignal: options.stopSignal ? AbortSignal.any([options.stopSignal, signal]) : signal,
       }),
   };
+}
+
+/** What a dry run prints instead of doing something: `[dry run] would run: helm upgrade …`. */
+export function dryRunLine(action: string): string {
+  return `[dry run] would ${action}`;
 }
 
 /** The error for a result obtained with `nothrow` that turned out to be a real failure. */

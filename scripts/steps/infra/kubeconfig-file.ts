@@ -9,6 +9,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { DeckhandError } from '../../lib/errors.ts';
+import { dryRunLine } from '../../lib/shell.ts';
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'permissions fixed';
 
@@ -157,9 +158,9 @@ export function describeWrite(file: string, outcome: WriteOutcome, dryRun: boole
   if (outcome === 'unchanged') return `${file} is unchanged.`;
   if (outcome === 'permissions fixed')
     return dryRun
-      ? `[dry run] would set ${file} to mode 0600.`
+      ? dryRunLine(`set ${file} to mode 0600.`)
       : `${file} is unchanged; set its mode to 0600 (it was readable by others).`;
   return dryRun
-    ? `[dry run] would ${outcome === 'created' ? 'create' : 'update'} ${file} (mode 0600).`
+    ? dryRunLine(`${outcome === 'created' ? 'create' : 'update'} ${file} (mode 0600).`)
     : `${outcome === 'created' ? 'Wrote' : 'Updated'} ${file} (mode 0600).`;
 }

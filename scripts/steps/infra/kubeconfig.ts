@@ -91,8 +91,7 @@ export async function runKubeconfig(
     );
   }
 
-  if (dryRun && written !== 'unchanged')
-    ctx.ui.info('[dry run] would check that the cluster answers (kubectl version).');
+  if (dryRun && written !== 'unchanged') ctx.shell.dryRunNote('check that the cluster answers (kubectl version).');
   else
     await checkClusterAnswers(ctx, {
       kubeconfig: file,
@@ -252,7 +251,7 @@ function recordManagedCluster(ctx: KubeconfigContext, managed: ManagedCluster): 
     return false;
   }
   if (ctx.config.dryRun) {
-    ctx.ui.info(`[dry run] would record "${managed.label}" (${managed.server}) as the cluster this project manages.`);
+    ctx.shell.dryRunNote(`record "${managed.label}" (${managed.server}) as the cluster this project manages.`);
     return false;
   }
   writeManagedCluster(root, managed);
