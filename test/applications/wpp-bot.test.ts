@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -86,6 +86,14 @@ describe('wpp-bot without a database', () => {
     assert.match(run.output, /JWT_SECRET must be at least 32 characters/);
     assert.ok(!run.output.includes('too-short-secret'));
     assertNoSecrets(run.output);
+  });
+
+  it('exits 1 and says why when its data folders cannot be created', async () => {
+    const blocker = path.join(tempDir(), 'a-file');
+    await writeFile(blocker, '');
+    const run = await runToExit(MAIN, botEnv({ port: 5432, password: 'unused-password-1234' }, { AUTH_INFO_DIR: path.join(blocker, 'auth_info') }));
+    assert.equal(run.code, 1);
+    assert.match(run.output, /the data folders cannot be created.*ENOTDIR/);
   });
 });
 

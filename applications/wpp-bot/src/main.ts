@@ -1,6 +1,6 @@
 /**
  * wpp-bot sample: an HTTP service on PORT with health endpoints and a small message API stored in Postgres. It stands
- * in for a real WhatsApp bot; see ../README.md for what to replace. Exit codes: 0 after a clean shutdown, 1 when
+ * in for a real WhatsApp bot; applications/README.md says what to replace. Exit codes: 0 after a clean shutdown, 1 when
  * it cannot start, 2 for bad settings.
  */
 import { readFileSync } from 'node:fs';

@@ -56,6 +56,11 @@ export function createHandler(deps: Deps): (req: IncomingMessage, res: ServerRes
           return;
         }
         res.writeHead(reply.status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', ...headers }).end(JSON.stringify(reply.body));
+      })
+      .catch((error: unknown) => {
+        // Writing the answer failed (the client went away): nothing is left to tell it.
+        deps.log.warn('could not send a response', { error: error instanceof Error ? error.message : String(error) });
+        res.destroy();
       });
   };
 }
