@@ -134,8 +134,17 @@ describe('wpp-bot-dashboard on its own', () => {
   it('says the bot is unreachable, and stays ready itself', async (t) => {
     const dashboard = await startService(path.join(DASHBOARD, 'main.ts'), dashboardEnv(`http://127.0.0.1:${await freePort()}`));
     t.after(() => dashboard.stop());
-    assert.match((await page(dashboard)).html, /Bot status: unreachable \(cannot connect \(ECONNREFUSED\)\)/);
+    assert.match((await page(dashboard)).html, /Bot status: unreachable — cannot connect \(ECONNREFUSED\)/);
     assert.equal((await fetch(`${dashboard.url}/health/ready`)).status, 200);
+  });
+
+  it("passes on the bot's own reason when the bot runs but is not ready", async (t) => {
+    const data = tempDir();
+    const bot = await startService(BOT_MAIN, { AUTH_INFO_DIR: path.join(data, 'a'), CACHE_DIR: path.join(data, 'c'), POSTGRES_HOST: '127.0.0.1', POSTGRES_PORT: String(await freePort()), POSTGRES_PASSWORD: 'unused-password-1234', JWT_SECRET });
+    t.after(() => bot.stop());
+    const dashboard = await startService(path.join(DASHBOARD, 'main.ts'), dashboardEnv(bot.url));
+    t.after(() => dashboard.stop());
+    assert.match((await page(dashboard)).html, /Bot status: not ready — the database is unreachable \(ECONNREFUSED\)/);
   });
 
   it('exits 0 on SIGTERM', async () => {

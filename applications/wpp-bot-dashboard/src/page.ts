@@ -39,7 +39,7 @@ ${model.operator ? renderMessages(model.operator.name, model.operator.messages) 
 function renderStatus(status: BotStatus): string {
   if (status.state === 'ready') return '<p class="status ready">Bot status: ready</p>';
   const css = status.state === 'not ready' ? 'not-ready' : 'unreachable';
-  return `<p class="status ${css}">Bot status: ${status.state} (${escapeHtml(status.reason)})</p>`;
+  return `<p class="status ${css}">Bot status: ${status.state} — ${escapeHtml(status.reason)}</p>`;
 }
 
 function renderMessages(operator: string, result: MessagesResult): string {
