@@ -14,7 +14,7 @@ export const caelundas: JobApp = {
   image: {
     name: 'caelundas',
     dockerfile: 'applications/caelundas/Dockerfile',
-    context: '.',
+    context: 'applications/caelundas',
     platform: 'linux/amd64',
     versionFile: 'applications/caelundas/package.json',
   },
