@@ -14,10 +14,12 @@
  * - No real scheduling, images, containers, probes or networking: pod behaviour is scripted (`setJobBehavior`),
  *   Services have no endpoints, StatefulSets and DaemonSets report ready without pods.
  * - Events, reasons and messages imitate real controllers' wording but come from this simulation.
- * - Exec only understands `tar cf -`, `cat`, `ls`, `test`, and only files on PVC mounts exist.
- * - No port-forward, attach, CRD-defined resources, aggregated APIs or metrics.
+ * - Exec understands `tar cf -`, `cat`, `ls`, `test` on PVC mounts, and runs the host programs tests map
+ *   (`setExecPrograms`); port-forward leads where tests say (`setPortBackend`). Nothing else runs in containers.
+ * - No attach, CRD-defined resources, aggregated APIs or metrics.
  */
 import type { AddressInfo } from 'node:net';
+import { createAccess, type KubeSimAccess } from './access.ts';
 import { BehaviorBook, jobMatches } from './behaviors.ts';
 import { DeploymentController } from './controllers/deployments.ts';
 import { EventRecorder } from './controllers/events.ts';
@@ -46,6 +48,7 @@ import { VolumeStore } from './volumes.ts';
 
 export type { Gap, JobBehavior, JobMatch, JobOutcome, KubeObject, RequestRecord, SimTimings } from './types.ts';
 export type { KubeconfigOptions } from './kubeconfig.ts';
+export type { ExecProgram, ExecRecord, KubeSimAccess, PodMatch, PortForwardRecord, PortTarget } from './access.ts';
 
 export interface KubeSimOptions {
   /** Delay added before every API response, upgrades (exec, cp) included (default 0). */
@@ -76,7 +79,7 @@ export const DEFAULT_TIMINGS: SimTimings = {
   loadBalancerMs: 100,
 };
 
-export interface KubeSim {
+export interface KubeSim extends KubeSimAccess {
   /** `http://127.0.0.1:PORT`: plain HTTP, which both helm and kubectl accept. */
   readonly url: string;
   readonly port: number;
@@ -139,6 +142,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     recordGap: (reason) => gaps.record('CONTROLLER', '-', reason),
   };
   const manager = new ControllerManager(ctx);
+  const access = createAccess({ registry, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) });
   const kubelet = new PodRuntime(ctx);
   for (const controller of [
     new NamespaceController(ctx),
@@ -149,6 +153,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     new DeploymentController(ctx),
     new ServiceController(ctx),
     new WorkloadStatusController(ctx),
+    access.podSessions,
   ]) {
     manager.add(controller);
   }
@@ -163,7 +168,16 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     connectLatencyMs: options.connectLatencyMs ?? 0,
     pods: {
       logs: createLogsHandler(registry, logs, streams),
-      exec: createExecHandler({ registry, volumes, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) }),
+      exec: createExecHandler({
+        registry,
+        volumes,
+        streams,
+        recordGap: (method, path, reason) => gaps.record(method, path, reason),
+        programs: access.programs,
+        execRecords: access.execRecords,
+        podSessions: access.podSessions,
+      }),
+      portForward: access.portForward.handleUpgrade,
     },
   });
   await new Promise<void>((resolve, reject) => {
@@ -176,6 +190,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const filesOf = (pvName: string): Map<string, Buffer> => new Map([...volumes.files(pvName)].map(([p, f]) => [p, Buffer.from(f.data)]));
 
   const sim: KubeSim = {
+    ...access.api,
     url,
     port,
     writeKubeconfig: (file, kubeconfigOptions) => writeKubeconfig(file, url, kubeconfigOptions),

@@ -28,6 +28,7 @@ import type { StreamTracker } from './watch.ts';
 export interface PodStreamHandlers {
   logs(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, query: URLSearchParams): Promise<void> | void;
   exec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string, query: URLSearchParams): void;
+  portForward?(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string): void;
 }
 
 export interface ServerDeps {
@@ -126,6 +127,10 @@ function upgrade(deps: ServerDeps, req: IncomingMessage, socket: Duplex, head: B
   // /api/v1/namespaces/NS/pods/POD/exec
   if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'exec') {
     deps.pods.exec(req, socket, head, parts[3] ?? '', parts[5] ?? '', url.searchParams);
+    return;
+  }
+  if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'portforward' && deps.pods.portForward) {
+    deps.pods.portForward(req, socket, head, parts[3] ?? '', parts[5] ?? '');
     return;
   }
   deps.gaps.record(req.method ?? 'GET', url.pathname, `connection upgrade (${String(req.headers.upgrade)}) is not implemented for this path`);
