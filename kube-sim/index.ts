@@ -8,7 +8,8 @@
  * What it cannot prove (say so wherever its results are quoted):
  * - No schema validation: unknown or mistyped fields are stored as sent, `fieldValidation=Strict` is ignored.
  *   Check rendered manifests against real schemas separately.
- * - No admission webhooks, RBAC, quotas or limit ranges; every request is allowed.
+ * - No admission webhooks, quotas or limit ranges. RBAC is enforced for ServiceAccount tokens and impersonated users
+ *   (`--as`); the kubeconfig's admin may do everything.
  * - Server-side apply and strategic merge patch are approximations without schemas: list merge keys come from a
  *   table of built-in fields, managedFields are not returned, and only apply-vs-apply conflicts are detected.
  * - No real scheduling, images, containers, probes or networking: pod behaviour is scripted (`setJobBehavior`),
@@ -19,7 +20,7 @@
  * - No attach, CRD-defined resources, aggregated APIs or metrics.
  */
 import type { AddressInfo } from 'node:net';
-import { createAccess, type KubeSimAccess } from './access.ts';
+import { createAccess, type AccessOptions, type KubeSimAccess } from './access.ts';
 import { BehaviorBook, jobMatches } from './behaviors.ts';
 import { DeploymentController } from './controllers/deployments.ts';
 import { EventRecorder } from './controllers/events.ts';
@@ -48,9 +49,9 @@ import { VolumeStore } from './volumes.ts';
 
 export type { Gap, JobBehavior, JobMatch, JobOutcome, KubeObject, RequestRecord, SimTimings } from './types.ts';
 export type { KubeconfigOptions } from './kubeconfig.ts';
-export type { ExecProgram, ExecRecord, KubeSimAccess, PodMatch, PortForwardRecord, PortTarget } from './access.ts';
+export type { AccessOptions, ExecProgram, ExecRecord, IssuedToken, KubeSimAccess, PodMatch, PortForwardRecord, PortTarget } from './access.ts';
 
-export interface KubeSimOptions {
+export interface KubeSimOptions extends AccessOptions {
   /** Delay added before every API response, upgrades (exec, cp) included (default 0). */
   latencyMs?: number;
   /**
@@ -142,7 +143,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     recordGap: (reason) => gaps.record('CONTROLLER', '-', reason),
   };
   const manager = new ControllerManager(ctx);
-  const access = createAccess({ registry, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) });
+  const access = createAccess({ registry, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) }, options);
   const kubelet = new PodRuntime(ctx);
   for (const controller of [
     new NamespaceController(ctx),
@@ -153,17 +154,19 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     new DeploymentController(ctx),
     new ServiceController(ctx),
     new WorkloadStatusController(ctx),
-    access.podSessions,
+    ...access.controllers,
   ]) {
     manager.add(controller);
   }
   seedCluster(registry);
+  access.seed();
 
   const server = createApiServer({
     store,
     registry,
     gaps,
     streams,
+    auth: access.auth,
     latencyMs: options.latencyMs ?? 0,
     connectLatencyMs: options.connectLatencyMs ?? 0,
     pods: {
@@ -185,6 +188,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  access.listening(port);
   const url = `http://127.0.0.1:${port}`;
 
   const filesOf = (pvName: string): Map<string, Buffer> => new Map([...volumes.files(pvName)].map(([p, f]) => [p, Buffer.from(f.data)]));
@@ -241,6 +245,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       manager.stop();
       timers.stop();
       streams.closeAll();
+      await access.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -4,6 +4,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Auth } from '../auth.ts';
 import { ApiError, GapError } from '../errors.ts';
 import type { GapRecorder } from '../gaps.ts';
 import type { Registry } from '../registry.ts';
@@ -39,6 +40,8 @@ export interface ServerDeps {
   pods: PodStreamHandlers;
   latencyMs: number;
   connectLatencyMs: number;
+  /** Authentication, impersonation, RBAC and the auth APIs (TokenRequest, access reviews). */
+  auth?: Auth;
 }
 
 type Route =
@@ -124,6 +127,15 @@ export function createApiServer(deps: ServerDeps): Server {
 
 function upgrade(deps: ServerDeps, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
   const parts = url.pathname.split('/').filter((p) => p !== '');
+  const pods = findByPlural('', 'v1', 'pods');
+  try {
+    if (pods && parts[4] === 'pods') deps.auth?.guard(req, url, { type: pods, namespace: parts[3] ?? '', name: parts[5] ?? '', subresource: parts[6] ?? '' }, true);
+  } catch (error) {
+    const status = error instanceof ApiError ? error.toStatus() : new ApiError(500, 'InternalError', String(error)).toStatus();
+    const body = JSON.stringify(status);
+    socket.end(`HTTP/1.1 ${status.code} ${status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    return;
+  }
   // /api/v1/namespaces/NS/pods/POD/exec
   if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'exec') {
     deps.pods.exec(req, socket, head, parts[3] ?? '', parts[5] ?? '', url.searchParams);
@@ -157,6 +169,8 @@ async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, re
       }
       throw new GapError(404, `no route for ${method} ${url.pathname}`);
     }
+    deps.auth?.guard(req, url, found.kind === 'resource' ? found.route : undefined);
+    if (found.kind === 'resource' && deps.auth && (await deps.auth.intercept(req, res, found.route))) return;
     if (found.kind === 'text') {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(found.body);
