@@ -9,6 +9,7 @@ import type { StreamTracker } from './http/watch.ts';
 import type { PodMatch } from './pod-match.ts';
 import { PodSessions } from './pod-sessions.ts';
 import { createPortForwardHandler, PortBackends, type PortForwardRecord, type PortTarget } from './port-forward.ts';
+import { LinodeCloud, type DeletedVolumeRecord, type LoadBalancerBehavior, type LoadBalancerMatch, type NodeBalancerRecord, type VolumeDeletionBehavior } from './linode-cloud.ts';
 import { BOOTSTRAP_RBAC } from './rbac-defaults.ts';
 import { ClusterRoleAggregator } from './rbac.ts';
 import type { Registry } from './registry.ts';
@@ -19,6 +20,7 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 
 export type { IssuedToken } from './auth.ts';
+export type { DeletedVolumeRecord, LoadBalancerBehavior, LoadBalancerMatch, NodeBalancerRecord, VolumeDeletionBehavior } from './linode-cloud.ts';
 export type { ExecProgram, ExecRecord } from './exec-programs.ts';
 export type { PodMatch } from './pod-match.ts';
 export type { PortForwardRecord, PortTarget } from './port-forward.ts';
@@ -64,10 +66,23 @@ export interface KubeSimAccess {
   https(): Promise<{ url: string; caPem: string }>;
   /** Writes a kubeconfig (0600) that authenticates with `token` over HTTPS (so the token never goes on a command line). */
   writeTokenKubeconfig(file: string, token: string, options?: { namespace?: string; context?: string }): Promise<void>;
+  /**
+   * How the simulated Linode cloud controller answers matching LoadBalancer Services (later calls win per field): a
+   * delay, fixed addresses, or `outcome: 'never'` (no address, a SyncLoadBalancerFailed Warning). Default: an IPv4
+   * and a `nb-IP.chicago.nodebalancer.linode.com` hostname after the `loadBalancerMs` timing.
+   */
+  setLoadBalancerBehavior(match: LoadBalancerMatch, behavior: LoadBalancerBehavior): void;
+  /** Every NodeBalancer made so far. */
+  readonly nodeBalancers: readonly NodeBalancerRecord[];
+  /** What the simulated Linode CSI driver does when it reclaims a Delete volume: delete it (default) or fail. */
+  setVolumeDeletion(behavior: VolumeDeletionBehavior): void;
+  /** Every Linode Block Storage volume the simulated CSI driver deleted (Released PVs with reclaim policy Delete). */
+  readonly deletedVolumes: readonly DeletedVolumeRecord[];
 }
 
 export interface AccessParts {
   api: KubeSimAccess;
+  cloud: LinodeCloud;
   auth: Auth;
   controllers: Controller[];
   /** Seeds the built-in RBAC objects; after the cluster's own seed. */
@@ -90,6 +105,7 @@ export function createAccess(deps: { registry: Registry; streams: StreamTracker;
   const portForward = createPortForwardHandler({ ...deps, backends, records: portForwardRecords, podSessions });
   const auth = new Auth(deps.registry, options.maxTokenExpirationSeconds !== undefined ? { maxTokenExpirationSeconds: options.maxTokenExpirationSeconds } : {});
   const aggregator = new ClusterRoleAggregator(deps.registry);
+  const cloud = new LinodeCloud();
   let httpPort = 0;
   let front: Promise<TlsFront> | undefined;
   const https = async () => {
@@ -98,6 +114,7 @@ export function createAccess(deps: { registry: Registry; streams: StreamTracker;
     return { url, caPem };
   };
   return {
+    cloud,
     listening: (port) => {
       httpPort = port;
     },
@@ -123,6 +140,10 @@ export function createAccess(deps: { registry: Registry; streams: StreamTracker;
       issuedTokens: auth.tokens,
       tokenPublicKey: () => auth.publicKeyPem(),
       https,
+      setLoadBalancerBehavior: (match, behavior) => cloud.setLoadBalancerBehavior(match, behavior),
+      nodeBalancers: cloud.nodeBalancers,
+      setVolumeDeletion: (behavior) => cloud.setVolumeDeletion(behavior),
+      deletedVolumes: cloud.deletedVolumes,
       writeTokenKubeconfig: async (file, token, options = {}) => {
         const { url, caPem } = await https();
         const context = options.context ?? 'kube-sim-token';

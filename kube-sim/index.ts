@@ -148,11 +148,11 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   for (const controller of [
     new NamespaceController(ctx),
     new GarbageCollector(ctx),
-    new StorageController(ctx),
+    new StorageController(ctx, access.cloud),
     kubelet,
     new JobController(ctx),
     new DeploymentController(ctx),
-    new ServiceController(ctx),
+    new ServiceController(ctx, access.cloud),
     new WorkloadStatusController(ctx),
     ...access.controllers,
   ]) {
