@@ -1,9 +1,11 @@
 /**
  * How people and tools reach the simulated cluster and what runs in it: port-forward, exec of test-provided programs,
- * ServiceAccount tokens, RBAC with impersonation and access reviews. Built
+ * ServiceAccount tokens, RBAC with impersonation and access reviews, what Linode's controllers do (NodeBalancers, CSI
+ * volume deletion), and the API growing with CustomResourceDefinitions. Built
  * once per simulator by `startKubeSim`, which mixes the `KubeSimAccess` methods into the `KubeSim` handle.
  */
 import { Auth, type IssuedToken } from './auth.ts';
+import { CustomResourceController, CustomTypes } from './custom-resources.ts';
 import { ExecPrograms, type ExecProgram, type ExecRecord } from './exec-programs.ts';
 import type { StreamTracker } from './http/watch.ts';
 import type { PodMatch } from './pod-match.ts';
@@ -82,6 +84,7 @@ export interface KubeSimAccess {
 
 export interface AccessParts {
   api: KubeSimAccess;
+  customTypes: CustomTypes;
   cloud: LinodeCloud;
   auth: Auth;
   controllers: Controller[];
@@ -106,6 +109,8 @@ export function createAccess(deps: { registry: Registry; streams: StreamTracker;
   const auth = new Auth(deps.registry, options.maxTokenExpirationSeconds !== undefined ? { maxTokenExpirationSeconds: options.maxTokenExpirationSeconds } : {});
   const aggregator = new ClusterRoleAggregator(deps.registry);
   const cloud = new LinodeCloud();
+  const customTypes = new CustomTypes();
+  deps.registry.customKind = (apiVersion, kind) => customTypes.findByKind(apiVersion, kind);
   let httpPort = 0;
   let front: Promise<TlsFront> | undefined;
   const https = async () => {
@@ -122,7 +127,8 @@ export function createAccess(deps: { registry: Registry; streams: StreamTracker;
       if (front) await (await front).close();
     },
     auth,
-    controllers: [podSessions, aggregator],
+    customTypes,
+    controllers: [podSessions, aggregator, new CustomResourceController(deps.registry, customTypes)],
     seed: () => {
       for (const object of BOOTSTRAP_RBAC) deps.registry.put(object);
       aggregator.reconcileAll();

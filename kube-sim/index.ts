@@ -17,7 +17,8 @@
  * - Events, reasons and messages imitate real controllers' wording but come from this simulation.
  * - Exec understands `tar cf -`, `cat`, `ls`, `test` on PVC mounts, and runs the host programs tests map
  *   (`setExecPrograms`); port-forward leads where tests say (`setPortBackend`). Nothing else runs in containers.
- * - No attach, CRD-defined resources, aggregated APIs or metrics.
+ * - CustomResourceDefinitions serve their kinds without schema validation, pruning, defaulting or conversion.
+ * - No attach, aggregated APIs or metrics.
  */
 import type { AddressInfo } from 'node:net';
 import { createAccess, type AccessOptions, type KubeSimAccess } from './access.ts';
@@ -167,6 +168,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     gaps,
     streams,
     auth: access.auth,
+    customTypes: access.customTypes,
     latencyMs: options.latencyMs ?? 0,
     connectLatencyMs: options.connectLatencyMs ?? 0,
     pods: {
@@ -191,6 +193,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   access.listening(port);
   const url = `http://127.0.0.1:${port}`;
 
+  // Built-in kinds, then those CustomResourceDefinitions added; an unknown kind is a bug in the caller.
+  const lookupType = (apiVersion: string, kind: string) => access.customTypes.findByKind(apiVersion, kind) ?? typeFor(apiVersion, kind);
   const filesOf = (pvName: string): Map<string, Buffer> => new Map([...volumes.files(pvName)].map(([p, f]) => [p, Buffer.from(f.data)]));
 
   const sim: KubeSim = {
@@ -201,8 +205,8 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     setJobBehavior: (match, behavior) => behaviors.set(match, behavior),
     finishJobPods: (match, result = {}) =>
       kubelet.finishRunning((jobName, namespace) => jobName !== undefined && jobMatches(match, namespace, jobName), result.outcome ?? 'succeed', result.exitCode ?? 1),
-    get: <T>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => registry.find(typeFor(apiVersion, kind), namespace, name) as T | undefined,
-    list: <T>(apiVersion: string, kind: string, namespace?: string) => registry.list(typeFor(apiVersion, kind), namespace === undefined ? {} : { namespace }) as T[],
+    get: <T>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => registry.find(lookupType(apiVersion, kind), namespace, name) as T | undefined,
+    list: <T>(apiVersion: string, kind: string, namespace?: string) => registry.list(lookupType(apiVersion, kind), namespace === undefined ? {} : { namespace }) as T[],
     put: (object) => registry.put(object),
     pvcFiles: (namespace, pvcName) => {
       const pvc = registry.find(typeFor('v1', 'PersistentVolumeClaim'), namespace, pvcName);

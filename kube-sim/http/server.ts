@@ -8,7 +8,7 @@ import type { Auth } from '../auth.ts';
 import { ApiError, GapError } from '../errors.ts';
 import type { GapRecorder } from '../gaps.ts';
 import type { Registry } from '../registry.ts';
-import { findByPlural } from '../resources.ts';
+import { findByPlural, type ResourceType } from '../resources.ts';
 import type { ObjectStore } from '../store.ts';
 import { sendJson } from './body.ts';
 import {
@@ -42,7 +42,11 @@ export interface ServerDeps {
   connectLatencyMs: number;
   /** Authentication, impersonation, RBAC and the auth APIs (TokenRequest, access reviews). */
   auth?: Auth;
+  /** Resource types defined by CustomResourceDefinitions. */
+  customTypes?: { all(): ResourceType[]; lookupPlural(group: string, version: string, plural: string): ResourceType | undefined };
 }
+
+type PluralLookup = (group: string, version: string, plural: string) => ResourceType | undefined;
 
 type Route =
   | { kind: 'resource'; route: ResourceRoute }
@@ -55,7 +59,7 @@ function groupVersionFromPath(parts: string[]): { group: string; version: string
   return undefined;
 }
 
-function resourceRoute(group: string, version: string, rest: string[]): ResourceRoute | undefined {
+function resourceRoute(group: string, version: string, rest: string[], findByPlural: PluralLookup): ResourceRoute | undefined {
   const [first, second, third, fourth, fifth] = rest;
   if (first === 'namespaces' && second && third) {
     const namespacedType = findByPlural(group, version, third);
@@ -71,33 +75,33 @@ function resourceRoute(group: string, version: string, rest: string[]): Resource
   return { type, ...(second ? { name: second } : {}), ...(third ? { subresource: third } : {}) };
 }
 
-function route(pathname: string, accept: string | undefined, hostPort: string): Route | undefined {
+function route(pathname: string, accept: string | undefined, hostPort: string, findByPlural: PluralLookup, extra: readonly ResourceType[]): Route | undefined {
   const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
   const joined = parts.join('/');
   if (joined === 'version') return { kind: 'json', body: () => SERVER_VERSION };
   if (joined === 'healthz' || joined === 'livez' || joined === 'readyz') return { kind: 'text', body: 'ok' };
   if (joined === 'api' || joined === 'apis') {
     const core = joined === 'api';
-    if (wantsAggregatedDiscovery(accept)) return { kind: 'json', body: () => aggregatedDiscovery(core), contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE };
-    return { kind: 'json', body: () => (core ? legacyCoreVersions(hostPort) : legacyGroupList()) };
+    if (wantsAggregatedDiscovery(accept)) return { kind: 'json', body: () => aggregatedDiscovery(core, extra), contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE };
+    return { kind: 'json', body: () => (core ? legacyCoreVersions(hostPort) : legacyGroupList(extra)) };
   }
-  if (joined === 'openapi/v3') return { kind: 'json', body: openApiRoot };
+  if (joined === 'openapi/v3') return { kind: 'json', body: () => openApiRoot(extra) };
   if (parts[0] === 'openapi' && parts[1] === 'v3') {
     const gv = groupVersionFromPath(parts.slice(2));
-    const doc = gv && gv.rest.length === 0 ? openApiDocument(gv.group, gv.version) : undefined;
+    const doc = gv && gv.rest.length === 0 ? openApiDocument(gv.group, gv.version, extra) : undefined;
     return doc ? { kind: 'json', body: () => doc } : undefined;
   }
   if (parts[0] === 'apis' && parts.length === 2 && parts[1]) {
-    const group = legacyGroup1(parts[1]);
+    const group = legacyGroup1(parts[1], extra);
     return group ? { kind: 'json', body: () => group } : undefined;
   }
   const gv = groupVersionFromPath(parts);
   if (!gv) return undefined;
   if (gv.rest.length === 0) {
-    const list = legacyResourceList(gv.group, gv.version);
+    const list = legacyResourceList(gv.group, gv.version, extra);
     return list ? { kind: 'json', body: () => list } : undefined;
   }
-  const resource = resourceRoute(gv.group, gv.version, gv.rest);
+  const resource = resourceRoute(gv.group, gv.version, gv.rest, findByPlural);
   return resource ? { kind: 'resource', route: resource } : undefined;
 }
 
@@ -161,7 +165,8 @@ async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, re
     await latency;
     const address = server.address();
     const hostPort = typeof address === 'object' && address ? `${address.address}:${address.port}` : '127.0.0.1';
-    const found = route(url.pathname, req.headers.accept, hostPort);
+    const custom = deps.customTypes;
+    const found = route(url.pathname, req.headers.accept, hostPort, custom ? (g, v, p) => custom.lookupPlural(g, v, p) : findByPlural, custom?.all() ?? []);
     if (!found) {
       if (EXPECTED_MISSING.has(url.pathname)) {
         sendJson(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
