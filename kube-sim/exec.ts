@@ -9,11 +9,13 @@ import type { Duplex } from 'node:stream';
 import path from 'node:path/posix';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ApiError, badRequest } from './errors.ts';
+import { containerEnvironment, runProgramSession, type ExecPrograms, type ExecRecord } from './exec-programs.ts';
 import type { StreamTracker } from './http/watch.ts';
 import { getPath, isPlainObject } from './json.ts';
 import type { Registry } from './registry.ts';
 import { typeFor } from './resources.ts';
 import { buildTar, entriesFor, type TarEntry } from './tar.ts';
+import type { PodSessions } from './pod-sessions.ts';
 import type { KubeObject } from './types.ts';
 import { resolvePodPath, type VolumeStore } from './volumes.ts';
 
@@ -34,6 +36,10 @@ export interface ExecDeps {
   volumes: VolumeStore;
   streams: StreamTracker;
   recordGap(method: string, path: string, reason: string): void;
+  /** Programs tests put in containers (`setExecPrograms`); those get stdin and TTYs. */
+  programs?: ExecPrograms;
+  execRecords?: ExecRecord[];
+  podSessions?: PodSessions;
 }
 
 function refuse(socket: Duplex, error: ApiError): void {
@@ -150,6 +156,34 @@ export function createExecHandler(deps: ExecDeps) {
     }
   }
 
+  function handleProgram(req: IncomingMessage, socket: Duplex, head: Buffer, pod: KubeObject, container: string, query: URLSearchParams, program: NonNullable<ReturnType<ExecPrograms['find']>>): void {
+    const command = query.getAll('command');
+    const tty = query.get('tty') === 'true';
+    const record: ExecRecord = { namespace: pod.metadata.namespace ?? '', pod: pod.metadata.name ?? '', container, command, program: program.path, stdin: query.get('stdin') === 'true', tty };
+    deps.execRecords?.push(record);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const session = runProgramSession({
+        ws,
+        program,
+        command,
+        env: { HOSTNAME: pod.metadata.name ?? '', ...containerEnvironment(deps.registry, pod, container) },
+        stdin: record.stdin,
+        // With a TTY the runtime merges stderr into the terminal, and kubectl asks for no stderr stream.
+        stderr: !tty && query.get('stderr') === 'true',
+        tty,
+        onEnd: (exitCode) => {
+          record.exitCode = exitCode;
+        },
+      });
+      const untrack = deps.streams.add(() => ws.terminate());
+      const forget = deps.podSessions?.add(pod.metadata.uid ?? '', () => session.kill());
+      ws.on('close', () => {
+        untrack();
+        forget?.();
+      });
+    });
+  }
+
   return function handleExec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
     const gap = (reason: string): void => deps.recordGap('GET', `/api/v1/namespaces/${namespace}/pods/${podName}/exec`, reason);
     let pod: KubeObject;
@@ -160,6 +194,11 @@ export function createExecHandler(deps: ExecDeps) {
       container = query.get('container') ?? containers[0] ?? '';
       if (!containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
       checkRunnable(pod, container);
+      const mapped = deps.programs?.find(pod, container, query.getAll('command')[0] ?? '');
+      if (mapped) {
+        handleProgram(req, socket, head, pod, container, query, mapped);
+        return;
+      }
       if (query.get('stdin') === 'true' || query.get('tty') === 'true') {
         gap('exec with stdin or a TTY is not implemented');
         throw badRequest('kube-sim does not implement exec with stdin or a TTY');

@@ -8,16 +8,20 @@
  * What it cannot prove (say so wherever its results are quoted):
  * - No schema validation: unknown or mistyped fields are stored as sent, `fieldValidation=Strict` is ignored.
  *   Check rendered manifests against real schemas separately.
- * - No admission webhooks, RBAC, quotas or limit ranges; every request is allowed.
+ * - No admission webhooks, quotas or limit ranges. RBAC is enforced for ServiceAccount tokens and impersonated users
+ *   (`--as`); the kubeconfig's admin may do everything.
  * - Server-side apply and strategic merge patch are approximations without schemas: list merge keys come from a
  *   table of built-in fields, managedFields are not returned, and only apply-vs-apply conflicts are detected.
  * - No real scheduling, images, containers, probes or networking: pod behaviour is scripted (`setJobBehavior`),
  *   Services have no endpoints, StatefulSets and DaemonSets report ready without pods.
  * - Events, reasons and messages imitate real controllers' wording but come from this simulation.
- * - Exec only understands `tar cf -`, `cat`, `ls`, `test`, and only files on PVC mounts exist.
- * - No port-forward, attach, CRD-defined resources, aggregated APIs or metrics.
+ * - Exec understands `tar cf -`, `cat`, `ls`, `test` on PVC mounts, and runs the host programs tests map
+ *   (`setExecPrograms`); port-forward leads where tests say (`setPortBackend`). Nothing else runs in containers.
+ * - CustomResourceDefinitions serve their kinds without schema validation, pruning, defaulting or conversion.
+ * - No attach, aggregated APIs or metrics.
  */
 import type { AddressInfo } from 'node:net';
+import { createAccess, type AccessOptions, type KubeSimAccess } from './access.ts';
 import { BehaviorBook, jobMatches } from './behaviors.ts';
 import { DeploymentController } from './controllers/deployments.ts';
 import { EventRecorder } from './controllers/events.ts';
@@ -46,8 +50,9 @@ import { VolumeStore } from './volumes.ts';
 
 export type { Gap, JobBehavior, JobMatch, JobOutcome, KubeObject, RequestRecord, SimTimings } from './types.ts';
 export type { KubeconfigOptions } from './kubeconfig.ts';
+export type { AccessOptions, ExecProgram, ExecRecord, IssuedToken, KubeSimAccess, PodMatch, PortForwardRecord, PortTarget } from './access.ts';
 
-export interface KubeSimOptions {
+export interface KubeSimOptions extends AccessOptions {
   /** Delay added before every API response, upgrades (exec, cp) included (default 0). */
   latencyMs?: number;
   /**
@@ -76,7 +81,7 @@ export const DEFAULT_TIMINGS: SimTimings = {
   loadBalancerMs: 100,
 };
 
-export interface KubeSim {
+export interface KubeSim extends KubeSimAccess {
   /** `http://127.0.0.1:PORT`: plain HTTP, which both helm and kubectl accept. */
   readonly url: string;
   readonly port: number;
@@ -139,31 +144,45 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     recordGap: (reason) => gaps.record('CONTROLLER', '-', reason),
   };
   const manager = new ControllerManager(ctx);
+  const access = createAccess({ registry, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) }, options);
   const kubelet = new PodRuntime(ctx);
   for (const controller of [
     new NamespaceController(ctx),
     new GarbageCollector(ctx),
-    new StorageController(ctx),
+    new StorageController(ctx, access.cloud),
     kubelet,
     new JobController(ctx),
     new DeploymentController(ctx),
-    new ServiceController(ctx),
+    new ServiceController(ctx, access.cloud),
     new WorkloadStatusController(ctx),
+    ...access.controllers,
   ]) {
     manager.add(controller);
   }
   seedCluster(registry);
+  access.seed();
 
   const server = createApiServer({
     store,
     registry,
     gaps,
     streams,
+    auth: access.auth,
+    customTypes: access.customTypes,
     latencyMs: options.latencyMs ?? 0,
     connectLatencyMs: options.connectLatencyMs ?? 0,
     pods: {
       logs: createLogsHandler(registry, logs, streams),
-      exec: createExecHandler({ registry, volumes, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) }),
+      exec: createExecHandler({
+        registry,
+        volumes,
+        streams,
+        recordGap: (method, path, reason) => gaps.record(method, path, reason),
+        programs: access.programs,
+        execRecords: access.execRecords,
+        podSessions: access.podSessions,
+      }),
+      portForward: access.portForward.handleUpgrade,
     },
   });
   await new Promise<void>((resolve, reject) => {
@@ -171,19 +190,23 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
+  access.listening(port);
   const url = `http://127.0.0.1:${port}`;
 
+  // Built-in kinds, then those CustomResourceDefinitions added; an unknown kind is a bug in the caller.
+  const lookupType = (apiVersion: string, kind: string) => access.customTypes.findByKind(apiVersion, kind) ?? typeFor(apiVersion, kind);
   const filesOf = (pvName: string): Map<string, Buffer> => new Map([...volumes.files(pvName)].map(([p, f]) => [p, Buffer.from(f.data)]));
 
   const sim: KubeSim = {
+    ...access.api,
     url,
     port,
     writeKubeconfig: (file, kubeconfigOptions) => writeKubeconfig(file, url, kubeconfigOptions),
     setJobBehavior: (match, behavior) => behaviors.set(match, behavior),
     finishJobPods: (match, result = {}) =>
       kubelet.finishRunning((jobName, namespace) => jobName !== undefined && jobMatches(match, namespace, jobName), result.outcome ?? 'succeed', result.exitCode ?? 1),
-    get: <T>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => registry.find(typeFor(apiVersion, kind), namespace, name) as T | undefined,
-    list: <T>(apiVersion: string, kind: string, namespace?: string) => registry.list(typeFor(apiVersion, kind), namespace === undefined ? {} : { namespace }) as T[],
+    get: <T>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => registry.find(lookupType(apiVersion, kind), namespace, name) as T | undefined,
+    list: <T>(apiVersion: string, kind: string, namespace?: string) => registry.list(lookupType(apiVersion, kind), namespace === undefined ? {} : { namespace }) as T[],
     put: (object) => registry.put(object),
     pvcFiles: (namespace, pvcName) => {
       const pvc = registry.find(typeFor('v1', 'PersistentVolumeClaim'), namespace, pvcName);
@@ -226,6 +249,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       manager.stop();
       timers.stop();
       streams.closeAll();
+      await access.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

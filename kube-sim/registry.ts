@@ -53,6 +53,8 @@ export class Registry {
   readonly store: ObjectStore;
   /** Last configuration each field manager applied, per object uid (server-side apply). */
   private readonly appliedConfigs = new Map<string, Map<string, Record<string, unknown>>>();
+  /** Resource types beyond the built-in ones (CustomResourceDefinitions), for `put`. */
+  customKind?: (apiVersion: string, kind: string) => ResourceType | undefined;
   private nextClusterIP = 10;
   private nextNodePort = 30000;
 
@@ -102,7 +104,7 @@ export class Registry {
 
   /** Stores an object as given (tests seeding state): create or replace, no defaulting or validation. */
   put(object: KubeObject): KubeObject {
-    const type = findByKind(object.apiVersion, object.kind);
+    const type = findByKind(object.apiVersion, object.kind) ?? this.customKind?.(object.apiVersion, object.kind);
     if (!type) throw badRequest(`kube-sim has no resource type ${object.apiVersion} ${object.kind}`);
     const existing = this.store.get(type, object.metadata.namespace, object.metadata.name ?? '');
     const obj = clone(object);

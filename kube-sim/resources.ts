@@ -56,6 +56,7 @@ const specs: Spec[] = [
     sub: [
       { name: 'log', verbs: ['get'] },
       { name: 'exec', kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'portforward', kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
       { name: 'eviction', kind: 'Eviction', group: 'policy', version: 'v1', verbs: ['create'] },
     ],
   },
@@ -63,7 +64,7 @@ const specs: Spec[] = [
   { plural: 'endpoints', kind: 'Endpoints', short: ['ep'] },
   { plural: 'secrets', kind: 'Secret' },
   { plural: 'configmaps', kind: 'ConfigMap', short: ['cm'] },
-  { plural: 'serviceaccounts', kind: 'ServiceAccount', short: ['sa'] },
+  { plural: 'serviceaccounts', kind: 'ServiceAccount', short: ['sa'], sub: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }] },
   { plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', short: ['pvc'], status: true },
   { plural: 'events', kind: 'Event', short: ['ev'] },
   { plural: 'limitranges', kind: 'LimitRange', short: ['limits'] },
@@ -110,6 +111,9 @@ const specs: Spec[] = [
   { group: 'authorization.k8s.io', plural: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: CREATE_ONLY },
   { group: 'authorization.k8s.io', plural: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: CREATE_ONLY },
   { group: 'authentication.k8s.io', plural: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: CREATE_ONLY },
+  { group: 'authentication.k8s.io', plural: 'tokenreviews', kind: 'TokenReview', namespaced: false, verbs: CREATE_ONLY },
+  { group: 'authorization.k8s.io', plural: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, verbs: CREATE_ONLY },
+  { group: 'authorization.k8s.io', plural: 'localsubjectaccessreviews', kind: 'LocalSubjectAccessReview', verbs: CREATE_ONLY },
 ];
 
 function singularOf(kind: string): string {

@@ -1,11 +1,13 @@
 /**
  * Volumes as LKE provisions them: a PVC whose StorageClass exists (the default one when it names none) gets a
  * PersistentVolume from the Linode CSI driver and binds; a missing class leaves it Pending with ProvisioningFailed.
- * Deleting the claim honours the class's reclaim policy (Retain -> the PV is Released and keeps its files;
- * Delete -> the PV and its files go). The pvc-protection and pv-protection finalizers hold a claim while a running
+ * Deleting the claim honours the volume's reclaim policy (Retain -> the PV is Released and keeps its files;
+ * Delete -> the CSI driver deletes the Linode volume, then the PV goes), also when the policy of a Released volume is
+ * switched to Delete later. The pvc-protection and pv-protection finalizers hold a claim while a running
  * pod uses it and a volume while it is bound, as in a real cluster.
  */
 import { clone, getPath, isPlainObject, timestamp } from '../json.ts';
+import { LinodeCloud } from '../linode-cloud.ts';
 import { typeFor } from '../resources.ts';
 import { LINODE_CSI_DRIVER } from '../seed.ts';
 import type { StoreEvent } from '../store.ts';
@@ -49,9 +51,12 @@ export class StorageController implements Controller {
   readonly name = 'storage';
   private readonly ctx: ControllerContext;
   private readonly provisioning = new Set<string>();
+  private readonly reclaiming = new Set<string>();
+  private readonly cloud: LinodeCloud;
 
-  constructor(ctx: ControllerContext) {
+  constructor(ctx: ControllerContext, cloud: LinodeCloud = new LinodeCloud()) {
     this.ctx = ctx;
+    this.cloud = cloud;
   }
 
   handle(event: StoreEvent): void {
@@ -186,12 +191,29 @@ export class StorageController implements Controller {
     if (!pv || getPath(pv, 'spec.claimRef.uid') !== pvc.metadata.uid) return;
     const released = clone(pv);
     released['status'] = { phase: 'Released', lastPhaseTransitionTime: timestamp() };
+    // A Delete volume is reclaimed from its Released state (reconcileVolume), however it got there.
     this.ctx.registry.writeInternal(PV, released);
-    if (getPath(pv, 'spec.persistentVolumeReclaimPolicy') === 'Delete') {
-      this.ctx.timers.after(this.ctx.timings.provisionMs, `reclaim ${pvName}`, () => {
-        if (this.ctx.registry.find(PV, undefined, pvName)) this.ctx.registry.delete(PV, undefined, pvName, {});
-      });
-    }
+  }
+
+  /** The CSI driver's external provisioner: deletes the Linode volume of a Released Delete PV, then the PV. */
+  private reclaim(pv: KubeObject): void {
+    const name = pv.metadata.name ?? '';
+    const uid = pv.metadata.uid ?? '';
+    if (this.reclaiming.has(uid)) return;
+    this.reclaiming.add(uid);
+    this.ctx.timers.after(this.ctx.timings.provisionMs, `reclaim ${name}`, () => {
+      this.reclaiming.delete(uid);
+      const current = this.ctx.registry.find(PV, undefined, name);
+      if (!current || current.metadata.uid !== uid || current.metadata.deletionTimestamp) return;
+      if (getPath(current, 'status.phase') !== 'Released' || getPath(current, 'spec.persistentVolumeReclaimPolicy') !== 'Delete') return;
+      const failure = getPath(current, 'spec.csi.driver') === LINODE_CSI_DRIVER ? this.cloud.deleteVolume(current) : undefined;
+      if (failure) {
+        // The provisioner retries with a back-off; one Warning per attempt the simulator makes.
+        this.ctx.events.record(current, 'Warning', 'VolumeFailedDelete', failure, PROVISIONER);
+        return;
+      }
+      this.ctx.registry.delete(PV, undefined, name, {});
+    });
   }
 
   private reconcileVolume(name: string): void {
@@ -200,6 +222,10 @@ export class StorageController implements Controller {
     const phase = getPath(pv, 'status.phase');
     if (pv.metadata.deletionTimestamp) {
       if (phase !== 'Bound') this.ctx.registry.removeFinalizer(PV, undefined, name, FINALIZERS.PV_PROTECTION);
+      return;
+    }
+    if (phase === 'Released' && getPath(pv, 'spec.persistentVolumeReclaimPolicy') === 'Delete') {
+      this.reclaim(pv);
       return;
     }
     const claimRef = getPath(pv, 'spec.claimRef');

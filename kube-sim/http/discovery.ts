@@ -21,8 +21,15 @@ export const SERVER_VERSION = {
   platform: 'linux/amd64',
 };
 
-function typesIn(group: string, version: string): ResourceType[] {
-  return RESOURCE_TYPES.filter((t) => t.group === group && t.version === version);
+// `extra`: the resource types CustomResourceDefinitions add in this simulator.
+function typesIn(group: string, version: string, extra: readonly ResourceType[] = []): ResourceType[] {
+  return [...RESOURCE_TYPES, ...extra].filter((t) => t.group === group && t.version === version);
+}
+
+function allGroupVersions(extra: readonly ResourceType[]): Array<{ group: string; version: string }> {
+  const seen = new Map(groupVersions().map((gv) => [`${gv.group}/${gv.version}`, gv]));
+  for (const t of extra) seen.set(`${t.group}/${t.version}`, { group: t.group, version: t.version });
+  return [...seen.values()];
 }
 
 function aggregatedResource(t: ResourceType): Record<string, unknown> {
@@ -46,25 +53,25 @@ function aggregatedResource(t: ResourceType): Record<string, unknown> {
   };
 }
 
-function groupsFor(core: boolean): Array<{ group: string; versions: string[] }> {
+function groupsFor(core: boolean, extra: readonly ResourceType[] = []): Array<{ group: string; versions: string[] }> {
   const byGroup = new Map<string, string[]>();
-  for (const gv of groupVersions()) {
+  for (const gv of allGroupVersions(extra)) {
     if ((gv.group === '') !== core) continue;
     byGroup.set(gv.group, [...(byGroup.get(gv.group) ?? []), gv.version]);
   }
   return [...byGroup].map(([group, versions]) => ({ group, versions }));
 }
 
-export function aggregatedDiscovery(core: boolean): Record<string, unknown> {
+export function aggregatedDiscovery(core: boolean, extra: readonly ResourceType[] = []): Record<string, unknown> {
   return {
     kind: 'APIGroupDiscoveryList',
     apiVersion: 'apidiscovery.k8s.io/v2',
     metadata: {},
-    items: groupsFor(core).map(({ group, versions }) => ({
+    items: groupsFor(core, extra).map(({ group, versions }) => ({
       metadata: { name: group, creationTimestamp: null },
       versions: versions.map((version) => ({
         version,
-        resources: typesIn(group, version).map(aggregatedResource),
+        resources: typesIn(group, version, extra).map(aggregatedResource),
         freshness: 'Current',
       })),
     })),
@@ -80,17 +87,17 @@ function legacyGroup(group: string, versions: string[]): Record<string, unknown>
   return { name: group, versions: gvs, preferredVersion: gvs[0] };
 }
 
-export function legacyGroupList(): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupsFor(false).map(({ group, versions }) => legacyGroup(group, versions)) };
+export function legacyGroupList(extra: readonly ResourceType[] = []): Record<string, unknown> {
+  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupsFor(false, extra).map(({ group, versions }) => legacyGroup(group, versions)) };
 }
 
-export function legacyGroup1(group: string): Record<string, unknown> | undefined {
-  const found = groupsFor(false).find((g) => g.group === group);
+export function legacyGroup1(group: string, extra: readonly ResourceType[] = []): Record<string, unknown> | undefined {
+  const found = groupsFor(false, extra).find((g) => g.group === group);
   return found ? { kind: 'APIGroup', apiVersion: 'v1', ...legacyGroup(found.group, found.versions) } : undefined;
 }
 
-export function legacyResourceList(group: string, version: string): Record<string, unknown> | undefined {
-  const types = typesIn(group, version);
+export function legacyResourceList(group: string, version: string, extra: readonly ResourceType[] = []): Record<string, unknown> | undefined {
+  const types = typesIn(group, version, extra);
   if (types.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const t of types) {
@@ -106,8 +113,8 @@ function openApiPathKey(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`;
 }
 
-export function openApiDocument(group: string, version: string): Record<string, unknown> | undefined {
-  const types = typesIn(group, version);
+export function openApiDocument(group: string, version: string, extra: readonly ResourceType[] = []): Record<string, unknown> | undefined {
+  const types = typesIn(group, version, extra);
   if (types.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const t of types) {
@@ -136,11 +143,11 @@ function hashOf(value: unknown): string {
   return createHash('sha512').update(JSON.stringify(value)).digest('hex').toUpperCase().slice(0, 128);
 }
 
-export function openApiRoot(): Record<string, unknown> {
+export function openApiRoot(extra: readonly ResourceType[] = []): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
-  for (const { group, version } of groupVersions()) {
+  for (const { group, version } of allGroupVersions(extra)) {
     const key = openApiPathKey(group, version);
-    paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hashOf(openApiDocument(group, version))}` };
+    paths[key] = { serverRelativeURL: `/openapi/v3/${key}?hash=${hashOf(openApiDocument(group, version, extra))}` };
   }
   return { paths };
 }

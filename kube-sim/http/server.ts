@@ -4,10 +4,11 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Auth } from '../auth.ts';
 import { ApiError, GapError } from '../errors.ts';
 import type { GapRecorder } from '../gaps.ts';
 import type { Registry } from '../registry.ts';
-import { findByPlural } from '../resources.ts';
+import { findByPlural, type ResourceType } from '../resources.ts';
 import type { ObjectStore } from '../store.ts';
 import { sendJson } from './body.ts';
 import {
@@ -28,6 +29,7 @@ import type { StreamTracker } from './watch.ts';
 export interface PodStreamHandlers {
   logs(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, query: URLSearchParams): Promise<void> | void;
   exec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string, query: URLSearchParams): void;
+  portForward?(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string): void;
 }
 
 export interface ServerDeps {
@@ -38,7 +40,13 @@ export interface ServerDeps {
   pods: PodStreamHandlers;
   latencyMs: number;
   connectLatencyMs: number;
+  /** Authentication, impersonation, RBAC and the auth APIs (TokenRequest, access reviews). */
+  auth?: Auth;
+  /** Resource types defined by CustomResourceDefinitions. */
+  customTypes?: { all(): ResourceType[]; lookupPlural(group: string, version: string, plural: string): ResourceType | undefined };
 }
+
+type PluralLookup = (group: string, version: string, plural: string) => ResourceType | undefined;
 
 type Route =
   | { kind: 'resource'; route: ResourceRoute }
@@ -51,7 +59,7 @@ function groupVersionFromPath(parts: string[]): { group: string; version: string
   return undefined;
 }
 
-function resourceRoute(group: string, version: string, rest: string[]): ResourceRoute | undefined {
+function resourceRoute(group: string, version: string, rest: string[], findByPlural: PluralLookup): ResourceRoute | undefined {
   const [first, second, third, fourth, fifth] = rest;
   if (first === 'namespaces' && second && third) {
     const namespacedType = findByPlural(group, version, third);
@@ -67,33 +75,33 @@ function resourceRoute(group: string, version: string, rest: string[]): Resource
   return { type, ...(second ? { name: second } : {}), ...(third ? { subresource: third } : {}) };
 }
 
-function route(pathname: string, accept: string | undefined, hostPort: string): Route | undefined {
+function route(pathname: string, accept: string | undefined, hostPort: string, findByPlural: PluralLookup, extra: readonly ResourceType[]): Route | undefined {
   const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
   const joined = parts.join('/');
   if (joined === 'version') return { kind: 'json', body: () => SERVER_VERSION };
   if (joined === 'healthz' || joined === 'livez' || joined === 'readyz') return { kind: 'text', body: 'ok' };
   if (joined === 'api' || joined === 'apis') {
     const core = joined === 'api';
-    if (wantsAggregatedDiscovery(accept)) return { kind: 'json', body: () => aggregatedDiscovery(core), contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE };
-    return { kind: 'json', body: () => (core ? legacyCoreVersions(hostPort) : legacyGroupList()) };
+    if (wantsAggregatedDiscovery(accept)) return { kind: 'json', body: () => aggregatedDiscovery(core, extra), contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE };
+    return { kind: 'json', body: () => (core ? legacyCoreVersions(hostPort) : legacyGroupList(extra)) };
   }
-  if (joined === 'openapi/v3') return { kind: 'json', body: openApiRoot };
+  if (joined === 'openapi/v3') return { kind: 'json', body: () => openApiRoot(extra) };
   if (parts[0] === 'openapi' && parts[1] === 'v3') {
     const gv = groupVersionFromPath(parts.slice(2));
-    const doc = gv && gv.rest.length === 0 ? openApiDocument(gv.group, gv.version) : undefined;
+    const doc = gv && gv.rest.length === 0 ? openApiDocument(gv.group, gv.version, extra) : undefined;
     return doc ? { kind: 'json', body: () => doc } : undefined;
   }
   if (parts[0] === 'apis' && parts.length === 2 && parts[1]) {
-    const group = legacyGroup1(parts[1]);
+    const group = legacyGroup1(parts[1], extra);
     return group ? { kind: 'json', body: () => group } : undefined;
   }
   const gv = groupVersionFromPath(parts);
   if (!gv) return undefined;
   if (gv.rest.length === 0) {
-    const list = legacyResourceList(gv.group, gv.version);
+    const list = legacyResourceList(gv.group, gv.version, extra);
     return list ? { kind: 'json', body: () => list } : undefined;
   }
-  const resource = resourceRoute(gv.group, gv.version, gv.rest);
+  const resource = resourceRoute(gv.group, gv.version, gv.rest, findByPlural);
   return resource ? { kind: 'resource', route: resource } : undefined;
 }
 
@@ -123,9 +131,22 @@ export function createApiServer(deps: ServerDeps): Server {
 
 function upgrade(deps: ServerDeps, req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): void {
   const parts = url.pathname.split('/').filter((p) => p !== '');
+  const pods = findByPlural('', 'v1', 'pods');
+  try {
+    if (pods && parts[4] === 'pods') deps.auth?.guard(req, url, { type: pods, namespace: parts[3] ?? '', name: parts[5] ?? '', subresource: parts[6] ?? '' }, true);
+  } catch (error) {
+    const status = error instanceof ApiError ? error.toStatus() : new ApiError(500, 'InternalError', String(error)).toStatus();
+    const body = JSON.stringify(status);
+    socket.end(`HTTP/1.1 ${status.code} ${status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    return;
+  }
   // /api/v1/namespaces/NS/pods/POD/exec
   if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'exec') {
     deps.pods.exec(req, socket, head, parts[3] ?? '', parts[5] ?? '', url.searchParams);
+    return;
+  }
+  if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'portforward' && deps.pods.portForward) {
+    deps.pods.portForward(req, socket, head, parts[3] ?? '', parts[5] ?? '');
     return;
   }
   deps.gaps.record(req.method ?? 'GET', url.pathname, `connection upgrade (${String(req.headers.upgrade)}) is not implemented for this path`);
@@ -144,7 +165,8 @@ async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, re
     await latency;
     const address = server.address();
     const hostPort = typeof address === 'object' && address ? `${address.address}:${address.port}` : '127.0.0.1';
-    const found = route(url.pathname, req.headers.accept, hostPort);
+    const custom = deps.customTypes;
+    const found = route(url.pathname, req.headers.accept, hostPort, custom ? (g, v, p) => custom.lookupPlural(g, v, p) : findByPlural, custom?.all() ?? []);
     if (!found) {
       if (EXPECTED_MISSING.has(url.pathname)) {
         sendJson(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
@@ -152,6 +174,8 @@ async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, re
       }
       throw new GapError(404, `no route for ${method} ${url.pathname}`);
     }
+    deps.auth?.guard(req, url, found.kind === 'resource' ? found.route : undefined);
+    if (found.kind === 'resource' && deps.auth && (await deps.auth.intercept(req, res, found.route))) return;
     if (found.kind === 'text') {
       res.writeHead(200, { 'Content-Type': 'text/plain; charset=utf-8' });
       res.end(found.body);
