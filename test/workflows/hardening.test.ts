@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CHECKS, consistentPins, loadWorkflows, parseWorkflow, REPO_ROOT, WORKFLOWS_DIR, type Check } from './workflow-checks.ts';
+import { CHECKS, consistentPins, ignoredScripts, loadWorkflows, parseWorkflow, REPO_ROOT, WORKFLOWS_DIR, type Check } from './workflow-checks.ts';
 
 const workflows = loadWorkflows();
 const text = (file: string) => readFileSync(path.join(WORKFLOWS_DIR, file), 'utf8');
@@ -47,8 +47,8 @@ const MUTATIONS: readonly Mutation[] = [
   { check: 'noExpressionsInRun', what: 'a step output inside run', file: 'deploy-caelundas.yml', from: '--release "$RELEASE"', to: '--release "${{ steps.deploy.outputs.release }}"', expect: /an expression inside run:/ },
   { check: 'noExpressionsInRun', what: 'an input inside run', file: 'deploy-caelundas.yml', from: 'status=0\n', to: 'status=0\n          echo "${{ inputs.start_date }}"\n', expect: /step "Deploy caelundas": an expression inside run:/ },
   { check: 'kubeconfigLifecycle', what: 'a removal that a failure skips', file: 'deploy-wpp-bot.yml', from: /(- name: Remove the kubeconfig\n)\s+if: \$\{\{ always\(\) \}\}\n/, to: '$1', expect: /must run with if: always\(\)/ },
-  { check: 'kubeconfigLifecycle', what: 'no removal', file: 'deploy-caelundas.yml', from: /      - name: Remove the kubeconfig\n.*\n.*kubeconfig\.sh remove\n\n/, to: '', expect: /nothing removes the kubeconfig/ },
-  { check: 'kubeconfigLifecycle', what: 'written into the workspace by hand', file: 'deploy-caelundas.yml', from: 'run: bash .github/scripts/kubeconfig.sh write', to: 'run: printf \'%s\' "$KUBE_CONFIG" | base64 -d > kubeconfig.yaml', expect: /must go to "bash \.github\/scripts\/kubeconfig\.sh write"/ },
+  { check: 'kubeconfigLifecycle', what: 'no removal', file: 'deploy-caelundas.yml', from: /      - name: Remove the kubeconfig\n.*\n.*runner-kubeconfig\.sh remove\n\n/, to: '', expect: /nothing removes the kubeconfig/ },
+  { check: 'kubeconfigLifecycle', what: 'written into the workspace by hand', file: 'deploy-caelundas.yml', from: 'run: bash .github/scripts/runner-kubeconfig.sh write', to: 'run: printf \'%s\' "$KUBE_CONFIG" | base64 -d > kubeconfig.yaml', expect: /must go to "bash \.github\/scripts\/runner-kubeconfig\.sh write"/ },
   { check: 'kubeconfigLifecycle', what: 'removed before the clean-up uses it', file: 'deploy-caelundas.yml', from: /(      # Instead of `deploy --cleanup`[\s\S]*?--kubeconfig "\$KUBECONFIG"\n\n)(      - name: Remove the kubeconfig\n.*\n.*remove\n\n)/, to: '$2$1', expect: /removed before a step that still uses it/ },
   { check: 'kubeconfigLifecycle', what: 'in the job env', file: 'deploy-wpp-bot.yml', from: '    permissions:\n      contents: read\n', to: '    env:\n      KUBE_CONFIG: ${{ secrets.KUBE_CONFIG }}\n    permissions:\n      contents: read\n', expect: /KUBE_CONFIG may only be a step's env/ },
   { check: 'noSecretEcho', what: 'set -x before a secret', file: 'deploy-wpp-bot.yml', from: '          status=0\n', to: '          set -x\n          status=0\n', expect: /shell tracing \(set -x\) would print secrets/ },
@@ -82,6 +82,10 @@ describe('the workflows', () => {
     assert.deepEqual(consistentPins(workflows), []);
   });
 
+  it('run only scripts that are committed with them (none git-ignored)', () => {
+    assert.deepEqual(ignoredScripts(workflows), []);
+  });
+
   it('set up Node 24: .nvmrc, which setup-node reads, names major 24', () => {
     assert.equal(readFileSync(path.join(REPO_ROOT, '.nvmrc'), 'utf8').trim(), '24');
   });
@@ -99,6 +103,11 @@ describe('each check fails on a workflow broken the way it guards against', () =
       assert.ok(problems.some((problem) => mutation.expect.test(problem)), `expected ${mutation.expect} among:\n${problems.join('\n') || '(no problems)'}`);
     });
   }
+
+  it('ignoredScripts: a script whose name .gitignore matches (kubeconfig*)', () => {
+    const renamed = parseWorkflow(text('deploy-wpp-bot.yml').replaceAll('.github/scripts/runner-kubeconfig.sh', '.github/scripts/kubeconfig.sh'), 'deploy-wpp-bot.yml');
+    assert.deepEqual(ignoredScripts([renamed]), ['.github/scripts/kubeconfig.sh is git-ignored: a checkout will not have it']);
+  });
 
   it('consistentPins: one file bumped, the other not', () => {
     const bumped = parseWorkflow(broken('deploy-wpp-bot.yml', /(actions\/checkout@)[0-9a-f]{40} # v[\d.]+/, `$1${'a'.repeat(40)} # v9.9.9`), 'deploy-wpp-bot.yml');

@@ -1,5 +1,5 @@
 /**
- * .github/scripts/kubeconfig.sh, run for real by bash the way the deploy jobs run it: KUBE_CONFIG (base64 or raw) →
+ * .github/scripts/runner-kubeconfig.sh, run for real by bash the way the deploy jobs run it: KUBE_CONFIG (base64 or raw) →
  * a 0600 file in RUNNER_TEMP, its credentials masked, KUBECONFIG exported; refused without printing the value when the
  * secret is missing or wrong; removed by `remove`.
  */
@@ -11,7 +11,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { REPO_ROOT } from './workflow-checks.ts';
 
-const SCRIPT = path.join(REPO_ROOT, '.github', 'scripts', 'kubeconfig.sh');
+const SCRIPT = path.join(REPO_ROOT, '.github', 'scripts', 'runner-kubeconfig.sh');
 const TOKEN = 'canary-token-8c1f0e5b7a4d';
 const CLIENT_KEY = 'Y2FuYXJ5LWNsaWVudC1rZXk=';
 const KUBECONFIG_YAML = [
@@ -39,7 +39,7 @@ interface Run {
   stderr: string;
 }
 
-describe('kubeconfig.sh', () => {
+describe('runner-kubeconfig.sh', () => {
   let dir: string;
   let runnerTemp: string;
   let workspace: string;
@@ -143,6 +143,6 @@ describe('kubeconfig.sh', () => {
   it('knows only write and remove', async () => {
     const result = await run('show', {});
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /usage: .*kubeconfig\.sh write\|remove/);
+    assert.match(result.stderr, /usage: .*runner-kubeconfig\.sh write\|remove/);
   });
 });

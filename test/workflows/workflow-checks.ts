@@ -6,6 +6,7 @@
  * Workflows are parsed with the `yaml` package; the Document is kept beside the plain data because the version of a
  * pinned action lives in a YAML comment (`uses: owner/repo@<sha> # v1.2.3`), which plain data drops.
  */
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isScalar, parseDocument, visit, type Document } from 'yaml';
@@ -189,7 +190,7 @@ export const noExpressionsInRun: Check = (workflow) =>
   );
 
 /**
- * KUBE_CONFIG reaches only the step that writes it with .github/scripts/kubeconfig.sh (0600, in RUNNER_TEMP; tested
+ * KUBE_CONFIG reaches only the step that writes it with .github/scripts/runner-kubeconfig.sh (0600, in RUNNER_TEMP; tested
  * on its own), and an `if: always()` step removes it after every step that uses it, so a failed deploy removes it too.
  */
 export const kubeconfigLifecycle: Check = (workflow) => {
@@ -203,11 +204,11 @@ export const kubeconfigLifecycle: Check = (workflow) => {
       continue;
     }
     for (const { step, index } of writers) {
-      if ((step.run ?? '').trim() !== 'bash .github/scripts/kubeconfig.sh write') problems.push(`${where(workflow, id, step, index)}: KUBE_CONFIG must go to "bash .github/scripts/kubeconfig.sh write" and nothing else`);
+      if ((step.run ?? '').trim() !== 'bash .github/scripts/runner-kubeconfig.sh write') problems.push(`${where(workflow, id, step, index)}: KUBE_CONFIG must go to "bash .github/scripts/runner-kubeconfig.sh write" and nothing else`);
     }
     const lastUse = Math.max(...steps.map((step, index) => (/\$KUBECONFIG|\$\{KUBECONFIG\}/.test(step.run ?? '') ? index : -1)));
-    const removal = steps.findIndex((step) => (step.run ?? '').trim() === 'bash .github/scripts/kubeconfig.sh remove');
-    if (removal === -1) problems.push(`${where(workflow, id)}: nothing removes the kubeconfig (bash .github/scripts/kubeconfig.sh remove)`);
+    const removal = steps.findIndex((step) => (step.run ?? '').trim() === 'bash .github/scripts/runner-kubeconfig.sh remove');
+    if (removal === -1) problems.push(`${where(workflow, id)}: nothing removes the kubeconfig (bash .github/scripts/runner-kubeconfig.sh remove)`);
     else if (!isAlways(steps[removal]!.if)) problems.push(`${where(workflow, id)}: the kubeconfig removal must run with if: always(), so a failure removes it too`);
     else if (removal < lastUse) problems.push(`${where(workflow, id)}: the kubeconfig is removed before a step that still uses it`);
   }
@@ -321,6 +322,19 @@ export const CHECKS: Readonly<Record<string, Check>> = {
   noDangerousTriggers,
   buildxBeforeDeploy,
 };
+
+/**
+ * The repository files the workflows run (.github/scripts/*, .ci/run) are not git-ignored: an ignored script works in
+ * the work tree where it was written and is missing from every checkout (.gitignore ignores kubeconfig*, for one).
+ */
+export function ignoredScripts(workflows: readonly Workflow[]): string[] {
+  const referenced = new Set(
+    workflows.flatMap((workflow) =>
+      Object.values(workflow.jobs).flatMap((job) => stepsOf(job).flatMap((step) => [...(step.run ?? '').matchAll(/(?:\.github\/scripts\/[\w.-]+|\.ci\/run)\b/g)].map((match) => match[0]))),
+    ),
+  );
+  return [...referenced].filter((file) => spawnSync('git', ['check-ignore', '--quiet', '--no-index', file], { cwd: REPO_ROOT }).status === 0).map((file) => `${file} is git-ignored: a checkout will not have it`);
+}
 
 /** The same action is pinned to the same commit and version everywhere (a bump that missed one file shows here). */
 export function consistentPins(workflows: readonly Workflow[]): string[] {
