@@ -1,0 +1,261 @@
+/**
+ * The job summary of a deploy workflow: what ran, how it ended, and where its output is — appended to
+ * $GITHUB_STEP_SUMMARY by the workflow's last step, which runs even when the deploy failed.
+ *
+ *   npx tsx .github/scripts/job-summary.ts caelundas     reads output/<release>/run.json
+ *   npx tsx .github/scripts/job-summary.ts wpp-bot       reads the roll-out's record under .deckhand/ (see below)
+ *
+ * The step's environment carries the outcomes of the other steps (DEPLOY_EXIT_CODE, ARTIFACT_*, CLEANUP_*) and no
+ * secret. Only an allowlist of the records' fields is shown: a public repository's run summaries are public, so the
+ * cluster's API address and context name stay out (they are in run.json, which is uploaded only as an artifact).
+ */
+import { realpathSync } from 'node:fs';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+
+/** What `tasks.ts` exit codes mean (its --help: 0 done · 1 failed · 2 bad usage or missing input · 130 interrupted). */
+const EXIT_MEANINGS: Readonly<Record<string, string>> = {
+  '0': 'done',
+  '1': 'failed',
+  '2': 'bad input or missing input (nothing was changed; the message is in the deploy step log)',
+  '130': 'interrupted',
+};
+
+export interface StepOutcomes {
+  /** The exit code of `tasks.ts deploy`, empty when the step did not run. */
+  deployExitCode?: string;
+  artifact?: { name?: string; outcome?: string };
+  cleanup?: { requested: boolean; outcome?: string };
+}
+
+/** The fields of output/<release>/run.json this summary shows; parsed defensively, since a failed run writes less. */
+interface RunRecordView {
+  release?: string;
+  namespace?: string;
+  outcome?: string;
+  failure?: string;
+  commit?: string;
+  startedAt?: string;
+  endedAt?: string;
+  image?: { reference?: string };
+  copy?: { verified?: boolean; files?: unknown[]; totalBytes?: number };
+}
+
+/** A markdown table cell: one line, pipes escaped, inline code kept intact. */
+function cell(value: unknown): string {
+  return String(value).replace(/\r?\n/g, ' ').replace(/\|/g, '\\|');
+}
+
+function code(value: unknown): string {
+  return `\`${String(value).replace(/`/g, "'")}\``;
+}
+
+function table(rows: readonly (readonly [string, string | undefined])[]): string[] {
+  const shown = rows.filter((row): row is readonly [string, string] => row[1] !== undefined && row[1] !== '');
+  return ['| | |', '| --- | --- |', ...shown.map(([name, value]) => `| ${name} | ${cell(value)} |`)];
+}
+
+function exitLine(exitCode: string | undefined): string {
+  if (exitCode === undefined || exitCode === '') return 'The deploy step did not run (an earlier step failed).';
+  return `\`tasks.ts\` exited ${exitCode}: ${EXIT_MEANINGS[exitCode] ?? 'failed'}.`;
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+// ─── caelundas ────────────────────────────────────────────────────────────────────────────────────────────────
+
+/** The run records under the output folder (one per release folder), newest first. */
+export async function readRunRecords(outputDir: string): Promise<RunRecordView[]> {
+  const entries = await readdir(outputDir, { withFileTypes: true }).catch(() => []);
+  const records: RunRecordView[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
+    try {
+      records.push(JSON.parse(await readFile(path.join(outputDir, entry.name, 'run.json'), 'utf8')) as RunRecordView);
+    } catch {
+      // A release folder without a readable record is not a finished run of this job.
+    }
+  }
+  return records.sort((a, b) => String(b.startedAt ?? '').localeCompare(String(a.startedAt ?? '')));
+}
+
+export function caelundasSummary(records: readonly RunRecordView[], steps: StepOutcomes): string {
+  const lines = ['## caelundas run', '', exitLine(steps.deployExitCode), ''];
+  const record = records[0];
+  if (!record) {
+    lines.push('No run record in `output/`: the deploy stopped before it reached the cluster. Its log says why.');
+    return `${lines.join('\n')}\n`;
+  }
+  const files = Array.isArray(record.copy?.files) ? record.copy.files.length : 0;
+  const started = Date.parse(record.startedAt ?? '');
+  const ended = Date.parse(record.endedAt ?? '');
+  lines.push(
+    ...table([
+      ['Release', record.release && code(record.release)],
+      ['Namespace', record.namespace],
+      ['Outcome', record.outcome],
+      ['Why it failed', record.failure],
+      ['Image', record.image?.reference && code(record.image.reference)],
+      ['Commit', record.commit && code(record.commit)],
+      ['Started', record.startedAt],
+      [
+        'Took',
+        Number.isFinite(started) && Number.isFinite(ended) ? `${Math.round((ended - started) / 1000)} s` : undefined,
+      ],
+      [
+        'Output',
+        record.copy?.verified
+          ? `${files} file${files === 1 ? '' : 's'}, ${formatBytes(record.copy.totalBytes ?? 0)} (copied and verified)`
+          : 'not copied',
+      ],
+      [
+        'Artifact',
+        steps.artifact?.name && `${code(steps.artifact.name)} (upload: ${steps.artifact.outcome || 'skipped'})`,
+      ],
+      [
+        'Clean-up',
+        steps.cleanup?.requested
+          ? `release and PVC removed after the upload: ${steps.cleanup.outcome || 'skipped'}`
+          : 'not asked: the release and its PVC are kept',
+      ],
+    ]),
+  );
+  if (records.length > 1) lines.push('', `(${records.length} run records in output/; the newest is shown.)`);
+  if (record.release && !steps.cleanup?.requested) {
+    lines.push(
+      '',
+      'Remove the release and its PVC when you no longer need them:',
+      '',
+      '```sh',
+      `npx tsx tasks.ts uninstall caelundas --release ${record.release}`,
+      '```',
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+// ─── wpp-bot ──────────────────────────────────────────────────────────────────────────────────────────────────
+//
+// PLACEHOLDER — `deploy wpp-bot` is being written: it leaves a run record under .deckhand/, whose file name and fields
+// are not settled yet. Until they are, this reads the newest JSON file under .deckhand/ whose "app" is "wpp-bot" and
+// shows only the fields in WPP_BOT_FIELDS (and the images) when they are there; no record is a normal outcome too.
+// When the record lands: import its type, read its one path, and drop the guessing in findWppBotRecord.
+
+/** Scalar fields of the roll-out record that may be shown, with their labels (anything else is never printed). */
+const WPP_BOT_FIELDS: readonly (readonly [key: string, label: string])[] = [
+  ['status', 'Status'],
+  ['outcome', 'Outcome'],
+  ['revision', 'Revision'],
+  ['previousRevision', 'Previous revision'],
+  ['rolledBack', 'Rolled back'],
+  ['rolledBackTo', 'Rolled back to revision'],
+  ['failure', 'Why it failed'],
+  ['namespace', 'Namespace'],
+  ['commit', 'Commit'],
+  ['startedAt', 'Started'],
+  ['endedAt', 'Ended'],
+];
+
+type JsonObject = Record<string, unknown>;
+
+/** The newest record of app "wpp-bot" under the state folder, or undefined (none yet, or no .deckhand/ at all). */
+export async function findWppBotRecord(stateDir: string): Promise<JsonObject | undefined> {
+  const candidates: { file: string; modified: number }[] = [];
+  const walk = async (dir: string, depth: number): Promise<void> => {
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+      const file = path.join(dir, entry.name);
+      if (entry.isDirectory() && depth < 3) await walk(file, depth + 1);
+      else if (entry.isFile() && entry.name.endsWith('.json') && entry.name !== 'cluster.json')
+        candidates.push({ file, modified: (await stat(file)).mtimeMs });
+    }
+  };
+  await walk(stateDir, 0);
+  candidates.sort((a, b) => b.modified - a.modified);
+  for (const { file } of candidates) {
+    try {
+      const parsed = JSON.parse(await readFile(file, 'utf8')) as unknown;
+      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && (parsed as JsonObject).app === 'wpp-bot')
+        return parsed as JsonObject;
+    } catch {
+      // Not JSON, or being written: not the record.
+    }
+  }
+  return undefined;
+}
+
+/** Image references from `image` / `images` (a string, {reference}, {repository, digest}, a list or a map of them). */
+function imageReferences(record: JsonObject): string[] {
+  const one = (value: unknown): string | undefined => {
+    if (typeof value === 'string') return value;
+    if (value && typeof value === 'object') {
+      const image = value as JsonObject;
+      if (typeof image.reference === 'string') return image.reference;
+      if (typeof image.repository === 'string' && typeof image.digest === 'string')
+        return `${image.repository}@${image.digest}`;
+    }
+    return undefined;
+  };
+  const images = record.images;
+  const listed = Array.isArray(images) ? images : images && typeof images === 'object' ? Object.values(images) : [];
+  return [record.image, ...listed].map(one).filter((reference): reference is string => reference !== undefined);
+}
+
+export function wppBotSummary(record: JsonObject | undefined, steps: StepOutcomes): string {
+  const lines = ['## wpp-bot roll-out', '', exitLine(steps.deployExitCode), ''];
+  if (!record) {
+    lines.push(
+      'No roll-out record under `.deckhand/`: the deploy stopped before the roll-out, or this version of deckhand does not write one. Its log says what happened.',
+    );
+    return `${lines.join('\n')}\n`;
+  }
+  const scalar = (value: unknown) =>
+    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+  lines.push(
+    ...table([
+      ...imageReferences(record).map((reference) => ['Image', code(reference)] as const),
+      ...WPP_BOT_FIELDS.map(([key, label]) => [label, scalar(record[key])] as const),
+    ]),
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+// ─── Entry ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+function outcomesFromEnv(env: NodeJS.ProcessEnv): StepOutcomes {
+  return {
+    deployExitCode: env.DEPLOY_EXIT_CODE,
+    artifact: env.ARTIFACT_NAME ? { name: env.ARTIFACT_NAME, outcome: env.ARTIFACT_OUTCOME } : undefined,
+    cleanup: { requested: env.CLEANUP_REQUESTED === 'true', outcome: env.CLEANUP_OUTCOME },
+  };
+}
+
+export async function main(app: string | undefined, root: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const steps = outcomesFromEnv(env);
+  if (app === 'caelundas')
+    return caelundasSummary(await readRunRecords(path.join(root, env.DECKHAND_OUTPUT_DIR || 'output')), steps);
+  if (app === 'wpp-bot')
+    return wppBotSummary(await findWppBotRecord(path.join(root, env.DECKHAND_STATE_ROOT || '.', '.deckhand')), steps);
+  throw new Error(`usage: job-summary.ts caelundas|wpp-bot (got ${JSON.stringify(app)})`);
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(import.meta.filename);
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const markdown = await main(process.argv[2], process.cwd(), process.env);
+  const target = process.env.GITHUB_STEP_SUMMARY;
+  if (target) {
+    const { appendFile } = await import('node:fs/promises');
+    await appendFile(target, markdown);
+  }
+  process.stdout.write(markdown);
+}
