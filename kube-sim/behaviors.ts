@@ -74,6 +74,8 @@ export function servicePlan(behavior: ServiceBehavior): PodPlan {
       return { ...base, outcome: 'image-pull-error', pullError: behavior.pullError ?? 'not-found' };
     case 'unschedulable':
       return { ...base, outcome: 'unschedulable' };
+    case 'missing-key':
+      return { ...base, outcome: 'missing-key' };
     default:
       return { ...base, outcome: 'serve' };
   }

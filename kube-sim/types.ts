@@ -69,7 +69,12 @@ export type JobOutcome =
   | 'oom-killed'
   | 'unschedulable'
   /** The pod is evicted: it fails with a `DisruptionTarget` condition (what `podFailurePolicy` `Ignore` rules match). */
-  | 'disrupted';
+  | 'disrupted'
+  /**
+   * The kubelet behaves as if the first Secret/ConfigMap key (or whole envFrom source) the pod reads were missing:
+   * CreateContainerConfigError naming it. (Missing keys in the cluster need no script: they are found by themselves.)
+   */
+  | 'missing-key';
 
 /** Selects Jobs for `setJobBehavior`. All given fields must match; `{}` matches every Job. */
 export interface JobMatch {
@@ -135,7 +140,9 @@ export type ServiceOutcome =
   /** Ready, but only once its startup/readiness probe has failed for most of the window the probe allows. */
   | 'slow'
   /** The scheduler finds no node (PodScheduled=False, Unschedulable; Warning FailedScheduling events). */
-  | 'unschedulable';
+  | 'unschedulable'
+  /** As if the first Secret/ConfigMap key the pod reads were missing (see JobOutcome `missing-key`). */
+  | 'missing-key';
 
 export interface ServiceBehavior {
   outcome: ServiceOutcome;

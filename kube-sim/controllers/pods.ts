@@ -78,6 +78,25 @@ function setCondition(status: Obj, type: string, value: 'True' | 'False', reason
   status['conditions'] = existing ? conditions.map((c) => (c === existing ? next : c)) : [...conditions, next];
 }
 
+/** The CreateContainerConfigError a scripted `missing-key` pod reports: its first key reference, as if missing. */
+function pretendMissingKey(pod: KubeObject): ContainerProblem | undefined {
+  const namespace = pod.metadata.namespace ?? '';
+  for (const container of [...containersOf(pod, 'initContainers'), ...containersOf(pod)]) {
+    const name = String(container['name']);
+    for (const item of Array.isArray(container['env']) ? container['env'].filter(isPlainObject) : []) {
+      const secret = getPath(item, 'valueFrom.secretKeyRef');
+      const configMap = getPath(item, 'valueFrom.configMapKeyRef');
+      const ref = isPlainObject(secret) ? secret : isPlainObject(configMap) ? configMap : undefined;
+      if (ref) return { reason: 'CreateContainerConfigError', container: name, message: `couldn't find key ${String(ref['key'])} in ${ref === secret ? 'Secret' : 'ConfigMap'} ${namespace}/${String(ref['name'])}` };
+    }
+    for (const item of Array.isArray(container['envFrom']) ? container['envFrom'].filter(isPlainObject) : []) {
+      const ref = isPlainObject(item['secretRef']) ? item['secretRef'] : isPlainObject(item['configMapRef']) ? item['configMapRef'] : undefined;
+      if (ref) return { reason: 'CreateContainerConfigError', container: name, message: `${ref === item['secretRef'] ? 'secret' : 'configmap'} "${String(ref['name'])}" not found` };
+    }
+  }
+  return undefined;
+}
+
 export class PodRuntime implements Controller {
   readonly name = 'kubelet';
   private readonly ctx: ControllerContext;
@@ -287,10 +306,12 @@ export class PodRuntime implements Controller {
     if (!pod) return;
     const node = run.node ?? '';
     const source = { component: 'kubelet', host: node };
-    const problem = this.containerProblem(pod);
+    const scripted = run.assignment.planFor(run.restarts).outcome === 'missing-key';
+    const problem = scripted ? pretendMissingKey(pod) : this.containerProblem(pod);
+    if (scripted && !problem) this.ctx.recordGap(`pod ${run.namespace}/${run.name} is scripted missing-key but reads no Secret or ConfigMap key; it starts normally`);
     if (problem) {
       run.stage = 'blocked';
-      run.waitingOn = 'cluster';
+      run.waitingOn = scripted ? 'behavior' : 'cluster';
       const updated = this.writeStatus(run, (status, current) => {
         status['containerStatuses'] = containersOf(current).map((c) =>
           problem.reason === 'CreateContainerConfigError' && c['name'] === problem.container
