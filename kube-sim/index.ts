@@ -6,8 +6,10 @@
  * kubelet), Deployments/ReplicaSets, storage provisioning as on LKE, namespaces, garbage collection and Events.
  *
  * What it cannot prove (say so wherever its results are quoted):
- * - No schema validation: unknown or mistyped fields are stored as sent, `fieldValidation=Strict` is ignored.
- *   Check rendered manifests against real schemas separately.
+ * - Schema validation covers what the schemas in `kubernetes-models` say (types, formats, required fields, enums,
+ *   unknown fields per `fieldValidation`), not the API server's validation code beyond them (name formats and the
+ *   few rules in strategies.ts aside), and not custom resources. Its OpenAPI documents stay stubs, so clients that
+ *   would validate against them (helm's client-side apply) leave it to the server, which warns by default.
  * - No admission webhooks, RBAC, quotas or limit ranges; every request is allowed.
  * - Server-side apply and strategic merge patch are approximations without schemas: list merge keys come from a
  *   table of built-in fields, managedFields are not returned, and only apply-vs-apply conflicts are detected.

@@ -1,4 +1,4 @@
-/** Shapes shared by the simulator's modules. Kubernetes objects stay plain JSON: the simulator has no schemas. */
+/** Shapes shared by the simulator's modules. Kubernetes objects stay plain JSON; validation/ checks them against schemas. */
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: unknown };
