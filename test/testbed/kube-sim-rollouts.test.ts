@@ -168,9 +168,12 @@ describe('Deployment roll-outs with the real kubectl', { concurrency: 4 }, () =>
         mostPods = Math.max(mostPods, live);
         fewestReady = Math.min(fewestReady, podsOf(sim).filter((p) => p.ready && !p.terminating).length);
       });
-      await kubectlOk(['set', 'image', 'deployment/web', 'web=ghcr.io/acme/web:2.0.0', '-n', NS]);
-      await kubectlOk(['rollout', 'status', 'deployment/web', '-n', NS, '--timeout=30s']);
-      watch.stop();
+      try {
+        await kubectlOk(['set', 'image', 'deployment/web', 'web=ghcr.io/acme/web:2.0.0', '-n', NS]);
+        await kubectlOk(['rollout', 'status', 'deployment/web', '-n', NS, '--timeout=30s']);
+      } finally {
+        watch.stop();
+      }
       assert.equal(mostPods, 5, 'replicas + maxSurge pods at most, and the surge was used');
       assert.equal(fewestReady, 3, 'replicas - maxUnavailable ready pods at least');
       assert.deepEqual(replicaSets(sim).map((rs) => [rs.image, rs.replicas]), [['ghcr.io/acme/web:1.0.0', 0], ['ghcr.io/acme/web:2.0.0', 4]]);
@@ -187,9 +190,12 @@ describe('Deployment roll-outs with the real kubectl', { concurrency: 4 }, () =>
         const pods = podsOf(sim);
         if (pods.some((p) => p.rs === oldRs?.name) && pods.some((p) => p.rs !== oldRs?.name)) overlap = true;
       });
-      await kubectlOk(['set', 'image', 'deployment/web', 'web=ghcr.io/acme/web:2.0.0', '-n', NS]);
-      await kubectlOk(['rollout', 'status', 'deployment/web', '-n', NS, '--timeout=30s']);
-      watch.stop();
+      try {
+        await kubectlOk(['set', 'image', 'deployment/web', 'web=ghcr.io/acme/web:2.0.0', '-n', NS]);
+        await kubectlOk(['rollout', 'status', 'deployment/web', '-n', NS, '--timeout=30s']);
+      } finally {
+        watch.stop();
+      }
       assert.equal(overlap, false, 'no new pod existed while an old one (terminating included) was still there');
       assert.deepEqual(replicaSets(sim).map((rs) => [rs.image, rs.replicas]), [['ghcr.io/acme/web:1.0.0', 0], ['ghcr.io/acme/web:2.0.0', 2]]);
     });
