@@ -1,9 +1,10 @@
 /**
  * What simulated containers do. Job pods follow `JobBehavior` (defaults, then every matching `setJobBehavior` rule in
- * the order they were set, then the per-attempt override); other pods "serve": they start, become Ready and run
- * until deleted.
+ * the order they were set, then the per-attempt override). Deployment pods follow `ServiceBehavior` (every matching
+ * `setDeploymentBehavior` rule in order; by default they serve: start, become Ready and run until deleted). Other
+ * pods serve.
  */
-import type { JobBehavior, JobMatch, JobOutcome } from './types.ts';
+import type { DeploymentMatch, JobBehavior, JobMatch, JobOutcome, ServiceBehavior } from './types.ts';
 
 export interface PodPlan {
   outcome: JobOutcome | 'serve';
@@ -13,6 +14,11 @@ export interface PodPlan {
   logIntervalMs?: number;
   files?: Record<string, string | Uint8Array>;
   links?: Record<string, string>;
+  /** Service pods: when the running container turns Ready (default: at once). */
+  readiness?: { mode: 'never' } | { mode: 'after'; ms?: number };
+  /** Service pods: what failing probes report, and why image pulls fail. */
+  probeMessage?: string;
+  pullError?: 'not-found' | 'unauthorized';
 }
 
 /** Given to the pod runtime by the controller that creates a pod: the plan for each run of its container. */
@@ -20,6 +26,8 @@ export interface PodAssignment {
   /** `restart` counts container restarts in this pod (restartPolicy OnFailure/Always). */
   planFor(restart: number): PodPlan;
   jobName?: string;
+  /** Set for pods of a Deployment: the kubelet keeps retrying image pulls and restarts with back-off. */
+  deploymentName?: string;
 }
 
 export const DEFAULT_JOB_BEHAVIOR: JobBehavior = {
@@ -41,9 +49,42 @@ function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+export function deploymentMatches(match: DeploymentMatch, namespace: string, name: string, image: string | undefined): boolean {
+  if (!jobMatches(match, namespace, name)) return false;
+  return match.image === undefined || match.image === image;
+}
+
+/** The plan for a service container run under `behavior`. */
+export function servicePlan(behavior: ServiceBehavior): PodPlan {
+  const base = {
+    exitCode: 0,
+    delayMs: 0,
+    logLines: behavior.logLines ?? [],
+    logIntervalMs: behavior.logIntervalMs ?? 10,
+    ...(behavior.probeMessage !== undefined ? { probeMessage: behavior.probeMessage } : {}),
+  };
+  switch (behavior.outcome) {
+    case 'crash-loop':
+      return { ...base, outcome: 'fail', exitCode: behavior.exitCode ?? 1, delayMs: behavior.runMs ?? 50 };
+    case 'never-ready':
+      return { ...base, outcome: 'serve', readiness: { mode: 'never' } };
+    case 'slow':
+      return { ...base, outcome: 'serve', readiness: { mode: 'after', ...(behavior.readyAfterMs !== undefined ? { ms: behavior.readyAfterMs } : {}) } };
+    case 'image-pull-error':
+      return { ...base, outcome: 'image-pull-error', pullError: behavior.pullError ?? 'not-found' };
+    case 'unschedulable':
+      return { ...base, outcome: 'unschedulable' };
+    case 'missing-key':
+      return { ...base, outcome: 'missing-key' };
+    default:
+      return { ...base, outcome: 'serve' };
+  }
+}
+
 export class BehaviorBook {
   private readonly defaults: JobBehavior;
   private readonly rules: Array<{ match: JobMatch; behavior: Partial<JobBehavior> }> = [];
+  private readonly serviceRules: Array<{ match: DeploymentMatch; behavior: Partial<ServiceBehavior> }> = [];
   private readonly assignments = new Map<string, PodAssignment>();
 
   constructor(defaults: Partial<JobBehavior> = {}) {
@@ -70,6 +111,17 @@ export class BehaviorBook {
       ...(merged.files ? { files: merged.files } : {}),
       ...(merged.links ? { links: merged.links } : {}),
     };
+  }
+
+  setService(match: DeploymentMatch, behavior: Partial<ServiceBehavior>): void {
+    this.serviceRules.push({ match, behavior });
+  }
+
+  /** What a pod of Deployment `name` running `image` does: matching rules in the order they were set. */
+  forService(namespace: string, name: string, image: string | undefined): ServiceBehavior {
+    let merged: ServiceBehavior = { outcome: 'ready' };
+    for (const rule of this.serviceRules) if (deploymentMatches(rule.match, namespace, name, image)) merged = { ...merged, ...defined(rule.behavior) };
+    return merged;
   }
 
   assign(namespace: string, podName: string, assignment: PodAssignment): void {

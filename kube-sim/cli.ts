@@ -1,12 +1,14 @@
 /**
- * Runs a simulated cluster for humans: `npm run sim -- --kubeconfig PATH [--port N] [--latency MS]`.
- * Writes a kubeconfig (mode 0600, context `kube-sim`), prints how to use it, and runs until Ctrl-C.
+ * Runs a simulated cluster for humans: `npm run sim -- --kubeconfig PATH [--port N] [--latency MS]`, with scripted
+ * Job and Deployment behaviour (see cli-behaviors.ts) to try failures. Writes a kubeconfig (mode 0600, context
+ * `kube-sim`), prints how to use it and what is scripted, and runs until Ctrl-C.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { BEHAVIOR_HELP, BehaviorOptionError, parseDeploymentBehavior, parseJobBehavior, type ScriptedBehavior } from './cli-behaviors.ts';
 import { startKubeSim } from './index.ts';
 
-const USAGE = 'Usage: npm run sim -- --kubeconfig PATH [--port N] [--latency MS] [--context NAME]';
+const USAGE = `Usage: npm run sim -- --kubeconfig PATH [--port N] [--latency MS] [--context NAME] [behaviour options]\n${BEHAVIOR_HELP}`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -15,6 +17,9 @@ async function main(): Promise<void> {
       port: { type: 'string' },
       latency: { type: 'string' },
       context: { type: 'string', default: 'kube-sim' },
+      'job-behavior': { type: 'string', multiple: true, default: [] },
+      'deployment-behavior': { type: 'string', multiple: true, default: [] },
+      'probe-second-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -34,7 +39,24 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const sim = await startKubeSim({ latencyMs, ...(port !== undefined ? { port } : {}) });
+  let scripted: ScriptedBehavior[];
+  try {
+    scripted = [...values['job-behavior'].map(parseJobBehavior), ...values['deployment-behavior'].map(parseDeploymentBehavior)];
+  } catch (error) {
+    if (!(error instanceof BehaviorOptionError)) throw error;
+    process.stderr.write(`${error.message}\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const probeSecondMs = values['probe-second-ms'] === undefined ? 1000 : Number(values['probe-second-ms']);
+  if (!Number.isFinite(probeSecondMs) || probeSecondMs <= 0) {
+    process.stderr.write(`--probe-second-ms takes a positive number of milliseconds.\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  // A person watches in real time: pod restarts and image pull retries at the kubelet's first back-off (10 s).
+  const sim = await startKubeSim({ latencyMs, timings: { probeMsPerSecond: probeSecondMs, restartBackoffMs: 10 * probeSecondMs, imageBackoffMs: 10 * probeSecondMs }, ...(port !== undefined ? { port } : {}) });
+  for (const behavior of scripted) behavior.apply(sim);
   const kubeconfig = path.resolve(values.kubeconfig);
   await sim.writeKubeconfig(kubeconfig, { context: values.context });
   process.stdout.write(
@@ -44,6 +66,9 @@ async function main(): Promise<void> {
       '',
       `  export KUBECONFIG=${kubeconfig}`,
       '  kubectl get ns',
+      '',
+      scripted.length > 0 ? 'Scripted behaviour (later lines win where both match):' : 'Nothing is scripted: Jobs succeed, Deployment pods turn Ready (see --help to script failures).',
+      ...scripted.map((b) => `  ${b.description}`),
       '',
       'Gaps (requests the simulator cannot answer faithfully) are printed here as they happen.',
       '',

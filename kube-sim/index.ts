@@ -6,13 +6,16 @@
  * kubelet), Deployments/ReplicaSets, storage provisioning as on LKE, namespaces, garbage collection and Events.
  *
  * What it cannot prove (say so wherever its results are quoted):
- * - No schema validation: unknown or mistyped fields are stored as sent, `fieldValidation=Strict` is ignored.
- *   Check rendered manifests against real schemas separately.
+ * - Schema validation covers what the schemas in `kubernetes-models` say (types, formats, required fields, enums,
+ *   unknown fields per `fieldValidation`), not the API server's validation code beyond them (name formats and the
+ *   few rules in strategies.ts aside), and not custom resources. Its OpenAPI documents stay stubs, so clients that
+ *   would validate against them (helm's client-side apply) leave it to the server, which warns by default.
  * - No admission webhooks, quotas or limit ranges. RBAC is enforced for ServiceAccount tokens and impersonated users
  *   (`--as`); the kubeconfig's admin may do everything.
  * - Server-side apply and strategic merge patch are approximations without schemas: list merge keys come from a
  *   table of built-in fields, managedFields are not returned, and only apply-vs-apply conflicts are detected.
- * - No real scheduling, images, containers, probes or networking: pod behaviour is scripted (`setJobBehavior`),
+ * - No real scheduling, images, containers, probes or networking: pod behaviour is scripted (`setJobBehavior`,
+ *   `setDeploymentBehavior`; probe timing follows the pods' own probe settings, scaled by `probeMsPerSecond`),
  *   Services have no endpoints, StatefulSets and DaemonSets report ready without pods.
  * - Events, reasons and messages imitate real controllers' wording but come from this simulation.
  * - Exec understands `tar cf -`, `cat`, `ls`, `test` on PVC mounts, and runs the host programs tests map
@@ -29,6 +32,7 @@ import { GarbageCollector } from './controllers/garbage-collector.ts';
 import { JobController } from './controllers/jobs.ts';
 import { NamespaceController } from './controllers/namespaces.ts';
 import { PodRuntime } from './controllers/pods.ts';
+import { ReplicaSetController } from './controllers/replicasets.ts';
 import { ControllerManager, Timers, type ControllerContext } from './controllers/runtime.ts';
 import { ServiceController } from './controllers/services.ts';
 import { StorageController } from './controllers/storage.ts';
@@ -45,10 +49,10 @@ import { Registry } from './registry.ts';
 import { typeFor } from './resources.ts';
 import { seedCluster } from './seed.ts';
 import { ObjectStore } from './store.ts';
-import type { Gap, JobBehavior, JobMatch, KubeObject, RequestRecord, SimTimings } from './types.ts';
+import type { DeploymentMatch, Gap, JobBehavior, JobMatch, KubeObject, RequestRecord, ServiceBehavior, SimTimings } from './types.ts';
 import { VolumeStore } from './volumes.ts';
 
-export type { Gap, JobBehavior, JobMatch, JobOutcome, KubeObject, RequestRecord, SimTimings } from './types.ts';
+export type { DeploymentMatch, Gap, JobBehavior, JobMatch, JobOutcome, KubeObject, RequestRecord, ServiceBehavior, ServiceOutcome, SimTimings } from './types.ts';
 export type { KubeconfigOptions } from './kubeconfig.ts';
 export type { AccessOptions, ExecProgram, ExecRecord, IssuedToken, KubeSimAccess, PodMatch, PortForwardRecord, PortTarget } from './access.ts';
 
@@ -79,6 +83,8 @@ export const DEFAULT_TIMINGS: SimTimings = {
   provisionMs: 50,
   namespaceCleanupMs: 30,
   loadBalancerMs: 100,
+  probeMsPerSecond: 10,
+  restartBackoffMs: 100,
 };
 
 export interface KubeSim extends KubeSimAccess {
@@ -89,6 +95,12 @@ export interface KubeSim extends KubeSimAccess {
   writeKubeconfig(file: string, options?: KubeconfigOptions): Promise<void>;
   /** What matching Jobs' pods do; later calls win over earlier ones for the fields they set. */
   setJobBehavior(match: JobMatch, behavior: Partial<JobBehavior>): void;
+  /**
+   * What matching Deployments' pods do (crash loop, never ready, image pull error, slow start, unschedulable).
+   * Rules apply to pods created after the call and to every restart of existing pods; later rules win for the
+   * fields they set. Match by namespace, Deployment name (or prefix) and the main container's image.
+   */
+  setDeploymentBehavior(match: DeploymentMatch, behavior: Partial<ServiceBehavior>): void;
   /**
    * Ends the running containers of matching Jobs' pods now (e.g. a `never-finish` Job whose end a test wants to
    * place exactly). `fail` exits with `exitCode` (default 1). Returns how many containers were ended.
@@ -152,6 +164,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     new StorageController(ctx, access.cloud),
     kubelet,
     new JobController(ctx),
+    new ReplicaSetController(ctx),
     new DeploymentController(ctx),
     new ServiceController(ctx, access.cloud),
     new WorkloadStatusController(ctx),
@@ -203,6 +216,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     port,
     writeKubeconfig: (file, kubeconfigOptions) => writeKubeconfig(file, url, kubeconfigOptions),
     setJobBehavior: (match, behavior) => behaviors.set(match, behavior),
+    setDeploymentBehavior: (match, behavior) => behaviors.setService(match, behavior),
     finishJobPods: (match, result = {}) =>
       kubelet.finishRunning((jobName, namespace) => jobName !== undefined && jobMatches(match, namespace, jobName), result.outcome ?? 'succeed', result.exitCode ?? 1),
     get: <T>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => registry.find(lookupType(apiVersion, kind), namespace, name) as T | undefined,

@@ -115,7 +115,10 @@ export function createLogsHandler(registry: Registry, logs: LogBook, streams: St
     const previous = query.get('previous') === 'true';
     const uid = pod.metadata.uid ?? '';
     const status = containerState(pod, container);
-    if (previous && !logs.hasPrevious(uid, container)) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
+    // As the kubelet picks the container instance: --previous is the one in lastState.terminated, which during a
+    // restart back-off is also the current one (the container has not started again yet).
+    const lastTerminated = status ? getPath(status, 'lastState.terminated') : undefined;
+    if (previous && !isPlainObject(lastTerminated)) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
     if (!getPath(pod, 'spec.nodeName')) {
       // Unscheduled pods have no kubelet to ask; the API server answers with an empty body.
       res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -123,11 +126,13 @@ export function createLogsHandler(registry: Registry, logs: LogBook, streams: St
       return;
     }
     const waiting = status ? getPath(status, 'state.waiting') : { reason: 'ContainerCreating' };
-    if (!previous && isPlainObject(waiting) && Number(status?.['restartCount'] ?? 0) === 0) {
-      throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${String(waiting['reason'] ?? 'ContainerCreating')}`);
+    if (isPlainObject(waiting) && !isPlainObject(lastTerminated) && !logs.hasPrevious(uid, container)) {
+      const reason = String(waiting['reason'] ?? 'ContainerCreating');
+      const why = reason === 'ErrImagePull' ? "image can't be pulled" : reason === 'ImagePullBackOff' ? 'trying and failing to pull image' : reason;
+      throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${why}`);
     }
 
-    let lines = logs.lines(uid, container, previous);
+    let lines = logs.lines(uid, container, previous && !isPlainObject(waiting));
     const sinceSeconds = query.get('sinceSeconds');
     const sinceTime = query.get('sinceTime');
     const since = sinceSeconds ? Date.now() - Number(sinceSeconds) * 1000 : sinceTime ? Date.parse(sinceTime) : undefined;

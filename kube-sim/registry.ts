@@ -12,14 +12,30 @@ import { applyStrategicMergePatch } from './patch/strategic-merge.ts';
 import { apiVersionOf, findByKind, typeFor, type ResourceType } from './resources.ts';
 import { matchesFields, matchesLabels, type FieldRequirement, type LabelSelector } from './selectors.ts';
 import type { ObjectStore } from './store.ts';
-import { GENERATION_KINDS, STRATEGIES, validateName, type StrategyContext } from './strategies.ts';
+import { GENERATION_KINDS, STRATEGIES, validateName, type Cause, type StrategyContext } from './strategies.ts';
 import type { KubeObject } from './types.ts';
+import { checkSchema, type CheckMode, type SchemaOptions } from './validation/checker.ts';
 
 export type PatchType = 'strategic' | 'merge' | 'json' | 'apply';
 
 export interface WriteOptions {
   dryRun?: boolean;
   fieldManager?: string;
+  /** Client writes: check against the kind's schema (`fieldValidation`), collecting warnings. */
+  schema?: SchemaOptions;
+  /** How the schema check reads the object; set by patch and apply for the writes they make. */
+  schemaMode?: CheckMode;
+}
+
+/** Causes from the schema and from the strategy, each once (both may find a missing selector). */
+function mergeCauses(...lists: Cause[][]): Cause[] {
+  const seen = new Set<string>();
+  return lists.flat().filter((c) => {
+    const key = `${c.field}\u0000${c.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 export interface UpdateOptions extends WriteOptions {
@@ -93,10 +109,12 @@ export class Registry {
   }
 
   create(type: ResourceType, namespace: string | undefined, body: KubeObject, options: WriteOptions = {}): KubeObject {
-    const obj = this.prepareNewObject(type, namespace, body);
+    let obj = this.prepareNewObject(type, namespace, body);
+    let schemaCauses: Cause[] = [];
+    if (options.schema) ({ object: obj, causes: schemaCauses } = checkSchema(type, obj, options.schemaMode ?? 'decode', options.schema));
     const strategy = STRATEGIES[type.kind];
     strategy?.prepareForCreate?.(obj, this.strategyContext);
-    const causes = [...validateName(type.kind, obj.metadata.name ?? ''), ...(strategy?.validateCreate?.(obj, this.strategyContext) ?? [])];
+    const causes = mergeCauses(schemaCauses, validateName(type.kind, obj.metadata.name ?? ''), strategy?.validateCreate?.(obj, this.strategyContext) ?? []);
     if (causes.length > 0) throw invalid(type, obj.metadata.name ?? '', causes);
     if (options.dryRun) return obj;
     return this.store.insert(type, obj);
@@ -134,7 +152,8 @@ export class Registry {
     const next = patched as KubeObject;
     // A patch is conditional only when it names a resourceVersion itself.
     if (!hasResourceVersion(patch)) next.metadata = { ...next.metadata, resourceVersion: existing.metadata.resourceVersion ?? '' };
-    return { object: this.writeUpdate(type, existing, next, options), created: false };
+    const patchOptions = options.schema ? { ...options, schemaMode: 'patch' as const, schema: { ...options.schema, patch } } : options;
+    return { object: this.writeUpdate(type, existing, next, patchOptions), created: false };
   }
 
   delete(type: ResourceType, namespace: string | undefined, name: string, options: DeleteOptions = {}): KubeObject {
@@ -288,6 +307,8 @@ export class Registry {
     if (body.metadata.resourceVersion && body.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(type, name);
 
     let next: KubeObject;
+    let schemaCauses: Cause[] = [];
+    if (options.schema && !options.internal) ({ object: body, causes: schemaCauses } = checkSchema(type, body, options.schemaMode ?? 'decode', options.schema));
     if (options.subresource === 'status') {
       next = { ...clone(old), status: clone(body['status']) };
     } else {
@@ -313,7 +334,7 @@ export class Registry {
       const strategy = STRATEGIES[type.kind];
       if (!options.internal) {
         strategy?.prepareForUpdate?.(next, old, this.strategyContext);
-        const causes = strategy?.validateUpdate?.(next, old, this.strategyContext) ?? [];
+        const causes = mergeCauses(schemaCauses, strategy?.validateUpdate?.(next, old, this.strategyContext) ?? []);
         if (causes.length > 0) throw invalid(type, name, causes);
       }
       if (GENERATION_KINDS.has(type.kind)) {
@@ -336,6 +357,11 @@ export class Registry {
     if (!isPlainObject(patch) || !isPlainObject(patch['metadata'])) throw badRequest('error decoding YAML: the applied configuration must be an object with metadata');
     const applied = clone(patch) as KubeObject;
     if (!applied.apiVersion || !applied.kind) throw badRequest('invalid object type: apiVersion and kind are required for apply');
+    if (options.schema) {
+      // The real error names the object by the request's namespace when the configuration leaves it out.
+      checkSchema(type, { ...applied, metadata: { ...applied.metadata, namespace: applied.metadata.namespace ?? namespace ?? '' } }, 'apply', options.schema);
+    }
+    const writeOptions: PatchOptions = options.schema ? { ...options, schemaMode: 'merged' } : options;
     if (applied.metadata.name !== name) throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
     const uidKey = existing?.metadata.uid;
     const previous = (uidKey && this.appliedConfigs.get(uidKey)) || new Map<string, Record<string, unknown>>();
@@ -350,12 +376,12 @@ export class Registry {
     }
     const merged = outcome.object as KubeObject;
     if (!existing) {
-      const created = this.create(type, namespace, merged, options);
-      if (!options.dryRun && created.metadata.uid) this.appliedConfigs.set(created.metadata.uid, outcome.managers);
+      const created = this.create(type, namespace, merged, writeOptions);
+      if (!writeOptions.dryRun && created.metadata.uid) this.appliedConfigs.set(created.metadata.uid, outcome.managers);
       return { object: created, created: true };
     }
     merged.metadata = { ...merged.metadata, resourceVersion: existing.metadata.resourceVersion ?? '' };
-    const updated = this.writeUpdate(type, existing, merged, options);
+    const updated = this.writeUpdate(type, existing, merged, writeOptions);
     if (!options.dryRun && uidKey) this.appliedConfigs.set(uidKey, outcome.managers);
     return { object: updated, created: false };
   }

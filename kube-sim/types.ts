@@ -1,4 +1,4 @@
-/** Shapes shared by the simulator's modules. Kubernetes objects stay plain JSON: the simulator has no schemas. */
+/** Shapes shared by the simulator's modules. Kubernetes objects stay plain JSON; validation/ checks them against schemas. */
 
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: unknown };
@@ -69,7 +69,12 @@ export type JobOutcome =
   | 'oom-killed'
   | 'unschedulable'
   /** The pod is evicted: it fails with a `DisruptionTarget` condition (what `podFailurePolicy` `Ignore` rules match). */
-  | 'disrupted';
+  | 'disrupted'
+  /**
+   * The kubelet behaves as if the first Secret/ConfigMap key (or whole envFrom source) the pod reads were missing:
+   * CreateContainerConfigError naming it. (Missing keys in the cluster need no script: they are found by themselves.)
+   */
+  | 'missing-key';
 
 /** Selects Jobs for `setJobBehavior`. All given fields must match; `{}` matches every Job. */
 export interface JobMatch {
@@ -111,4 +116,57 @@ export interface SimTimings {
   namespaceCleanupMs: number;
   /** Service type LoadBalancer -> ingress IP assigned. */
   loadBalancerMs: number;
+  /**
+   * Milliseconds of simulated time per second a pod's probe settings name (default 10: a readinessProbe with
+   * periodSeconds 10 is probed every 100 ms). Probe-driven timings (Unhealthy events, slow starts) follow from it.
+   */
+  probeMsPerSecond: number;
+  /** A crashed service container -> its restart (the kubelet's back-off, 10 s and doubling, is only quoted). */
+  restartBackoffMs: number;
+}
+
+/**
+ * What the pods of a Deployment do (`setDeploymentBehavior`). Pods that no rule matches serve: they start and are
+ * Ready at once.
+ */
+export type ServiceOutcome =
+  | 'ready'
+  /** Each run exits with `exitCode` after `runMs`; the kubelet restarts it (CrashLoopBackOff, restartCount grows). */
+  | 'crash-loop'
+  /** Running but never Ready: the readiness probe fails every period (Warning Unhealthy events). */
+  | 'never-ready'
+  /** ErrImagePull, then ImagePullBackOff, retried on the kubelet's back-off (Warning Failed/BackOff events). */
+  | 'image-pull-error'
+  /** Ready, but only once its startup/readiness probe has failed for most of the window the probe allows. */
+  | 'slow'
+  /** The scheduler finds no node (PodScheduled=False, Unschedulable; Warning FailedScheduling events). */
+  | 'unschedulable'
+  /** As if the first Secret/ConfigMap key the pod reads were missing (see JobOutcome `missing-key`). */
+  | 'missing-key';
+
+export interface ServiceBehavior {
+  outcome: ServiceOutcome;
+  /** Exit code of each crashed run (default 1). */
+  exitCode?: number;
+  /** How long each crash-looping run lasts before it exits (default 50 ms). */
+  runMs?: number;
+  /** Lines each run of the main container prints (spread over `logIntervalMs`, default 10 ms apart). */
+  logLines?: string[];
+  logIntervalMs?: number;
+  /** `slow`: ms from container start to Ready; default derived from the probe (just inside what it allows). */
+  readyAfterMs?: number;
+  /** What a failing probe reports after "Readiness probe failed: " (default derived from the probe's kind). */
+  probeMessage?: string;
+  /** `image-pull-error`: why the pull fails (default: the tag does not exist). */
+  pullError?: 'not-found' | 'unauthorized';
+}
+
+/** Selects Deployments (and their pods) for `setDeploymentBehavior`. All given fields must match. */
+export interface DeploymentMatch {
+  namespace?: string;
+  /** The Deployment's name. */
+  name?: string;
+  namePrefix?: string;
+  /** The main container's image as written in the pod template (exact), e.g. to script one release's image. */
+  image?: string;
 }

@@ -1,71 +1,52 @@
 /**
- * Deployments and ReplicaSets. A Deployment owns one ReplicaSet per pod template (named by a template hash, with a
- * revision annotation); a changed template (`kubectl rollout restart`, a new image) creates a new ReplicaSet whose
- * pods must become Ready before the old ones are scaled down. Status carries what `kubectl rollout status` and
- * kstatus (`helm --wait`) read: observedGeneration, replica counts, and the Available/Progressing conditions,
- * including ProgressDeadlineExceeded when pods never become Ready.
+ * The deployment controller, after the real one (`pkg/controller/deployment`): one ReplicaSet per pod template,
+ * named by a template hash and numbered by `deployment.kubernetes.io/revision` (a template seen before — `rollout
+ * undo` — brings its old ReplicaSet back under a new revision, the old numbers kept in `revision-history`); the
+ * Deployment's annotations, `kubernetes.io/change-cause` among them, copied onto the new ReplicaSet; RollingUpdate
+ * within maxSurge/maxUnavailable and Recreate (old pods gone before new ones start); `paused`; pruning to
+ * `revisionHistoryLimit`; and the status the real controller writes, with the Available and Progressing conditions
+ * and their real reasons, ProgressDeadlineExceeded included.
  */
-import { createHash } from 'node:crypto';
-import { clone, getPath, isPlainObject, timestamp } from '../json.ts';
+import { clone, getPath, isPlainObject } from '../json.ts';
 import { typeFor } from '../resources.ts';
 import type { StoreEvent } from '../store.ts';
 import type { KubeObject } from '../types.ts';
+import {
+  controlledBy,
+  DESIRED_REPLICAS,
+  equalIgnoreHash,
+  fenceposts,
+  findCondition,
+  HASH_LABEL,
+  maxUnavailable,
+  MAX_REPLICAS,
+  newCondition,
+  num,
+  removeCondition,
+  replicasOf,
+  REVISION,
+  revisionOf,
+  setCondition,
+  setNewReplicaSetAnnotations,
+  sumOver,
+  templateHash,
+} from './deployment-util.ts';
 import type { Controller, ControllerContext } from './runtime.ts';
 
 const DEPLOYMENT = typeFor('apps/v1', 'Deployment');
 const REPLICA_SET = typeFor('apps/v1', 'ReplicaSet');
 const POD = typeFor('v1', 'Pod');
-const REVISION = 'deployment.kubernetes.io/revision';
-const HASH_LABEL = 'pod-template-hash';
+const SOURCE = { component: 'deployment-controller' };
+// progressDeadlineSeconds at MaxInt32 means "no deadline" (`HasProgressDeadline`).
+const NO_DEADLINE = 2147483647;
 
 type Obj = Record<string, unknown>;
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (!isPlainObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k])]));
-}
-
-const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
-
-function templateHash(template: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(canonical(template))).digest();
-  return [...digest.subarray(0, 10)].map((b) => SAFE[b % SAFE.length]).join('');
-}
-
-function ownedBy(obj: KubeObject, owner: KubeObject): boolean {
-  return (obj.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid && r.controller === true);
-}
-
-function isReady(pod: KubeObject): boolean {
-  const conditions = getPath(pod, 'status.conditions');
-  return Array.isArray(conditions) && conditions.some((c) => isPlainObject(c) && c['type'] === 'Ready' && c['status'] === 'True');
-}
-
-function num(value: unknown, fallback = 0): number {
-  return typeof value === 'number' ? value : fallback;
-}
-
-function maxUnavailable(deployment: KubeObject, replicas: number): number {
-  if (getPath(deployment, 'spec.strategy.type') !== 'RollingUpdate') return 0;
-  const raw = getPath(deployment, 'spec.strategy.rollingUpdate.maxUnavailable') ?? '25%';
-  if (typeof raw === 'number') return raw;
-  const percent = /^(\d+)%$/.exec(String(raw));
-  return percent ? Math.floor((replicas * Number(percent[1])) / 100) : 0;
-}
-
-function condition(type: string, status: 'True' | 'False', reason: string, message: string, previous: Obj[]): Obj {
-  const old = previous.find((c) => c['type'] === type);
-  const now = timestamp();
-  const same = old && old['status'] === status && old['reason'] === reason;
-  return { type, status, lastUpdateTime: same ? old['lastUpdateTime'] : now, lastTransitionTime: old && old['status'] === status ? old['lastTransitionTime'] : now, reason, message };
-}
 
 export class DeploymentController implements Controller {
   readonly name = 'deployment-controller';
   private readonly ctx: ControllerContext;
-  /** When each deployment last made progress, for progressDeadlineSeconds. */
-  private readonly progress = new Map<string, { signature: string; at: number; cancel?: () => void }>();
+  /** Re-checks of Deployments that may pass their progress deadline (`requeueStuckDeployment`). */
+  private readonly deadlines = new Map<string, { at: number; cancel: () => void }>();
 
   constructor(ctx: ControllerContext) {
     this.ctx = ctx;
@@ -75,178 +56,322 @@ export class DeploymentController implements Controller {
     const obj = event.object;
     const namespace = obj.metadata.namespace ?? '';
     if (obj.kind === 'Deployment') {
-      if (event.type === 'DELETED') this.progress.get(obj.metadata.uid ?? '')?.cancel?.();
-      else this.reconcileDeployment(namespace, obj.metadata.name ?? '');
+      if (event.type === 'DELETED') this.clearDeadline(obj.metadata.uid ?? '');
+      else this.reconcile(namespace, obj.metadata.name ?? '');
     } else if (obj.kind === 'ReplicaSet') {
-      if (event.type !== 'DELETED') this.reconcileReplicaSet(namespace, obj.metadata.name ?? '');
-      for (const ref of obj.metadata.ownerReferences ?? []) if (ref.kind === 'Deployment') this.reconcileDeployment(namespace, ref.name);
+      for (const ref of obj.metadata.ownerReferences ?? []) if (ref.kind === 'Deployment' && ref.controller) this.reconcile(namespace, ref.name);
     } else if (obj.kind === 'Pod') {
-      for (const ref of obj.metadata.ownerReferences ?? []) if (ref.kind === 'ReplicaSet') this.reconcileReplicaSet(namespace, ref.name);
+      // Recreate waits for old pods to be gone, which their ReplicaSet's status does not always show.
+      for (const ref of obj.metadata.ownerReferences ?? []) {
+        if (ref.kind !== 'ReplicaSet' || !ref.controller) continue;
+        const rs = this.ctx.registry.find(REPLICA_SET, namespace, ref.name);
+        const owner = rs?.metadata.ownerReferences?.find((r) => r.kind === 'Deployment' && r.controller);
+        if (owner) this.reconcile(namespace, owner.name);
+      }
     }
   }
 
-  private reconcileReplicaSet(namespace: string, name: string): void {
-    const rs = this.ctx.registry.find(REPLICA_SET, namespace, name);
-    if (!rs || rs.metadata.deletionTimestamp) return;
-    const pods = this.ctx.registry.list(POD, { namespace }).filter((p) => ownedBy(p, rs));
-    const active = pods.filter((p) => !p.metadata.deletionTimestamp && getPath(p, 'status.phase') !== 'Failed' && getPath(p, 'status.phase') !== 'Succeeded');
-    const desired = num(getPath(rs, 'spec.replicas'), 1);
-    const source = { component: 'replicaset-controller' };
-    if (active.length < desired) {
-      for (let i = active.length; i < desired; i += 1) {
-        const template = getPath(rs, 'spec.template');
-        const meta = isPlainObject(template) && isPlainObject(template['metadata']) ? template['metadata'] : {};
-        const pod = this.ctx.registry.create(POD, namespace, {
-          apiVersion: 'v1',
-          kind: 'Pod',
-          metadata: {
-            generateName: `${name}-`,
-            labels: { ...(isPlainObject(meta['labels']) ? (meta['labels'] as Record<string, string>) : {}) },
-            ...(isPlainObject(meta['annotations']) ? { annotations: meta['annotations'] as Record<string, string> } : {}),
-            ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
-          },
-          spec: clone(isPlainObject(template) ? template['spec'] : {}),
-        });
-        active.push(pod);
-        this.ctx.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`, source);
-      }
-    } else if (active.length > desired) {
-      // Not-ready and newer pods go first, as the real controller prefers.
-      const victims = [...active].sort((a, b) => Number(isReady(a)) - Number(isReady(b)) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)));
-      for (const pod of victims.slice(0, active.length - desired)) {
-        this.ctx.registry.delete(POD, namespace, pod.metadata.name ?? '', {});
-        this.ctx.events.record(rs, 'Normal', 'SuccessfulDelete', `Deleted pod: ${pod.metadata.name ?? ''}`, source);
-      }
-    }
-    const current = pods.filter((p) => !p.metadata.deletionTimestamp && getPath(p, 'status.phase') !== 'Failed' && getPath(p, 'status.phase') !== 'Succeeded');
-    const ready = current.filter(isReady).length;
-    this.ctx.registry.writeStatus(REPLICA_SET, {
-      ...rs,
-      status: {
-        replicas: current.length,
-        fullyLabeledReplicas: current.length,
-        readyReplicas: ready,
-        availableReplicas: ready,
-        terminatingReplicas: pods.filter((p) => p.metadata.deletionTimestamp).length,
-        observedGeneration: rs.metadata.generation ?? 1,
-      },
-    });
+  private clearDeadline(uid: string): void {
+    this.deadlines.get(uid)?.cancel();
+    this.deadlines.delete(uid);
   }
 
-  private reconcileDeployment(namespace: string, name: string): void {
+  private reconcile(namespace: string, name: string): void {
     const deployment = this.ctx.registry.find(DEPLOYMENT, namespace, name);
     if (!deployment || deployment.metadata.deletionTimestamp) return;
-    const replicas = num(getPath(deployment, 'spec.replicas'), 1);
+    const sets = this.ctx.registry.list(REPLICA_SET, { namespace }).filter((rs) => controlledBy(rs, deployment));
+    if (getPath(deployment, 'spec.paused') === true) return this.syncPaused(deployment, sets);
+    if (getPath(deployment, 'spec.strategy.type') === 'Recreate') return this.rolloutRecreate(deployment, sets);
+    return this.rolloutRolling(deployment, sets);
+  }
+
+  private rolloutRolling(initial: KubeObject, sets: KubeObject[]): void {
+    let { deployment, newRs, oldSets } = this.syncRevision(initial, sets, true);
+    if (!newRs) return;
+    const all = [...oldSets, newRs];
+    if (this.reconcileNewReplicaSet(deployment, all, newRs)) return this.syncRolloutStatus(deployment, newRs);
+    if (this.reconcileOldReplicaSets(deployment, all, oldSets, newRs)) return this.syncRolloutStatus(deployment, newRs);
+    if (this.isComplete(deployment, isPlainObject(deployment['status']) ? deployment['status'] : {})) this.cleanup(deployment, oldSets);
+    ({ deployment, newRs } = this.refresh(deployment, newRs));
+    this.syncRolloutStatus(deployment, newRs);
+  }
+
+  private rolloutRecreate(initial: KubeObject, sets: KubeObject[]): void {
+    let { deployment, newRs, oldSets } = this.syncRevision(initial, sets, false);
+    let scaledDown = false;
+    for (const old of oldSets) if (replicasOf(old) > 0) scaledDown = this.scale(deployment, old, 0) || scaledDown;
+    if (scaledDown) return this.syncRolloutStatus(deployment, newRs);
+    if (this.oldPodsRunning(newRs, oldSets)) return this.syncRolloutStatus(deployment, newRs);
+    if (!newRs) ({ deployment, newRs, oldSets } = this.syncRevision(deployment, sets, true));
+    if (!newRs) return;
+    this.scale(deployment, newRs, replicasOf(deployment));
+    if (this.isComplete(deployment, isPlainObject(deployment['status']) ? deployment['status'] : {})) this.cleanup(deployment, oldSets);
+    ({ deployment, newRs } = this.refresh(deployment, newRs));
+    this.syncRolloutStatus(deployment, newRs);
+  }
+
+  /** A paused Deployment only scales and prunes; its Progressing condition says it is paused. */
+  private syncPaused(initial: KubeObject, sets: KubeObject[]): void {
+    const { deployment, newRs, oldSets } = this.syncRevision(initial, sets, false);
+    const active = sets.filter((rs) => replicasOf(rs) > 0);
+    const target = newRs ?? (active.length === 1 ? active[0] : undefined);
+    if (target && active.length <= 1 && replicasOf(target) !== replicasOf(deployment)) this.scale(deployment, target, replicasOf(deployment));
+    this.cleanup(deployment, oldSets);
+    this.syncRolloutStatus(deployment, newRs);
+  }
+
+  private refresh(deployment: KubeObject, rs: KubeObject): { deployment: KubeObject; newRs: KubeObject } {
+    return {
+      deployment: this.ctx.registry.find(DEPLOYMENT, deployment.metadata.namespace, deployment.metadata.name ?? '') ?? deployment,
+      newRs: this.ctx.registry.find(REPLICA_SET, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs,
+    };
+  }
+
+  /**
+   * Finds the ReplicaSet of the current template (creating it when asked), gives it the next revision, and records
+   * that revision on the Deployment (`getAllReplicaSetsAndSyncRevision`).
+   */
+  private syncRevision(deployment: KubeObject, sets: KubeObject[], create: boolean): { deployment: KubeObject; newRs?: KubeObject; oldSets: KubeObject[] } {
     const template = getPath(deployment, 'spec.template');
-    const hash = templateHash(template);
-    const owned = this.ctx.registry.list(REPLICA_SET, { namespace }).filter((rs) => ownedBy(rs, deployment));
-    const maxRevision = Math.max(0, ...owned.map((rs) => Number(rs.metadata.annotations?.[REVISION] ?? 0)));
-    const source = { component: 'deployment-controller' };
-    let newRs = owned.find((rs) => rs.metadata.labels?.[HASH_LABEL] === hash);
-    let justCreated = false;
-    if (!newRs) {
-      const rsName = `${name}-${hash}`;
+    const existing = [...sets].sort(byCreation).find((rs) => equalIgnoreHash(getPath(rs, 'spec.template'), template));
+    const oldSets = sets.filter((rs) => rs.metadata.uid !== existing?.metadata.uid);
+    const newRevision = Math.max(0, ...oldSets.map(revisionOf)) + 1;
+    const namespace = deployment.metadata.namespace ?? '';
+    const name = deployment.metadata.name ?? '';
+    const { maxSurge } = fenceposts(deployment);
+    let newRs = existing;
+    let created = false;
+    if (existing) {
+      const copy = clone(existing);
+      const minReady = getPath(deployment, 'spec.minReadySeconds');
+      const minReadyChanged = getPath(copy, 'spec.minReadySeconds') !== minReady;
+      if (minReadyChanged) (copy['spec'] as Obj)['minReadySeconds'] = minReady;
+      if (setNewReplicaSetAnnotations(deployment, copy, newRevision, true, maxSurge) || minReadyChanged) newRs = this.ctx.registry.writeInternal(REPLICA_SET, copy) ?? existing;
+    } else if (create) {
+      const hash = templateHash(template);
       const templateObj = clone(isPlainObject(template) ? template : {});
       const templateMeta = isPlainObject(templateObj['metadata']) ? templateObj['metadata'] : {};
       templateMeta['labels'] = { ...(isPlainObject(templateMeta['labels']) ? templateMeta['labels'] : {}), [HASH_LABEL]: hash };
       templateObj['metadata'] = templateMeta;
       const selector = clone(getPath(deployment, 'spec.selector')) as Obj;
       selector['matchLabels'] = { ...(isPlainObject(selector['matchLabels']) ? selector['matchLabels'] : {}), [HASH_LABEL]: hash };
-      newRs = this.ctx.registry.create(REPLICA_SET, namespace, {
+      const replicas = this.newReplicaCount(deployment, oldSets, undefined);
+      const rs: KubeObject = {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
         metadata: {
-          name: rsName,
+          name: `${name}-${hash}`,
+          namespace,
           labels: templateMeta['labels'] as Record<string, string>,
-          annotations: { 'deployment.kubernetes.io/desired-replicas': String(replicas), 'deployment.kubernetes.io/max-replicas': String(replicas + 1), [REVISION]: String(maxRevision + 1) },
           ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: deployment.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
         },
-        spec: { replicas, selector, template: templateObj },
-      });
-      justCreated = true;
-      if (replicas > 0) this.ctx.events.record(deployment, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${rsName} from 0 to ${replicas}`, source);
-    } else {
-      const rsReplicas = num(getPath(newRs, 'spec.replicas'), 1);
-      const isLatest = Number(newRs.metadata.annotations?.[REVISION] ?? 0) === maxRevision;
-      if (rsReplicas !== replicas || !isLatest) {
-        const scaled = clone(newRs);
-        (scaled['spec'] as Obj)['replicas'] = replicas;
-        scaled.metadata.annotations = { ...scaled.metadata.annotations, 'deployment.kubernetes.io/desired-replicas': String(replicas), ...(isLatest ? {} : { [REVISION]: String(maxRevision + 1) }) };
-        newRs = this.ctx.registry.writeInternal(REPLICA_SET, scaled) ?? newRs;
-        if (rsReplicas !== replicas) this.ctx.events.record(deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > rsReplicas ? 'up' : 'down'} replica set ${newRs.metadata.name ?? ''} from ${rsReplicas} to ${replicas}`, source);
-      }
+        spec: { replicas, ...(getPath(deployment, 'spec.minReadySeconds') !== undefined ? { minReadySeconds: getPath(deployment, 'spec.minReadySeconds') } : {}), selector, template: templateObj },
+      };
+      setNewReplicaSetAnnotations(deployment, rs, newRevision, false, maxSurge);
+      newRs = this.ctx.registry.create(REPLICA_SET, namespace, rs);
+      created = true;
+      if (replicas > 0) this.ctx.events.record(deployment, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name ?? ''} from 0 to ${replicas}`, SOURCE);
     }
-    const newAvailable = num(getPath(newRs, 'status.availableReplicas'));
-    const oldSets = owned.filter((rs) => rs.metadata.uid !== newRs?.metadata.uid);
-    if (newAvailable >= replicas) {
-      for (const old of oldSets) {
-        const oldReplicas = num(getPath(old, 'spec.replicas'), 1);
-        if (oldReplicas === 0) continue;
-        const scaled = clone(old);
-        (scaled['spec'] as Obj)['replicas'] = 0;
-        this.ctx.registry.writeInternal(REPLICA_SET, scaled);
-        this.ctx.events.record(deployment, 'Normal', 'ScalingReplicaSet', `Scaled down replica set ${old.metadata.name ?? ''} from ${oldReplicas} to 0`, source);
-      }
-    }
+    if (!newRs) return { deployment, oldSets };
     const revision = newRs.metadata.annotations?.[REVISION];
+    const status: Obj = isPlainObject(deployment['status']) ? clone(deployment['status']) : {};
+    const hasDeadline = num(getPath(deployment, 'spec.progressDeadlineSeconds'), 600) !== NO_DEADLINE;
+    let statusChanged = false;
+    if (created && hasDeadline) {
+      setCondition(status, newCondition('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${newRs.metadata.name ?? ''}"`));
+      statusChanged = true;
+    } else if (hasDeadline && !findCondition(status, 'Progressing')) {
+      setCondition(status, newCondition('Progressing', 'True', 'FoundNewReplicaSet', `Found new replica set "${newRs.metadata.name ?? ''}"`));
+      statusChanged = true;
+    }
+    let current = deployment;
     if (revision && deployment.metadata.annotations?.[REVISION] !== revision) {
       const annotated = clone(deployment);
       annotated.metadata.annotations = { ...annotated.metadata.annotations, [REVISION]: revision };
-      this.ctx.registry.writeInternal(DEPLOYMENT, annotated);
+      current = this.ctx.registry.writeInternal(DEPLOYMENT, annotated) ?? deployment;
     }
-    this.writeDeploymentStatus(namespace, name, newRs, justCreated);
+    if (statusChanged) current = this.ctx.registry.writeStatus(DEPLOYMENT, { ...current, status }) ?? current;
+    return { deployment: current, newRs, oldSets };
   }
 
-  private writeDeploymentStatus(namespace: string, name: string, newRs: KubeObject, justCreated: boolean): void {
-    const deployment = this.ctx.registry.find(DEPLOYMENT, namespace, name);
-    if (!deployment) return;
-    const replicas = num(getPath(deployment, 'spec.replicas'), 1);
-    const sets = this.ctx.registry.list(REPLICA_SET, { namespace }).filter((rs) => ownedBy(rs, deployment));
-    const sum = (field: string): number => sets.reduce((n, rs) => n + num(getPath(rs, `status.${field}`)), 0);
-    const total = sum('replicas');
-    const ready = sum('readyReplicas');
-    const available = sum('availableReplicas');
-    const updated = num(getPath(sets.find((rs) => rs.metadata.uid === newRs.metadata.uid), 'status.replicas'));
-    const previous = (getPath(deployment, 'status.conditions') as unknown[] | undefined ?? []).filter(isPlainObject);
-    const rsName = newRs.metadata.name ?? '';
-    const complete = updated === replicas && available >= replicas && total === replicas;
-    const uid = deployment.metadata.uid ?? '';
-    const signature = `${total}/${updated}/${ready}/${available}/${rsName}`;
-    let tracked = this.progress.get(uid);
-    if (!tracked || tracked.signature !== signature) {
-      tracked?.cancel?.();
-      tracked = { signature, at: Date.now() };
-      this.progress.set(uid, tracked);
+  /** `NewRSNewReplicas`: Recreate starts all at once; RollingUpdate may surge to replicas + maxSurge in total. */
+  private newReplicaCount(deployment: KubeObject, all: KubeObject[], newRs: KubeObject | undefined): number {
+    const replicas = replicasOf(deployment);
+    if (getPath(deployment, 'spec.strategy.type') !== 'RollingUpdate') return replicas;
+    const current = sumOver(all, 'spec.replicas');
+    const newReplicas = newRs ? replicasOf(newRs) : 0;
+    const maxTotal = replicas + fenceposts(deployment).maxSurge;
+    if (current >= maxTotal) return newReplicas;
+    return newReplicas + Math.max(0, Math.min(maxTotal - current, replicas - newReplicas));
+  }
+
+  private reconcileNewReplicaSet(deployment: KubeObject, all: KubeObject[], newRs: KubeObject): boolean {
+    const replicas = replicasOf(deployment);
+    const current = replicasOf(newRs);
+    if (current === replicas) return false;
+    if (current > replicas) return this.scale(deployment, newRs, replicas);
+    return this.scale(deployment, newRs, this.newReplicaCount(deployment, all, newRs));
+  }
+
+  /** Scales old ReplicaSets down as far as maxUnavailable allows, their unhealthy pods first. */
+  private reconcileOldReplicaSets(deployment: KubeObject, all: KubeObject[], oldSets: KubeObject[], newRs: KubeObject): boolean {
+    const active = oldSets.filter((rs) => replicasOf(rs) > 0).sort(byCreation);
+    if (sumOver(active, 'spec.replicas') === 0) return false;
+    const minAvailable = replicasOf(deployment) - maxUnavailable(deployment);
+    const newUnavailable = replicasOf(newRs) - num(getPath(newRs, 'status.availableReplicas'));
+    const maxScaledDown = sumOver(all, 'spec.replicas') - minAvailable - newUnavailable;
+    if (maxScaledDown <= 0) return false;
+    let cleaned = 0;
+    const remaining = new Map(active.map((rs) => [rs.metadata.uid, replicasOf(rs)]));
+    for (const rs of active) {
+      if (cleaned >= maxScaledDown) break;
+      const replicas = remaining.get(rs.metadata.uid) ?? 0;
+      const unhealthy = replicas - num(getPath(rs, 'status.availableReplicas'));
+      if (unhealthy <= 0) continue;
+      const count = Math.min(maxScaledDown - cleaned, unhealthy);
+      this.scale(deployment, rs, replicas - count);
+      remaining.set(rs.metadata.uid, replicas - count);
+      cleaned += count;
     }
-    const deadlineSeconds = num(getPath(deployment, 'spec.progressDeadlineSeconds'), 600);
-    const timedOut = !complete && Date.now() - tracked.at >= deadlineSeconds * 1000;
-    if (!complete && !timedOut && !tracked.cancel) {
-      tracked.cancel = this.ctx.timers.after(tracked.at + deadlineSeconds * 1000 - Date.now(), `deployment deadline ${namespace}/${name}`, () => {
-        const current = this.progress.get(uid);
-        if (current) current.cancel = undefined;
-        this.writeDeploymentStatus(namespace, name, newRs, false);
-      });
+    const available = sumOver([...oldSets, newRs], 'status.availableReplicas');
+    let toScaleDown = Math.max(0, available - minAvailable);
+    let scaled = 0;
+    for (const rs of active) {
+      if (toScaleDown <= 0) break;
+      const replicas = remaining.get(rs.metadata.uid) ?? 0;
+      if (replicas === 0) continue;
+      const count = Math.min(replicas, toScaleDown);
+      this.scale(deployment, rs, replicas - count);
+      toScaleDown -= count;
+      scaled += count;
     }
-    const availableCondition =
-      available >= replicas - maxUnavailable(deployment, replicas)
-        ? condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.', previous)
-        : condition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.', previous);
-    const progressing = timedOut
-      ? condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`, previous)
-      : complete
-        ? condition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`, previous)
-        : justCreated
-          ? condition('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${rsName}"`, previous)
-          : condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`, previous);
+    return cleaned + scaled > 0;
+  }
+
+  private scale(deployment: KubeObject, rs: KubeObject, replicas: number): boolean {
+    const latest = this.ctx.registry.find(REPLICA_SET, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs;
+    const from = replicasOf(latest);
+    const desired = String(replicasOf(deployment));
+    const max = String(replicasOf(deployment) + fenceposts(deployment).maxSurge);
+    if (from === replicas && latest.metadata.annotations?.[DESIRED_REPLICAS] === desired && latest.metadata.annotations?.[MAX_REPLICAS] === max) return false;
+    const scaled = clone(latest);
+    (scaled['spec'] as Obj)['replicas'] = replicas;
+    scaled.metadata.annotations = { ...scaled.metadata.annotations, [DESIRED_REPLICAS]: desired, [MAX_REPLICAS]: max };
+    this.ctx.registry.writeInternal(REPLICA_SET, scaled);
+    if (from === replicas) return false;
+    this.ctx.events.record(deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${latest.metadata.name ?? ''} from ${from} to ${replicas}`, SOURCE);
+    return true;
+  }
+
+  /** Recreate waits while any pod of an old ReplicaSet exists and has not terminated, terminating ones included. */
+  private oldPodsRunning(newRs: KubeObject | undefined, oldSets: KubeObject[]): boolean {
+    if (sumOver(oldSets, 'status.replicas') > 0) return true;
+    const namespace = oldSets[0]?.metadata.namespace;
+    if (namespace === undefined) return false;
+    return this.ctx.registry.list(POD, { namespace }).some((pod) => {
+      if (newRs && controlledBy(pod, newRs)) return false;
+      if (!oldSets.some((rs) => controlledBy(pod, rs))) return false;
+      const phase = getPath(pod, 'status.phase');
+      return phase !== 'Failed' && phase !== 'Succeeded';
+    });
+  }
+
+  private isComplete(deployment: KubeObject, status: Obj): boolean {
+    const replicas = replicasOf(deployment);
+    return num(status['updatedReplicas']) === replicas && num(status['replicas']) === replicas && num(status['availableReplicas']) === replicas && num(status['observedGeneration']) >= (deployment.metadata.generation ?? 1);
+  }
+
+  /** Deletes the oldest scaled-down ReplicaSets beyond revisionHistoryLimit. */
+  private cleanup(deployment: KubeObject, oldSets: KubeObject[]): void {
+    const limit = getPath(deployment, 'spec.revisionHistoryLimit');
+    if (typeof limit !== 'number') return;
+    const alive = oldSets.filter((rs) => !rs.metadata.deletionTimestamp).sort((a, b) => revisionOf(a) - revisionOf(b));
+    for (const rs of alive.slice(0, Math.max(0, alive.length - limit))) {
+      const latest = this.ctx.registry.find(REPLICA_SET, rs.metadata.namespace, rs.metadata.name ?? '');
+      if (!latest || replicasOf(latest) !== 0 || num(getPath(latest, 'status.replicas')) !== 0) continue;
+      if ((latest.metadata.generation ?? 1) > num(getPath(latest, 'status.observedGeneration'))) continue;
+      this.ctx.registry.delete(REPLICA_SET, latest.metadata.namespace, latest.metadata.name ?? '', {});
+    }
+  }
+
+  private syncRolloutStatus(initial: KubeObject, newRsHint: KubeObject | undefined): void {
+    const deployment = this.ctx.registry.find(DEPLOYMENT, initial.metadata.namespace, initial.metadata.name ?? '') ?? initial;
+    const sets = this.ctx.registry.list(REPLICA_SET, { namespace: deployment.metadata.namespace ?? '' }).filter((rs) => controlledBy(rs, deployment));
+    const newRs = newRsHint ? sets.find((rs) => rs.metadata.uid === newRsHint.metadata.uid) : undefined;
+    const old: Obj = isPlainObject(deployment['status']) ? deployment['status'] : {};
+    const replicas = replicasOf(deployment);
+    const available = sumOver(sets, 'status.availableReplicas');
     const status: Obj = {
       observedGeneration: deployment.metadata.generation ?? 1,
-      replicas: total,
-      updatedReplicas: updated,
-      readyReplicas: ready,
+      replicas: sumOver(sets, 'status.replicas'),
+      updatedReplicas: newRs ? num(getPath(newRs, 'status.replicas')) : 0,
+      readyReplicas: sumOver(sets, 'status.readyReplicas'),
       availableReplicas: available,
-      ...(replicas - available > 0 ? { unavailableReplicas: replicas - available } : {}),
-      conditions: [availableCondition, progressing],
+      unavailableReplicas: Math.max(0, sumOver(sets, 'spec.replicas') - available),
+      conditions: clone(old['conditions'] ?? []),
+      ...(old['collisionCount'] !== undefined ? { collisionCount: old['collisionCount'] } : {}),
     };
+    for (const key of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas']) if (status[key] === 0) delete status[key];
+    setCondition(
+      status,
+      available >= replicas - maxUnavailable(deployment)
+        ? newCondition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
+        : newCondition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.'),
+    );
+    const deadlineSeconds = num(getPath(deployment, 'spec.progressDeadlineSeconds'), 600);
+    const paused = getPath(deployment, 'spec.paused') === true;
+    const progressing = findCondition(status, 'Progressing');
+    // The real messages name the new ReplicaSet, or the Deployment while Recreate has not created it yet.
+    const subject = newRs ? `ReplicaSet "${newRs.metadata.name ?? ''}"` : `Deployment "${deployment.metadata.name ?? ''}"`;
+    if (deadlineSeconds === NO_DEADLINE) removeCondition(status, 'Progressing');
+    else if (paused || progressing?.reason === 'DeploymentPaused') this.pausedCondition(status, paused);
+    else if (!(num(status['replicas']) === num(status['updatedReplicas']) && progressing?.reason === 'NewReplicaSetAvailable')) {
+      if (this.isComplete(deployment, status)) {
+        setCondition(status, newCondition('Progressing', 'True', 'NewReplicaSetAvailable', `${subject} has successfully progressed.`));
+      } else if (madeProgress(old, status)) {
+        const next = newCondition('Progressing', 'True', 'ReplicaSetUpdated', `${subject} is progressing.`);
+        if (progressing?.status === 'True') next.lastTransitionTime = progressing.lastTransitionTime;
+        removeCondition(status, 'Progressing');
+        setCondition(status, next);
+      } else if (progressing && (progressing.reason === 'ProgressDeadlineExceeded' || Date.parse(progressing.lastUpdateTime) + deadlineSeconds * 1000 < Date.now())) {
+        setCondition(status, newCondition('Progressing', 'False', 'ProgressDeadlineExceeded', `${subject} has timed out progressing.`));
+      }
+    }
+    const after = findCondition(status, 'Progressing');
+    if (!paused && after?.status === 'True' && after.reason !== 'NewReplicaSetAvailable') this.requeueAt(deployment, Date.parse(after.lastUpdateTime) + deadlineSeconds * 1000 + 50);
+    else this.clearDeadline(deployment.metadata.uid ?? '');
     this.ctx.registry.writeStatus(DEPLOYMENT, { ...deployment, status });
   }
+
+  private pausedCondition(status: Obj, paused: boolean): void {
+    const progressing = findCondition(status, 'Progressing');
+    if (progressing?.reason === 'ProgressDeadlineExceeded') return;
+    if (paused && progressing?.reason !== 'DeploymentPaused') setCondition(status, newCondition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused'));
+    else if (!paused && progressing?.reason === 'DeploymentPaused') setCondition(status, newCondition('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed'));
+  }
+
+  private requeueAt(deployment: KubeObject, at: number): void {
+    const uid = deployment.metadata.uid ?? '';
+    if (this.deadlines.get(uid)?.at === at) return;
+    this.clearDeadline(uid);
+    const namespace = deployment.metadata.namespace ?? '';
+    const name = deployment.metadata.name ?? '';
+    const cancel = this.ctx.timers.after(at - Date.now(), `deployment deadline ${namespace}/${name}`, () => {
+      this.deadlines.delete(uid);
+      this.reconcile(namespace, name);
+    });
+    this.deadlines.set(uid, { at, cancel });
+  }
 }
+
+function byCreation(a: KubeObject, b: KubeObject): number {
+  return String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name));
+}
+
+/** `DeploymentProgressing`: more updated, ready or available replicas, or fewer old ones, than the stored status shows. */
+function madeProgress(old: Obj, next: Obj): boolean {
+  const oldOld = num(old['replicas']) - num(old['updatedReplicas']);
+  const newOld = num(next['replicas']) - num(next['updatedReplicas']);
+  return num(next['updatedReplicas']) > num(old['updatedReplicas']) || newOld < oldOld || num(next['readyReplicas']) > num(old['readyReplicas']) || num(next['availableReplicas']) > num(old['availableReplicas']);
+}
+

@@ -15,6 +15,7 @@ import type { KubeObject } from '../types.ts';
 import { claimMountPaths, resolvePodPath } from '../volumes.ts';
 import { NODE_NAMES } from '../seed.ts';
 import type { Controller, ControllerContext } from './runtime.ts';
+import { backOffText, driveReadiness, pullErrorMessage } from './service-pods.ts';
 
 const POD = typeFor('v1', 'Pod');
 const SECRET = typeFor('v1', 'Secret');
@@ -75,6 +76,25 @@ function setCondition(status: Obj, type: string, value: 'True' | 'False', reason
     ...(message ? { message } : {}),
   };
   status['conditions'] = existing ? conditions.map((c) => (c === existing ? next : c)) : [...conditions, next];
+}
+
+/** The CreateContainerConfigError a scripted `missing-key` pod reports: its first key reference, as if missing. */
+function pretendMissingKey(pod: KubeObject): ContainerProblem | undefined {
+  const namespace = pod.metadata.namespace ?? '';
+  for (const container of [...containersOf(pod, 'initContainers'), ...containersOf(pod)]) {
+    const name = String(container['name']);
+    for (const item of Array.isArray(container['env']) ? container['env'].filter(isPlainObject) : []) {
+      const secret = getPath(item, 'valueFrom.secretKeyRef');
+      const configMap = getPath(item, 'valueFrom.configMapKeyRef');
+      const ref = isPlainObject(secret) ? secret : isPlainObject(configMap) ? configMap : undefined;
+      if (ref) return { reason: 'CreateContainerConfigError', container: name, message: `couldn't find key ${String(ref['key'])} in ${ref === secret ? 'Secret' : 'ConfigMap'} ${namespace}/${String(ref['name'])}` };
+    }
+    for (const item of Array.isArray(container['envFrom']) ? container['envFrom'].filter(isPlainObject) : []) {
+      const ref = isPlainObject(item['secretRef']) ? item['secretRef'] : isPlainObject(item['configMapRef']) ? item['configMapRef'] : undefined;
+      if (ref) return { reason: 'CreateContainerConfigError', container: name, message: `${ref === item['secretRef'] ? 'secret' : 'configmap'} "${String(ref['name'])}" not found` };
+    }
+  }
+  return undefined;
 }
 
 export class PodRuntime implements Controller {
@@ -286,10 +306,12 @@ export class PodRuntime implements Controller {
     if (!pod) return;
     const node = run.node ?? '';
     const source = { component: 'kubelet', host: node };
-    const problem = this.containerProblem(pod);
+    const scripted = run.assignment.planFor(run.restarts).outcome === 'missing-key';
+    const problem = scripted ? pretendMissingKey(pod) : this.containerProblem(pod);
+    if (scripted && !problem) this.ctx.recordGap(`pod ${run.namespace}/${run.name} is scripted missing-key but reads no Secret or ConfigMap key; it starts normally`);
     if (problem) {
       run.stage = 'blocked';
-      run.waitingOn = 'cluster';
+      run.waitingOn = scripted ? 'behavior' : 'cluster';
       const updated = this.writeStatus(run, (status, current) => {
         status['containerStatuses'] = containersOf(current).map((c) =>
           problem.reason === 'CreateContainerConfigError' && c['name'] === problem.container
@@ -308,29 +330,11 @@ export class PodRuntime implements Controller {
     const mainName = String(main?.['name'] ?? '');
     const image = String(main?.['image'] ?? '');
     const fieldPath = `spec.containers{${mainName}}`;
-    this.ctx.events.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, source, fieldPath);
     if (plan.outcome === 'image-pull-error') {
-      run.stage = 'image-error';
-      const reference = fullImage(image);
-      const message = `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": failed to resolve reference "${reference}": ${reference}: not found`;
-      const updated = this.writeStatus(run, (status, current) => {
-        status['containerStatuses'] = containersOf(current).map((c) => (c['name'] === mainName ? this.waitingStatus(c, 'ErrImagePull', message) : this.waitingStatus(c, 'PodInitializing')));
-      });
-      if (!updated) return;
-      this.ctx.events.record(updated, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`, source, fieldPath);
-      this.ctx.events.record(updated, 'Warning', 'Failed', 'Error: ErrImagePull', source, fieldPath);
-      this.later(run, this.ctx.timings.imageBackoffMs, () => {
-        const backedOff = this.writeStatus(run, (status, current) => {
-          status['containerStatuses'] = containersOf(current).map((c) =>
-            c['name'] === mainName ? this.waitingStatus(c, 'ImagePullBackOff', `Back-off pulling image "${image}": ErrImagePull: ${message}`) : this.waitingStatus(c, 'PodInitializing'),
-          );
-        });
-        if (!backedOff) return;
-        this.ctx.events.record(backedOff, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, source, fieldPath);
-        this.ctx.events.record(backedOff, 'Warning', 'Failed', 'Error: ImagePullBackOff', source, fieldPath);
-      });
+      this.pullFails(run, plan, mainName, image);
       return;
     }
+    this.ctx.events.record(pod, 'Normal', 'Pulling', `Pulling image "${image}"`, source, fieldPath);
     for (const container of containersOf(pod)) {
       const name = String(container['name']);
       const containerImage = String(container['image'] ?? '');
@@ -343,29 +347,67 @@ export class PodRuntime implements Controller {
     this.run(run, plan);
   }
 
-  private runningStatus(container: Obj, startedAt: string, previous: Obj | undefined): Obj {
+  /**
+   * ErrImagePull, then ImagePullBackOff. A Deployment's pod keeps retrying on the kubelet's back-off, so the events
+   * repeat (counted); a Job's pod stays in ImagePullBackOff.
+   */
+  private pullFails(run: PodRun, plan: PodPlan, mainName: string, image: string): void {
+    run.stage = 'image-error';
+    const source = { component: 'kubelet', host: run.node ?? '' };
+    const fieldPath = `spec.containers{${mainName}}`;
+    const message = pullErrorMessage(fullImage(image), plan.pullError);
+    const pulling = this.pod(run);
+    if (!pulling) return;
+    this.ctx.events.record(pulling, 'Normal', 'Pulling', `Pulling image "${image}"`, source, fieldPath);
+    const updated = this.writeStatus(run, (status, current) => {
+      status['containerStatuses'] = containersOf(current).map((c) => (c['name'] === mainName ? this.waitingStatus(c, 'ErrImagePull', message) : this.waitingStatus(c, 'PodInitializing')));
+    });
+    if (!updated) return;
+    this.ctx.events.record(updated, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`, source, fieldPath);
+    this.ctx.events.record(updated, 'Warning', 'Failed', 'Error: ErrImagePull', source, fieldPath);
+    this.later(run, this.ctx.timings.imageBackoffMs, () => {
+      const backedOff = this.writeStatus(run, (status, current) => {
+        status['containerStatuses'] = containersOf(current).map((c) =>
+          c['name'] === mainName ? this.waitingStatus(c, 'ImagePullBackOff', `Back-off pulling image "${image}": ErrImagePull: ${message}`) : this.waitingStatus(c, 'PodInitializing'),
+        );
+      });
+      if (!backedOff) return;
+      this.ctx.events.record(backedOff, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, source, fieldPath);
+      this.ctx.events.record(backedOff, 'Warning', 'Failed', 'Error: ImagePullBackOff', source, fieldPath);
+      if (run.assignment.deploymentName !== undefined) this.later(run, this.ctx.timings.imageBackoffMs * 2, () => this.pullFails(run, plan, mainName, image));
+    });
+  }
+
+  private runningStatus(container: Obj, startedAt: string, previous: Obj | undefined, ready = true): Obj {
     return {
       name: container['name'],
       state: { running: { startedAt } },
       lastState: previous?.['lastState'] ?? {},
-      ready: true,
+      ready,
       restartCount: previous?.['restartCount'] ?? 0,
       image: container['image'],
       imageID: imageId(String(container['image'] ?? '')),
       containerID: `containerd://${randomBytes(32).toString('hex')}`,
-      started: true,
+      started: ready || !isPlainObject(container['startupProbe']),
     };
   }
 
   private run(run: PodRun, plan: PodPlan): void {
     run.stage = 'running';
     const startedAt = timestamp();
+    const readyNow = plan.readiness === undefined;
     const updated = this.writeStatus(run, (status, pod) => {
       const previous = Array.isArray(status['containerStatuses']) ? (status['containerStatuses'] as Obj[]) : [];
+      const mainName = String(containersOf(pod)[0]?.['name'] ?? '');
       status['phase'] = 'Running';
       setCondition(status, 'PodReadyToStartContainers', 'True');
-      setCondition(status, 'Ready', 'True');
-      setCondition(status, 'ContainersReady', 'True');
+      if (readyNow) {
+        setCondition(status, 'Ready', 'True');
+        setCondition(status, 'ContainersReady', 'True');
+      } else {
+        setCondition(status, 'Ready', 'False', 'ContainersNotReady', `containers with unready status: [${mainName}]`);
+        setCondition(status, 'ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${mainName}]`);
+      }
       const inits = containersOf(pod, 'initContainers');
       if (inits.length) {
         status['initContainerStatuses'] = inits.map((c) => ({
@@ -379,9 +421,10 @@ export class PodRuntime implements Controller {
           started: false,
         }));
       }
-      status['containerStatuses'] = containersOf(pod).map((c) => this.runningStatus(c, startedAt, previous.find((p) => p['name'] === c['name'])));
+      status['containerStatuses'] = containersOf(pod).map((c) => this.runningStatus(c, startedAt, previous.find((p) => p['name'] === c['name']), readyNow || c['name'] !== mainName));
     });
     if (!updated) return;
+    if (!readyNow) this.driveProbes(run, plan, updated);
     const main = String(containersOf(updated)[0]?.['name'] ?? '');
     if (run.restarts > 0) for (const c of containersOf(updated)) this.ctx.logs.restart(run.uid, String(c['name']));
     const interval = plan.logIntervalMs ?? (plan.logLines.length > 0 ? plan.delayMs / (plan.logLines.length + 1) : 0);
@@ -395,6 +438,34 @@ export class PodRuntime implements Controller {
     // Lines due at the very end are printed before the container exits.
     const finishAt = Math.max(plan.delayMs, interval * plan.logLines.length);
     this.later(run, finishAt + 1, () => this.finish(run, plan));
+  }
+
+  /** A running container that is not Ready yet (slow) or never (its readiness probe keeps failing). */
+  private driveProbes(run: PodRun, plan: PodPlan, pod: KubeObject): void {
+    const main = containersOf(pod)[0];
+    const mainName = String(main?.['name'] ?? '');
+    const source = { component: 'kubelet', host: run.node ?? '' };
+    const markContainer = (field: 'started' | 'ready'): void => {
+      this.writeStatus(run, (status) => {
+        const statuses = Array.isArray(status['containerStatuses']) ? (status['containerStatuses'] as Obj[]) : [];
+        status['containerStatuses'] = statuses.map((s) => (s['name'] === mainName ? { ...s, [field]: true, ...(field === 'ready' ? { started: true } : {}) } : s));
+        if (field === 'ready') {
+          setCondition(status, 'Ready', 'True');
+          setCondition(status, 'ContainersReady', 'True');
+        }
+      });
+    };
+    driveReadiness(main, plan, this.ctx.timings.probeMsPerSecond, {
+      later: (ms, fn) => this.later(run, ms, fn),
+      podIP: () => String(getPath(this.pod(run), 'status.podIP') ?? ''),
+      unhealthy: (message) => {
+        const current = this.pod(run);
+        if (current) this.ctx.events.record(current, 'Warning', 'Unhealthy', message, source, `spec.containers{${mainName}}`);
+      },
+      started: () => markContainer('started'),
+      ready: () => markContainer('ready'),
+      gap: (reason) => this.ctx.recordGap(`pod ${run.namespace}/${run.name}: ${reason}`),
+    });
   }
 
   private writeFiles(run: PodRun, plan: PodPlan): void {
@@ -448,7 +519,7 @@ export class PodRuntime implements Controller {
         if (restarts) {
           return {
             ...s,
-            state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${String(s['name'])} pod=${run.name}_${run.namespace}(${run.uid})` } },
+            state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backOffText(run.restarts + 1)} restarting failed container=${String(s['name'])} pod=${run.name}_${run.namespace}(${run.uid})` } },
             lastState: { terminated },
             ready: false,
             started: false,
@@ -479,7 +550,8 @@ export class PodRuntime implements Controller {
     run.stage = 'restarting';
     run.restarts += 1;
     this.ctx.events.record(updated, 'Warning', 'BackOff', `Back-off restarting failed container ${main} in pod ${run.name}_${run.namespace}(${run.uid})`, { component: 'kubelet', host: run.node ?? '' }, `spec.containers{${main}}`);
-    this.later(run, this.ctx.timings.jobRetryMs, () => {
+    const backoff = run.assignment.deploymentName !== undefined ? this.ctx.timings.restartBackoffMs : this.ctx.timings.jobRetryMs;
+    this.later(run, backoff, () => {
       const next = run.assignment.planFor(run.restarts);
       this.run(run, next);
     });

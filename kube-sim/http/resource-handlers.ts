@@ -13,6 +13,7 @@ import { decodeObjectBody, decodePatchBody, readBody, sendJson } from './body.ts
 import { responseShape } from './negotiate.ts';
 import { toTable } from './table.ts';
 import { serveWatch, type StreamTracker } from './watch.ts';
+import { schemaOptionsFor, setWarnings } from '../validation/http.ts';
 
 export interface ResourceRoute {
   type: ResourceType;
@@ -171,7 +172,9 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
     const body = decodeObjectBody(req.headers['content-type'], raw);
     if (!isPlainObject(body)) throw badRequest('request body must be an object');
     if (type.group === 'authorization.k8s.io' || type.group === 'authentication.k8s.io') return sendJson(res, 201, answerReview(type, body));
-    const created = ctx.registry.create(type, namespace, body as KubeObject, { dryRun, ...(fieldManager ? { fieldManager } : {}) });
+    const schema = await schemaOptionsFor(type, query);
+    const created = ctx.registry.create(type, namespace, body as KubeObject, { dryRun, schema, ...(fieldManager ? { fieldManager } : {}) });
+    setWarnings(res, schema);
     return sendJson(res, 201, created);
   }
 
@@ -191,11 +194,14 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
     const body = decodeObjectBody(req.headers['content-type'], raw);
     if (!isPlainObject(body)) throw badRequest('request body must be an object');
     if (subresource === 'scale') return sendJson(res, 200, writeScale(ctx, route, body, dryRun));
+    const schema = await schemaOptionsFor(type, query);
     const updated = ctx.registry.update(type, namespace, name, body as KubeObject, {
       dryRun,
+      schema,
       ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
       ...(fieldManager ? { fieldManager } : {}),
     });
+    setWarnings(res, schema);
     return sendJson(res, 200, updated);
   }
 
@@ -206,12 +212,15 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
       const patched = patchType === 'json' ? applyJsonPatch(current, patch) : applyJsonMergePatch(current, patch);
       return sendJson(res, 200, writeScale(ctx, route, patched as Record<string, unknown>, dryRun));
     }
+    const schema = await schemaOptionsFor(type, query);
     const { object, created } = ctx.registry.patch(type, namespace, name, patchType, patch, {
       dryRun,
+      schema,
       force: query.get('force') === 'true',
       ...(subresource === 'status' ? { subresource: 'status' as const } : {}),
       ...(fieldManager ? { fieldManager } : {}),
     });
+    setWarnings(res, schema);
     return sendJson(res, created ? 201 : 200, object);
   }
 
