@@ -7,6 +7,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_OK, exitCodeFor, formatError } from '../lib/errors.ts';
+import { guardProcessOutput, type OutputGuard } from '../lib/process-output.ts';
 import type { CommandContext } from './context.ts';
 import type { CommandSpec, Invocation } from './spec.ts';
 
@@ -25,6 +26,20 @@ export interface RunCliOptions<Specs extends readonly CommandSpec[]> {
 export async function runCli<const Specs extends readonly CommandSpec[]>(
   argv: readonly string[],
   options: RunCliOptions<Specs>,
+): Promise<number> {
+  // First of all, so that no write — help, an error, a whole run — can crash on a closed pipe (`… | head -3`).
+  const output = guardProcessOutput();
+  try {
+    return await runParsed(argv, options, output);
+  } finally {
+    output.restore();
+  }
+}
+
+async function runParsed<const Specs extends readonly CommandSpec[]>(
+  argv: readonly string[],
+  options: RunCliOptions<Specs>,
+  output: OutputGuard,
 ): Promise<number> {
   const { parseCommandLine } = await import('./parse.ts');
   let parsed;
@@ -58,6 +73,7 @@ export async function runCli<const Specs extends readonly CommandSpec[]>(
     ctx = createCommandContext(invocation, {
       repoRoot: options.repoRoot,
       overrides: configOverrides(spec, invocation),
+      output,
     });
     await handler(ctx);
     return EXIT_OK;
