@@ -150,7 +150,12 @@ export const HANDLERS: Handlers<Commands> = {
 
 /** Runs one command line and returns its exit code (the `deckhand` bin calls this too). */
 export function main(argv: readonly string[]): Promise<number> {
-  return runCli(argv, { commands: COMMANDS, handlers: HANDLERS, repoRoot: import.meta.dirname });
+  return runCli(argv, {
+    commands: COMMANDS,
+    handlers: HANDLERS,
+    repoRoot: import.meta.dirname,
+    entry: import.meta.filename,
+  });
 }
 
 if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

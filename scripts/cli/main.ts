@@ -10,6 +10,7 @@ import { EXIT_OK, exitCodeFor, formatError } from '../lib/errors.ts';
 import { guardProcessOutput, type OutputGuard } from '../lib/process-output.ts';
 import type { CommandContext } from './context.ts';
 import type { CommandSpec, Invocation } from './spec.ts';
+import { runBesideTsxCli } from './tsx-cli.ts';
 
 /** What runs a command, given its typed context. */
 export type Handler<S extends CommandSpec> = (ctx: CommandContext<S>) => Promise<void>;
@@ -21,6 +22,11 @@ export interface RunCliOptions<Specs extends readonly CommandSpec[]> {
   commands: Specs;
   handlers: Handlers<Specs>;
   repoRoot: string;
+  /**
+   * The entry file (tasks.ts). Under the tsx CLI a command runs from it again in a process of its own, out of reach of
+   * tsx's signal watchdog (see tsx-cli.ts); help, --version and usage errors are answered here, at no extra cost.
+   */
+  entry?: string;
 }
 
 export async function runCli<const Specs extends readonly CommandSpec[]>(
@@ -62,6 +68,9 @@ async function runParsed<const Specs extends readonly CommandSpec[]>(
     process.stdout.write(`${spec ? help.renderCommandHelp(spec) : help.renderOverview(options.commands)}\n`);
     return EXIT_OK;
   }
+
+  const beside = options.entry ? runBesideTsxCli(options.entry, argv) : undefined;
+  if (beside) return beside;
 
   const { spec, invocation } = parsed;
   // The parser built this invocation from this very spec, so its options are the spec's own.

@@ -25,10 +25,18 @@ export interface Launched {
   output(): string;
   /** Resolves once the output matches; rejects when the process ends first or after `timeoutMs`. */
   waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  /** Ctrl-C on a terminal: the signal goes to the whole process group (tsx and the Node process it started). */
-  pressCtrlC(signal?: NodeJS.Signals): void;
+  /**
+   * Ctrl-C on a terminal, under `npx tsx`: the terminal signals the whole process group (tsx and the Node process
+   * it started), and npm passes the signal on to its child, tsx, once more. tsx then relays a copy to deckhand ~30 ms
+   * later, every time (it waits for its child to report each signal it got, and deckhand reports only one).
+   */
+  pressCtrlC(): void;
+  /** A signal to the launcher only (`kill PID`): deckhand gets it from tsx's relay alone. */
+  signalLauncher(signal: NodeJS.Signals): void;
   /** Closes the read end of deckhand's stdout, as `| head -3` does once head has its lines. */
   closeStdout(): void;
+  /** Ends the whole group at once (a test's own cleanup). */
+  kill(): void;
 }
 
 export function launch(
@@ -92,8 +100,13 @@ export function launch(
         listeners.add(check);
         check();
       }),
-    pressCtrlC: (signal = 'SIGINT') => signalGroup(child, signal),
+    pressCtrlC: () => {
+      signalGroup(child, 'SIGINT');
+      child.kill('SIGINT');
+    },
+    signalLauncher: (signal) => child.kill(signal),
     closeStdout: () => child.stdout!.destroy(),
+    kill: () => signalGroup(child, 'SIGKILL'),
   };
 }
 
