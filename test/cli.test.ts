@@ -227,6 +227,14 @@ describe('tasks.ts as users run it', () => {
     );
   });
 
+  it('does not crash when the reader of its output has gone (`--help | head -0`)', async () => {
+    const { child, result } = startCli(['--help']);
+    child.stdout!.destroy(); // closed before deckhand writes: its first write fails with EPIPE
+    const outcome = await result;
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.doesNotMatch(outcome.stderr, /EPIPE|^\s+at /m);
+  });
+
   it('on Ctrl-C forwards the signal to the running child, cleans up and exits 130', async () => {
     const bin = tempDir();
     const pidFile = path.join(bin, 'helm.pid');
