@@ -2,6 +2,7 @@
  * Everything a command needs, built once per run: configuration, the masker, the runner, output, prompts, the
  * interruption signal, and the Kubernetes target. Commands receive it; nothing reads globals.
  */
+import { APPS } from '../apps/index.ts';
 import type { CommandSpec, Invocation } from './spec.ts';
 import { guardTarget } from '../lib/cluster-guard.ts';
 import { readManagedCluster } from '../lib/cluster-state.ts';
@@ -81,6 +82,8 @@ export function createCommandContext<S extends CommandSpec>(
       signal: interruption.signal,
       log: (line) => ui.info(line),
       env,
+      // The values of an app's Kubernetes Secret go to the cluster on stdin; no program deckhand runs needs them.
+      withheldEnvKeys: APPS.flatMap((app) => app.secret.inputs.map((input) => input.key)),
     });
     const prompter = createPrompter({ interactive, signal: interruption.signal });
     return {

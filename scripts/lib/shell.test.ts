@@ -220,6 +220,7 @@ describe('the command runner', () => {
   it("gives children an environment without deckhand's secrets; a child that needs one gets it by name", async () => {
     const appInput = '51.4779512301';
     const { shell, masker } = makeShell({
+      withheldEnvKeys: ['START_DATE'],
       env: {
         PATH: process.env.PATH,
         HOME: '/nowhere',
@@ -228,6 +229,7 @@ describe('the command runner', () => {
         REGISTRY_PULL_TOKEN: 'ghp_pull-token-0123456789',
         LATITUDE: appInput,
         START_DATE: '2026-01-01',
+        LANG: 'C.UTF-8',
       },
     });
     masker.add(appInput); // a sensitive app input, registered when the inputs are read
@@ -236,9 +238,9 @@ describe('the command runner', () => {
       .split('\n')
       .filter(Boolean)
       .map((line) => line.split('=')[0]);
-    for (const withheld of ['GITHUB_TOKEN', 'LINODE_TOKEN', 'REGISTRY_PULL_TOKEN', 'LATITUDE'])
+    for (const withheld of ['GITHUB_TOKEN', 'LINODE_TOKEN', 'REGISTRY_PULL_TOKEN', 'LATITUDE', 'START_DATE'])
       assert.ok(!names.includes(withheld), `${withheld} reached the child`);
-    assert.ok(names.includes('START_DATE') && names.includes('HOME'), 'everything else is inherited');
+    assert.ok(names.includes('LANG') && names.includes('HOME'), 'everything else is inherited');
     assert.ok(names.includes('TF_VAR_linode_token'), 'a token passed for the call reaches it');
   });
 

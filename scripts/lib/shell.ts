@@ -8,9 +8,9 @@
  * - Every call has a timeout. Ctrl-C/SIGTERM (the interruption signal) kills the child's whole process tree.
  * - Secrets: stdin carries them (never argv), and every line that leaves here — echo, streamed output, error text —
  *   passes through the SecretMasker. Children do not inherit them either: deckhand's secret keys (GITHUB_TOKEN,
- *   LINODE_TOKEN, REGISTRY_PULL_TOKEN) and any variable holding a registered secret (an app's sensitive input) are
- *   left out of every child's environment; a child that needs one gets it from its call, by name (terraform its
- *   token as TF_VAR_linode_token, linode-cli as LINODE_CLI_TOKEN).
+ *   LINODE_TOKEN, REGISTRY_PULL_TOKEN), the keys the context names (the inputs of the apps' Secrets) and any
+ *   variable holding a registered secret are left out of every child's environment; a child that needs one gets it
+ *   from its call, by name (terraform its token as TF_VAR_linode_token, linode-cli as LINODE_CLI_TOKEN).
  * - A program that is not installed is reported as that (ToolMissingError), never through the call's own hint.
  */
 import { $, type ProcessPromise } from 'zx/core';
@@ -103,6 +103,8 @@ export interface ShellOptions {
   killGraceMs?: number;
   /** Base environment for children; defaults to process.env. Secrets are withheld from it (see the module comment). */
   env?: NodeJS.ProcessEnv;
+  /** Keys withheld from children besides deckhand's secret keys, e.g. the keys of the apps' Secrets. */
+  withheldEnvKeys?: readonly string[];
   /** Ends every command of this runner, like RunOptions.stopSignal (see withStopSignal). */
   stopSignal?: AbortSignal;
 }
@@ -139,7 +141,7 @@ export function createShell(options: ShellOptions): Runner {
       nothrow: true,
       verbose: false,
       cwd: runOptions.cwd,
-      env: mergeEnv(withoutSecrets(options.env ?? process.env, masker), runOptions.env),
+      env: mergeEnv(withoutSecrets(options.env ?? process.env, masker, options.withheldEnvKeys), runOptions.env),
       input: runOptions.input,
       // Its own process group, so stop() can signal the whole tree at once (bash and the program it started).
       // Ctrl-C from the terminal therefore reaches children only through us, which is what forwards it.
@@ -274,11 +276,19 @@ async function killTree(child: ProcessPromise, graceMs: number): Promise<void> {
   if (!finished) signalGroup('SIGKILL');
 }
 
-/** The environment a child inherits: without deckhand's secret keys, and without any variable holding a secret. */
-export function withoutSecrets(env: NodeJS.ProcessEnv, masker: SecretMasker): NodeJS.ProcessEnv {
+/**
+ * The environment a child inherits: without deckhand's secret keys, the other withheld keys, and any variable holding
+ * a registered secret.
+ */
+export function withoutSecrets(
+  env: NodeJS.ProcessEnv,
+  masker: SecretMasker,
+  withheldKeys: readonly string[] = [],
+): NodeJS.ProcessEnv {
   const kept: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(env)) {
-    if (value === undefined || SECRET_CONFIG_KEYS.includes(key) || masker.isSecret(value)) continue;
+    const withheld = SECRET_CONFIG_KEYS.includes(key) || withheldKeys.includes(key) || masker.isSecret(value ?? '');
+    if (value === undefined || withheld) continue;
     kept[key] = value;
   }
   return kept;
