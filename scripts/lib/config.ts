@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readEnvFile } from './envfile.ts';
 import { ValidationError } from './errors.ts';
 import type { SecretMasker } from './redact.ts';
-import { parseDuration } from './duration.ts';
+import { durationProblem, parseDuration } from './duration.ts';
 import { DNS_LABEL, isDnsLabel } from './names.ts';
 
 export interface ConfigKey {
@@ -117,7 +117,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'How long `deploy` waits for a Job to finish before giving up (the Job keeps running).',
     default: '30m',
     flag: '--timeout',
-    validate: (value) => (parseDuration(value) !== undefined ? undefined : 'a duration such as 90s, 30m or 1h30m'),
+    validate: durationProblem,
   },
   {
     key: 'DECKHAND_OUTPUT_DIR',
@@ -132,6 +132,9 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
       /[:@]/.test(value) && !/:latest$/.test(value) ? undefined : 'an image pinned by tag or digest (not latest)',
   },
 ];
+
+/** The keys whose values are secrets: masked everywhere, and withheld from every child's environment. */
+export const SECRET_CONFIG_KEYS: readonly string[] = CONFIG_KEYS.filter((spec) => spec.secret).map((spec) => spec.key);
 
 export interface GlobalFlags {
   dryRun: boolean;

@@ -7,6 +7,7 @@ import * as docker from '../../docker.ts';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import * as linode from '../../linode.ts';
+import { ToolMissingError } from '../../lib/errors.ts';
 import type { Runner } from '../../lib/shell.ts';
 import * as terraform from '../../terraform.ts';
 
@@ -62,7 +63,13 @@ const PROBE_TIMEOUT_MS = 20_000;
 
 export async function probeTool(shell: Runner, name: ToolName): Promise<ToolProbe> {
   const tool = TOOLS[name];
-  const result = await shell.run(tool.versionArgs(), { kind: 'read', nothrow: true, timeoutMs: PROBE_TIMEOUT_MS });
+  let result;
+  try {
+    result = await shell.run(tool.versionArgs(), { kind: 'read', nothrow: true, timeoutMs: PROBE_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof ToolMissingError) return { name, found: false, reason: 'not on PATH', missing: true };
+    throw error;
+  }
   if (result.exitCode === 0) {
     try {
       return { name, found: true, version: tool.parseVersion(result.stdout) };
@@ -70,10 +77,8 @@ export async function probeTool(shell: Runner, name: ToolName): Promise<ToolProb
       return { name, found: false, reason: `its version output was not understood`, missing: false };
     }
   }
-  // The runner starts programs through bash, which answers 127 for a program that is not on PATH.
-  const missing = result.exitCode === 127;
   const lastLine = (result.stderr || result.stdout).trim().split('\n').pop() || `exit ${result.exitCode}`;
-  return { name, found: false, reason: missing ? 'not on PATH' : lastLine, missing };
+  return { name, found: false, reason: lastLine, missing: false };
 }
 
 /** The probes, side by side, by tool name. */

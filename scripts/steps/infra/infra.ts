@@ -7,6 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as terraform from '../../terraform.ts';
+import { checkPlanFile } from './plan-file.ts';
 import { resolveToken } from './token.ts';
 import { managedClusterFile, readManagedCluster } from '../../lib/cluster-state.ts';
 import type { CommandContext } from '../../cli/context.ts';
@@ -40,12 +41,15 @@ export async function runInfra(ctx: InfraContext, action: InfraAction, options: 
   if (action === 'output') return showOutputs(ctx, dir, options);
 
   if (action !== 'plan') requireConfirmationPossible(ctx, action);
+  const explicitPlanFile = options.planFile ? path.resolve(options.planFile) : undefined;
+  const planFile = explicitPlanFile ?? path.join(dir, DEFAULT_PLAN_FILE);
+  // apply reads an existing --plan-file and writes (plans into) any other; both are checked before terraform runs.
+  const reusesSavedPlan = action === 'apply' && explicitPlanFile !== undefined && existsSync(explicitPlanFile);
+  checkPlanFile(planFile, reusesSavedPlan ? 'apply' : 'write');
+
   const token = await resolveToken(ctx, 'terraform manages the cluster with it');
   const session: terraform.TerraformSession = { dir, token };
   await initIfNeeded(ctx, session);
-
-  const explicitPlanFile = options.planFile ? path.resolve(options.planFile) : undefined;
-  const planFile = explicitPlanFile ?? path.join(dir, DEFAULT_PLAN_FILE);
   if (action === 'plan') {
     await makePlan(ctx, session, planFile, { destroy: false });
     ctx.ui.info(`Saved the plan to ${planFile} (mode 0600; it holds variable values, the token among them).`);
@@ -55,8 +59,7 @@ export async function runInfra(ctx: InfraContext, action: InfraAction, options: 
     );
     return;
   }
-  if (action === 'apply')
-    return applyChanges(ctx, session, planFile, Boolean(explicitPlanFile && existsSync(explicitPlanFile)));
+  if (action === 'apply') return applyChanges(ctx, session, planFile, reusesSavedPlan);
   return destroyAll(ctx, session, planFile);
 }
 
