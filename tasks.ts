@@ -144,6 +144,7 @@ export const HANDLERS: Handlers<Commands> = {
     const { options } = ctx.invocation;
     await runKubeconfig(ctx, { clusterId: options['cluster-id'], label: options.label, merge: options.merge });
   },
+  ci: async (ctx) => (await import('./scripts/steps/ci/secrets.ts')).runCiSecrets(ctx),
 };
 
 if (isEntryPoint(import.meta.url)) {
