@@ -14,7 +14,8 @@ import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { ensureKubeBinaries, type KubeBinaries } from '../support/binaries.ts';
-import { runCli, type CliResult } from '../support/cli.ts';
+import { baseEnv, runCli, type CliResult } from '../support/cli.ts';
+import { KEYS, startCliInPty } from '../support/pty.ts';
 import { startGitHubApiServer, type GitHubApiServer } from '../support/github-api-server.ts';
 import { tempDirs } from '../support/temp.ts';
 import { createProject, filesContaining, findOnPath, recordingGh, type ProjectFixture } from './project-fixture.ts';
@@ -56,6 +57,8 @@ describe('ci secrets with the real gh against a GitHub API stand-in', { skip }, 
     server: GitHubApiServer;
     ghLog: string;
     run(args: readonly string[], extraEnv?: NodeJS.ProcessEnv): Promise<CliResult>;
+    /** The same, on a terminal. */
+    runInPty(args: readonly string[]): ReturnType<typeof startCliInPty>;
     /** Every value that must stay secret, by name (the app inputs, the tokens, the KUBE_CONFIG value). */
     needles(): Promise<Record<string, string>>;
     /** What KUBE_CONFIG must be: the managed context alone, flattened, base64 — as the real kubectl makes it. */
@@ -109,6 +112,8 @@ describe('ci secrets with the real gh against a GitHub API stand-in', { skip }, 
       server,
       ghLog,
       run: (args, extraEnv) => runCli(['ci', 'secrets', ...args], { env: { ...env, ...extraEnv }, timeoutMs: 90_000 }),
+      runInPty: (args) =>
+        startCliInPty(['ci', 'secrets', ...args], { env: { ...baseEnv(), ...env }, watchdogMs: 90_000 }),
       async needles() {
         const { clusterToken, otherClusterToken, ...inputs } = project.values;
         return { ...inputs, clusterToken, otherClusterToken, KUBE_CONFIG: await expectedKubeConfig() };
@@ -218,6 +223,29 @@ describe('ci secrets with the real gh against a GitHub API stand-in', { skip }, 
     assert.match(result.stderr, /nobody is at a terminal/);
     assert.match(result.stderr, /pass --yes/);
     assert.deepEqual(test.puts(), []);
+  });
+
+  it('--set on a terminal asks first: no sets nothing, yes sets every value', async () => {
+    const test = await bed();
+    const question =
+      /This sets 7 secrets in environment production of acme\/deckhand, overwriting existing values: [^]*Go on\?/;
+    const refused = test.runInPty(['--set', '--repo', REPO]);
+    await refused.waitFor(question);
+    refused.type(`n${KEYS.enter}`);
+    const no = await refused.exited;
+    assert.equal(no.exitCode, 130, no.screen);
+    assert.match(no.screen, /Nothing was set: you answered no/);
+    assert.deepEqual(test.puts(), []);
+
+    const accepted = test.runInPty(['--set', '--repo', REPO]);
+    await accepted.waitFor(question);
+    accepted.type(`y${KEYS.enter}`);
+    const yes = await accepted.exited;
+    assert.equal(yes.exitCode, 0, yes.screen);
+    assert.deepEqual(test.puts().sort(), [...ALL].sort());
+    assert.equal(test.server.secretValue(REPO, ENVIRONMENT, 'JWT_SECRET'), test.project.values.JWT_SECRET);
+    for (const [name, value] of Object.entries(await test.needles()))
+      assert.ok(!yes.screen.includes(value), `the terminal showed ${name}`);
   });
 
   it('--set --dry-run prints each gh command, the value shown as going to stdin, and sets nothing', async () => {

@@ -90,7 +90,11 @@ async function resolveRepo(ctx: CiContext, given: string | undefined): Promise<g
     return repo;
   }
   const fromEnvironment = ctx.config.realEnv.GH_REPO;
-  if (fromEnvironment) return gh.parseRepo(fromEnvironment);
+  if (fromEnvironment) {
+    const repo = gh.parseRepo(fromEnvironment);
+    if (!repo) throw new UsageError(`GH_REPO "${fromEnvironment}" is not OWNER/NAME (or HOST/OWNER/NAME).`);
+    return repo;
+  }
   const remote = await ctx.shell.run(git.remoteUrlArgs(), { kind: 'read', cwd: ctx.config.repoRoot, nothrow: true });
   return remote.exitCode === 0 ? gh.repoFromRemote(remote.stdout) : undefined;
 }
