@@ -155,7 +155,7 @@ export function filesContaining(
   return found;
 }
 
-/** The real gh on PATH, if any. */
+/** Where `program` is on PATH (the first match), if anywhere. */
 export function findOnPath(program: string, searchPath = process.env.PATH ?? ''): string | undefined {
   for (const folder of searchPath.split(path.delimiter)) {
     if (!folder) continue;
