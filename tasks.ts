@@ -146,6 +146,7 @@ export const HANDLERS: Handlers<Commands> = {
     const { options } = ctx.invocation;
     await runKubeconfig(ctx, { clusterId: options['cluster-id'], label: options.label, merge: options.merge });
   },
+  ci: async (ctx) => (await import('./scripts/steps/ci/secrets.ts')).runCiSecrets(ctx),
 };
 
 /** Runs one command line and returns its exit code (the `deckhand` bin calls this too). */

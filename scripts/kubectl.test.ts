@@ -202,3 +202,23 @@ describe('kubectl argv', () => {
     });
   });
 });
+
+describe('kubectl config view', () => {
+  it('prints one context self-contained (minified, flattened, credentials shown), from the named file only', () => {
+    assert.deepEqual(kubectl.configViewMinifiedArgs('/home/me/.kube/lke.yaml', 'lke-ctx'), [
+      'kubectl',
+      'config',
+      'view',
+      '--kubeconfig',
+      '/home/me/.kube/lke.yaml',
+      '--context',
+      'lke-ctx',
+      '--minify',
+      '--flatten',
+      '--raw',
+      '--output',
+      'yaml',
+    ]);
+    assert.ok(!kubectl.configViewMinifiedArgs('/k.yaml').includes('--context'), "the file's current-context");
+  });
+});

@@ -40,6 +40,27 @@ export function parseClientVersion(stdout: string): string {
   return (JSON.parse(stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
 }
 
+/**
+ * One context of a kubeconfig as a file of its own: only that context, its cluster and its user (--minify), with the
+ * certificates and keys it points to put inline (--flatten) and credentials shown (--raw) — what a CI runner needs.
+ * Printed on stdout; nothing is written.
+ */
+export function configViewMinifiedArgs(kubeconfig: string, context?: string): string[] {
+  return [
+    'kubectl',
+    'config',
+    'view',
+    '--kubeconfig',
+    kubeconfig,
+    ...(context ? ['--context', context] : []),
+    '--minify',
+    '--flatten',
+    '--raw',
+    '--output',
+    'yaml',
+  ];
+}
+
 /** `kubectl version` against the server: proves the cluster answers (and the credentials work). */
 export function serverVersionArgs(target: KubeTarget): string[] {
   return ['kubectl', 'version', ...kubectlTargetArgs(target), '--output', 'json', '--request-timeout', '10s'];
