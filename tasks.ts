@@ -144,6 +144,9 @@ export const HANDLERS: Handlers<Commands> = {
     const { options } = ctx.invocation;
     await runKubeconfig(ctx, { clusterId: options['cluster-id'], label: options.label, merge: options.merge });
   },
+  ingress: async (ctx) => (await import('./scripts/steps/cluster/ingress.ts')).runIngress(ctx),
+  db: async (ctx) => (await import('./scripts/steps/service/db.ts')).runDb(ctx),
+  dashboard: async (ctx) => (await import('./scripts/steps/cluster/dashboard.ts')).runDashboard(ctx),
 };
 
 if (isEntryPoint(import.meta.url)) {

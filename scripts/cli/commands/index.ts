@@ -5,7 +5,21 @@
 import { copy, deploy, logs, releases, uninstall } from './job.ts';
 import { infra, kubeconfig } from './infra.ts';
 import { apps, doctor } from './project.ts';
+import { dashboard, db, ingress } from './addons.ts';
 
-export const COMMANDS = [deploy, releases, uninstall, logs, copy, doctor, apps, infra, kubeconfig] as const;
+export const COMMANDS = [
+  deploy,
+  releases,
+  uninstall,
+  logs,
+  copy,
+  doctor,
+  apps,
+  infra,
+  kubeconfig,
+  ingress,
+  db,
+  dashboard,
+] as const;
 
 export type Commands = typeof COMMANDS;
