@@ -137,7 +137,12 @@ export const HANDLERS: Handlers<Commands> = {
   infra: async (ctx) => {
     const { runInfra } = await import('./scripts/steps/infra/infra.ts');
     const { options } = ctx.invocation;
-    await runInfra(ctx, ctx.invocation.args.action, { planFile: options['plan-file'], json: options.json });
+    await runInfra(ctx, ctx.invocation.args.action, {
+      planFile: options['plan-file'],
+      json: options.json,
+      beforeDestroy: async () =>
+        (await import('./scripts/steps/service/db-dump.ts')).offerDumpsBefore(ctx, 'the cluster is destroyed'),
+    });
   },
   kubeconfig: async (ctx) => {
     const { runKubeconfig } = await import('./scripts/steps/infra/kubeconfig.ts');

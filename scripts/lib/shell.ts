@@ -259,6 +259,8 @@ export async function runAttached(
   const child = spawn(command, args, { stdio: 'inherit', env: options.env ?? process.env });
   const onAbort = () => child.kill('SIGTERM');
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted while the child was being started: the event has fired already.
+  if (options.signal?.aborted) onAbort();
   try {
     const exitCode = await new Promise<number>((resolve, reject) => {
       child.once('error', reject);

@@ -7,12 +7,13 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat, writeFile, chmod } from 'node:fs/promises';
+import { chmod, mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { createAddonsBed, type AddonsBed } from '../support/addons-bed.ts';
+import { installFakeTerraform, readTerraformCalls } from '../support/fake-terraform.ts';
 import { KEYS, startCliInPty } from '../support/pty.ts';
 import { freePort, startPostgres, type TestPostgres } from '../support/postgres.ts';
 
@@ -325,6 +326,49 @@ describe('db connect, psql and dump against a real PostgreSQL', { concurrency: 3
       assert.equal(failed.code, 1, failed.output);
       assert.match(failed.stderr, /pg_dump: error: connection to server failed/);
       assert.deepEqual(await readdir(bed.backupDir), [], 'no dump and no .partial left');
+    });
+  });
+
+  test('infra destroy dumps the database (off a terminal, without asking) before the cluster goes', async (t) => {
+    if (!pg) return t.skip(skip);
+    await withDatabase(async (bed) => {
+      const fixtures = path.resolve(import.meta.dirname, '../fixtures/terraform');
+      const fixture = async (name: string) => JSON.parse(await readFile(path.join(fixtures, name), 'utf8')) as unknown;
+      const bin = path.join(bed.dir, 'terraform-bin');
+      const terraformDir = path.join(bed.dir, 'terraform');
+      await mkdir(terraformDir);
+      await writeFile(path.join(terraformDir, 'main.tf'), '# the stand-in terraform does not read this\n');
+      const token = 'destroy-test-linode-token-0123456789';
+      const calls = installFakeTerraform(bin, {
+        expectToken: token,
+        planJson: await fixture('plan-create.json'),
+        destroyPlanJson: await fixture('plan-destroy.json'),
+        outputs: await fixture('outputs.json'),
+      });
+      const result = await bed.cli(['infra', 'destroy', '--yes'], {
+        env: {
+          PATH: `${bin}${path.delimiter}${bed.env['PATH']}`,
+          LINODE_TOKEN: token,
+          DECKHAND_TERRAFORM_DIR: terraformDir,
+        },
+      });
+      assert.equal(result.code, 0, result.output);
+      const dumped = result.output.indexOf("Dumped wpp-bot's database");
+      assert.ok(
+        result.output.includes("Before the cluster is destroyed: dumping wpp-bot's database first."),
+        result.output,
+      );
+      assert.ok(
+        dumped !== -1 && dumped < result.output.indexOf('Destroy (this takes a few minutes).'),
+        'the dump comes first',
+      );
+      const files = await readdir(bed.backupDir);
+      assert.equal(files.length, 1);
+      assert.match(await readFile(path.join(bed.backupDir, files[0]!), 'utf8'), /-- PostgreSQL database dump complete/);
+      assert.ok(
+        readTerraformCalls(calls).some((call) => call.argv[0] === 'apply'),
+        'then terraform destroys',
+      );
     });
   });
 

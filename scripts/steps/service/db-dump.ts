@@ -13,6 +13,7 @@ import * as kubectl from '../../kubectl.ts';
 import { DeckhandError } from '../../lib/errors.ts';
 import { commandFailure, type Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
+import { APPS } from '../../apps/index.ts';
 import { resolveAddonTarget } from '../cluster/addon-target.ts';
 import { servingPod, waitForServingPod, type DatabaseApp } from './db-pod.ts';
 
@@ -160,7 +161,7 @@ export async function offerDatabaseDump(
   const shell = ctx.shell.withLog((line) => ctx.ui.info(line));
   const pod = await servingPod(shell, target, target.namespace, app.database).catch(() => undefined);
   if (!pod) {
-    ctx.ui.warn(`No running database pod for ${app.name}: no dump can be taken before ${before}.`);
+    ctx.ui.info(`No running database pod for ${app.name} in namespace ${target.namespace}: nothing to dump before ${before}.`);
     return undefined;
   }
   if (ctx.prompter.interactive && !ctx.config.yes) {
@@ -176,4 +177,24 @@ export async function offerDatabaseDump(
   const dumped = await dumpDatabase(shell, target, app, pod, ctx.config.backupDir);
   if (dumped) ctx.ui.success(`Dumped ${app.name}'s database: ${dumped.file}`);
   return dumped;
+}
+
+/**
+ * offerDatabaseDump for every app with a database, on the cluster this command targets: what `infra destroy` runs
+ * before the cluster goes. A cluster that cannot be read is said so and passed over (its data is out of reach anyway).
+ */
+export async function offerDumpsBefore(
+  ctx: Pick<CommandContext, 'config' | 'shell' | 'ui' | 'prompter' | 'resolveTarget'>,
+  before: string,
+): Promise<void> {
+  for (const app of APPS) {
+    if (app.kind !== 'service' || !app.database) continue;
+    const cluster = await resolveAddonTarget(ctx, app.namespace, { forWrite: false }).catch((error: unknown) => {
+      ctx.ui.warn(
+        `Cannot read the cluster to offer a dump of ${app.name}'s database: ${(error as Error).message.split('\n')[0]}`,
+      );
+      return undefined;
+    });
+    if (cluster?.reachable) await offerDatabaseDump(ctx, app as DatabaseApp, cluster.target, before);
+  }
 }
