@@ -161,7 +161,9 @@ export async function offerDatabaseDump(
   const shell = ctx.shell.withLog((line) => ctx.ui.info(line));
   const pod = await servingPod(shell, target, target.namespace, app.database).catch(() => undefined);
   if (!pod) {
-    ctx.ui.info(`No running database pod for ${app.name} in namespace ${target.namespace}: nothing to dump before ${before}.`);
+    ctx.ui.info(
+      `No running database pod for ${app.name} in namespace ${target.namespace}: nothing to dump before ${before}.`,
+    );
     return undefined;
   }
   if (ctx.prompter.interactive && !ctx.config.yes) {
