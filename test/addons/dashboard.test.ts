@@ -10,7 +10,7 @@ import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { serveStandInHeadlamp, type ChartRepository } from '../support/addon-charts.ts';
+import { serveStandInHeadlamp, type ChartRepository } from '../support/stand-in-headlamp.ts';
 import { createAddonsBed, filesContaining, type AddonsBed } from '../support/addons-bed.ts';
 import { createSandbox } from '../support/sandbox.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { STAND_IN_TRAEFIK_CRDS, pushStandInTraefik } from '../support/addon-charts.ts';
+import { STAND_IN_TRAEFIK_CRDS, pushStandInTraefik } from '../support/stand-in-traefik.ts';
 import { createAddonsBed, type AddonsBed } from '../support/addons-bed.ts';
 import { startDnsServer, type TestDnsServer } from '../support/dns-server.ts';
 import { createSandbox } from '../support/sandbox.ts';

@@ -30,11 +30,14 @@ const PLACEHOLDER: Omit<KubeTarget, 'namespace'> = {
 export async function resolveAddonTarget(
   ctx: Pick<CommandContext, 'config' | 'shell' | 'resolveTarget'>,
   namespace: string,
-  options: { forWrite: boolean },
+  options: { forWrite: boolean; fixedNamespace?: boolean },
 ): Promise<AddonTarget> {
   let target: KubeTarget;
   try {
-    target = ctx.resolveTarget(namespace, options);
+    target = ctx.resolveTarget(namespace, { forWrite: options.forWrite });
+    // An add-on's own namespace (traefik, headlamp) is not the app namespace --namespace chooses: the wpp-bot
+    // NetworkPolicies name `traefik`, and the dashboard instructions name `headlamp`.
+    if (options.fixedNamespace) target = { ...target, namespace };
   } catch (error) {
     if (ctx.config.dryRun && error instanceof UsageError && /kubeconfig/i.test(error.message)) {
       return {

@@ -66,7 +66,7 @@ interface InstallRun {
 }
 
 async function installHeadlamp(ctx: DashboardContext): Promise<void> {
-  const cluster = await resolveAddonTarget(ctx, HEADLAMP.namespace, { forWrite: true });
+  const cluster = await resolveAddonTarget(ctx, HEADLAMP.namespace, { forWrite: true, fixedNamespace: true });
   const source: helm.ChartSource = {
     chart: HEADLAMP.chartName,
     version: HEADLAMP.chartVersion,

@@ -39,6 +39,11 @@ export const INGRESS_HOST_PREFIXES = ['api', 'dashboard'] as const;
 
 export const DEFAULT_INGRESS_TIMEOUT_MS = 10 * 60_000;
 
+/** api.<domain> and dashboard.<domain>; none without a domain. */
+export function ingressHosts(domain: string | undefined): string[] {
+  return domain ? INGRESS_HOST_PREFIXES.map((prefix) => `${prefix}.${domain}`) : [];
+}
+
 export interface IngressPlan {
   source: ChartSource;
   /** Absolute path of the values file. */
@@ -103,7 +108,7 @@ export function planIngress(config: Config, options: IngressOptions): IngressPla
     },
     production,
     ...(email ? { email } : {}),
-    hosts: domain ? INGRESS_HOST_PREFIXES.map((prefix) => `${prefix}.${domain}`) : [],
+    hosts: ingressHosts(domain),
     timeoutMs,
     warnings,
   };

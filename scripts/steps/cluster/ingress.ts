@@ -22,7 +22,7 @@ import {
   type ReleaseDecision,
 } from './chart-release.ts';
 import { ingressReport, waitForAddress } from './ingress-report.ts';
-import { planIngress, TRAEFIK, caOf, type IngressPlan } from './ingress-plan.ts';
+import { caOf, ingressHosts, planIngress, TRAEFIK, type IngressPlan } from './ingress-plan.ts';
 import { addressOf, type LoadBalancerAddress } from './ingress-dns.ts';
 
 type IngressContext = CommandContext<typeof ingress>;
@@ -46,7 +46,7 @@ export async function runIngress(ctx: IngressContext): Promise<void> {
     ...(options.replicas !== undefined ? { replicas: options.replicas } : {}),
     ...(options.timeout !== undefined ? { timeout: options.timeout } : {}),
   });
-  const cluster = await resolveAddonTarget(ctx, TRAEFIK.namespace, { forWrite: true });
+  const cluster = await resolveAddonTarget(ctx, TRAEFIK.namespace, { forWrite: true, fixedNamespace: true });
   const run: IngressRun = { ctx, plan, cluster, decision: { action: 'install' } };
   await runPipeline(
     run,
@@ -125,11 +125,13 @@ async function crdStep(run: IngressRun, task: StepTask): Promise<void> {
   if (shown.exitCode !== 0) {
     task.output = `could not read the chart's CRDs (${shown.stderr.trim().split('\n').pop()}); a real run needs the chart`;
   }
-  const names = [...shown.stdout.matchAll(/^kind:\s*CustomResourceDefinition\b[\s\S]*?^\s+name:\s*(\S+)/gm)].map(
-    (m) => m[1],
-  );
+  const count = (shown.stdout.match(/^kind:\s*CustomResourceDefinition\s*$/gm) ?? []).length;
+  if (count === 0 && shown.exitCode === 0) {
+    task.skip(`The chart ships no CRDs.`);
+    return;
+  }
   await shell.run(kubectl.applyArgs(run.cluster.target), { kind: 'write', input: shown.stdout, hint: HINT });
-  task.title = `${shell.dryRun ? 'Would apply' : 'Applied'} Traefik's CRDs (server-side)${names.length ? `: ${names.length} definitions` : ''}`;
+  task.title = `${shell.dryRun ? 'Would apply' : 'Applied'} Traefik's CRDs (server-side)${count ? `: ${count} definitions` : ''}`;
 }
 
 async function installStep(run: IngressRun, task: StepTask): Promise<void> {
@@ -180,7 +182,7 @@ async function reportStep(run: IngressRun, task: StepTask): Promise<void> {
 
 /** `ingress status`: the release, the CA it uses, the address, the DNS records, and what DNS and TLS do now. */
 async function showIngressStatus(ctx: IngressContext): Promise<void> {
-  const cluster = await resolveAddonTarget(ctx, TRAEFIK.namespace, { forWrite: false });
+  const cluster = await resolveAddonTarget(ctx, TRAEFIK.namespace, { forWrite: false, fixedNamespace: true });
   if (!cluster.reachable) {
     ctx.ui.info(`${cluster.banner}\nNothing to show without a cluster.`);
     return;
@@ -210,7 +212,6 @@ async function showIngressStatus(ctx: IngressContext): Promise<void> {
   const address = addressOf(service);
   if (!address) lines.push(`Load balancer: no address yet (${service ? 'pending' : 'the Service is missing'})`);
   else lines.push(`Load balancer: ${[address.ip, address.hostname].filter(Boolean).join(' · ')}`);
-  const hosts = planIngress({ ...ctx.config, dryRun: true }, { production: false }).hosts;
-  lines.push(...(await ingressReport(ctx.config, hosts, address)));
+  lines.push(...(await ingressReport(ctx.config, ingressHosts(ctx.config.addons.domain), address)));
   ctx.ui.data(lines.join('\n'));
 }

@@ -1,19 +1,15 @@
 /**
- * Stand-ins for the Traefik and Headlamp charts, which cannot be fetched here (no internet). Each has the real chart's
- * name and pinned version, the values keys deckhand sets (with the real chart's defaults and the strictness of its
- * values.schema.json on those paths: an unknown top-level key is refused, as the real chart refuses it), and
- * templates that render what the values mean — a Deployment with the init container and security contexts, the PVC
- * for acme.json, the LoadBalancer Service with its annotations, the IngressClass; Headlamp's ClusterRoleBinding only
- * while `clusterRoleBinding.create` is on. Traefik's is pushed to an OCI registry at the same path as the real one
- * (`<registry>/traefik/helm/traefik:41.3.0`); Headlamp's is served from a classic chart repository over HTTP.
+ * A stand-in for Traefik's chart, which cannot be fetched here (no internet): the real chart's name and pinned
+ * version, the values keys deckhand sets (with the real chart's defaults and the strictness of its values.schema.json
+ * on those paths: an unknown top-level key is refused, as the real chart refuses it), CRDs in crds/ (what `helm show
+ * crds` prints), and templates that render what the values mean — a Deployment with the init container and security
+ * contexts, the PVC for acme.json, the LoadBalancer Service with its annotations, the IngressClass. It is pushed to a
+ * real OCI registry at the real chart's path: `<registry>/traefik/helm/traefik:41.3.0`.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { HEADLAMP } from '../../scripts/steps/cluster/dashboard.ts';
 import { TRAEFIK } from '../../scripts/steps/cluster/ingress-plan.ts';
 
 const execFileAsync = promisify(execFile);
@@ -301,7 +297,8 @@ spec:
 /** The CRD names the stand-in Traefik chart ships (`helm show crds` prints them). */
 export const STAND_IN_TRAEFIK_CRDS = ['ingressroutes.traefik.io', 'middlewares.traefik.io'];
 
-async function writeChart(dir: string, files: Record<string, string>): Promise<void> {
+/** Writes a chart's files (relative names) under `dir`. */
+export async function writeChart(dir: string, files: Record<string, string>): Promise<void> {
   for (const [name, text] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(dir, name)), { recursive: true });
     await writeFile(path.join(dir, name), text);
@@ -332,139 +329,4 @@ export async function pushStandInTraefik(
   const packaged = path.join(out, `${TRAEFIK.chartName}-${TRAEFIK.chartVersion}.tgz`);
   await execFileAsync(helm, ['push', packaged, `oci://${registryHost}/traefik/helm`, '--plain-http'], { env });
   return `oci://${registryHost}/traefik/helm/traefik`;
-}
-
-const HEADLAMP_VALUES = `replicaCount: 1
-image:
-  registry: ghcr.io
-  repository: headlamp-k8s/headlamp
-  tag: ""
-clusterRoleBinding:
-  create: true
-  clusterRoleName: cluster-admin
-serviceAccount:
-  create: true
-  name: ""
-podSecurityContext: {}
-securityContext:
-  runAsNonRoot: true
-  privileged: false
-  runAsUser: 100
-  runAsGroup: 101
-resources: {}
-service:
-  type: ClusterIP
-  port: 80
-`;
-
-const HEADLAMP_TEMPLATES: Record<string, string> = {
-  'templates/serviceaccount.yaml': `{{- if .Values.serviceAccount.create }}
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: {{ .Release.Name }}
-  namespace: {{ .Release.Namespace }}
-{{- end }}
-`,
-  'templates/clusterrolebinding.yaml': `{{- if .Values.clusterRoleBinding.create -}}
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata:
-  name: {{ .Release.Name }}-admin
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: ClusterRole
-  name: {{ .Values.clusterRoleBinding.clusterRoleName }}
-subjects:
-- kind: ServiceAccount
-  name: {{ .Release.Name }}
-  namespace: {{ .Release.Namespace }}
-{{- end }}
-`,
-  'templates/deployment.yaml': `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {{ .Release.Name }}
-  namespace: {{ .Release.Namespace }}
-spec:
-  replicas: {{ .Values.replicaCount }}
-  selector:
-    matchLabels: {app.kubernetes.io/name: headlamp}
-  template:
-    metadata:
-      labels: {app.kubernetes.io/name: headlamp}
-    spec:
-      serviceAccountName: {{ .Release.Name }}
-      securityContext:
-        {{- toYaml .Values.podSecurityContext | nindent 8 }}
-      containers:
-        - name: headlamp
-          image: "{{ .Values.image.registry }}/{{ .Values.image.repository }}:v{{ .Values.image.tag | default .Chart.AppVersion }}"
-          args: ["-in-cluster", "-plugins-dir=/headlamp/plugins"]
-          ports:
-            - {name: http, containerPort: 4466}
-          securityContext:
-            {{- toYaml .Values.securityContext | nindent 12 }}
-          resources:
-            {{- toYaml .Values.resources | nindent 12 }}
-`,
-  'templates/service.yaml': `apiVersion: v1
-kind: Service
-metadata:
-  name: {{ .Release.Name }}
-  namespace: {{ .Release.Namespace }}
-spec:
-  type: {{ .Values.service.type }}
-  selector: {app.kubernetes.io/name: headlamp}
-  ports:
-    - {name: http, port: {{ .Values.service.port }}, targetPort: http}
-`,
-};
-
-export interface ChartRepository {
-  /** The repository URL, for DECKHAND_HEADLAMP_CHART_REPO. */
-  url: string;
-  /** Paths requested so far (the index, the chart archive). */
-  readonly requests: readonly string[];
-  stop(): Promise<void>;
-}
-
-/** Packages the stand-in Headlamp chart and serves it as a classic chart repository (index.yaml + .tgz) on loopback. */
-export async function serveStandInHeadlamp(
-  helm: string,
-  workDir: string,
-  env: NodeJS.ProcessEnv,
-): Promise<ChartRepository> {
-  const chartDir = path.join(workDir, 'headlamp-chart', 'headlamp');
-  await writeChart(chartDir, {
-    'Chart.yaml': `apiVersion: v2\nname: ${HEADLAMP.chartName}\ndescription: A stand-in for Headlamp's chart in deckhand's tests\ntype: application\nversion: ${HEADLAMP.chartVersion}\nappVersion: ${HEADLAMP.appVersion}\n`,
-    'values.yaml': HEADLAMP_VALUES,
-    ...HEADLAMP_TEMPLATES,
-  });
-  const repoDir = path.join(workDir, 'headlamp-repo');
-  await mkdir(repoDir, { recursive: true });
-  await execFileAsync(helm, ['package', chartDir, '--destination', repoDir], { env });
-  const requests: string[] = [];
-  const server = createServer((req, res) => {
-    const name = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/+/, '');
-    requests.push(`/${name}`);
-    readFile(path.join(repoDir, path.basename(name))).then(
-      (body) => {
-        res.writeHead(200, { 'Content-Type': name.endsWith('.yaml') ? 'text/yaml' : 'application/gzip' });
-        res.end(body);
-      },
-      () => {
-        res.writeHead(404);
-        res.end();
-      },
-    );
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  await execFileAsync(helm, ['repo', 'index', repoDir, '--url', url], { env });
-  return {
-    url,
-    requests,
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
 }
