@@ -12,6 +12,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { serveStandInHeadlamp, type ChartRepository } from '../support/stand-in-headlamp.ts';
 import { createAddonsBed, filesContaining, type AddonsBed } from '../support/addons-bed.ts';
+import { KEYS, startCliInPty } from '../support/pty.ts';
 import { createSandbox } from '../support/sandbox.ts';
 
 const APP_NAMESPACE = `
@@ -250,6 +251,36 @@ describe('dashboard install and token', { concurrency: 3 }, () => {
       const as = ['--as', 'system:serviceaccount:wpp-bot:headlamp-admin'];
       assert.equal(await canI(bed, ['get', 'secrets', '-n', 'wpp-bot', ...as]), 'yes');
       assert.equal(await canI(bed, ['list', 'pods', '-n', 'kube-system', ...as]), 'no', 'still one namespace');
+    });
+  });
+
+  test('on a terminal, --admin asks first, saying what the token grants; no means no token', async () => {
+    await withBed(async (bed) => {
+      await bed.kubectlOk(['apply', '-f', '-'], APP_NAMESPACE);
+      const { CI: _ci, ...env } = bed.env;
+      const ask = async (answer: string) => {
+        const session = startCliInPty(['dashboard', 'token', 'wpp-bot', '--admin'], { env, watchdogMs: 60_000 });
+        try {
+          await session.waitFor(
+            /A token from --admin grants full control of the namespace: read every Secret in it .* in namespace wpp-bot, for 60 minutes, to whoever holds it\. Issue it\?/s,
+          );
+          session.type(`${answer}${KEYS.enter}`);
+          return await session.exited;
+        } finally {
+          session.kill();
+        }
+      };
+      const declined = await ask('n');
+      assert.equal(declined.exitCode, 2, declined.screen);
+      assert.match(declined.screen, /No admin token issued/);
+      assert.equal(bed.sim.issuedTokens.length, 0);
+      const accepted = await ask('y');
+      assert.equal(accepted.exitCode, 0, accepted.screen);
+      assert.equal(bed.sim.issuedTokens[0]?.serviceAccount, 'headlamp-admin');
+      assert.ok(
+        accepted.screen.includes(bed.sim.issuedTokens[0]!.token),
+        'the token, on the terminal that asked for it',
+      );
     });
   });
 
