@@ -5,6 +5,7 @@
 import * as kubectl from '../../kubectl.ts';
 import type { Config } from '../../lib/config.ts';
 import { DeckhandError, formatMs } from '../../lib/errors.ts';
+import { deckhand } from '../../lib/hints.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { AddonTarget } from './addon-target.ts';
 import {
@@ -75,8 +76,8 @@ export async function waitForAddress(
             .join('\n')}`
         : ''),
     warnings.length
-      ? 'Fix what the cloud controller reports above (an annotation value, the account limit of NodeBalancers, a firewall-id that does not exist), then run ingress install again.'
-      : `Linode usually needs a minute or two. Look again with: kubectl -n ${TRAEFIK.namespace} describe service ${TRAEFIK.service}, then run ingress status.`,
+      ? `Fix what the cloud controller reports above (an annotation value, the account limit of NodeBalancers, a firewall-id that does not exist), then: ${deckhand('ingress', 'install')}`
+      : `Linode usually needs a minute or two. Look again with: kubectl -n ${TRAEFIK.namespace} describe service ${TRAEFIK.service}, then: ${deckhand('ingress', 'status')}`,
   );
 }
 

@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { CommandContext } from '../../cli/context.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError } from '../../lib/errors.ts';
+import { deckhand } from '../../lib/hints.ts';
 import { commandFailure, type Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import { APPS } from '../../apps/index.ts';
@@ -108,7 +109,7 @@ export async function dumpDatabase(
     if (!endsLikeCompleteDump(readTail(partial))) {
       throw new DeckhandError(
         `The dump of ${app.database.name} does not end like a complete pg_dump (${bytes} bytes): it was cut off, so it was removed.`,
-        'Run db dump again; if it happens again, look at the pod: it may have restarted during the dump.',
+        `Run ${deckhand('db', 'dump', app.name)} again; if it happens again, look at the pod: it may have restarted during the dump.`,
       );
     }
     renameSync(partial, file);
@@ -172,7 +173,10 @@ export async function offerDatabaseDump(
         message: `Before ${before}: dump ${app.name}'s database into ${path.relative(process.cwd(), ctx.config.backupDir) || '.'}/ first?`,
         default: true,
       },
-      { what: 'whether to dump the database first', howToProvide: 'run db dump yourself first' },
+      {
+        what: 'whether to dump the database first',
+        howToProvide: `run ${deckhand('db', 'dump', app.name)} yourself first`,
+      },
     );
     if (!wanted) return undefined;
   } else ctx.ui.info(`Before ${before}: dumping ${app.name}'s database first.`);
