@@ -37,6 +37,8 @@ interface IngressRun {
 }
 
 const HINT = `Is the cluster reachable? Try: ${deckhand('doctor')}`;
+/** `helm show crds` pulls the chart (a few hundred KB) from its registry. */
+const CHART_READ_TIMEOUT_MS = 2 * 60_000;
 
 export async function runIngress(ctx: IngressContext): Promise<void> {
   if (ctx.invocation.args.action === 'status') return showIngressStatus(ctx);
@@ -119,7 +121,7 @@ async function crdStep(run: IngressRun, task: StepTask): Promise<void> {
   const shown = await shell.run(helm.showCrdsArgs(run.plan.source), {
     kind: 'read',
     nothrow: run.ctx.config.dryRun,
-    timeoutMs: 2 * 60_000,
+    timeoutMs: CHART_READ_TIMEOUT_MS,
     hint: `Can this machine reach ${run.plan.source.chart}? A mirror goes in DECKHAND_TRAEFIK_CHART.`,
   });
   if (shown.exitCode !== 0) {
