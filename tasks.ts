@@ -139,7 +139,12 @@ export const HANDLERS: Handlers<Commands> = {
   infra: async (ctx) => {
     const { runInfra } = await import('./scripts/steps/infra/infra.ts');
     const { options } = ctx.invocation;
-    await runInfra(ctx, ctx.invocation.args.action, { planFile: options['plan-file'], json: options.json });
+    await runInfra(ctx, ctx.invocation.args.action, {
+      planFile: options['plan-file'],
+      json: options.json,
+      beforeDestroy: async () =>
+        (await import('./scripts/steps/service/db-dump.ts')).offerDumpsBefore(ctx, 'the cluster is destroyed'),
+    });
   },
   kubeconfig: async (ctx) => {
     const { runKubeconfig } = await import('./scripts/steps/infra/kubeconfig.ts');
@@ -147,6 +152,9 @@ export const HANDLERS: Handlers<Commands> = {
     await runKubeconfig(ctx, { clusterId: options['cluster-id'], label: options.label, merge: options.merge });
   },
   ci: async (ctx) => (await import('./scripts/steps/ci/secrets.ts')).runCiSecrets(ctx),
+  ingress: async (ctx) => (await import('./scripts/steps/cluster/ingress.ts')).runIngress(ctx),
+  db: async (ctx) => (await import('./scripts/steps/service/db.ts')).runDb(ctx),
+  dashboard: async (ctx) => (await import('./scripts/steps/cluster/dashboard.ts')).runDashboard(ctx),
 };
 
 /** Runs one command line and returns its exit code (the `deckhand` bin calls this too). */

@@ -235,6 +235,57 @@ export function createShell(options: ShellOptions): Runner {
   };
 }
 
+export interface AttachedRunOptions {
+  kind: CommandKind;
+  /** Where the command echo (--verbose) and the dry-run line go. */
+  log: (line: string) => void;
+  /** Aborted on Ctrl-C/SIGTERM: the child is stopped and the interruption is thrown. */
+  signal?: AbortSignal;
+  /** The child's whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A command attached to this terminal: stdin, stdout and stderr are this process's own, so an interactive program
+ * (psql through `kubectl exec --tty`) gets the real TTY, which zx's pipes cannot pass through. Unlike `run`, the
+ * child stays in this process group — the terminal's foreground group, which a program must be in to read the
+ * terminal — and its output goes straight to the terminal, unmasked: it is the user's own session, not deckhand's
+ * output. Dry run and --verbose behave as for `run`. Resolves with the exit code; failing is the caller's decision.
+ */
+export async function runAttached(
+  runner: Runner,
+  argv: readonly string[],
+  options: AttachedRunOptions,
+): Promise<{ exitCode: number; skipped: boolean }> {
+  const [command, ...args] = argv;
+  if (command === undefined) throw new Error('runAttached() needs a command');
+  const log = (line: string) => options.log(runner.masker.mask(line));
+  if (runner.dryRun && options.kind === 'write') {
+    log(dryRunLine(`run: ${runner.display(argv)}`));
+    return { exitCode: 0, skipped: true };
+  }
+  if (options.signal?.aborted) throw interruptionError(options.signal);
+  if (runner.verbose) log(`$ ${runner.display(argv)}`);
+  const { spawn } = await import('node:child_process');
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: 'inherit', env: options.env ?? process.env });
+  const onAbort = () => child.kill('SIGTERM');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted while the child was being started: the event has fired already.
+  if (options.signal?.aborted) onAbort();
+  try {
+    const exitCode = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal ?? 'SIGTERM')));
+    });
+    if (runner.verbose) log(`  ↳ exit ${exitCode} after ${formatMs(performance.now() - started)}`);
+    if (options.signal?.aborted) throw interruptionError(options.signal);
+    return { exitCode, skipped: false };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** What a dry run prints instead of doing something: `[dry run] would run: helm upgrade …`. */
 export function dryRunLine(action: string): string {
   return `[dry run] would ${action}`;

@@ -6,7 +6,22 @@ import { ci } from './ci.ts';
 import { copy, deploy, logs, releases, uninstall } from './job.ts';
 import { infra, kubeconfig } from './infra.ts';
 import { apps, doctor } from './project.ts';
+import { dashboard, db, ingress } from './addons.ts';
 
-export const COMMANDS = [deploy, releases, uninstall, logs, copy, doctor, apps, infra, kubeconfig, ci] as const;
+export const COMMANDS = [
+  deploy,
+  releases,
+  uninstall,
+  logs,
+  copy,
+  doctor,
+  apps,
+  infra,
+  kubeconfig,
+  ingress,
+  db,
+  dashboard,
+  ci,
+] as const;
 
 export type Commands = typeof COMMANDS;

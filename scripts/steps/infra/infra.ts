@@ -24,6 +24,8 @@ export interface InfraOptions {
   /** A plan file to write (plan) or to apply (apply, when it exists). */
   planFile?: string;
   json?: boolean;
+  /** Runs once the destruction is confirmed, before it starts: e.g. the offer to dump databases first. */
+  beforeDestroy?: () => Promise<void>;
 }
 
 export type InfraContext = Pick<CommandContext, 'config' | 'shell' | 'ui' | 'prompter' | 'masker'> & {
@@ -60,7 +62,7 @@ export async function runInfra(ctx: InfraContext, action: InfraAction, options: 
     return;
   }
   if (action === 'apply') return applyChanges(ctx, session, planFile, reusesSavedPlan);
-  return destroyAll(ctx, session, planFile);
+  return destroyAll(ctx, session, planFile, options.beforeDestroy);
 }
 
 /**
@@ -170,7 +172,12 @@ async function applyChanges(
   );
 }
 
-async function destroyAll(ctx: InfraContext, session: terraform.TerraformSession, planFile: string): Promise<void> {
+async function destroyAll(
+  ctx: InfraContext,
+  session: terraform.TerraformSession,
+  planFile: string,
+  beforeDestroy?: () => Promise<void>,
+): Promise<void> {
   const reviewed = await makePlan(ctx, session, planFile, { destroy: true });
   if (!terraform.hasChanges(reviewed.summary)) {
     rmSync(planFile, { force: true });
@@ -179,11 +186,13 @@ async function destroyAll(ctx: InfraContext, session: terraform.TerraformSession
   }
   const label = terraform.clusterLabelDestroyedBy(reviewed.planJson);
   if (ctx.config.dryRun) {
+    await beforeDestroy?.();
     await terraform.apply(ctx.shell, session, planFile);
     ctx.ui.info(`Dry run: nothing was destroyed. The destroy plan stays in ${planFile}.`);
     return;
   }
   if (!ctx.config.yes) await confirmByTypingLabel(ctx, label, planFile);
+  await beforeDestroy?.();
   ctx.ui.info('Destroy (this takes a few minutes).');
   await applyToTheEnd(ctx, session, planFile);
   rmSync(planFile, { force: true });
