@@ -132,13 +132,6 @@ describe('gh runners', () => {
     await assert.rejects(gh.setSecret(forbidden.runner, TARGET, 'X', 'v'), /Command failed \(exit 1\)[^]*HTTP 403/);
   });
 
-  it('probes gh without throwing: found with its version, or not on PATH (bash answers 127)', async () => {
-    const found = recordingRunner(() => ({ stdout: 'gh version 2.23.0 (2023-02-27)\n' }));
-    assert.deepEqual(await gh.probe(found.runner), { found: true, version: '2.23.0' });
-    const missing = recordingRunner(() => ({ exitCode: 127, stderr: 'bash: gh: command not found' }));
-    assert.deepEqual(await gh.probe(missing.runner), { found: false, reason: 'not on PATH' });
-  });
-
   it('reports a failed login with what gh said, without the host line', async () => {
     const { runner } = recordingRunner(() => ({
       exitCode: 1,

@@ -104,23 +104,6 @@ export function secretSetArgs(target: SecretsTarget, name: string): string[] {
 
 // ─── Runners ─────────────────────────────────────────────────────────────────────────────────────────────────
 
-export type GhProbe = { found: true; version: string } | { found: false; reason: string };
-
-/** Whether gh is installed; never throws. */
-export async function probe(shell: Runner): Promise<GhProbe> {
-  const result = await shell.run(versionArgs(), { kind: 'read', nothrow: true, env: GH_ENV, timeoutMs: 20_000 });
-  if (result.exitCode === 0) {
-    try {
-      return { found: true, version: parseVersion(result.stdout) };
-    } catch {
-      return { found: false, reason: 'its version output was not understood' };
-    }
-  }
-  // The runner starts programs through bash, which answers 127 for a program that is not on PATH.
-  if (result.exitCode === 127) return { found: false, reason: 'not on PATH' };
-  return { found: false, reason: lastLine(result.stderr || result.stdout) || `exit ${result.exitCode}` };
-}
-
 export type AuthStatus = { loggedIn: true } | { loggedIn: false; reason: string };
 
 /** Whether gh has a working token for `host` (gh checks it against the API); never throws. */
@@ -174,8 +157,4 @@ export function environmentNotFound(target: SecretsTarget): DeckhandError {
     `GitHub has no environment "${target.environment}" in ${repoName(target.repo)} that your gh login can see.`,
     `Create it first: the repository's Settings → Environments → New environment → ${target.environment} (docs/github-actions.md, "Set it up once"). If it exists, check that --repo names the right repository and that \`gh auth status\` shows an account with access to it.`,
   );
-}
-
-function lastLine(text: string): string {
-  return text.trim().split('\n').pop()?.trim() ?? '';
 }

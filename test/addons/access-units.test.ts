@@ -200,11 +200,12 @@ describe('dashboard tokens', () => {
 describe('revealLine and runAttached', () => {
   it('writes a secret around the output guard, which still masks it everywhere else', async () => {
     const script = `
-      import { SecretMasker, guardProcessOutput } from ${JSON.stringify(path.join(REPO_ROOT, 'scripts/lib/redact.ts'))};
+      import { SecretMasker } from ${JSON.stringify(path.join(REPO_ROOT, 'scripts/lib/redact.ts'))};
+      import { guardProcessOutput } from ${JSON.stringify(path.join(REPO_ROOT, 'scripts/lib/process-output.ts'))};
       import { revealLine } from ${JSON.stringify(path.join(REPO_ROOT, 'scripts/lib/reveal.ts'))};
       const masker = new SecretMasker();
       masker.add('s3cret-token-value');
-      guardProcessOutput(masker);
+      guardProcessOutput({ masker });
       process.stdout.write('logged: s3cret-token-value\\n');
       revealLine(1, 's3cret-token-value');
       process.stderr.write('error: s3cret-token-value\\n');

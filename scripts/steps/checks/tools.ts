@@ -4,6 +4,7 @@
  * fine for a dry run, not needed at all) is the caller's decision.
  */
 import * as docker from '../../docker.ts';
+import * as gh from '../../gh.ts';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import * as linode from '../../linode.ts';
@@ -11,7 +12,7 @@ import { ToolMissingError } from '../../lib/errors.ts';
 import type { Runner } from '../../lib/shell.ts';
 import * as terraform from '../../terraform.ts';
 
-export type ToolName = 'docker' | 'helm' | 'kubectl' | 'terraform' | 'linode-cli';
+export type ToolName = 'docker' | 'helm' | 'kubectl' | 'terraform' | 'linode-cli' | 'gh';
 
 interface ToolDefinition {
   versionArgs: () => string[];
@@ -46,6 +47,7 @@ export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
     parseVersion: (stdout) => stdout.trim().split('\n')[0] ?? '',
     install: 'https://techdocs.akamai.com/cloud-computing/docs/install-and-configure-the-cli',
   },
+  gh: { versionArgs: gh.versionArgs, parseVersion: gh.parseVersion, install: gh.INSTALL_URL },
 };
 
 export type ToolProbe =

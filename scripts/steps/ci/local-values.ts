@@ -19,6 +19,7 @@ import { readAppInputs, type InputSource } from '../../apps/inputs.ts';
 import * as kubectl from '../../kubectl.ts';
 import { readManagedCluster } from '../../lib/cluster-state.ts';
 import { CONFIG_KEYS, type Config } from '../../lib/config.ts';
+import { ToolMissingError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import type { SecretMasker } from '../../lib/redact.ts';
 import type { Runner } from '../../lib/shell.ts';
@@ -88,19 +89,25 @@ async function kubeconfigValue(ctx: LocalValueContext): Promise<LocalValue> {
   if (!choice) return { status: 'missing', howToProvide: KUBECONFIG_HOW, reason: 'no managed cluster or KUBECONFIG' };
   if (!existsSync(choice.file))
     return { status: 'missing', howToProvide: KUBECONFIG_HOW, reason: `no file at ${choice.file} (${choice.source})` };
-  const result = await ctx.shell.run(kubectl.configViewMinifiedArgs(choice.file, choice.context), {
-    kind: 'read',
-    nothrow: true,
-    timeoutMs: 20_000,
-  });
   const source = `${choice.source}: ${choice.file}${choice.context ? `, context ${choice.context}` : ''}`;
-  if (result.exitCode === 127) {
-    return {
-      status: 'missing',
-      howToProvide: 'install kubectl (https://kubernetes.io/docs/tasks/tools/), then run again',
-      reason: `kubectl, which takes the one context out of ${choice.file}, is not installed`,
-    };
+  const kubectlMissing: LocalValue = {
+    status: 'missing',
+    howToProvide: 'install kubectl (https://kubernetes.io/docs/tasks/tools/), then run again',
+    reason: `kubectl, which takes the one context out of ${choice.file}, is not installed`,
+  };
+  let result;
+  try {
+    result = await ctx.shell.run(kubectl.configViewMinifiedArgs(choice.file, choice.context), {
+      kind: 'read',
+      nothrow: true,
+      timeoutMs: 20_000,
+    });
+  } catch (error) {
+    if (error instanceof ToolMissingError) return kubectlMissing;
+    throw error;
   }
+  // A runner that reports a missing program by bash's exit code (a fake in unit tests) means the same.
+  if (result.exitCode === 127) return kubectlMissing;
   if (result.exitCode !== 0 || !/^clusters:/m.test(result.stdout)) {
     const said = ctx.masker.mask((result.stderr || result.stdout).trim().split('\n').pop() ?? '');
     return {

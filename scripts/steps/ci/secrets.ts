@@ -15,6 +15,7 @@ import type { CommandContext } from '../../cli/context.ts';
 import { DeckhandError, InterruptedError, MissingInputError, UsageError, ValidationError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { displayCommand } from '../../lib/quote.ts';
+import { probeTool } from '../checks/tools.ts';
 import { chooseKubeconfig, findLocalValues } from './local-values.ts';
 import { renderReport, type SecretRow, type SecretsView } from './secrets-view.ts';
 import { environmentsOf, loadWorkflowSecrets, type WorkflowSecret } from './workflow-secrets.ts';
@@ -116,7 +117,7 @@ async function readGitHub(
     if (strict) throw error;
     return { note: `${error.message}${error.fix ? ` ${error.fix}` : ''}` };
   };
-  const probe = await gh.probe(ctx.shell);
+  const probe = await probeTool(ctx.shell, 'gh');
   if (!probe.found) {
     return unknown(
       new DeckhandError(
