@@ -14,6 +14,11 @@ export interface OptionSpec {
   readonly multiple?: boolean;
   /** Shown in help: `--timeout <duration>`. */
   readonly valueName?: string;
+  /**
+   * For commands that take either kind of app (deploy, logs): the kinds this option fits. Given for another kind it
+   * is refused (exit 2) before anything runs. Absent: every kind.
+   */
+  readonly kinds?: readonly ('job' | 'service')[];
 }
 
 export interface ArgumentSpec {

@@ -1,7 +1,8 @@
 /** `releases` and `logs`: reading a Job app's runs, no pipeline needed. */
 import { findJobApp } from '../../apps/index.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import type { logs, releases } from '../../cli/commands/job.ts';
+import type { logs } from '../../cli/commands/app.ts';
+import type { releases } from '../../cli/commands/job.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { parseTail, streamReleaseLogs } from './logs.ts';
 import { readReleases } from './runs.ts';
