@@ -85,6 +85,7 @@ export async function watchRollout(options: WatchRolloutOptions): Promise<Rollou
   const stopWatches = new AbortController();
   const stopLogs = new AbortController();
   let finished = false;
+  let failedPod: ServicePodLike | undefined;
   let settle!: (error?: unknown) => void;
   const settled = new Promise<void>((resolve, reject) => (settle = (error) => (error ? reject(error) : resolve())));
   const finish = (error?: unknown) => {
@@ -157,11 +158,12 @@ export async function watchRollout(options: WatchRolloutOptions): Promise<Rollou
         const waiting = podNote(pod, eventList);
         if (waiting) note(waiting);
       }
-      if (progress.state === 'complete') {
+      // Complete once the ReplicaSet of this revision is known too (its watch may deliver after the Deployment's).
+      if (progress.state === 'complete' && newRs) {
         done.add(name);
         result.revisions[name] = Number(deployment.metadata.annotations?.[REVISION] ?? 0);
         note(`${name}: revision ${result.revisions[name]} is available.`);
-      } else note(progress.note);
+      } else if (progress.state === 'waiting') note(progress.note);
     }
     if (done.size === generations.size) finish();
   };
@@ -178,7 +180,6 @@ export async function watchRollout(options: WatchRolloutOptions): Promise<Rollou
     failedPod = pod;
     finish();
   };
-  let failedPod: ServicePodLike | undefined;
 
   const watch = <T extends { metadata: { name: string } }>(
     resource: string,
@@ -226,7 +227,20 @@ export async function watchRollout(options: WatchRolloutOptions): Promise<Rollou
   try {
     await settled;
     if (result.failure && failedPod) {
-      result.failure.lastLogLines = await lastLogLines(shell, target, namespace, failedPod, recentLines);
+      const pod = failedPod.metadata.name;
+      // Read once more: the event that goes with the state just seen (BackOff, Failed) may still be on its way.
+      const [lines, fresh] = await Promise.all([
+        lastLogLines(shell, target, namespace, failedPod, recentLines),
+        kubectl
+          .list<EventObject & kubectl.KubeObject>(shell, target, 'events', {
+            namespace,
+            fieldSelector: `involvedObject.name=${pod}`,
+          })
+          .catch(() => [] as EventObject[]),
+      ]);
+      for (const event of fresh) events.set(event.metadata.name, event);
+      result.failure.lastLogLines = lines;
+      result.failure.events = warningLines([...events.values()], pod);
     }
     return result;
   } finally {
