@@ -97,7 +97,9 @@ export async function applyIngress(run: ServiceDeployRun, task: StepTask): Promi
   const hosts = objects.flatMap((ingress) =>
     ((ingress['spec'] as { rules?: { host?: string }[] }).rules ?? []).map((rule) => rule.host ?? '*'),
   );
-  task.title = `Applied the Ingress: ${hosts.join(', ')}`;
+  task.title = run.deps.config.dryRun
+    ? `Apply the Ingress: ${hosts.join(', ')} (dry run)`
+    : `Applied the Ingress: ${hosts.join(', ')}`;
 }
 
 // ─── Rolling out one phase's Deployments ──────────────────────────────────────────────────────────────────────
