@@ -288,6 +288,10 @@ describe('deploy wpp-bot with existing images', () => {
       ],
       [['logs', 'wpp-bot', '--release', 'x'], /--release fits job apps only/],
       [
+        ['deploy', 'caelundas', '--image', 'r.example/a/caelundas:1', '--image', 'r.example/b/caelundas:2'],
+        /--image was given 2 times; caelundas has one image \(caelundas\)/,
+      ],
+      [
         ['releases', 'wpp-bot'],
         /"releases" works on batch Job apps \(their runs\); wpp-bot is a service[\s\S]*For a service: status, rollback, restart and logs/,
       ],
