@@ -15,7 +15,6 @@ import { containerImages, describeObject, isDeployment, type Manifest } from './
 export interface AppliedPhase {
   /** Each object of the phase as the cluster holds it after the apply (`Kind/name`). */
   after: Map<string, Manifest>;
-  results: Map<string, ObjectResult>;
 }
 
 export async function applyPhase(
@@ -47,7 +46,6 @@ export async function applyPhase(
       for (const item of parsed.items ?? [parsed]) after.set(objectKey(item), item);
     }
   }
-  const results = new Map<string, ObjectResult>();
   const unchanged: string[] = [];
   const unpushed = new Set([...imageReferences(run).values()].filter((reference) => !reference.includes('@')));
   for (const { object, decision } of decided) {
@@ -56,7 +54,6 @@ export async function applyPhase(
     if (decision === 'skip') {
       if (before) after.set(key, before);
       unchanged.push(describeObject(object));
-      results.set(key, 'unchanged');
       run.objects.set(key, 'unchanged');
       continue;
     }
@@ -66,7 +63,6 @@ export async function applyPhase(
     }
     const now = after.get(key);
     const result: ObjectResult = now ? resultOf(before, now) : before ? 'configured' : 'created';
-    results.set(key, result);
     run.objects.set(key, result);
     if (result === 'unchanged') unchanged.push(describeObject(object));
     else task.output = `${describeObject(object)}: ${result}${runs(object, unpushed)}`;
@@ -78,7 +74,7 @@ export async function applyPhase(
     task.output = `Secret ${secret.name}: ${shell.dryRun && secret.result !== 'unchanged' ? `would be ${secret.result}` : secret.result}${keys}`;
   }
   if (unchanged.length > 0) task.output = `unchanged: ${unchanged.join(', ')}`;
-  return { after, results };
+  return { after };
 }
 
 /** For a Deployment, the images it is given: by digest (a dry run knows only the tags the build would push). */
