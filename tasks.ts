@@ -10,9 +10,12 @@
  */
 // First: on a Node too old for deckhand, this says so in one line and exits before anything else loads.
 import './scripts/cli/require-node.js';
+import type { ServiceApp } from './scripts/apps/index.ts';
 import type { CommandContext } from './scripts/cli/context.ts';
+import * as shared from './scripts/cli/commands/app.ts';
 import { COMMANDS, type Commands } from './scripts/cli/commands/index.ts';
 import type * as job from './scripts/cli/commands/job.ts';
+import type * as service from './scripts/cli/commands/service.ts';
 import { isEntryPoint, runCli, type Handlers } from './scripts/cli/main.ts';
 import { unwrapStepError } from './scripts/lib/errors.ts';
 import type { PipelineOptions, Step } from './scripts/lib/pipeline.ts';
@@ -22,7 +25,7 @@ import type { PipelineOptions, Step } from './scripts/lib/pipeline.ts';
  * runs side by side; the rest is strictly in order, and a failed step stops everything after it — a failed or
  * unverified copy never leads to deleting anything. However the run ends, its record is written.
  */
-async function deployJob(ctx: CommandContext<typeof job.deploy>): Promise<void> {
+async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<void> {
   const [{ runPipeline }, run, steps, follow, finish] = await Promise.all([
     import('./scripts/lib/pipeline.ts'),
     import('./scripts/steps/job/deploy-run.ts'),
@@ -74,6 +77,84 @@ async function deployJob(ctx: CommandContext<typeof job.deploy>): Promise<void> 
   }
   if (ctx.config.dryRun) ctx.ui.success('Dry run done: nothing was changed.');
   else ctx.ui.success(`${deploy.app.name} run ${deploy.plan!.release} done.`);
+}
+
+/**
+ * deploy <service>: one roll-out. The images build side by side with the cluster work that needs none of them (the
+ * foundation, then Postgres until ready); the app's Deployments follow with the new digests, watched and undone on
+ * failure; the Ingress comes last. However it ends, a run that reached the cluster leaves its record.
+ */
+async function deployService(ctx: CommandContext<typeof shared.deploy>, app: ServiceApp): Promise<void> {
+  const [{ runPipeline }, run, steps, rollout, finish] = await Promise.all([
+    import('./scripts/lib/pipeline.ts'),
+    import('./scripts/steps/service/deploy-run.ts'),
+    import('./scripts/steps/service/deploy.ts'),
+    import('./scripts/steps/service/rollout.ts'),
+    import('./scripts/steps/service/finish.ts'),
+  ]);
+  const deploy = run.prepareServiceDeploy(ctx, app);
+  const first = app.readyFirst.join(', ');
+  const builds = app.images.map((image): Step<typeof deploy> => ({
+    title: `Build and push ${image.name}`,
+    run: (_, task) => steps.buildImage(deploy, image, task),
+  }));
+  let failure: unknown;
+  try {
+    await runPipeline(
+      deploy,
+      [
+        { title: 'Check prerequisites: tools, git, cluster target', run: steps.checkPrerequisites, keepOutput: true },
+        { title: 'Plan the roll-out', run: steps.planRollout, keepOutput: true },
+        { title: `Collect the ${app.name} inputs`, run: steps.collectInputs, keepOutput: true },
+        {
+          title: `Build the images; prepare the cluster and ${first}`,
+          concurrent: true,
+          steps: [
+            ...builds,
+            { title: `Apply the foundation, then ${first}`, run: rollout.prepareCluster, keepOutput: true },
+          ],
+        },
+        { title: 'Roll out the app', run: rollout.rollOutApp, keepOutput: true, outputLines: 15 },
+        { title: 'Apply the Ingress', run: rollout.applyIngress, keepOutput: true },
+      ],
+      pipelineOptions(ctx),
+    );
+  } catch (error) {
+    failure = unwrapStepError(error);
+    throw error;
+  } finally {
+    steps.stopReadsAhead(deploy);
+    await finish.recordRollout(deploy, failure);
+  }
+  ctx.ui.success(finish.successMessage(deploy));
+}
+
+/** rollback <service>: every question first (which revision, confirm), then the undo, watched like a deploy. */
+async function rollbackService(ctx: CommandContext<typeof service.rollback>): Promise<void> {
+  const [{ runPipeline }, steps] = await Promise.all([
+    import('./scripts/lib/pipeline.ts'),
+    import('./scripts/steps/service/rollback.ts'),
+  ]);
+  const run = await steps.prepareRollback(ctx);
+  const title = `Roll ${run.to.deployment} back to revision ${run.to.revision}`;
+  await runPipeline(run, [{ title, run: steps.rollBack, keepOutput: true, outputLines: 10 }], pipelineOptions(ctx));
+  ctx.ui.success(steps.rollbackSummary(run));
+}
+
+/** restart <service>: the Deployments the others need first, ready, then the rest; each watched like a deploy. */
+async function restartService(ctx: CommandContext<typeof service.restart>): Promise<void> {
+  const [{ runPipeline }, steps] = await Promise.all([
+    import('./scripts/lib/pipeline.ts'),
+    import('./scripts/steps/service/restart.ts'),
+  ]);
+  const run = steps.prepareRestart(ctx);
+  const groups = run.groups.map((names): Step<typeof run> => ({
+    title: `Restart ${names.join(' and ')}`,
+    run: (_, task) => steps.restartGroup(run, names, task),
+    keepOutput: true,
+  }));
+  await runPipeline(run, groups, pipelineOptions(ctx));
+  ctx.ui.success(steps.restartSummary(run));
 }
 
 /**
@@ -129,11 +210,21 @@ function pipelineOptions(ctx: CommandContext): PipelineOptions {
 
 /** Every command, by name: the runbooks above, and the commands that need no pipeline. */
 export const HANDLERS: Handlers<Commands> = {
-  deploy: deployJob,
+  deploy: async (ctx) => {
+    const app = (await import('./scripts/cli/app-kind.ts')).appForCommand(shared.deploy, ctx.invocation);
+    return app.kind === 'job' ? deployJob(ctx) : deployService(ctx, app);
+  },
+  logs: async (ctx) => {
+    const app = (await import('./scripts/cli/app-kind.ts')).appForCommand(shared.logs, ctx.invocation);
+    if (app.kind === 'job') return (await import('./scripts/steps/job/commands.ts')).showLogs(ctx);
+    return (await import('./scripts/steps/service/logs.ts')).showServiceLogs(ctx, app);
+  },
   releases: async (ctx) => (await import('./scripts/steps/job/commands.ts')).showReleases(ctx),
   uninstall: uninstallRuns,
-  logs: async (ctx) => (await import('./scripts/steps/job/commands.ts')).showLogs(ctx),
   copy: copyOutput,
+  status: async (ctx) => (await import('./scripts/steps/service/status.ts')).showStatus(ctx),
+  rollback: rollbackService,
+  restart: restartService,
   doctor: async (ctx) => (await import('./scripts/steps/checks/doctor.ts')).runDoctor(ctx),
   apps: async (ctx) => (await import('./scripts/steps/apps/describe.ts')).showApps(ctx),
   infra: async (ctx) => {

@@ -317,3 +317,81 @@ describe('kubectl config view', () => {
     assert.ok(!kubectl.configViewMinifiedArgs('/k.yaml').includes('--context'), "the file's current-context");
   });
 });
+
+describe('kubectl argv for roll-outs', () => {
+  it('builds the API path of any kind (core, grouped, cluster-scoped) and its plural', () => {
+    assert.deepEqual(['Deployment', 'NetworkPolicy', 'Ingress', 'ConfigMap', 'Namespace'].map(kubectl.pluralOf), [
+      'deployments',
+      'networkpolicies',
+      'ingresses',
+      'configmaps',
+      'namespaces',
+    ]);
+    assert.equal(
+      kubectl.resourcePath({ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'wpp-bot' }),
+      '/apis/apps/v1/namespaces/wpp-bot/deployments',
+    );
+    assert.equal(
+      kubectl.resourcePath({ apiVersion: 'v1', kind: 'ConfigMap', namespace: 'wpp-bot', name: 'a b' }),
+      '/api/v1/namespaces/wpp-bot/configmaps/a%20b',
+    );
+    assert.equal(
+      kubectl.resourcePath({ apiVersion: 'v1', kind: 'Namespace', namespace: 'ignored', name: 'wpp-bot' }),
+      '/api/v1/namespaces/wpp-bot',
+    );
+  });
+
+  it('rolls a Deployment back to a revision, restarts it, annotates without a roll-out, and reads a previous log', () => {
+    assert.deepEqual(kubectl.rolloutUndoArgs(TEST_TARGET, 'ns', 'web', 3), [
+      'kubectl',
+      'rollout',
+      'undo',
+      'deployment/web',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--to-revision=3',
+    ]);
+    assert.deepEqual(kubectl.rolloutRestartArgs(TEST_TARGET, 'ns', 'web'), [
+      'kubectl',
+      'rollout',
+      'restart',
+      'deployment/web',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+    ]);
+    assert.deepEqual(
+      kubectl.annotateArgs(TEST_TARGET, 'ns', 'replicaset/web-1', { 'kubernetes.io/change-cause': 'a b' }),
+      [
+        'kubectl',
+        'annotate',
+        'replicaset/web-1',
+        ...TARGET_ARGS,
+        '--namespace',
+        'ns',
+        '--overwrite',
+        'kubernetes.io/change-cause=a b',
+      ],
+    );
+    assert.deepEqual(kubectl.logsArgs(TEST_TARGET, 'ns', 'p', { container: 'c', previous: true, tail: 5 }), [
+      'kubectl',
+      'logs',
+      'p',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--container',
+      'c',
+      '--previous',
+      '--tail',
+      '5',
+    ]);
+    assert.deepEqual(kubectl.applyArgs(TEST_TARGET, { namespace: 'ns', output: 'json' }).slice(-4), [
+      '--output',
+      'json',
+      '--filename',
+      '-',
+    ]);
+  });
+});

@@ -22,6 +22,7 @@ export interface KubeObject {
     creationTimestamp?: string;
     uid?: string;
     resourceVersion?: string;
+    generation?: number;
     deletionTimestamp?: string;
   };
   spec?: Record<string, unknown>;
@@ -177,7 +178,10 @@ export async function list<T extends KubeObject = KubeObject>(
  * `kubectl apply --server-side` of manifests given on stdin: idempotent (creates or updates), and the manifest —
  * which may hold Secret values — never touches argv or disk.
  */
-export function applyArgs(target: KubeTarget, options: { namespace?: string; fieldManager?: string } = {}): string[] {
+export function applyArgs(
+  target: KubeTarget,
+  options: { namespace?: string; fieldManager?: string; output?: 'json' } = {},
+): string[] {
   return [
     'kubectl',
     'apply',
@@ -187,6 +191,8 @@ export function applyArgs(target: KubeTarget, options: { namespace?: string; fie
     '--field-manager',
     options.fieldManager ?? 'deckhand',
     '--force-conflicts',
+    // The applied objects as the server stored them (a List): their resourceVersion and generation tell what changed.
+    ...(options.output ? ['--output', options.output] : []),
     '--filename',
     '-',
   ];
@@ -215,7 +221,7 @@ export function logsArgs(
   target: KubeTarget,
   namespace: string,
   pod: string,
-  options: { container?: string; follow?: boolean; tail?: number } = {},
+  options: { container?: string; follow?: boolean; tail?: number; previous?: boolean } = {},
 ): string[] {
   return [
     'kubectl',
@@ -226,6 +232,8 @@ export function logsArgs(
     namespace,
     ...(options.container ? ['--container', options.container] : []),
     ...(options.follow ? ['--follow'] : []),
+    // The container run before the last restart: what a crash-looping container printed before it died.
+    ...(options.previous ? ['--previous'] : []),
     ...(options.tail !== undefined ? ['--tail', String(options.tail)] : []),
   ];
 }
@@ -449,4 +457,91 @@ export async function listPersistentVolumes(
 /** The claim a PersistentVolume is (or was) bound to: it stays on the PV after the claim is deleted. */
 export function claimRefOf(volume: KubeObject): { name?: string; namespace?: string } | undefined {
   return (volume.spec as { claimRef?: { name?: string; namespace?: string } } | undefined)?.claimRef;
+}
+
+// ─── Resources by API path, and Deployment roll-outs ──────────────────────────────────────────────────────────
+
+/** Kinds without a namespace among those deckhand's manifests may hold. */
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'PersistentVolume',
+  'StorageClass',
+  'IngressClass',
+  'CustomResourceDefinition',
+  'PriorityClass',
+]);
+
+export function isClusterScoped(kind: string): boolean {
+  return CLUSTER_SCOPED.has(kind);
+}
+
+/** The resource name the API serves a kind under: Deployment → deployments, NetworkPolicy → networkpolicies. */
+export function pluralOf(kind: string): string {
+  const lower = kind.toLowerCase();
+  if (lower.endsWith('y')) return `${lower.slice(0, -1)}ies`;
+  if (lower.endsWith('s')) return `${lower}es`;
+  return `${lower}s`;
+}
+
+/**
+ * The API path of a kind's collection in a namespace (or of one object, with `name`): `apps/v1` Deployments in
+ * wpp-bot → `/apis/apps/v1/namespaces/wpp-bot/deployments`. Core (`v1`) kinds live under `/api/v1`.
+ */
+export function resourcePath(ref: { apiVersion: string; kind: string; namespace?: string; name?: string }): string {
+  const base = ref.apiVersion.includes('/') ? `/apis/${ref.apiVersion}` : `/api/${ref.apiVersion}`;
+  const scope =
+    isClusterScoped(ref.kind) || ref.namespace === undefined ? '' : `/namespaces/${encodeURIComponent(ref.namespace)}`;
+  return `${base}${scope}/${pluralOf(ref.kind)}${ref.name === undefined ? '' : `/${encodeURIComponent(ref.name)}`}`;
+}
+
+export function rolloutUndoArgs(
+  target: KubeTarget,
+  namespace: string,
+  deployment: string,
+  toRevision?: number,
+): string[] {
+  return [
+    'kubectl',
+    'rollout',
+    'undo',
+    `deployment/${deployment}`,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+    ...(toRevision === undefined ? [] : [`--to-revision=${toRevision}`]),
+  ];
+}
+
+/** Sets `kubectl.kubernetes.io/restartedAt` on the pod template: new pods by the Deployment's own strategy. */
+export function rolloutRestartArgs(target: KubeTarget, namespace: string, deployment: string): string[] {
+  return [
+    'kubectl',
+    'rollout',
+    'restart',
+    `deployment/${deployment}`,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+  ];
+}
+
+/** `kubectl annotate --overwrite`: a merge patch of metadata only, so it never starts a roll-out. */
+export function annotateArgs(
+  target: KubeTarget,
+  namespace: string,
+  resource: string,
+  annotations: Readonly<Record<string, string>>,
+): string[] {
+  return [
+    'kubectl',
+    'annotate',
+    resource,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+    '--overwrite',
+    ...Object.entries(annotations).map(([key, value]) => `${key}=${value}`),
+  ];
 }

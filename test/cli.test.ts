@@ -220,10 +220,16 @@ describe('tasks.ts as users run it', () => {
   it('prints JSON data on stdout for scripts', async () => {
     const result = await runCli(['apps', '--json'], { env: { IMAGE_OWNER: 'me' } });
     assert.equal(result.code, 0);
-    const apps = JSON.parse(result.stdout) as { name: string; image: string }[];
+    const apps = JSON.parse(result.stdout) as { name: string; images: { repository: string; runsIn?: string }[] }[];
     assert.deepEqual(
-      apps.map((app) => app.image),
-      ['ghcr.io/me/caelundas', 'ghcr.io/me/wpp-bot'],
+      apps.map((app) => app.images.map((image) => [image.repository, image.runsIn])),
+      [
+        [['ghcr.io/me/caelundas', undefined]],
+        [
+          ['ghcr.io/me/wpp-bot', 'wpp-bot/wpp-bot'],
+          ['ghcr.io/me/wpp-bot-dashboard', 'dashboard/dashboard'],
+        ],
+      ],
     );
   });
 

@@ -3,15 +3,16 @@
  * $GITHUB_STEP_SUMMARY by the workflow's last step, which runs even when the deploy failed.
  *
  *   npx tsx .github/scripts/job-summary.ts caelundas     reads output/<release>/run.json
- *   npx tsx .github/scripts/job-summary.ts wpp-bot       reads the roll-out's record under .deckhand/ (see below)
+ *   npx tsx .github/scripts/job-summary.ts wpp-bot       reads the newest .deckhand/rollouts/wpp-bot/*.json
  *
  * The step's environment carries the outcomes of the other steps (DEPLOY_EXIT_CODE, ARTIFACT_*, CLEANUP_*) and no
  * secret. Only an allowlist of the records' fields is shown: a public repository's run summaries are public, so the
  * cluster's API address and context name stay out (they are in run.json, which is uploaded only as an artifact).
  */
 import { realpathSync } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { readLatestRolloutRecord, type RolloutRecord } from '../../scripts/steps/service/record.ts';
 
 /** What `tasks.ts` exit codes mean (its --help: 0 done · 1 failed · 2 bad usage or missing input · 130 interrupted). */
 const EXIT_MEANINGS: Readonly<Record<string, string>> = {
@@ -139,87 +140,74 @@ export function caelundasSummary(records: readonly RunRecordView[], steps: StepO
 }
 
 // ─── wpp-bot ──────────────────────────────────────────────────────────────────────────────────────────────────
-//
-// PLACEHOLDER — `deploy wpp-bot` is being written: it leaves a run record under .deckhand/, whose file name and fields
-// are not settled yet. Until they are, this reads the newest JSON file under .deckhand/ whose "app" is "wpp-bot" and
-// shows only the fields in WPP_BOT_FIELDS (and the images) when they are there; no record is a normal outcome too.
-// When the record lands: import its type, read its one path, and drop the guessing in findWppBotRecord.
 
-/** Scalar fields of the roll-out record that may be shown, with their labels (anything else is never printed). */
-const WPP_BOT_FIELDS: readonly (readonly [key: string, label: string])[] = [
-  ['status', 'Status'],
-  ['outcome', 'Outcome'],
-  ['revision', 'Revision'],
-  ['previousRevision', 'Previous revision'],
-  ['rolledBack', 'Rolled back'],
-  ['rolledBackTo', 'Rolled back to revision'],
-  ['failure', 'Why it failed'],
-  ['namespace', 'Namespace'],
-  ['commit', 'Commit'],
-  ['startedAt', 'Started'],
-  ['endedAt', 'Ended'],
-];
+/** A roll-out's result in a few words, for the table. */
+const OUTCOME_WORDS: Readonly<Record<RolloutRecord['outcome'], string>> = {
+  'rolled-out': 'rolled out',
+  unchanged: 'nothing changed (nothing was rolled out)',
+  failed: 'failed (left as it is)',
+  'rolled-back': 'failed, rolled back',
+  interrupted: 'interrupted',
+  error: 'failed before the roll-out',
+};
 
-type JsonObject = Record<string, unknown>;
-
-/** The newest record of app "wpp-bot" under the state folder, or undefined (none yet, or no .deckhand/ at all). */
-export async function findWppBotRecord(stateDir: string): Promise<JsonObject | undefined> {
-  const candidates: { file: string; modified: number }[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
-    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-      const file = path.join(dir, entry.name);
-      if (entry.isDirectory() && depth < 3) await walk(file, depth + 1);
-      else if (entry.isFile() && entry.name.endsWith('.json') && entry.name !== 'cluster.json')
-        candidates.push({ file, modified: (await stat(file)).mtimeMs });
-    }
-  };
-  await walk(stateDir, 0);
-  candidates.sort((a, b) => b.modified - a.modified);
-  for (const { file } of candidates) {
-    try {
-      const parsed = JSON.parse(await readFile(file, 'utf8')) as unknown;
-      if (parsed && typeof parsed === 'object' && !Array.isArray(parsed) && (parsed as JsonObject).app === 'wpp-bot')
-        return parsed as JsonObject;
-    } catch {
-      // Not JSON, or being written: not the record.
-    }
-  }
-  return undefined;
+/** The newest roll-out record of wpp-bot (`.deckhand/rollouts/wpp-bot/`), or undefined when there is none. */
+export async function findWppBotRecord(stateRoot: string): Promise<RolloutRecord | undefined> {
+  return readLatestRolloutRecord(stateRoot, 'wpp-bot').catch(() => undefined);
 }
 
-/** Image references from `image` / `images` (a string, {reference}, {repository, digest}, a list or a map of them). */
-function imageReferences(record: JsonObject): string[] {
-  const one = (value: unknown): string | undefined => {
-    if (typeof value === 'string') return value;
-    if (value && typeof value === 'object') {
-      const image = value as JsonObject;
-      if (typeof image.reference === 'string') return image.reference;
-      if (typeof image.repository === 'string' && typeof image.digest === 'string')
-        return `${image.repository}@${image.digest}`;
-    }
-    return undefined;
-  };
-  const images = record.images;
-  const listed = Array.isArray(images) ? images : images && typeof images === 'object' ? Object.values(images) : [];
-  return [record.image, ...listed].map(one).filter((reference): reference is string => reference !== undefined);
-}
-
-export function wppBotSummary(record: JsonObject | undefined, steps: StepOutcomes): string {
+export function wppBotSummary(record: RolloutRecord | undefined, steps: StepOutcomes): string {
   const lines = ['## wpp-bot roll-out', '', exitLine(steps.deployExitCode), ''];
   if (!record) {
     lines.push(
-      'No roll-out record under `.deckhand/`: the deploy stopped before the roll-out, or this version of deckhand does not write one. Its log says what happened.',
+      'No roll-out record under `.deckhand/rollouts/wpp-bot/`: the deploy stopped before it reached the cluster. Its log says what happened.',
     );
     return `${lines.join('\n')}\n`;
   }
-  const scalar = (value: unknown) =>
-    typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : undefined;
+  const started = Date.parse(record.startedAt ?? '');
+  const ended = Date.parse(record.endedAt ?? '');
   lines.push(
     ...table([
-      ...imageReferences(record).map((reference) => ['Image', code(reference)] as const),
-      ...WPP_BOT_FIELDS.map(([key, label]) => [label, scalar(record[key])] as const),
+      ['Outcome', OUTCOME_WORDS[record.outcome] ?? record.outcome],
+      ['Why it failed', record.failure],
+      ['Namespace', record.namespace],
+      ['Commit', record.commit && code(record.commit)],
+      ['By', record.who],
+      ['Started', record.startedAt],
+      [
+        'Took',
+        Number.isFinite(started) && Number.isFinite(ended) ? `${Math.round((ended - started) / 1000)} s` : undefined,
+      ],
+      ...(record.images ?? []).map(
+        (image) =>
+          [
+            `Image ${image.name}`,
+            image.reference && `${code(image.reference)}${image.built ? ' (built)' : ''}`,
+          ] as const,
+      ),
     ]),
   );
+  const deployments = record.deployments ?? [];
+  if (deployments.length > 0) {
+    lines.push('', '| Deployment | Result | Revision |', '| --- | --- | --- |');
+    for (const deployment of deployments) {
+      const revision = deployment.rolledBackTo
+        ? `back to ${deployment.rolledBackTo.revision} (${deployment.rolledBackTo.images.map(code).join(', ')})`
+        : String(deployment.revision ?? deployment.previousRevision ?? '—');
+      lines.push(`| ${cell(deployment.name)} | ${cell(deployment.result)} | ${cell(revision)} |`);
+    }
+  }
+  const objects = record.objects;
+  if (objects) {
+    const changed = [
+      ...objects.created.map((key) => `${key} (created)`),
+      ...objects.configured.map((key) => `${key} (configured)`),
+    ];
+    lines.push(
+      '',
+      `Objects: ${changed.length > 0 ? changed.map(code).join(', ') : 'none changed'}; ${objects.unchanged} unchanged.`,
+    );
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -238,7 +226,7 @@ export async function main(app: string | undefined, root: string, env: NodeJS.Pr
   if (app === 'caelundas')
     return caelundasSummary(await readRunRecords(path.join(root, env.DECKHAND_OUTPUT_DIR || 'output')), steps);
   if (app === 'wpp-bot')
-    return wppBotSummary(await findWppBotRecord(path.join(root, env.DECKHAND_STATE_ROOT || '.', '.deckhand')), steps);
+    return wppBotSummary(await findWppBotRecord(path.join(root, env.DECKHAND_STATE_ROOT || '.')), steps);
   throw new Error(`usage: job-summary.ts caelundas|wpp-bot (got ${JSON.stringify(app)})`);
 }
 

@@ -395,13 +395,16 @@ export class PodRuntime implements Controller {
   private run(run: PodRun, plan: PodPlan): void {
     run.stage = 'running';
     const startedAt = timestamp();
-    let readyNow = plan.readiness === undefined;
+    // A crash-looping service container with a startup or readiness probe exits before its first probe can pass: a
+    // real kubelet never reports it Ready (without probes, running is ready, as on a real node).
+    const current = this.pod(run);
+    const first = current ? containersOf(current)[0] : undefined;
+    const probed = isPlainObject(first?.['readinessProbe']) || isPlainObject(first?.['startupProbe']);
+    const crashesBeforeProbed = plan.outcome === 'fail' && run.assignment.deploymentName !== undefined && probed;
+    const readyNow = plan.readiness === undefined && !crashesBeforeProbed;
     const updated = this.writeStatus(run, (status, pod) => {
       const previous = Array.isArray(status['containerStatuses']) ? (status['containerStatuses'] as Obj[]) : [];
       const mainName = String(containersOf(pod)[0]?.['name'] ?? '');
-      // A container with a readiness probe is Ready only after a probe passes; one that is about to crash (a crash
-      // loop) exits before its first probe, so it never is — as on a real kubelet.
-      if (plan.outcome === 'fail' && isPlainObject(containersOf(pod)[0]?.['readinessProbe'])) readyNow = false;
       status['phase'] = 'Running';
       setCondition(status, 'PodReadyToStartContainers', 'True');
       if (readyNow) {

@@ -4,7 +4,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { SECRET_KEY, isDnsLabel } from '../lib/names.ts';
 import { UsageError } from '../lib/errors.ts';
-import { APPS, findApp, findJobApp, imageRepository } from './index.ts';
+import { APPS, findApp, findJobApp, findServiceApp, imageRepository, imagesOf } from './index.ts';
+import { wppBot } from './wpp-bot.ts';
 import { caelundas } from './caelundas.ts';
 import { isoDate, numberInRange } from './validators.ts';
 
@@ -32,7 +33,7 @@ describe('the app registry', () => {
       assert.ok(isDnsLabel(app.secret.name), `${app.name} secret name`);
       assert.match(app.secret.envFile, /^\.env\.[a-z0-9-]+$/, `${app.name} env file is git-ignored by the .env.* rule`);
       for (const input of app.secret.inputs) assert.match(input.key, SECRET_KEY);
-      assert.equal(app.image.platform, 'linux/amd64');
+      for (const image of imagesOf(app)) assert.equal(image.platform, 'linux/amd64', `${app.name}: ${image.name}`);
     }
   });
 
@@ -44,17 +45,38 @@ describe('the app registry', () => {
     }
   });
 
+  it('builds each service image from a Dockerfile and version file that exist, into a Deployment it declares', () => {
+    for (const app of APPS) {
+      if (app.kind !== 'service') continue;
+      assert.ok(app.images.length > 0);
+      assert.equal(new Set(app.images.map((image) => image.name)).size, app.images.length, 'image names are unique');
+      for (const image of app.images) {
+        assert.ok(existsSync(path.join(REPO_ROOT, image.dockerfile)), image.dockerfile);
+        assert.ok(existsSync(path.join(REPO_ROOT, image.versionFile!)), image.versionFile);
+        assert.ok(app.deployments.includes(image.deployment), `${image.name} goes into ${image.deployment}`);
+      }
+      for (const name of app.readyFirst) assert.ok(app.deployments.includes(name), `${name} is one of the Deployments`);
+    }
+    assert.deepEqual(
+      wppBot.images.map((image) => [image.name, `${image.deployment}/${image.container}`]),
+      [
+        ['wpp-bot', 'wpp-bot/wpp-bot'],
+        ['wpp-bot-dashboard', 'dashboard/dashboard'],
+      ],
+    );
+  });
+
   it('marks the caelundas location as sensitive and the dates as not', () => {
     const sensitive = Object.fromEntries(caelundas.secret.inputs.map((input) => [input.key, input.sensitive]));
     assert.deepEqual(sensitive, { START_DATE: false, END_DATE: false, LATITUDE: true, LONGITUDE: true });
   });
 
   it('names the image <registry>/<owner>/<app>, and nothing without an owner', () => {
-    assert.equal(imageRepository(caelundas, { registry: 'ghcr.io', owner: 'me' }), 'ghcr.io/me/caelundas');
-    assert.equal(imageRepository(caelundas, { registry: 'ghcr.io' }), undefined);
+    assert.equal(imageRepository(caelundas.image, { registry: 'ghcr.io', owner: 'me' }), 'ghcr.io/me/caelundas');
+    assert.equal(imageRepository(caelundas.image, { registry: 'ghcr.io' }), undefined);
   });
 
-  it('suggests the closest app for a typo and refuses services where a job is needed', () => {
+  it('suggests the closest app for a typo and refuses the wrong kind, saying which commands fit it', () => {
     assert.throws(
       () => findApp('caelundsa'),
       (error: unknown) => error instanceof UsageError && error.fix!.includes('Did you mean "caelundas"?'),
@@ -62,9 +84,20 @@ describe('the app registry', () => {
     assert.throws(() => findApp(undefined), UsageError);
     assert.throws(
       () => findJobApp('wpp-bot', 'uninstall'),
-      /"uninstall" works on batch Job apps; wpp-bot is a service/,
+      (error: unknown) =>
+        error instanceof UsageError &&
+        /"uninstall" works on batch Job apps \(their runs\); wpp-bot is a service/.test(error.message) &&
+        /For a service: status, rollback, restart and logs/.test(error.fix!),
     );
     assert.equal(findJobApp('caelundas', 'deploy').name, 'caelundas');
+    assert.throws(
+      () => findServiceApp('caelundas', 'status'),
+      (error: unknown) =>
+        error instanceof UsageError &&
+        /"status" works on services \(Deployments\); caelundas is a batch Job app/.test(error.message) &&
+        /Services: wpp-bot\./.test(error.fix!),
+    );
+    assert.equal(findServiceApp('wpp-bot', 'status').name, 'wpp-bot');
   });
 });
 

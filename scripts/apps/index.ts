@@ -1,11 +1,12 @@
 /** The app registry: every app deckhand knows, by name. */
 import { UsageError } from '../lib/errors.ts';
+import { deckhand } from '../lib/hints.ts';
 import { closestMatch } from '../lib/suggest.ts';
 import { caelundas } from './caelundas.ts';
-import type { AppDefinition, JobApp } from './types.ts';
+import type { AppDefinition, AppImage, JobApp, ServiceApp } from './types.ts';
 import { wppBot } from './wpp-bot.ts';
 
-export type { AppDatabase, AppDefinition, AppInput, JobApp, ServiceApp } from './types.ts';
+export type { AppDatabase, AppDefinition, AppImage, AppInput, JobApp, ServiceApp, ServiceImage } from './types.ts';
 
 export const APPS: readonly AppDefinition[] = [caelundas, wppBot];
 
@@ -21,20 +22,46 @@ export function findApp(name: string | undefined, apps: readonly AppDefinition[]
   );
 }
 
-/** Commands about batch runs (deploy's Job pipeline, releases, uninstall, logs, copy) take job apps only. */
+/** Commands about batch runs (releases, uninstall, copy; the Job side of deploy and logs) take job apps only. */
 export function findJobApp(name: string | undefined, command: string, apps: readonly AppDefinition[] = APPS): JobApp {
   const app = findApp(name, apps);
-  if (app.kind !== 'job') {
-    const jobApps = apps.filter((candidate) => candidate.kind === 'job').map((candidate) => candidate.name);
-    throw new UsageError(
-      `"${command}" works on batch Job apps; ${app.name} is a ${app.kind}.`,
-      `Job apps: ${jobApps.join(', ')}.`,
-    );
-  }
-  return app;
+  if (app.kind === 'job') return app;
+  throw new UsageError(
+    `"${command}" works on batch Job apps (their runs); ${app.name} is a service, which has no runs.`,
+    `For a service: status, rollback, restart and logs (see \`${deckhand('help', 'status')}\`). Job apps: ${namesOf(apps, 'job')}.`,
+  );
 }
 
-/** Where an app's image lives: <registry>/<owner>/<name>. */
-export function imageRepository(app: AppDefinition, image: { registry: string; owner?: string }): string | undefined {
-  return image.owner ? `${image.registry}/${image.owner}/${app.image.name}` : undefined;
+/** Commands about a long-running service (status, rollback, restart) take service apps only. */
+export function findServiceApp(
+  name: string | undefined,
+  command: string,
+  apps: readonly AppDefinition[] = APPS,
+): ServiceApp {
+  const app = findApp(name, apps);
+  if (app.kind === 'service') return app;
+  throw new UsageError(
+    `"${command}" works on services (Deployments); ${app.name} is a batch Job app.`,
+    `For a Job app: releases, uninstall, copy and logs (see \`${deckhand('help', 'releases')}\`). Services: ${namesOf(apps, 'service')}.`,
+  );
+}
+
+function namesOf(apps: readonly AppDefinition[], kind: AppDefinition['kind']): string {
+  return apps
+    .filter((candidate) => candidate.kind === kind)
+    .map((candidate) => candidate.name)
+    .join(', ');
+}
+
+/** Every image an app builds: a Job app's one, a service's list. */
+export function imagesOf(app: AppDefinition): readonly AppImage[] {
+  return app.kind === 'job' ? [app.image] : app.images;
+}
+
+/** Where an image lives: <registry>/<owner>/<name>. */
+export function imageRepository(
+  image: Pick<AppImage, 'name'>,
+  config: { registry: string; owner?: string },
+): string | undefined {
+  return config.owner ? `${config.registry}/${config.owner}/${image.name}` : undefined;
 }

@@ -15,23 +15,33 @@ export interface AppInput {
   validate?: (value: string) => string | undefined;
 }
 
+/** An image deckhand builds from this repository and pushes. */
+export interface AppImage {
+  /** Last path segment of the repository: <IMAGE_REGISTRY>/<IMAGE_OWNER>/<name>. */
+  name: string;
+  /** Relative to the project root. */
+  dockerfile: string;
+  /** Build context, relative to the project root. */
+  context: string;
+  /** Nodes on LKE are amd64: always build for it, also on an Apple Silicon laptop. */
+  platform: 'linux/amd64';
+  /** A package.json whose `version` becomes an image tag beside `sha-<commit>`. */
+  versionFile?: string;
+}
+
+/** One of a service's images, and where the roll-out puts it (by digest, in memory: the manifests keep placeholders). */
+export interface ServiceImage extends AppImage {
+  /** The Deployment whose pod template runs it. */
+  deployment: string;
+  /** The container in that pod template. */
+  container: string;
+}
+
 interface AppBase {
   name: string;
   description: string;
   /** Namespace the app runs in (overridable with --namespace). */
   namespace: string;
-  image: {
-    /** Last path segment of the repository: <IMAGE_REGISTRY>/<IMAGE_OWNER>/<name>. */
-    name: string;
-    /** Relative to the project root. */
-    dockerfile: string;
-    /** Build context, relative to the project root. */
-    context: string;
-    /** Nodes on LKE are amd64: always build for it, also on an Apple Silicon laptop. */
-    platform: 'linux/amd64';
-    /** A package.json whose `version` becomes an image tag beside `sha-<commit>`. */
-    versionFile?: string;
-  };
   secret: {
     /** Name of the Kubernetes Secret that holds the inputs. */
     name: string;
@@ -46,6 +56,7 @@ interface AppBase {
 /** A batch workload: each run is a Helm release of the kubernetes-job chart whose output is copied back. */
 export interface JobApp extends AppBase {
   kind: 'job';
+  image: AppImage;
   chart: {
     /** Relative to the project root. */
     path: string;
@@ -74,12 +85,16 @@ export interface AppDatabase {
 /** A long-running web service rolled out from plain manifests with kubectl. */
 export interface ServiceApp extends AppBase {
   kind: 'service';
-  /** Folder of manifests applied with `kubectl apply -f`, relative to the project root. */
+  /** Built and pushed on every roll-out (skipped when the registry has the commit's image); the first is the main one. */
+  images: readonly ServiceImage[];
+  /** Folder of manifests (applied server-side, in dependency order), relative to the project root. */
   manifests: string;
-  /** Deployments restarted and watched on a roll-out. */
+  /** Every Deployment in the manifests: the roll-out watches those it changes. */
   deployments: readonly string[];
   /** Its database, when it runs one (must match the manifests: test/addons checks). */
   database?: AppDatabase;
+  /** Deployments the others need (the database): rolled out, and ready, before the rest is applied. */
+  readyFirst: readonly string[];
 }
 
 export type AppDefinition = JobApp | ServiceApp;

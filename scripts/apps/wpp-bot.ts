@@ -10,13 +10,26 @@ export const wppBot: ServiceApp = {
   kind: 'service',
   description: 'WhatsApp bot web service with Postgres and a dashboard, behind Traefik with TLS.',
   namespace: 'wpp-bot',
-  image: {
-    name: 'wpp-bot',
-    dockerfile: 'applications/wpp-bot/Dockerfile',
-    context: 'applications/wpp-bot',
-    platform: 'linux/amd64',
-    versionFile: 'applications/wpp-bot/package.json',
-  },
+  images: [
+    {
+      name: 'wpp-bot',
+      dockerfile: 'applications/wpp-bot/Dockerfile',
+      context: 'applications/wpp-bot',
+      platform: 'linux/amd64',
+      versionFile: 'applications/wpp-bot/package.json',
+      deployment: 'wpp-bot',
+      container: 'wpp-bot',
+    },
+    {
+      name: 'wpp-bot-dashboard',
+      dockerfile: 'applications/wpp-bot-dashboard/Dockerfile',
+      context: 'applications/wpp-bot-dashboard',
+      platform: 'linux/amd64',
+      versionFile: 'applications/wpp-bot-dashboard/package.json',
+      deployment: 'dashboard',
+      container: 'dashboard',
+    },
+  ],
   secret: {
     name: 'wpp-bot-secret',
     envFile: '.env.wpp-bot',
@@ -55,4 +68,7 @@ export const wppBot: ServiceApp = {
     name: 'wppbot',
     passwordKey: 'POSTGRES_PASSWORD',
   },
+  // wpp-bot creates its schema and turns ready only once Postgres answers: a roll-out against a database that is
+  // still starting would sit unready (or trip its probes), so Postgres goes first.
+  readyFirst: ['postgres'],
 };

@@ -45,6 +45,7 @@ export function renderCommandHelp(spec: CommandSpec): string {
 function renderOptions(options: Readonly<Record<string, OptionSpec>>): string[] {
   return Object.entries(options).map(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ` <${option.valueName ?? 'value'}>` : ''}`;
-    return `  ${flag.padEnd(30)}${option.description}${option.multiple ? ' (repeatable)' : ''}`;
+    const kinds = option.kinds ? ` (${option.kinds.join(' and ')} apps only)` : '';
+    return `  ${flag.padEnd(30)}${option.description}${option.multiple ? ' (repeatable)' : ''}${kinds}`;
   });
 }

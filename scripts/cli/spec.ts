@@ -16,6 +16,11 @@ export interface OptionSpec {
   readonly valueName?: string;
   /** The value must be a whole number in this range (the parser refuses anything else with exit 2). */
   readonly integer?: { readonly min: number; readonly max: number };
+  /**
+   * For commands that take either kind of app (deploy, logs): the kinds this option fits. Given for another kind it
+   * is refused (exit 2) before anything runs. Absent: every kind.
+   */
+  readonly kinds?: readonly ('job' | 'service')[];
 }
 
 export interface ArgumentSpec {

@@ -167,16 +167,18 @@ describe('k8s/wpp-bot workloads', () => {
     }
   });
 
-  it('ships the app image as a sha- placeholder of the registry image that a roll-out replaces', () => {
-    const app = deployments().find((deployment) => deployment.metadata.name === wppBot.name);
-    const container = app?.spec.template.spec.containers.find((candidate) => candidate.name === wppBot.name);
-    assert.ok(container);
-    const { repository, tag } = splitImage(container.image);
-    assert.ok(
-      repository.endsWith(`/${wppBot.image.name}`),
-      `image ${container.image} is not the registry's ${wppBot.image.name} image`,
-    );
-    assert.match(tag ?? '', /^sha-[0-9a-f]{7,40}$/, 'the placeholder tag has the shape of the tags the build pushes');
+  it('ships each app image as a sha- placeholder of the registry image that a roll-out replaces', () => {
+    for (const image of wppBot.images) {
+      const workload = deployments().find((deployment) => deployment.metadata.name === image.deployment);
+      const container = workload?.spec.template.spec.containers.find((candidate) => candidate.name === image.container);
+      assert.ok(container, `${image.deployment}/${image.container}`);
+      const { repository, tag } = splitImage(container.image);
+      assert.ok(
+        repository.endsWith(`/${image.name}`),
+        `image ${container.image} is not the registry's ${image.name} image`,
+      );
+      assert.match(tag ?? '', /^sha-[0-9a-f]{7,40}$/, 'the placeholder tag has the shape of the tags the build pushes');
+    }
   });
 
   it('pins postgres to a patch release of its major version', () => {

@@ -90,6 +90,27 @@ describe('scripted Deployment pods, read with the real kubectl', { concurrency: 
     });
   });
 
+  test('a crash-looping container with a probe is never Ready between its crashes (it exits before the first probe can pass)', async () => {
+    await withKubeSim(async ({ sim, kubectlOk, kubectlJson }) => {
+      sim.setDeploymentBehavior({ name: 'early' }, { outcome: 'crash-loop', exitCode: 1, runMs: 60 });
+      let everReady = false;
+      let sawRunning = false;
+      const crashed = sim.waitFor(() => {
+        const pod = podOf(sim, 'early');
+        const status = main(pod);
+        if (status?.state.running) sawRunning = true;
+        if (pod?.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') || status?.ready) everReady = true;
+        return status && status.restartCount >= 2 ? status : undefined;
+      }, { description: 'two restarts' });
+      await kubectlOk(['apply', '-f', '-'], { input: manifest('early') });
+      await crashed;
+      assert.ok(sawRunning, 'the container did run between crashes');
+      assert.equal(everReady, false, 'a real kubelet would not report it Ready: its readiness probe never passed');
+      const deployment = await kubectlJson<{ status: { availableReplicas?: number } }>(['get', 'deployment', 'early', '-n', NS]);
+      assert.equal(deployment.status.availableReplicas, undefined);
+    });
+  });
+
   test('a never-ready pod runs with Ready=False and keeps failing its readiness probe (Warning Unhealthy, counted)', async () => {
     await withKubeSim(async ({ sim, kubectlOk }) => {
       sim.setDeploymentBehavior({ namespace: NS, image: 'ghcr.io/acme/api:bad' }, { outcome: 'never-ready' });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -16,6 +16,7 @@ import {
   readRunRecords,
   wppBotSummary,
 } from '../../.github/scripts/job-summary.ts';
+import { writeRolloutRecord, type RolloutRecord } from '../../scripts/steps/service/record.ts';
 import { REPO_ROOT } from './workflow-checks.ts';
 
 const execFileAsync = promisify(execFile);
@@ -151,57 +152,77 @@ describe('the caelundas job summary', () => {
   });
 });
 
-describe('the wpp-bot job summary (its roll-out record is a placeholder until deploy wpp-bot lands)', () => {
+describe('the wpp-bot job summary, from the roll-out record deploy wpp-bot writes', () => {
   let state: string;
   before(async () => {
     state = await mkdtemp(path.join(os.tmpdir(), 'deckhand-summary-state-'));
   });
   after(() => rm(state, { recursive: true, force: true }));
 
-  it('says so when there is no .deckhand/ at all, or no wpp-bot record in it', async () => {
-    assert.equal(await findWppBotRecord(path.join(state, 'missing')), undefined);
-    await writeFile(
-      path.join(state, 'cluster.json'),
-      JSON.stringify({ app: 'wpp-bot', label: 'ignored: not a run record' }),
-    );
-    await writeFile(path.join(state, 'other.json'), JSON.stringify({ app: 'caelundas' }));
-    await writeFile(path.join(state, 'broken.json'), '{');
-    const record = await findWppBotRecord(state);
-    assert.equal(record, undefined);
-    const markdown = wppBotSummary(record, { deployExitCode: '1' });
-    assert.match(markdown, /`tasks\.ts` exited 1: failed\./);
-    assert.match(markdown, /No roll-out record under `\.deckhand\/`/);
+  const record = (overrides: Partial<RolloutRecord> = {}): RolloutRecord => ({
+    app: 'wpp-bot',
+    namespace: 'wpp-bot',
+    context: CONTEXT,
+    server: SERVER,
+    commit: '1a2b3c4d5e6f',
+    who: 'octocat (GitHub Actions)',
+    startedAt: '2026-01-25T14:30:22.000Z',
+    endedAt: '2026-01-25T14:31:04.000Z',
+    outcome: 'rolled-back',
+    failure: 'The container wpp-bot of the new pod wpp-bot-7d9f-x keeps crashing | exit 3',
+    images: [
+      {
+        name: 'wpp-bot',
+        reference: `ghcr.io/me/wpp-bot:sha-1a2b3c4@sha256:${'b'.repeat(64)}`,
+        digest: `sha256:${'b'.repeat(64)}`,
+        built: true,
+      },
+      {
+        name: 'wpp-bot-dashboard',
+        reference: `ghcr.io/me/wpp-bot-dashboard:sha-1a2b3c4@sha256:${'c'.repeat(64)}`,
+        built: false,
+      },
+    ],
+    deployments: [
+      { name: 'postgres', result: 'unchanged', revision: 1, previousRevision: 1, images: ['postgres:17.6-bookworm'] },
+      {
+        name: 'wpp-bot',
+        result: 'rolled back',
+        revision: 5,
+        previousRevision: 4,
+        rolledBackTo: { revision: 4, images: ['ghcr.io/me/wpp-bot:sha-0000001'] },
+        images: [],
+      },
+    ],
+    objects: { created: [], configured: ['Deployment/wpp-bot', 'Secret/wpp-bot-secret'], unchanged: 21 },
+    ...overrides,
   });
 
-  it('shows the images, revision and status of the newest record, and only fields it knows', async () => {
-    const runs = path.join(state, 'runs');
-    await mkdir(runs, { recursive: true });
-    const older = path.join(runs, 'wpp-bot-1.json');
-    await writeFile(older, JSON.stringify({ app: 'wpp-bot', status: 'complete', revision: 3 }));
-    await utimes(older, new Date('2026-01-01T00:00:00Z'), new Date('2026-01-01T00:00:00Z'));
-    await writeFile(
-      path.join(runs, 'wpp-bot-2.json'),
-      JSON.stringify({
-        app: 'wpp-bot',
-        status: 'rolled-back',
-        revision: 5,
-        rolledBackTo: 4,
-        failure: 'wpp-bot did not become ready',
-        images: {
-          'wpp-bot': { reference: `ghcr.io/me/wpp-bot:sha-abc@sha256:${'b'.repeat(64)}` },
-          dashboard: { repository: 'ghcr.io/me/wpp-bot-dashboard', digest: `sha256:${'c'.repeat(64)}` },
-        },
-        server: SERVER,
-        databaseUrl: 'postgres://wppbot:canary-password@postgres/wppbot',
-      }),
+  it('says so when there is no record: the deploy stopped before it reached the cluster', async () => {
+    assert.equal(await findWppBotRecord(path.join(state, 'missing')), undefined);
+    const markdown = wppBotSummary(undefined, { deployExitCode: '2' });
+    assert.match(markdown, /`tasks\.ts` exited 2: bad input/);
+    assert.match(markdown, /No roll-out record under `\.deckhand\/rollouts\/wpp-bot\/`/);
+  });
+
+  it('reads the newest record written by writeRolloutRecord, and shows its allowlisted fields only', async () => {
+    await writeRolloutRecord(state, record({ startedAt: '2026-01-24T10:00:00.000Z', outcome: 'rolled-out' }));
+    await writeRolloutRecord(state, record());
+    const found = await findWppBotRecord(state);
+    assert.equal(found?.outcome, 'rolled-back', 'the newest record');
+    const markdown = wppBotSummary(found, { deployExitCode: '1' });
+    assert.match(markdown, /\| Outcome \| failed, rolled back \|/);
+    assert.match(
+      markdown,
+      /\| Why it failed \| The container wpp-bot of the new pod wpp-bot-7d9f-x keeps crashing \\\| exit 3 \|/,
     );
-    const markdown = wppBotSummary(await findWppBotRecord(state), { deployExitCode: '1' });
-    assert.match(markdown, /\| Image \| `ghcr\.io\/me\/wpp-bot:sha-abc@sha256:b{64}` \|/);
-    assert.match(markdown, /\| Image \| `ghcr\.io\/me\/wpp-bot-dashboard@sha256:c{64}` \|/);
-    assert.match(markdown, /\| Status \| rolled-back \|/);
-    assert.match(markdown, /\| Revision \| 5 \|/);
-    assert.match(markdown, /\| Rolled back to revision \| 4 \|/);
-    assert.match(markdown, /\| Why it failed \| wpp-bot did not become ready \|/);
-    assert.ok(!markdown.includes('canary') && !markdown.includes(SERVER), markdown);
+    assert.match(markdown, /\| Image wpp-bot \| `ghcr\.io\/me\/wpp-bot:sha-1a2b3c4@sha256:b{64}` \(built\) \|/);
+    assert.match(markdown, /\| Took \| 42 s \|/);
+    assert.match(markdown, /\| wpp-bot \| rolled back \| back to 4 \(`ghcr\.io\/me\/wpp-bot:sha-0000001`\) \|/);
+    assert.match(
+      markdown,
+      /Objects: `Deployment\/wpp-bot \(configured\)`, `Secret\/wpp-bot-secret \(configured\)`; 21 unchanged\./,
+    );
+    assert.ok(!markdown.includes(SERVER) && !markdown.includes(CONTEXT), markdown);
   });
 });

@@ -2,18 +2,23 @@
  * Every command deckhand has, in the order `--help` lists them. Declarations only (data): the implementations are
  * imported by tasks.ts when a command runs, so start-up loads nothing heavy.
  */
-import { ci } from './ci.ts';
-import { copy, deploy, logs, releases, uninstall } from './job.ts';
-import { infra, kubeconfig } from './infra.ts';
-import { apps, doctor } from './project.ts';
 import { dashboard, db, ingress } from './addons.ts';
+import { deploy, logs } from './app.ts';
+import { ci } from './ci.ts';
+import { infra, kubeconfig } from './infra.ts';
+import { copy, releases, uninstall } from './job.ts';
+import { apps, doctor } from './project.ts';
+import { restart, rollback, status } from './service.ts';
 
 export const COMMANDS = [
   deploy,
+  logs,
   releases,
   uninstall,
-  logs,
   copy,
+  status,
+  rollback,
+  restart,
   doctor,
   apps,
   infra,

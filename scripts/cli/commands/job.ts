@@ -1,51 +1,12 @@
-/** The batch-Job commands: one run per deploy, and the commands that look after runs afterwards. */
+/**
+ * The batch-Job commands that look after runs once they exist (`deploy` and `logs`, which take either kind of app,
+ * are in app.ts).
+ */
 import { deckhand } from '../../lib/hints.ts';
 import { defineCommand } from '../spec.ts';
 
 const APP = { name: 'app', description: 'The Job app (see `apps`)', required: true } as const;
 const EXAMPLE_RELEASE = 'caelundas-20260125-143022';
-
-export const deploy = defineCommand({
-  name: 'deploy',
-  summary: 'Build and push the image, then run one release of a batch Job, follow its logs and copy its output back',
-  details: [
-    "Each run is its own Helm release named <app>-YYYYMMDD-HHMMSS (UTC): a Job's pod template cannot be changed, so",
-    'a run is never an upgrade of an earlier one. The image is tagged sha-<commit> (plus the app version) and run by',
-    "digest; the build is skipped when the registry already has the commit's image. Inputs come from the environment,",
-    'then .env.<app>, then a prompt on a terminal. The output lands in output/<release>/ with a run.json record.',
-  ].join('\n'),
-  args: [{ name: 'app', description: 'The Job app to run (see `apps`)', required: true }],
-  options: {
-    image: {
-      type: 'string',
-      valueName: 'ref',
-      description: 'Deploy this existing image (repo:tag or repo:tag@sha256:…) instead of building.',
-    },
-    rebuild: {
-      type: 'boolean',
-      description: 'Build and push even if the registry already has the image of this commit.',
-    },
-    'allow-dirty': {
-      type: 'boolean',
-      description: 'Build from a work tree with uncommitted changes (the tag says -dirty).',
-    },
-    cleanup: { type: 'boolean', description: 'After a verified copy, uninstall the release and delete its PVC.' },
-    timeout: {
-      type: 'string',
-      valueName: 'duration',
-      description: 'How long to wait for the Job (default 30m, or DECKHAND_JOB_TIMEOUT).',
-    },
-    dockerfile: { type: 'string', valueName: 'file', description: "Dockerfile to build (default: the app's)." },
-    'build-context': { type: 'string', valueName: 'dir', description: "Build context folder (default: the app's)." },
-  },
-  examples: [
-    deckhand('deploy', 'caelundas', '--dry-run'),
-    deckhand('deploy', 'caelundas'),
-    deckhand('deploy', 'caelundas', '--cleanup', '--timeout', '1h'),
-    deckhand('deploy', 'caelundas', '--image', 'ghcr.io/me/caelundas:sha-1a2b3c4'),
-  ],
-  configKeys: { timeout: 'DECKHAND_JOB_TIMEOUT' },
-});
 
 export const releases = defineCommand({
   name: 'releases',
@@ -103,33 +64,6 @@ export const uninstall = defineCommand({
     deckhand('uninstall', 'caelundas', '--release', EXAMPLE_RELEASE, '--yes'),
     deckhand('uninstall', 'caelundas', '--release', EXAMPLE_RELEASE, '--delete-volume', '--yes'),
     deckhand('uninstall', 'caelundas', '--release', EXAMPLE_RELEASE, '--recover', '--yes'),
-  ],
-});
-
-export const logs = defineCommand({
-  name: 'logs',
-  summary: "Show a run's logs (the newest pod of its Job), following them while the Job runs",
-  args: [APP],
-  options: {
-    release: {
-      type: 'string',
-      valueName: 'name',
-      description: 'The release whose logs to show. Without it, a picker on a terminal.',
-    },
-    tail: {
-      type: 'string',
-      valueName: 'lines',
-      description: 'Only the last N lines (0 to 1,000,000).',
-      integer: { min: 0, max: 1_000_000 },
-    },
-    follow: {
-      type: 'boolean',
-      description: 'Follow the log even though the Job has finished (it is followed anyway while it runs).',
-    },
-  },
-  examples: [
-    deckhand('logs', 'caelundas'),
-    deckhand('logs', 'caelundas', '--release', EXAMPLE_RELEASE, '--tail', '100'),
   ],
 });
 

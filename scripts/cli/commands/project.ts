@@ -12,7 +12,7 @@ export const doctor = defineCommand({
 
 export const apps = defineCommand({
   name: 'apps',
-  summary: 'List the apps deckhand knows: kind, namespace, image, chart or manifests, required inputs',
+  summary: 'List the apps deckhand knows: kind, namespace, images, chart or manifests, required inputs',
   args: [],
   options: { json: { type: 'boolean', description: 'Print JSON for scripts.' } },
   examples: [deckhand('apps'), deckhand('apps', '--json')],

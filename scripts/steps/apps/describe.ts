@@ -1,14 +1,24 @@
 /** `apps`: what the registry declares, in words and as JSON. */
-import { APPS, imageRepository, type AppDefinition } from '../../apps/index.ts';
+import { APPS, imageRepository, type AppDefinition, type AppImage, type ServiceImage } from '../../apps/index.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import type { apps } from '../../cli/commands/project.ts';
 import type { Config } from '../../lib/config.ts';
+
+export interface ImageSummary {
+  /** <registry>/<owner>/<name> (with <IMAGE_OWNER> when it is not set). */
+  repository: string;
+  dockerfile: string;
+  context: string;
+  platform: string;
+  /** Services: where the roll-out puts it, `deployment/container`. */
+  runsIn?: string;
+}
 
 export interface AppSummary {
   name: string;
   kind: AppDefinition['kind'];
   namespace: string;
-  image: string;
+  images: ImageSummary[];
   deploysFrom: string;
   secret: string;
   inputs: { key: string; sensitive: boolean; description: string }[];
@@ -17,11 +27,19 @@ export interface AppSummary {
 
 export function describeApps(apps: readonly AppDefinition[], config: Pick<Config, 'image'>): AppSummary[] {
   return apps.map((app) => {
-    const image = imageRepository(app, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${app.image.name}`;
+    const images = (app.kind === 'service' ? app.images : [app.image]).map(
+      (image: AppImage & Partial<Pick<ServiceImage, 'deployment' | 'container'>>): ImageSummary => ({
+        repository: imageRepository(image, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${image.name}`,
+        dockerfile: image.dockerfile,
+        context: image.context,
+        platform: image.platform,
+        ...(image.deployment ? { runsIn: `${image.deployment}/${image.container}` } : {}),
+      }),
+    );
     const deploysFrom =
       app.kind === 'job'
         ? `chart ${app.chart.path} with ${app.chart.valuesFiles.join(', ')}`
-        : `manifests in ${app.manifests}/`;
+        : `manifests in ${app.manifests}/ (${app.readyFirst.join(', ')} ready first, then ${app.deployments.filter((name) => !app.readyFirst.includes(name)).join(', ')})`;
     const inputs = app.secret.inputs.map((input) => ({
       key: input.key,
       sensitive: input.sensitive,
@@ -30,7 +48,10 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
     const text = [
       `${app.name} (${app.kind}) — ${app.description}`,
       `  namespace  ${app.namespace}`,
-      `  image      ${image} (built from ${app.image.dockerfile}, context ${app.image.context}, ${app.image.platform})`,
+      ...images.map(
+        (image) =>
+          `  image      ${image.repository} (built from ${image.dockerfile}, context ${image.context}, ${image.platform}${image.runsIn ? `; runs in ${image.runsIn}` : ''})`,
+      ),
       `  deploys    ${deploysFrom}`,
       `  secret     ${app.secret.name}, from the environment, ${app.secret.envFile} or a prompt:`,
       ...inputs.map(
@@ -41,7 +62,7 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
       name: app.name,
       kind: app.kind,
       namespace: app.namespace,
-      image,
+      images,
       deploysFrom,
       secret: app.secret.name,
       inputs,

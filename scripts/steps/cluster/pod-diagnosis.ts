@@ -56,18 +56,22 @@ export interface Diagnosis {
 
 const PULL_WAITING = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName', 'ErrImageNeverPull']);
 
-/** A pod state that will not fix itself, or undefined while things may still work out. */
+/**
+ * A pod state that will not fix itself, or undefined while things may still work out. `workload` names what the pod
+ * runs for, in the explanation ("the Job", "Deployment wpp-bot").
+ */
 export function stuckReason(
   pod: PodLike,
   events: readonly EventLike[],
   pvcs: readonly PvcLike[],
   pvcEvents: readonly EventLike[],
+  workload = 'the Job',
 ): Diagnosis | undefined {
   for (const container of pod.status?.containerStatuses ?? []) {
     const waiting = container.state?.waiting;
     if (!waiting?.reason) continue;
     if (PULL_WAITING.has(waiting.reason)) return explainPull(pod, container.name, waiting.message ?? '', events);
-    if (waiting.reason === 'CreateContainerConfigError') return explainConfigError(waiting.message ?? '');
+    if (waiting.reason === 'CreateContainerConfigError') return explainConfigError(waiting.message ?? '', workload);
   }
   const pending = pvcs.find((pvc) => pvc.status?.phase === 'Pending');
   if (pending) {
@@ -133,12 +137,19 @@ function explainPull(
   };
 }
 
-function explainConfigError(message: string): Diagnosis {
+function explainConfigError(message: string, workload: string): Diagnosis {
   const missingKey = /couldn't find key (\S+) in Secret (\S+)/.exec(message);
   if (missingKey) {
     return {
-      summary: `The Secret ${missingKey[2]} has no key ${missingKey[1]}, which the Job needs.`,
+      summary: `The Secret ${missingKey[2]} has no key ${missingKey[1]}, which ${workload} needs.`,
       fix: `Set ${missingKey[1]} (in the app's env file or the environment) and deploy again; deckhand writes the Secret before each run.`,
+    };
+  }
+  const missingConfigKey = /couldn't find key (\S+) in ConfigMap (\S+)/.exec(message);
+  if (missingConfigKey) {
+    return {
+      summary: `The ConfigMap ${missingConfigKey[2]} has no key ${missingConfigKey[1]}, which ${workload} needs.`,
+      fix: `Add ${missingConfigKey[1]} to that ConfigMap in the manifests (or drop the reference), then deploy again.`,
     };
   }
   const missingSecret = /secret "([^"]+)" not found/.exec(message);

@@ -2,7 +2,8 @@
 import { findJobApp } from '../../apps/index.ts';
 import { readAppInputs } from '../../apps/inputs.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import type { logs, releases } from '../../cli/commands/job.ts';
+import type { logs } from '../../cli/commands/app.ts';
+import type { releases } from '../../cli/commands/job.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { parseTail, streamReleaseLogs } from './logs.ts';
 import { readReleases } from './runs.ts';

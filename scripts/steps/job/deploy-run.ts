@@ -6,7 +6,7 @@
  */
 import { findJobApp, type JobApp } from '../../apps/index.ts';
 import type { CommandContext } from '../../cli/context.ts';
-import type { deploy } from '../../cli/commands/job.ts';
+import type { deploy } from '../../cli/commands/app.ts';
 import type { WorkTreeState } from '../../git.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { imageReferenceProblem } from '../../lib/image-ref.ts';
@@ -61,13 +61,14 @@ export interface Following {
 export function prepareDeploy(ctx: CommandContext<typeof deploy>): DeployRun {
   const { options, args } = ctx.invocation;
   const app = findJobApp(args.app, 'deploy');
+  // A Job app has one image: the shared option check (scripts/cli/app-kind.ts) refused a second value.
   const flags: DeployFlags = {
-    image: options.image,
+    image: options.image[0],
     rebuild: options.rebuild,
     allowDirty: options['allow-dirty'],
     cleanup: options.cleanup,
-    dockerfile: options.dockerfile,
-    buildContext: options['build-context'],
+    dockerfile: options.dockerfile[0],
+    buildContext: options['build-context'][0],
   };
   if (flags.image) {
     const problem = imageReferenceProblem(flags.image);

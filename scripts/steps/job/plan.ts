@@ -95,7 +95,8 @@ export function planDeploy(input: PlanInput): DeployPlan {
   };
 
   function planBuild({ version }: PlanInput): ImagePlan {
-    const repository = imageRepository(app, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${app.image.name}`;
+    const repository =
+      imageRepository(app.image, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${app.image.name}`;
     // A dirty tree's image must never pass for the commit's image: its tag says so and is unique to this run.
     const tag = git.dirty
       ? `sha-${git.shortCommit}-dirty-${release.slice(app.name.length + 1)}`
