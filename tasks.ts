@@ -19,6 +19,7 @@ import type * as service from './scripts/cli/commands/service.ts';
 import { isEntryPoint, runCli, type Handlers } from './scripts/cli/main.ts';
 import { unwrapStepError } from './scripts/lib/errors.ts';
 import type { PipelineOptions, Step } from './scripts/lib/pipeline.ts';
+import { DIRECT_HANDLERS } from './scripts/steps/handlers.ts';
 
 /**
  * deploy <job app>: the whole batch run of one release. Independent work (image, namespace + Secret, chart check)
@@ -209,43 +210,17 @@ function pipelineOptions(ctx: CommandContext): PipelineOptions {
 }
 
 /** Every command, by name: the runbooks above, and the commands that need no pipeline. */
+/** Every command, by name: the runbooks above, and (from scripts/steps/handlers.ts) the commands that need none. */
 export const HANDLERS: Handlers<Commands> = {
+  ...DIRECT_HANDLERS,
   deploy: async (ctx) => {
     const app = (await import('./scripts/cli/app-kind.ts')).appForCommand(shared.deploy, ctx.invocation);
     return app.kind === 'job' ? deployJob(ctx) : deployService(ctx, app);
   },
-  logs: async (ctx) => {
-    const app = (await import('./scripts/cli/app-kind.ts')).appForCommand(shared.logs, ctx.invocation);
-    if (app.kind === 'job') return (await import('./scripts/steps/job/commands.ts')).showLogs(ctx);
-    return (await import('./scripts/steps/service/logs.ts')).showServiceLogs(ctx, app);
-  },
-  releases: async (ctx) => (await import('./scripts/steps/job/commands.ts')).showReleases(ctx),
   uninstall: uninstallRuns,
   copy: copyOutput,
-  status: async (ctx) => (await import('./scripts/steps/service/status.ts')).showStatus(ctx),
   rollback: rollbackService,
   restart: restartService,
-  doctor: async (ctx) => (await import('./scripts/steps/checks/doctor.ts')).runDoctor(ctx),
-  apps: async (ctx) => (await import('./scripts/steps/apps/describe.ts')).showApps(ctx),
-  infra: async (ctx) => {
-    const { runInfra } = await import('./scripts/steps/infra/infra.ts');
-    const { options } = ctx.invocation;
-    await runInfra(ctx, ctx.invocation.args.action, {
-      planFile: options['plan-file'],
-      json: options.json,
-      beforeDestroy: async () =>
-        (await import('./scripts/steps/service/db-dump.ts')).offerDumpsBefore(ctx, 'the cluster is destroyed'),
-    });
-  },
-  kubeconfig: async (ctx) => {
-    const { runKubeconfig } = await import('./scripts/steps/infra/kubeconfig.ts');
-    const { options } = ctx.invocation;
-    await runKubeconfig(ctx, { clusterId: options['cluster-id'], label: options.label, merge: options.merge });
-  },
-  ci: async (ctx) => (await import('./scripts/steps/ci/secrets.ts')).runCiSecrets(ctx),
-  ingress: async (ctx) => (await import('./scripts/steps/cluster/ingress.ts')).runIngress(ctx),
-  db: async (ctx) => (await import('./scripts/steps/service/db.ts')).runDb(ctx),
-  dashboard: async (ctx) => (await import('./scripts/steps/cluster/dashboard.ts')).runDashboard(ctx),
 };
 
 /** Runs one command line and returns its exit code (the `deckhand` bin calls this too). */

@@ -73,7 +73,8 @@ describe('npm run sim with scripted behaviour', () => {
       assert.equal(crashing.code, 0, crashing.stderr);
       const failed = await kubectl(['wait', 'job/nightly-20260101', '-n', 'try', '--for=condition=Failed', '--timeout=20s']);
       assert.equal(failed.code, 0, failed.stderr);
-      const logs = await kubectl(['logs', 'deployment/web', '-n', 'try']);
+      // The crashed run's log, whole: the current instance may be starting again and have printed only part of it.
+      const logs = await kubectl(['logs', 'deployment/web', '-n', 'try', '--previous']);
       assert.equal(logs.stdout, 'starting\nError: cannot connect to the database\n');
       const stopped = await cli.stop('SIGINT');
       assert.equal(stopped.code, 0, stopped.stderr);
