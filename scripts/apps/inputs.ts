@@ -10,6 +10,7 @@ import { readEnvFile } from '../lib/envfile.ts';
 import { MissingInputError, ValidationError } from '../lib/errors.ts';
 import type { Prompter } from '../lib/prompts.ts';
 import type { SecretMasker } from '../lib/redact.ts';
+import { noun, plural } from '../lib/wording.ts';
 
 export type InputSource = 'environment' | 'env file' | '.env' | 'prompt';
 
@@ -81,7 +82,7 @@ export async function collectAppInputs(
   }
   if (missing.length > 0 && !prompter.interactive) {
     throw new MissingInputError(
-      `${app.name} needs ${missing.length === 1 ? 'an input' : `${missing.length} inputs`} that ${missing.length === 1 ? 'is' : 'are'} not set (nothing was created):`,
+      `${app.name} needs ${plural(missing.length, 'input')} that ${noun(missing.length, 'is', 'are')} not set (nothing was created):`,
       missing.map((input) => ({ name: input.key, howToProvide: howToProvide(app, input) })),
     );
   }
