@@ -12,3 +12,28 @@ export function plural(count: number, singular: string, pluralForm = `${singular
 export function noun(count: number, singular: string, pluralForm = `${singular}s`): string {
   return count === 1 ? singular : pluralForm;
 }
+
+/**
+ * Prose broken into lines of at most `width` columns at spaces. A word longer than a line — a path, a URL, a
+ * command — is kept whole: cut in two it could no longer be copied.
+ */
+export function wrapWords(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line === '') line = word;
+    else if (line.length + 1 + word.length <= width) line += ` ${word}`;
+    else {
+      lines.push(line);
+      line = word;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** `label` then `text` wrapped beside it: the lines after the first start under the text, not under the label. */
+export function hangingLines(label: string, text: string, width: number): string[] {
+  const room = Math.max(width - label.length, 30);
+  return wrapWords(text, room).map((line, index) => (index === 0 ? label : ' '.repeat(label.length)) + line);
+}
