@@ -13,6 +13,11 @@ export function noun(count: number, singular: string, pluralForm = `${singular}s
   return count === 1 ? singular : pluralForm;
 }
 
+/** "A", "A and B", "A, B and C". */
+export function joinWords(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
 /**
  * Prose broken into lines of at most `width` columns at spaces. A word longer than a line — a path, a URL, a
  * command — is kept whole: cut in two it could no longer be copied.
