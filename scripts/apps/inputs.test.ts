@@ -239,11 +239,11 @@ describe('env file advice', () => {
     assert.deepEqual(
       warnings.map((warning) => warning.replace(root + path.sep, '')),
       [
-        '.env:2: IMAGE_OWENR is not a key deckhand reads. Did you mean IMAGE_OWNER? The line is ignored.',
-        '.env:4: image_registry is not a key deckhand reads. Did you mean IMAGE_REGISTRY? The line is ignored.',
-        '.env.caelundas:2: LONGTITUDE is not a key deckhand reads. Did you mean LONGITUDE? The line is ignored.',
-        '.env.caelundas:3: IMAGE_OWNER is not read from .env.caelundas; put it in .env or the environment.',
-        '.env.caelundas:4: DOMIAN is not a key deckhand reads. Did you mean DOMAIN (which belongs in .env, not .env.caelundas)? The line is ignored.',
+        '.env:2: IMAGE_OWENR is ignored: did you mean IMAGE_OWNER?',
+        '.env:4: image_registry is ignored: did you mean IMAGE_REGISTRY?',
+        '.env.caelundas:2: LONGTITUDE is ignored: did you mean LONGITUDE?',
+        '.env.caelundas:3: IMAGE_OWNER is ignored here: it is read from .env or the environment.',
+        '.env.caelundas:4: DOMIAN is ignored: did you mean DOMAIN (read from .env, not .env.caelundas)?',
       ],
     );
   });

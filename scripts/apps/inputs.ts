@@ -66,13 +66,11 @@ export function envFileWarnings(config: Pick<Config, 'envDir'>, apps: readonly A
     return (envFileKeyLines(file) ?? []).flatMap(({ key, line }) => {
       if (known.includes(key)) return [];
       if (elsewhere.includes(key))
-        return [`${shown}:${line}: ${key} is not read from ${name}; put it in .env or the environment.`];
+        return [`${shown}:${line}: ${key} is ignored here: it is read from .env or the environment.`];
       const meant = closestKey(key, [...known, ...elsewhere]);
       if (!meant) return [];
-      const note = known.includes(meant) ? '' : ` (which belongs in .env, not ${name})`;
-      return [
-        `${shown}:${line}: ${key} is not a key deckhand reads. Did you mean ${meant}${note}? The line is ignored.`,
-      ];
+      const note = known.includes(meant) ? '' : ` (read from .env, not ${name})`;
+      return [`${shown}:${line}: ${key} is ignored: did you mean ${meant}${note}?`];
     });
   });
 }
