@@ -179,7 +179,7 @@ describe('collecting app inputs', () => {
     });
     await collectAppInputs(caelundas, config, masker, prompter);
     assert.deepEqual(prompter.confirmations, [
-      'Save START_DATE and END_DATE to .env.caelundas for the next run? (LATITUDE and LONGITUDE: not saved, they are sensitive) [default no]',
+      'Save START_DATE and END_DATE to .env.caelundas for the next run?\n  (LATITUDE and LONGITUDE are sensitive: never saved.) [default no]',
     ]);
     assert.equal(existsSync(path.join(root, '.env.caelundas')), false);
     assert.deepEqual(prompter.told, []);

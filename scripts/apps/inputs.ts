@@ -123,7 +123,8 @@ export async function collectAppInputs(
       if (expected) return `Expected ${expected}`;
       return crossProblemsOf(app, values, input.key, value)[0] ?? true;
     };
-    const message = `${input.key} — ${input.description} (e.g. ${input.example})`;
+    // The example on a line of its own keeps the question and the typed answer within 80 columns.
+    const message = `${input.key} — ${input.description}\n  (e.g. ${input.example})`;
     const context = { what: input.key, howToProvide: howToProvide(app, input) };
     const answer = input.sensitive
       ? await prompter.password({ message, validate }, context)
@@ -170,11 +171,12 @@ async function offerToSave(
   const savable = typed.filter((input) => !input.sensitive && envFileValue(values[input.key]!) !== undefined);
   if (savable.length === 0) return;
   const keys = savable.map((input) => input.key);
-  const leftOut = typed.filter((input) => !savable.includes(input)).map((input) => input.key);
+  const sensitive = typed.filter((input) => input.sensitive).map((input) => input.key);
   const file = path.join(config.envDir, app.secret.envFile);
+  // Two short lines rather than one long one: the question fits 80 columns.
   const note =
-    leftOut.length > 0
-      ? ` (${joinWords(leftOut)}: not saved, ${noun(leftOut.length, 'it is', 'they are')} sensitive)`
+    sensitive.length > 0
+      ? `\n  (${joinWords(sensitive)} ${noun(sensitive.length, 'is', 'are')} sensitive: never saved.)`
       : '';
   const save = await prompter.confirm(
     { message: `Save ${joinWords(keys)} to ${app.secret.envFile} for the next run?${note}`, default: false },
