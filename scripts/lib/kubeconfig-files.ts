@@ -115,6 +115,25 @@ export function mergeKubeconfigs(
   return { files: documents.map(({ file }) => file), currentContext, contexts, clusters, users };
 }
 
+/**
+ * The one file for a KUBECONFIG value (one file, or several merged) and a context (default: the merge's
+ * current-context), for code that hands a single file to kubectl. A list with no existing file gives its first entry,
+ * so the caller reports it missing; an unknown context gives the list's first existing file, for kubectl to refuse.
+ */
+export function singleKubeconfig(
+  value: string,
+  context: string | undefined,
+  home: string,
+): { file: string; context?: string } {
+  const listed = kubeconfigList(value, home);
+  const existing = listed.length > 1 ? existingKubeconfigs(listed) : listed;
+  if (existing.length <= 1) return { file: existing[0] ?? listed[0] ?? value, ...(context ? { context } : {}) };
+  const merged = mergeKubeconfigs(existing.map((file) => ({ file, document: readKubeconfig(file, 'KUBECONFIG') })));
+  const name = context ?? merged.currentContext?.name;
+  if (!name || !merged.contexts.has(name)) return { file: existing[0]!, ...(name ? { context: name } : {}) };
+  return { file: kubeconfigForContext(merged, name), context: name };
+}
+
 /** Where the merged files live, and which files each was made from (for the permission check). */
 const written = new Map<string, { file: string; sources: readonly string[] }>();
 
