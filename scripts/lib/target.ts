@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import { DeckhandError, UsageError } from './errors.ts';
 import { isDnsLabel } from './names.ts';
 import { deckhand } from './hints.ts';
+import { plural } from './wording.ts';
 import {
   existingKubeconfigs,
   kubeconfigForContext,
@@ -52,7 +53,8 @@ export function resolveTarget(config: Config, options: ResolveTargetOptions): Ku
   const { files, source } = chooseKubeconfig(config, options);
   const merged = mergeKubeconfigs(files.map((file) => ({ file, document: readKubeconfig(file, source) })));
   // One file keeps today's messages; several are named as the list KUBECONFIG gave.
-  const where = files.length === 1 ? files[0]! : `the ${files.length} files KUBECONFIG lists (${files.join(', ')})`;
+  const where =
+    files.length === 1 ? files[0]! : `the ${plural(files.length, 'file')} KUBECONFIG lists (${files.join(', ')})`;
   const contextName = config.kube.context ?? merged.currentContext?.name;
   const contextNames = [...merged.contexts.keys()];
   if (!contextName) {
