@@ -176,7 +176,7 @@ export function canRedraw(env: NodeJS.ProcessEnv = process.env): boolean {
  * deckhand keeps itself and hands to Listr as one multi-line entry, so that what stays afterwards can differ from
  * the window (all lines, or the last N under a count of the rest).
  */
-interface OutputPlan {
+export interface OutputPlan {
   mode: 'lines' | 'native' | 'block';
   /** Lines shown while running. */
   bar: number;
@@ -186,7 +186,7 @@ interface OutputPlan {
   keepWhenFailed: number;
 }
 
-function outputPlan(step: Pick<Step<never>, 'keepOutput' | 'outputLines'>, redraw: boolean): OutputPlan {
+export function outputPlan(step: Pick<Step<never>, 'keepOutput' | 'outputLines'>, redraw: boolean): OutputPlan {
   const keep = step.keepOutput === true ? Infinity : step.keepOutput ? step.keepOutput.lastLines : 0;
   const keepWhenFailed = typeof step.keepOutput === 'object' && step.keepOutput.whenFailed === false ? 0 : keep;
   if (!redraw) return { mode: 'lines', bar: Infinity, keep, keepWhenFailed };
@@ -195,8 +195,11 @@ function outputPlan(step: Pick<Step<never>, 'keepOutput' | 'outputLines'>, redra
   return { mode: block ? 'block' : 'native', bar: window, keep, keepWhenFailed };
 }
 
-/** A step's output lines and summaries, and what of them Listr is shown while the step runs and once it ends. */
-class StepOutput {
+/**
+ * A step's output lines and summaries, and what of them Listr is shown while the step runs and once it ends (exported
+ * for its unit test; steps only see StepTask).
+ */
+export class StepOutput {
   private readonly lines: string[] = [];
   private readonly summaries: string[] = [];
 
