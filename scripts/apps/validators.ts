@@ -1,7 +1,6 @@
 /** Validators for app inputs. Each returns what is expected, or undefined when the value is fine. */
 import { plural } from '../lib/wording.ts';
 
-
 /** A calendar date written YYYY-MM-DD that exists (2026-02-30 does not). */
 export function isoDate(value: string): string | undefined {
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);

@@ -161,15 +161,11 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
         'The partial copy was removed and nothing was deleted. Inspect the volume by hand before copying it.',
       );
     }
-    options.log(
-      `The volume holds ${plural(expected.files.length, 'file')} (${formatBytes(expected.totalBytes)}).`,
-    );
+    options.log(`The volume holds ${plural(expected.files.length, 'file')} (${formatBytes(expected.totalBytes)}).`);
     if (copied.status === 'rejected') throw copied.reason;
     await verifyCopy(staging, expected.files);
     await moveInto(staging, options.destination);
-    options.log(
-      `Copied and verified ${plural(expected.files.length, 'file')} into ${options.destination}.`,
-    );
+    options.log(`Copied and verified ${plural(expected.files.length, 'file')} into ${options.destination}.`);
     return { destination: options.destination, files: expected.files, totalBytes: expected.totalBytes };
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
