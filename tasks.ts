@@ -57,7 +57,12 @@ async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<voi
           ],
         },
         { title: 'Install the release', run: steps.installRelease },
-        { title: 'Run the Job and follow its logs', run: follow.followJob, outputLines: 15 },
+        {
+          title: 'Run the Job and follow its logs',
+          run: follow.followJob,
+          outputLines: 15,
+          keepOutput: { lastLines: 15, whenFailed: false },
+        },
         { title: 'Copy the output', run: finish.copyJobOutput, keepOutput: true },
         {
           title: 'Uninstall the release and delete its PVC',

@@ -4,7 +4,7 @@
  * `setDeploymentBehavior` rule in order; by default they serve: start, become Ready and run until deleted). Other
  * pods serve.
  */
-import type { DeploymentMatch, JobBehavior, JobMatch, JobOutcome, ServiceBehavior } from './types.ts';
+import type { DeploymentMatch, JobBehavior, JobMatch, JobOutcome, PullError, ServiceBehavior } from './types.ts';
 
 export interface PodPlan {
   outcome: JobOutcome | 'serve';
@@ -18,7 +18,7 @@ export interface PodPlan {
   readiness?: { mode: 'never' } | { mode: 'after'; ms?: number };
   /** Service pods: what failing probes report, and why image pulls fail. */
   probeMessage?: string;
-  pullError?: 'not-found' | 'unauthorized';
+  pullError?: PullError;
 }
 
 /** Given to the pod runtime by the controller that creates a pod: the plan for each run of its container. */
@@ -110,7 +110,15 @@ export class BehaviorBook {
       ...(merged.logIntervalMs !== undefined ? { logIntervalMs: merged.logIntervalMs } : {}),
       ...(merged.files ? { files: merged.files } : {}),
       ...(merged.links ? { links: merged.links } : {}),
+      ...(outcome === 'image-pull-error' ? { pullError: merged.pullError ?? 'not-found' } : {}),
     };
+  }
+
+  /** The deadline a scripted rule gives a Job instead of its own activeDeadlineSeconds, if any. */
+  jobDeadlineSeconds(namespace: string, name: string): number | undefined {
+    let seconds = this.defaults.deadlineSeconds;
+    for (const rule of this.rules) if (jobMatches(rule.match, namespace, name) && rule.behavior.deadlineSeconds !== undefined) seconds = rule.behavior.deadlineSeconds;
+    return seconds;
   }
 
   setService(match: DeploymentMatch, behavior: Partial<ServiceBehavior>): void {

@@ -13,7 +13,19 @@
 import type { KubeSim } from './index.ts';
 import type { JobBehavior, ServiceBehavior } from './types.ts';
 
-type JobChoice = 'succeed' | 'fail' | 'never-finish' | 'slow' | 'image-pull-error' | 'missing-key' | 'oom-killed' | 'unschedulable' | 'disrupted';
+type JobChoice =
+  | 'succeed'
+  | 'fail'
+  | 'never-finish'
+  | 'slow'
+  | 'image-pull-error'
+  | 'pull-unauthorized'
+  | 'wrong-platform'
+  | 'missing-key'
+  | 'oom-killed'
+  | 'deadline'
+  | 'unschedulable'
+  | 'disrupted';
 type DeploymentChoice = ServiceBehavior['outcome'];
 
 const JOB_CHOICES: Record<JobChoice, { behavior: Partial<JobBehavior>; says: string }> = {
@@ -21,11 +33,18 @@ const JOB_CHOICES: Record<JobChoice, { behavior: Partial<JobBehavior>; says: str
   fail: { behavior: { outcome: 'fail', exitCode: 1, logLines: ['starting', 'Error: something went wrong'] }, says: 'fail with exit code 1 (every retry, up to backoffLimit)' },
   'never-finish': { behavior: { outcome: 'never-finish', logLines: ['starting', 'still working'] }, says: 'run and never finish' },
   slow: { behavior: { outcome: 'succeed', delayMs: 60_000, logLines: ['starting', 'step 1 of 3', 'step 2 of 3', 'step 3 of 3', 'done'] }, says: 'succeed after a minute, printing progress' },
-  'image-pull-error': { behavior: { outcome: 'image-pull-error' }, says: 'fail to pull their image (ErrImagePull, ImagePullBackOff)' },
+  'image-pull-error': { behavior: { outcome: 'image-pull-error' }, says: 'fail to pull their image: the tag does not exist (ErrImagePull, ImagePullBackOff)' },
+  // A private package without an image pull secret: the registry answers 401.
+  'pull-unauthorized': { behavior: { outcome: 'image-pull-error', pullError: 'unauthorized' }, says: 'fail to pull their image: the registry refuses (401 Unauthorized, no pull secret)' },
+  // An image built on an arm64 laptop without buildx: no linux/amd64 variant for the node.
+  'wrong-platform': { behavior: { outcome: 'image-pull-error', pullError: 'wrong-platform' }, says: 'fail to pull their image: no variant for linux/amd64 (no match for platform in manifest)' },
   'missing-key': { behavior: { outcome: 'missing-key' }, says: 'miss the first Secret key they read (CreateContainerConfigError)' },
   'oom-killed': { behavior: { outcome: 'oom-killed' }, says: 'be killed for running out of memory (OOMKilled, exit code 137)' },
+  deadline: { behavior: { outcome: 'never-finish', deadlineSeconds: 10, logLines: ['starting', 'still working'] }, says: 'run past the Job\'s deadline, counted as 10 s instead of its activeDeadlineSeconds (DeadlineExceeded)' },
   unschedulable: { behavior: { outcome: 'unschedulable' }, says: 'find no node (Pending, FailedScheduling)' },
-  disrupted: { behavior: { outcome: 'disrupted' }, says: 'be evicted (DisruptionTarget)' },
+  // The first pod is evicted (a node drain, the autoscaler scaling down); the Job's podFailurePolicy ignores that, so
+  // the next pod runs and succeeds without using up backoffLimit.
+  disrupted: { behavior: { outcome: 'succeed', attempts: [{ outcome: 'disrupted' }] }, says: 'be evicted once (DisruptionTarget), then succeed on the next pod' },
 };
 
 const DEPLOYMENT_CHOICES: Record<DeploymentChoice, { behavior: Partial<ServiceBehavior>; says: string }> = {

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     process.once('SIGTERM', resolve);
   });
   await sim.stop();
-  process.stdout.write(`\nkube-sim stopped after ${sim.requests.length} requests and ${sim.gaps.length} gap(s).\n`);
+  process.stdout.write(`\nkube-sim stopped. Requests answered: ${sim.requests.length}; gaps: ${sim.gaps.length}.\n`);
 }
 
 // `node --test` with no file arguments runs every .ts under test/ as a test file, this one included; serving

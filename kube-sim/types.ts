@@ -59,7 +59,17 @@ export interface JobBehavior {
   links?: Record<string, string>;
   /** Overrides per attempt (0 = first pod), e.g. `[{ outcome: 'fail' }, { outcome: 'succeed' }]` to prove a retry. */
   attempts?: Array<Partial<Omit<JobBehavior, 'attempts'>>>;
+  /** `image-pull-error`: why the pull fails (default: the tag does not exist). */
+  pullError?: PullError;
+  /**
+   * The Job's activeDeadlineSeconds counts as this many seconds, so DeadlineExceeded can be watched without waiting
+   * the hour a chart sets. Read from the rules matching the Job (not per attempt).
+   */
+  deadlineSeconds?: number;
 }
+
+/** Why an image pull fails: the tag is not there, the registry refuses, or no variant for the node's platform. */
+export type PullError = 'not-found' | 'unauthorized' | 'wrong-platform';
 
 export type JobOutcome =
   | 'succeed'
@@ -158,7 +168,7 @@ export interface ServiceBehavior {
   /** What a failing probe reports after "Readiness probe failed: " (default derived from the probe's kind). */
   probeMessage?: string;
   /** `image-pull-error`: why the pull fails (default: the tag does not exist). */
-  pullError?: 'not-found' | 'unauthorized';
+  pullError?: PullError;
 }
 
 /** Selects Deployments (and their pods) for `setDeploymentBehavior`. All given fields must match. */

@@ -16,6 +16,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { DeckhandError, InterruptedError, ToolMissingError } from './lib/errors.ts';
 import { commandFailure, type Runner } from './lib/shell.ts';
+import { plural } from './lib/wording.ts';
 
 export const DEFAULT_API_URL = 'https://api.linode.com/v4';
 export const TOKEN_URL = 'https://cloud.linode.com/profile/tokens';
@@ -148,7 +149,7 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
         const reason = describeNetworkError(error);
         if (attempt >= policy.attempts) {
           throw new DeckhandError(
-            `Could not reach the Linode API at ${baseUrl} (${reason}) after ${attempt} tries.`,
+            `Could not reach the Linode API at ${baseUrl} (${reason}) after ${plural(attempt, 'try', 'tries')}.`,
             'Check the network connection (and LINODE_API_URL if you set it), then run again.',
           );
         }
@@ -170,7 +171,7 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
         }
         if (attempt >= policy.attempts)
           throw status === 429
-            ? rateLimited(reasons, `Still limited after ${attempt} tries.`)
+            ? rateLimited(reasons, `Still limited after ${plural(attempt, 'try', 'tries')}.`)
             : apiError(status, reasons, what);
         const pause = retryAfter ?? backoff;
         log(

@@ -175,7 +175,8 @@ export class JobController implements Controller {
     const backoffLimit = Number(spec['backoffLimit'] ?? 6);
     const completions = Number(spec['completions'] ?? 1);
     const parallelism = Number(spec['parallelism'] ?? 1);
-    const deadline = typeof spec['activeDeadlineSeconds'] === 'number' ? spec['activeDeadlineSeconds'] : undefined;
+    const ownDeadline = typeof spec['activeDeadlineSeconds'] === 'number' ? spec['activeDeadlineSeconds'] : undefined;
+    const deadline = ownDeadline === undefined ? undefined : (this.ctx.behaviors.jobDeadlineSeconds(namespace, name) ?? ownDeadline);
     const startedAt = Date.parse(String(status['startTime']));
 
     let failure: Failure | undefined = conditionTrue(job, 'FailureTarget') ? this.existingFailure(job) : policyFailure;

@@ -65,6 +65,7 @@ export function pullErrorMessage(reference: string, why: PodPlan['pullError']): 
     const repository = rest.join('/').replace(/[:@].*$/, '');
     return `rpc error: code = Unknown desc = failed to pull and unpack image "${reference}": failed to resolve reference "${reference}": failed to authorize: failed to fetch anonymous token: unexpected status from GET request to https://${registry}/token?scope=repository%3A${encodeURIComponent(repository).replace(/%2F/g, '%2F')}%3Apull&service=${registry}: 401 Unauthorized`;
   }
+  if (why === 'wrong-platform') return `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": no match for platform in manifest: not found`;
   return `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": failed to resolve reference "${reference}": ${reference}: not found`;
 }
 

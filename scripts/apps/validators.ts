@@ -1,4 +1,5 @@
 /** Validators for app inputs. Each returns what is expected, or undefined when the value is fine. */
+import { plural } from '../lib/wording.ts';
 
 /** A calendar date written YYYY-MM-DD that exists (2026-02-30 does not). */
 export function isoDate(value: string): string | undefined {
@@ -28,5 +29,5 @@ export function nonEmpty(value: string): string | undefined {
 
 /** At least `length` characters: secrets such as JWT keys must not be guessable. */
 export function minLength(length: number): (value: string) => string | undefined {
-  return (value) => (value.length >= length ? undefined : `at least ${length} characters`);
+  return (value) => (value.length >= length ? undefined : `at least ${plural(length, 'character')}`);
 }

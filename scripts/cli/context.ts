@@ -3,6 +3,7 @@
  * interruption signal, and the Kubernetes target. Commands receive it; nothing reads globals.
  */
 import { APPS } from '../apps/index.ts';
+import { envFileWarnings } from '../apps/inputs.ts';
 import type { CommandSpec, Invocation } from './spec.ts';
 import { guardTarget } from '../lib/cluster-guard.ts';
 import { readManagedCluster } from '../lib/cluster-state.ts';
@@ -85,6 +86,7 @@ export function createCommandContext<S extends CommandSpec>(
       // The values of an app's Kubernetes Secret go to the cluster on stdin; no program deckhand runs needs them.
       withheldEnvKeys: APPS.flatMap((app) => app.secret.inputs.map((input) => input.key)),
     });
+    for (const warning of envFileWarnings(config, APPS)) ui.warn(warning);
     const prompter = createPrompter({ interactive, signal: interruption.signal });
     return {
       invocation,

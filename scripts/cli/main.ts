@@ -63,9 +63,8 @@ async function runParsed<const Specs extends readonly CommandSpec[]>(
     return EXIT_OK;
   }
   if (parsed.kind === 'help') {
-    const help = await import('./help.ts');
-    const spec = options.commands.find((command) => command.name === parsed.topic);
-    process.stdout.write(`${spec ? help.renderCommandHelp(spec) : help.renderOverview(options.commands)}\n`);
+    const { renderHelp } = await import('./help.ts');
+    process.stdout.write(`${renderHelp(parsed.topic, options.commands)}\n`);
     return EXIT_OK;
   }
 

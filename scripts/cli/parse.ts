@@ -9,6 +9,9 @@ import { closestMatch } from '../lib/suggest.ts';
 import { GLOBAL_OPTIONS, type CommandSpec, type Invocation, type OptionSpec } from './spec.ts';
 import { LAUNCHER, deckhand } from '../lib/hints.ts';
 
+/** The one topic of `help` that is not a command. */
+export const HELP_TOPIC = 'help';
+
 export type ParsedCommandLine =
   { kind: 'help'; topic?: string } | { kind: 'version' } | { kind: 'run'; spec: CommandSpec; invocation: Invocation };
 
@@ -47,7 +50,8 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
         `Run \`${deckhand('--help')}\` to see every command.`,
       );
     const topic = commandName === 'help' ? rest[0] : undefined;
-    if (topic !== undefined) findCommand(topic, commands);
+    // `help help` asks what `help` does, as `git help help` and `kubectl help help` do.
+    if (topic !== undefined && topic !== HELP_TOPIC) findCommand(topic, commands);
     return { kind: 'help', topic };
   }
   const spec = findCommand(commandName, commands);
@@ -159,10 +163,7 @@ export function usageLine(spec: CommandSpec): string {
 function findCommand(name: string, commands: readonly CommandSpec[]): CommandSpec {
   const spec = commands.find((command) => command.name === name);
   if (spec) return spec;
-  const suggestion = closestMatch(
-    name,
-    commands.map((command) => command.name),
-  );
+  const suggestion = closestMatch(name, [...commands.map((command) => command.name), HELP_TOPIC]);
   throw new UsageError(
     `Unknown command "${name}".`,
     `${suggestion ? `Did you mean "${suggestion}"? ` : ''}Run \`${deckhand('--help')}\` to see every command.`,

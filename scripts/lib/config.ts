@@ -73,7 +73,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
   {
     key: 'KUBECONFIG',
     description:
-      'The kubeconfig file to use (one file). Default: the one `tasks.ts kubeconfig` wrote, else ~/.kube/config.',
+      "The kubeconfig file to use; several files separated by ':' are merged as kubectl does. Default: the one `tasks.ts kubeconfig` wrote, else ~/.kube/config.",
     flag: '--kubeconfig',
   },
   {

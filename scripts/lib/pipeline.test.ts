@@ -9,7 +9,7 @@ import {
   formatError,
   unwrapStepError,
 } from './errors.ts';
-import { runPipeline, type PipelineEntry } from './pipeline.ts';
+import { outputPlan, runPipeline, StepOutput, type PipelineEntry } from './pipeline.ts';
 
 const SILENT = { verbose: false, interactive: false, renderer: 'silent' } as const;
 
@@ -115,5 +115,76 @@ describe('a pipeline run in process', () => {
     ]);
     assert.equal(exitCodeFor(failure), EXIT_USAGE);
     assert.match(formatError(failure, { verbose: false }), /NAME: set NAME/);
+  });
+});
+
+/** What Listr is handed: each assignment to a task's output, null being Listr's "empty it". */
+function listrTask() {
+  const shown: (string | null)[] = [];
+  return {
+    shown,
+    // Typed as Listr types it; deckhand assigns null to empty it, as Listr's own API does.
+    set output(value: string) {
+      shown.push(value);
+    },
+    /** The entries a renderer holds after the last reset. */
+    entries: () => shown.slice(shown.lastIndexOf(null) + 1),
+  };
+}
+
+describe('what a step leaves on a terminal', () => {
+  const lines = Array.from({ length: 20 }, (_, index) => `│ line ${index + 1}`);
+
+  it('keeps the last N lines under a count of the earlier ones, and the summaries below, while showing a window', () => {
+    const task = listrTask();
+    const output = new StepOutput(task, outputPlan({ outputLines: 3, keepOutput: { lastLines: 4 } }, true));
+    for (const line of lines) output.add(line);
+    // While it runs: one entry, the latest three lines.
+    assert.equal(task.shown.at(-1), '│ line 18\n│ line 19\n│ line 20');
+    output.summary('Full log: output/run/job.log');
+    output.finish(false);
+    assert.deepEqual(task.entries(), [
+      '… 16 earlier lines not shown\n│ line 17\n│ line 18\n│ line 19\n│ line 20\nFull log: output/run/job.log',
+    ]);
+  });
+
+  it('keeps every line as its own entry when asked to keep all, and adds the summaries', () => {
+    const task = listrTask();
+    const plan = outputPlan({ keepOutput: true }, true);
+    assert.deepEqual(plan, { mode: 'native', bar: Infinity, keep: Infinity, keepWhenFailed: Infinity });
+    const output = new StepOutput(task, plan);
+    output.add('release    r1');
+    output.add('image      i1');
+    output.summary('note');
+    output.finish(false);
+    assert.deepEqual(task.entries(), ['release    r1', 'image      i1', 'note']);
+  });
+
+  it('leaves nothing but the summaries of a step that keeps nothing, and honours whenFailed: false', () => {
+    const quiet = listrTask();
+    const output = new StepOutput(quiet, outputPlan({}, true));
+    output.add('working');
+    output.summary('saved to x');
+    output.finish(false);
+    assert.deepEqual(quiet.entries(), ['saved to x']);
+
+    const failed = listrTask();
+    const log = new StepOutput(
+      failed,
+      outputPlan({ outputLines: 15, keepOutput: { lastLines: 15, whenFailed: false } }, true),
+    );
+    for (const line of lines) log.add(line);
+    log.finish(true);
+    assert.deepEqual(failed.entries(), [], 'its error repeats the last lines');
+  });
+
+  it('prints every line once, as it comes, off a terminal (and does not redraw anything at the end)', () => {
+    const task = listrTask();
+    const output = new StepOutput(task, outputPlan({ outputLines: 3, keepOutput: { lastLines: 2 } }, false));
+    output.add('a');
+    output.add('b');
+    output.summary('c');
+    output.finish(false);
+    assert.deepEqual(task.shown, ['a', 'b', 'c']);
   });
 });

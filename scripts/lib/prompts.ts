@@ -4,7 +4,11 @@
  * is missing and how to give it. @inquirer/prompts is imported only when a prompt is really shown.
  *
  * Inside a Listr task, prompts go through the listr2 inquirer adapter so the renderer pauses cleanly.
+ *
+ * Esc cancels any prompt, as Ctrl-C does (exit 130, nothing done). @inquirer/prompts has no key for it: it takes an
+ * AbortSignal, which a keypress listener on the terminal fires (the recipe its README gives for cancelling).
  */
+import type { Key } from 'node:readline';
 import { InterruptedError, MissingInputError, isPromptCancel } from './errors.ts';
 
 export interface Choice<T> {
@@ -24,6 +28,8 @@ export interface AskContext {
 
 export interface Prompter {
   readonly interactive: boolean;
+  /** Tells the person what was done with their answers: a line under the step in a pipeline, stderr otherwise. */
+  tell?(line: string): void;
   input(
     options: { message: string; default?: string; validate?: (value: string) => string | true },
     context: AskContext,
@@ -47,19 +53,31 @@ type PromptRunner = <Name extends 'input' | 'password' | 'confirm' | 'checkbox' 
   options: Parameters<Inquirer[Name]>[0],
 ) => Promise<Awaited<ReturnType<Inquirer[Name]>>>;
 
-export function createPrompter(options: { interactive: boolean; signal?: AbortSignal }): Prompter {
+export function createPrompter(options: {
+  interactive: boolean;
+  signal?: AbortSignal;
+  input?: NodeJS.ReadableStream;
+}): Prompter {
   const run: PromptRunner = async (name, promptOptions) => {
     const inquirer = await import('@inquirer/prompts');
     const prompt = inquirer[name] as (config: unknown, context?: { signal?: AbortSignal }) => Promise<never>;
-    return prompt(promptOptions, { signal: options.signal });
+    return cancelledByEscape(options.input ?? process.stdin, options.signal, (signal) =>
+      prompt(promptOptions, { signal }),
+    );
   };
-  return buildPrompter(options.interactive, run);
+  return { ...buildPrompter(options.interactive, run), tell: (line) => process.stderr.write(`${line}\n`) };
+}
+
+interface TaskPromptAdapter {
+  /** The adapter's own controller: listr2 aborts it when the task is skipped. */
+  signal: AbortController;
+  run(prompt: never, options: never, context: { signal: AbortSignal }): Promise<unknown>;
 }
 
 /** A prompter for use inside a Listr task (via @listr2/prompt-adapter-inquirer). */
 export function createTaskPrompter(
-  task: { prompt: (adapter: never) => { run: (prompt: never, options: never) => Promise<unknown> } },
-  options: { interactive: boolean },
+  task: { prompt: (adapter: never) => TaskPromptAdapter; output?: string },
+  options: { interactive: boolean; input?: NodeJS.ReadableStream },
 ): Prompter {
   const run: PromptRunner = async (name, promptOptions) => {
     const [{ ListrInquirerPromptAdapter }, inquirer] = await Promise.all([
@@ -67,9 +85,40 @@ export function createTaskPrompter(
       import('@inquirer/prompts'),
     ]);
     const adapter = task.prompt(ListrInquirerPromptAdapter as never);
-    return adapter.run(inquirer[name] as never, promptOptions as never) as never;
+    return cancelledByEscape(options.input ?? process.stdin, adapter.signal.signal, (signal) =>
+      adapter.run(inquirer[name] as never, promptOptions as never, { signal }),
+    ) as never;
   };
-  return buildPrompter(options.interactive, run);
+  return {
+    ...buildPrompter(options.interactive, run),
+    tell: (line) => {
+      task.output = line;
+    },
+  };
+}
+
+/**
+ * Starts a prompt with a signal that also fires on Esc. The listener goes on once the prompt has started: inquirer's
+ * readline then owns the terminal and turns a lone Esc into an `escape` keypress (arrow keys, which also begin with
+ * an escape byte, arrive as their own names).
+ */
+async function cancelledByEscape<T>(
+  input: NodeJS.ReadableStream,
+  outer: AbortSignal | undefined,
+  start: (signal: AbortSignal) => Promise<T>,
+): Promise<T> {
+  const escape = new AbortController();
+  const signal = outer ? AbortSignal.any([outer, escape.signal]) : escape.signal;
+  const onKeypress = (_: string | undefined, key: Key | undefined) => {
+    if (key?.name === 'escape') escape.abort(new InterruptedError('Cancelled with Esc.'));
+  };
+  const prompt = start(signal);
+  input.on('keypress', onKeypress);
+  try {
+    return await prompt;
+  } finally {
+    input.off('keypress', onKeypress);
+  }
 }
 
 function buildPrompter(interactive: boolean, run: PromptRunner): Prompter {

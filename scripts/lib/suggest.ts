@@ -32,3 +32,19 @@ export function editDistance(a: string, b: string): number {
   }
   return d[a.length]![b.length]!;
 }
+
+/**
+ * The known key a misspelt env-file key stands for: the same letters in another case, or one or two letters off
+ * (IMAGE_OWENR, LONGTITUDE). Stricter than closestMatch — no prefixes, fewer edits for short keys — because any
+ * other key in an env file may be the user's own, for another program.
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  if (known.includes(key)) return undefined;
+  const tolerance = key.length <= 4 ? 0 : key.length <= 8 ? 1 : 2;
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of known) {
+    const distance = editDistance(key.toUpperCase(), candidate.toUpperCase());
+    if (distance <= tolerance && (!best || distance < best.distance)) best = { candidate, distance };
+  }
+  return best?.candidate;
+}

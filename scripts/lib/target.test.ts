@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { chmodSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { loadConfig, type GlobalFlags } from './config.ts';
 import { UsageError } from './errors.ts';
 import { SecretMasker } from './redact.ts';
@@ -100,7 +101,7 @@ describe('the Kubernetes target', () => {
     );
   });
 
-  it('explains a missing kubeconfig, an unknown context and a multi-file KUBECONFIG', () => {
+  it('explains a missing kubeconfig and an unknown context', () => {
     const { config, home } = setup();
     assert.throws(
       () => resolveTarget(config, { defaultNamespace: 'ns', explicitFlags: {}, homeDir: home }),
@@ -123,10 +124,98 @@ describe('the Kubernetes target', () => {
         /Context "nope" is not in /.test(error.message) &&
         /Contexts there: lke1-ctx, lke2-ctx/.test(error.fix!),
     );
-    const multi = setup({}, { KUBECONFIG: `${wrong.file}:${home}/other` });
+  });
+
+  it('merges a KUBECONFIG that lists several files as kubectl does', () => {
+    const dir = tempDir();
+    const first = path.join(dir, 'first.yaml');
+    const second = path.join(dir, 'second.yaml');
+    // first: no current-context; a cluster "shared" and a user "u" that second defines too (first wins, whole).
+    writeFileSync(
+      first,
+      [
+        'clusters:',
+        '- name: shared',
+        "  cluster: { server: 'https://first.example', certificate-authority: ca/first.crt }",
+        'users:',
+        '- name: u',
+        '  user: { client-certificate: certs/u.crt, client-key: /abs/u.key }',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    writeFileSync(
+      second,
+      [
+        'current-context: mixed',
+        'clusters:',
+        "- name: shared\n  cluster: { server: 'https://second.example' }",
+        "- name: own\n  cluster: { server: 'https://own.example' }",
+        'users:',
+        '- name: u\n  user: { token: second-token }',
+        '- name: v\n  user: { token: v-token }',
+        'contexts:',
+        '- name: mixed\n  context: { cluster: shared, user: u, namespace: team }',
+        '- name: alone\n  context: { cluster: own, user: v }',
+        '',
+      ].join('\n'),
+      { mode: 0o600 },
+    );
+    const missing = path.join(dir, 'missing.yaml');
+    const { config, home } = setup({}, { KUBECONFIG: [missing, first, second, first].join(path.delimiter) });
+    const target = resolveTarget(config, { defaultNamespace: 'ns', explicitFlags: {}, homeDir: home });
+    // current-context from the first file that sets one; the cluster and user of the first file that names them.
+    assert.equal(target.context, 'mixed');
+    assert.equal(target.server, 'https://first.example');
+    assert.match(
+      target.kubeconfigSource,
+      /^KUBECONFIG: .*first\.yaml:.*second\.yaml, merged as kubectl does; context "mixed" from .*second\.yaml$/,
+    );
+    assert.ok(target.kubeconfig !== first && target.kubeconfig !== second, 'entries from two files: a merged file');
+    assert.equal(statSync(target.kubeconfig).mode & 0o777, 0o600);
+    assert.equal(statSync(path.dirname(target.kubeconfig)).mode & 0o777, 0o700);
+    const written = parseYaml(readFileSync(target.kubeconfig, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(written.contexts, [
+      { name: 'mixed', context: { cluster: 'shared', user: 'u', namespace: 'team' } },
+    ]);
+    // Relative paths are relative to the file that held them; absolute ones stay.
+    assert.deepEqual(written.clusters, [
+      {
+        name: 'shared',
+        cluster: { server: 'https://first.example', 'certificate-authority': path.join(dir, 'ca/first.crt') },
+      },
+    ]);
+    assert.deepEqual(written.users, [
+      { name: 'u', user: { 'client-certificate': path.join(dir, 'certs/u.crt'), 'client-key': '/abs/u.key' } },
+    ]);
+    assert.deepEqual(kubectlTargetArgs(target), ['--kubeconfig', target.kubeconfig, '--context', 'mixed']);
+
+    // A context whose entries all come from one file: that file itself, no copy.
+    const alone = setup({ context: 'alone' }, { KUBECONFIG: `${first}${path.delimiter}${second}` });
+    const direct = resolveTarget(alone.config, { defaultNamespace: 'ns', explicitFlags: {}, homeDir: alone.home });
+    assert.equal(direct.kubeconfig, second);
+    assert.equal(direct.server, 'https://own.example');
+
+    // Loose permissions on a source file are reported for the merged file.
+    chmodSync(first, 0o644);
+    assert.match(kubeconfigPermissionProblem(target.kubeconfig)!, /first\.yaml is readable by other users/);
+  });
+
+  it('refuses a list given to --kubeconfig, and a KUBECONFIG whose files all are missing', () => {
+    const { config, home } = setup({ kubeconfig: 'a.yaml:b.yaml' });
     assert.throws(
-      () => resolveTarget(multi.config, { defaultNamespace: 'ns', explicitFlags: {}, homeDir: multi.home }),
-      /lists several files/,
+      () =>
+        resolveTarget(config, {
+          defaultNamespace: 'ns',
+          explicitFlags: { kubeconfig: 'a.yaml:b.yaml' },
+          homeDir: home,
+        }),
+      (error: unknown) => error instanceof UsageError && /--kubeconfig takes one file/.test(error.message),
+    );
+    const none = setup({}, { KUBECONFIG: `${home}/a.yaml:${home}/b.yaml` });
+    assert.throws(
+      () => resolveTarget(none.config, { defaultNamespace: 'ns', explicitFlags: {}, homeDir: none.home }),
+      /None of the files KUBECONFIG lists exists/,
     );
   });
 

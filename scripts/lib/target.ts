@@ -4,16 +4,25 @@
  * current-context.
  *
  * Which kubeconfig, highest first: --kubeconfig > KUBECONFIG (environment, then .env) > the kubeconfig that
- * `tasks.ts kubeconfig` wrote for the cluster this project manages > ~/.kube/config.
+ * `tasks.ts kubeconfig` wrote for the cluster this project manages > ~/.kube/config. A KUBECONFIG listing several
+ * files is merged as kubectl merges it (kubeconfig-files.ts); --kubeconfig takes one file, as kubectl's does.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import type { Config } from './config.ts';
 import { DeckhandError, UsageError } from './errors.ts';
 import { isDnsLabel } from './names.ts';
 import { deckhand } from './hints.ts';
+import { plural } from './wording.ts';
+import {
+  existingKubeconfigs,
+  kubeconfigForContext,
+  kubeconfigList,
+  kubeconfigSources,
+  mergeKubeconfigs,
+  readKubeconfig,
+} from './kubeconfig-files.ts';
 
 export interface KubeTarget {
   /** Absolute path of the kubeconfig file. */
@@ -30,12 +39,6 @@ export interface KubeTarget {
   kubeconfigSource: string;
 }
 
-interface KubeconfigFile {
-  'current-context'?: string;
-  contexts?: { name: string; context?: { cluster?: string; namespace?: string; user?: string } }[];
-  clusters?: { name: string; cluster?: { server?: string } }[];
-}
-
 export interface ResolveTargetOptions {
   /** The app's own namespace, used unless --namespace / DECKHAND_NAMESPACE says otherwise. */
   defaultNamespace: string;
@@ -47,28 +50,31 @@ export interface ResolveTargetOptions {
 }
 
 export function resolveTarget(config: Config, options: ResolveTargetOptions): KubeTarget {
-  const { file, source } = chooseKubeconfig(config, options);
-  const parsed = readKubeconfig(file, source);
-  const contextName = config.kube.context ?? parsed['current-context'];
-  const contextNames = (parsed.contexts ?? []).map((entry) => entry.name);
+  const { files, source } = chooseKubeconfig(config, options);
+  const merged = mergeKubeconfigs(files.map((file) => ({ file, document: readKubeconfig(file, source) })));
+  // One file keeps today's messages; several are named as the list KUBECONFIG gave.
+  const where =
+    files.length === 1 ? files[0]! : `the ${plural(files.length, 'file')} KUBECONFIG lists (${files.join(', ')})`;
+  const contextName = config.kube.context ?? merged.currentContext?.name;
+  const contextNames = [...merged.contexts.keys()];
   if (!contextName) {
     throw new UsageError(
-      `${file} has no current-context and no context was chosen.`,
+      `${where} has no current-context and no context was chosen.`,
       `Pass --context NAME (one of: ${contextNames.join(', ') || 'none defined'}).`,
     );
   }
-  const context = parsed.contexts?.find((entry) => entry.name === contextName);
+  const context = merged.contexts.get(contextName);
   if (!context) {
     throw new UsageError(
-      `Context "${contextName}" is not in ${file}.`,
+      `Context "${contextName}" is not in ${where}.`,
       `Contexts there: ${contextNames.join(', ') || 'none'}. Pass --context with one of them, or --kubeconfig with another file.`,
     );
   }
-  const clusterName = context.context?.cluster;
-  const cluster = parsed.clusters?.find((entry) => entry.name === clusterName);
-  if (!clusterName || !cluster?.cluster?.server) {
+  const clusterName = context.entry.context?.cluster;
+  const cluster = clusterName === undefined ? undefined : merged.clusters.get(clusterName);
+  if (!clusterName || !cluster?.entry.cluster?.server) {
     throw new DeckhandError(
-      `Context "${contextName}" in ${file} points at cluster "${clusterName ?? '?'}", which has no server address.`,
+      `Context "${contextName}" in ${context.file} points at cluster "${clusterName ?? '?'}", which has no server address.`,
       `Download a fresh kubeconfig: ${deckhand('kubeconfig')}`,
     );
   }
@@ -79,13 +85,16 @@ export function resolveTarget(config: Config, options: ResolveTargetOptions): Ku
       'Use lowercase letters, digits and -, at most 63 characters.',
     );
   return {
-    kubeconfig: file,
+    kubeconfig: files.length === 1 ? files[0]! : kubeconfigForContext(merged, contextName),
     context: contextName,
     cluster: clusterName,
-    server: cluster.cluster.server,
+    server: cluster.entry.cluster.server,
     namespace,
     explicit: Boolean(options.explicitFlags.kubeconfig || options.explicitFlags.context),
-    kubeconfigSource: source,
+    kubeconfigSource:
+      files.length === 1
+        ? source
+        : `${source}: ${files.join(path.delimiter)}, merged as kubectl does; context "${contextName}" from ${context.file}`,
   };
 }
 
@@ -106,62 +115,49 @@ export function targetBanner(target: KubeTarget): string {
 
 /** Warns when a kubeconfig (a credential) can be read by other users of the machine. */
 export function kubeconfigPermissionProblem(file: string): string | undefined {
-  try {
-    const mode = statSync(file).mode & 0o777;
-    if (mode & 0o077)
-      return `${file} is readable by other users (mode ${mode.toString(8)}); it holds cluster credentials. Fix: chmod 600 ${file}`;
-  } catch {
-    return undefined;
-  }
-  return undefined;
+  // A kubeconfig merged from several files is deckhand's own 0600 copy: the files it was made from are the question.
+  const problems = kubeconfigSources(file).flatMap((source) => {
+    try {
+      const mode = statSync(source).mode & 0o777;
+      return mode & 0o077
+        ? [
+            `${source} is readable by other users (mode ${mode.toString(8)}); it holds cluster credentials. Fix: chmod 600 ${source}`,
+          ]
+        : [];
+    } catch {
+      return [];
+    }
+  });
+  return problems.length > 0 ? problems.join('\n') : undefined;
 }
 
-function chooseKubeconfig(config: Config, options: ResolveTargetOptions): { file: string; source: string } {
+function chooseKubeconfig(config: Config, options: ResolveTargetOptions): { files: string[]; source: string } {
   const home = options.homeDir ?? os.homedir();
   const configured = config.kube.kubeconfig;
-  if (configured) {
+  if (configured && options.explicitFlags.kubeconfig) {
     if (configured.includes(path.delimiter)) {
       throw new UsageError(
-        `KUBECONFIG lists several files (${configured}); deckhand uses exactly one so the target is never ambiguous.`,
-        'Pass --kubeconfig FILE to choose one.',
+        `--kubeconfig takes one file, as kubectl's does; it was given a list (${configured}).`,
+        'Pass one file, or list the files in KUBECONFIG: deckhand merges them as kubectl does.',
       );
     }
-    const source = options.explicitFlags.kubeconfig ? '--kubeconfig' : 'KUBECONFIG';
-    return { file: path.resolve(expandHome(configured, home)), source };
+    return { files: [path.resolve(expandHome(configured, home))], source: '--kubeconfig' };
+  }
+  if (configured) {
+    const listed = kubeconfigList(configured, home);
+    if (listed.length === 1) return { files: listed, source: 'KUBECONFIG' };
+    const existing = existingKubeconfigs(listed);
+    if (existing.length === 0) {
+      throw new UsageError(
+        `None of the files KUBECONFIG lists exists: ${listed.join(', ')}.`,
+        `Fix KUBECONFIG, get a kubeconfig with \`${deckhand('kubeconfig')}\`, or pass --kubeconfig FILE.`,
+      );
+    }
+    return { files: existing, source: 'KUBECONFIG' };
   }
   if (options.managedKubeconfig)
-    return { file: options.managedKubeconfig, source: 'the managed cluster (.deckhand/cluster.json)' };
-  return { file: path.join(home, '.kube', 'config'), source: 'the default ~/.kube/config' };
-}
-
-function readKubeconfig(file: string, source: string): KubeconfigFile {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') {
-      throw new UsageError(
-        `No kubeconfig at ${file} (from ${source}).`,
-        `Get one with \`${deckhand('kubeconfig')}\`, pass --kubeconfig FILE, or try everything against a simulated cluster: npm run sim -- --kubeconfig /tmp/sim.yaml`,
-      );
-    }
-    if (code === 'EISDIR') {
-      throw new UsageError(
-        `The kubeconfig ${file} (from ${source}) is a folder, not a file.`,
-        'Name the kubeconfig file itself, e.g. --kubeconfig ~/.kube/config.',
-      );
-    }
-    throw error;
-  }
-  try {
-    return (parseYaml(text) ?? {}) as KubeconfigFile;
-  } catch (error) {
-    throw new UsageError(
-      `${file} is not valid YAML: ${(error as Error).message.split('\n')[0]}`,
-      `Download a fresh kubeconfig: ${deckhand('kubeconfig')}`,
-    );
-  }
+    return { files: [options.managedKubeconfig], source: 'the managed cluster (.deckhand/cluster.json)' };
+  return { files: [path.join(home, '.kube', 'config')], source: 'the default ~/.kube/config' };
 }
 
 function expandHome(file: string, home: string): string {

@@ -101,7 +101,7 @@ describe('releases, logs and copy with runs in every state', () => {
     const result = await bed.cli(['logs', 'caelundas', '--release', FAILED, '--tail', '1']);
     assert.equal(result.code, 0, result.output);
     assert.equal(result.stdout.trim(), 'bad input: LATITUDE');
-    assert.match(result.stderr, /Showing the logs of pod caelundas-20260102-000000-\w+ \(Job failed\), last 1 lines\./);
+    assert.match(result.stderr, /Showing the logs of pod caelundas-20260102-000000-\w+ \(Job failed\), last 1 line\./);
   });
 
   it('follows the log of a running run until it is stopped', async () => {
@@ -177,7 +177,7 @@ describe('releases, logs and copy with runs in every state', () => {
     };
     const skipped = await bed.cli(['copy', 'caelundas', '--release', copied]);
     assert.equal(skipped.code, 0, skipped.output);
-    assert.match(skipped.stderr, /already in .* \(1 files, verified\)\. Pass --force to copy it again\./);
+    assert.match(skipped.stderr, /already in .* \(1 file, verified\)\. Pass --force to copy it again\./);
     assert.doesNotMatch(skipped.output, /helper pod/);
     const forced = await bed.cli(['copy', 'caelundas', '--release', copied, '--force']);
     assert.equal(forced.code, 0, forced.output);

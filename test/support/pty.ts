@@ -3,8 +3,13 @@
  * stdout are TTYs, so prompts are shown and Listr draws its default renderer. Tests type keys and read the screen
  * text (ANSI sequences stripped). Every session has a watchdog: a prompt that never appears, or a process that
  * never exits, fails the test with the screen so far instead of hanging the run.
+ *
+ * The stripped text is everything ever written, redraws included: a line Listr drew and later erased is still in it.
+ * What a person can still read — the rows on the screen and the scrollback above them — comes from `rendered()`,
+ * which replays the same bytes into a real terminal emulator (xterm.js, headless) of the same size.
  */
 import { stripVTControlCharacters } from 'node:util';
+import xterm from '@xterm/headless';
 import { spawn, type IPty } from 'node-pty';
 import { REPO_ROOT, TASKS } from './cli.ts';
 
@@ -14,7 +19,25 @@ export const KEYS = {
   down: '\x1b[B',
   up: '\x1b[A',
   ctrlC: '\x03',
+  escape: '\x1b',
 } as const;
+
+/** What the terminal shows at one moment, as a terminal emulator draws it. */
+export interface RenderedTerminal {
+  /** The rows that scrolled off the top, oldest first (what scrolling back shows). */
+  scrollback: string[];
+  /** The visible rows, top to bottom, trailing blanks trimmed. */
+  screen: string[];
+  /** scrollback then screen, without the empty rows below the last written one. */
+  lines: string[];
+  /** `lines` joined with newlines, for regular expressions. */
+  text: string;
+  /**
+   * Indexes (in `lines`) of rows the terminal itself wrapped: the output ran past the right edge, so a word may be cut
+   * anywhere. A line wrapped by the program (Listr, deckhand) is not among them.
+   */
+  overflowed: number[];
+}
 
 export interface PtyExit {
   exitCode: number;
@@ -28,6 +51,9 @@ export interface PtySession {
   type(keys: string): void;
   /** The screen text so far, ANSI sequences stripped. */
   screen(): string;
+  /** The screen and scrollback now, as a terminal draws them (redrawn and erased lines are gone). */
+  rendered(): Promise<RenderedTerminal>;
+  readonly cols: number;
   /** Resolves once the screen shows `pattern` after `fromIndex` (default: anywhere); rejects on timeout or exit. */
   waitFor(pattern: RegExp | string, options?: { timeoutMs?: number; fromIndex?: number }): Promise<void>;
   readonly exited: Promise<PtyExit>;
@@ -42,6 +68,8 @@ export interface PtyOptions {
   rows?: number;
   /** The child is killed (and `exited` rejects) after this long. */
   watchdogMs?: number;
+  /** Rows kept above the screen by the emulator behind `rendered()` (default 5000). */
+  scrollback?: number;
 }
 
 export function startCliInPty(args: readonly string[], options: PtyOptions): PtySession {
@@ -50,17 +78,21 @@ export function startCliInPty(args: readonly string[], options: PtyOptions): Pty
       (entry): entry is [string, string] => entry[1] !== undefined,
     ),
   );
+  const cols = options.cols ?? 200;
+  const rows = options.rows ?? 50;
   const terminal: IPty = spawn(process.execPath, ['--import', 'tsx', TASKS, ...args], {
     name: 'xterm-256color',
-    cols: options.cols ?? 200,
-    rows: options.rows ?? 50,
+    cols,
+    rows,
     cwd: options.cwd ?? REPO_ROOT,
     env,
   });
+  const emulator = new xterm.Terminal({ cols, rows, scrollback: options.scrollback ?? 5000, allowProposedApi: true });
   let raw = '';
   const listeners = new Set<() => void>();
   terminal.onData((data) => {
     raw += data;
+    emulator.write(data);
     for (const listener of [...listeners]) listener();
   });
   const screen = () => stripVTControlCharacters(raw);
@@ -89,6 +121,8 @@ export function startCliInPty(args: readonly string[], options: PtyOptions): Pty
   return {
     type: (keys) => terminal.write(keys),
     screen,
+    rendered: () => new Promise((resolve) => emulator.write('', () => resolve(readEmulator(emulator)))),
+    cols,
     exited,
     kill: () => terminal.kill('SIGKILL'),
     waitFor(pattern, waitOptions = {}) {
@@ -121,4 +155,20 @@ export function startCliInPty(args: readonly string[], options: PtyOptions): Pty
       });
     },
   };
+}
+
+function readEmulator(emulator: InstanceType<typeof xterm.Terminal>): RenderedTerminal {
+  const buffer = emulator.buffer.active;
+  const all: string[] = [];
+  const overflowed: number[] = [];
+  for (let row = 0; row < buffer.length; row += 1) {
+    const line = buffer.getLine(row);
+    all.push(line?.translateToString(true) ?? '');
+    if (line?.isWrapped) overflowed.push(row);
+  }
+  const scrollback = all.slice(0, buffer.baseY);
+  const screen = all.slice(buffer.baseY);
+  const lines = [...all];
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return { scrollback, screen, lines, text: lines.join('\n'), overflowed };
 }

@@ -44,7 +44,7 @@ describe('npm run sim with scripted behaviour', () => {
       const kubeconfig = path.join(sandbox.dir, 'sim.kubeconfig');
       for (const [args, message] of [
         [['--deployment-behavior', 'wpp-bot=crashloop'], /--deployment-behavior "wpp-bot=crashloop": unknown behaviour "crashloop"; choose one of: ready, crash-loop, never-ready, image-pull-error, slow, unschedulable, missing-key\./],
-        [['--job-behavior', 'explode'], /--job-behavior "explode": unknown behaviour "explode"; choose one of: succeed, fail, never-finish, slow, image-pull-error, missing-key, oom-killed, unschedulable, disrupted\./],
+        [['--job-behavior', 'explode'], /--job-behavior "explode": unknown behaviour "explode"; choose one of: succeed, fail, never-finish, slow, image-pull-error, pull-unauthorized, wrong-platform, missing-key, oom-killed, deadline, unschedulable, disrupted\./],
         [['--job-behavior', '=fail'], /--job-behavior "=fail": the name before "=" is empty\./],
         [['--probe-second-ms', 'soon'], /--probe-second-ms takes a positive number of milliseconds\./],
       ] as const) {
@@ -78,7 +78,7 @@ describe('npm run sim with scripted behaviour', () => {
       assert.equal(logs.stdout, 'starting\nError: cannot connect to the database\n');
       const stopped = await cli.stop('SIGINT');
       assert.equal(stopped.code, 0, stopped.stderr);
-      assert.match(stopped.stdout, /0 gap\(s\)/);
+      assert.match(stopped.stdout, /gaps: 0\./);
     } finally {
       await sandbox.cleanup();
     }

@@ -189,7 +189,7 @@ describe('kube-sim with the real helm, and its gaps and CLI', { concurrency: 4 }
       assert.equal(context.stdout.trim(), 'kube-sim');
       const stopped = await cli.stop('SIGINT');
       assert.equal(stopped.code, 0, stopped.stderr);
-      assert.match(stopped.stdout, /kube-sim stopped after \d+ requests and 0 gap\(s\)/);
+      assert.match(stopped.stdout, /kube-sim stopped\. Requests answered: \d+; gaps: 0\./);
     } finally {
       await sandbox.cleanup();
     }

@@ -16,6 +16,7 @@ import { displayCommand } from '../../lib/quote.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { kubeconfigPermissionProblem, targetBanner } from '../../lib/target.ts';
 import { probeTool, TOOLS, type ToolName } from './tools.ts';
+import { plural } from '../../lib/wording.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
@@ -285,7 +286,7 @@ export async function runDoctor(ctx: CommandContext<typeof doctor>): Promise<voi
   const failed = results.filter((result) => result.status === 'fail');
   if (failed.length > 0) {
     throw new DeckhandError(
-      `${failed.length} check${failed.length === 1 ? '' : 's'} failed: ${failed.map((result) => result.name).join(', ')}.`,
+      `${plural(failed.length, 'check')} failed: ${failed.map((result) => result.name).join(', ')}.`,
       `Fix the items marked ✖ above, then run \`${deckhand('doctor')}\` again.`,
     );
   }

@@ -21,6 +21,7 @@ import { readManagedCluster } from '../../lib/cluster-state.ts';
 import { CONFIG_KEYS, type Config } from '../../lib/config.ts';
 import { ToolMissingError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
+import { singleKubeconfig } from '../../lib/kubeconfig-files.ts';
 import type { SecretMasker } from '../../lib/redact.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { kubeconfigSecrets } from '../infra/kubeconfig-file.ts';
@@ -73,8 +74,12 @@ export function chooseKubeconfig(ctx: LocalValueContext): KubeconfigChoice | und
       source: `the managed cluster "${managed.label}"`,
     };
   }
+  // Several files in KUBECONFIG are merged as kubectl does, into the one file kubectl's --kubeconfig takes.
   if (ctx.config.kube.kubeconfig)
-    return { file: absolute(ctx.config.kube.kubeconfig), context: ctx.config.kube.context, source: 'KUBECONFIG' };
+    return {
+      ...singleKubeconfig(ctx.config.kube.kubeconfig, ctx.config.kube.context, os.homedir()),
+      source: 'KUBECONFIG',
+    };
   return undefined;
 }
 

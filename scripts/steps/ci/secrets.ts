@@ -19,6 +19,7 @@ import { probeTool } from '../checks/tools.ts';
 import { chooseKubeconfig, findLocalValues } from './local-values.ts';
 import { renderReport, type SecretRow, type SecretsView } from './secrets-view.ts';
 import { environmentsOf, loadWorkflowSecrets, type WorkflowSecret } from './workflow-secrets.ts';
+import { noun, plural } from '../../lib/wording.ts';
 
 type CiContext = CommandContext<typeof ci>;
 
@@ -166,7 +167,7 @@ async function setSecrets(ctx: CiContext, view: SecretsView, repo: gh.GitHubRepo
   }));
   if (lacking.length > 0 && !ctx.config.dryRun) {
     throw new MissingInputError(
-      `The workflows need ${lacking.length === 1 ? 'a secret' : `${lacking.length} secrets`} that ${lacking.length === 1 ? 'has' : 'have'} no value here and none on GitHub (nothing was set):`,
+      `The workflows need ${plural(lacking.length, 'secret')} that ${noun(lacking.length, 'has', 'have')} no value here and none on GitHub (nothing was set):`,
       items,
     );
   }
@@ -185,7 +186,7 @@ async function setSecrets(ctx: CiContext, view: SecretsView, repo: gh.GitHubRepo
     ctx.ui.success('Nothing to set: no value for these secrets was found here.');
     return;
   }
-  const what = `${toSet.length === 1 ? '1 secret' : `${toSet.length} secrets`} in environment ${view.environment} of ${gh.repoName(repo)}`;
+  const what = `${plural(toSet.length, 'secret')} in environment ${view.environment} of ${gh.repoName(repo)}`;
   const names = toSet.map((secret) => secret.name).join(', ');
   await confirm(ctx, `This sets ${what}, overwriting existing values: ${names}.`);
 

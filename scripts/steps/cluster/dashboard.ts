@@ -20,6 +20,7 @@ import { revealLine } from '../../lib/reveal.ts';
 import { ensureNamespace, resolveAddonTarget, type AddonTarget } from './addon-target.ts';
 import { decideRelease, readRelease, wantedValues, type ReleaseDecision } from './chart-release.ts';
 import { ADMIN, VIEWER, checkViewerLimits, convergeAccess } from './dashboard-access.ts';
+import { plural } from '../../lib/wording.ts';
 
 /**
  * The pinned chart: headlamp 0.45.0 (Headlamp 0.45.0, published 2026-08-20), read in kubernetes-sigs/headlamp
@@ -166,7 +167,7 @@ async function issueToken(ctx: DashboardContext): Promise<void> {
       ctx.config.yes ||
       (await ctx.prompter.confirm(
         {
-          message: `A token from --admin grants ${role.grants}, in namespace ${namespace}, for ${Math.round(durationMs / 60_000)} minutes, to whoever holds it. Issue it?`,
+          message: `A token from --admin grants ${role.grants}, in namespace ${namespace}, for ${plural(Math.round(durationMs / 60_000), 'minute')}, to whoever holds it. Issue it?`,
           default: false,
         },
         {

@@ -24,6 +24,7 @@ import {
 import { ingressReport, waitForAddress } from './ingress-report.ts';
 import { caOf, ingressHosts, planIngress, TRAEFIK, type IngressPlan } from './ingress-plan.ts';
 import { addressOf, type LoadBalancerAddress } from './ingress-dns.ts';
+import { plural } from '../../lib/wording.ts';
 
 type IngressContext = CommandContext<typeof ingress>;
 
@@ -133,7 +134,7 @@ async function crdStep(run: IngressRun, task: StepTask): Promise<void> {
     return;
   }
   await shell.run(kubectl.applyArgs(run.cluster.target), { kind: 'write', input: shown.stdout, hint: HINT });
-  task.title = `${shell.dryRun ? 'Would apply' : 'Applied'} Traefik's CRDs (server-side)${count ? `: ${count} definitions` : ''}`;
+  task.title = `${shell.dryRun ? 'Would apply' : 'Applied'} Traefik's CRDs (server-side)${count ? `: ${plural(count, 'definition')}` : ''}`;
 }
 
 async function installStep(run: IngressRun, task: StepTask): Promise<void> {

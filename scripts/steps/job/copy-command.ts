@@ -16,6 +16,7 @@ import { appOfRelease } from './release-name.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
 import { chooseRelease } from './runs-view.ts';
 import { deckhand } from '../../lib/hints.ts';
+import { plural } from '../../lib/wording.ts';
 
 /** Why this run's output cannot be copied now, or undefined when it can. */
 export function copyBlocker(row: ReleaseRow): string | undefined {
@@ -154,7 +155,7 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
   const destination = path.relative(ctx.config.repoRoot, row.output.dir);
   if (row.output.copied && !ctx.invocation.options.force) {
     ctx.ui.success(
-      `The output of ${row.name} is already in ${destination}/ (${row.output.files} files, verified). Pass --force to copy it again.`,
+      `The output of ${row.name} is already in ${destination}/ (${plural(row.output.files ?? 0, 'file')}, verified). Pass --force to copy it again.`,
     );
     return undefined;
   }
@@ -178,5 +179,5 @@ export async function copyRun(run: CopyRun, task: StepTask): Promise<void> {
   const files = result.files.length;
   task.title = shell.dryRun
     ? `Copy the output of ${row.name} to ${destination}/ (dry run)`
-    : `Copied ${files} file${files === 1 ? '' : 's'} of ${row.name} to ${destination}/ (verified, recorded in run.json)`;
+    : `Copied ${plural(files, 'file')} of ${row.name} to ${destination}/ (verified, recorded in run.json)`;
 }

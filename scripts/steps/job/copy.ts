@@ -17,6 +17,7 @@ import type { KubeTarget } from '../../lib/target.ts';
 import { stuckReason, type EventLike, type PodLike } from '../cluster/pod-diagnosis.ts';
 import { createJsonStreamSplitter } from '../../lib/json-stream.ts';
 import { LAUNCHER } from '../../lib/hints.ts';
+import { plural } from '../../lib/wording.ts';
 
 /** Where the helper pod mounts the PVC. */
 export const HELPER_MOUNT = '/data';
@@ -160,15 +161,11 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
         'The partial copy was removed and nothing was deleted. Inspect the volume by hand before copying it.',
       );
     }
-    options.log(
-      `The volume holds ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} (${formatBytes(expected.totalBytes)}).`,
-    );
+    options.log(`The volume holds ${plural(expected.files.length, 'file')} (${formatBytes(expected.totalBytes)}).`);
     if (copied.status === 'rejected') throw copied.reason;
     await verifyCopy(staging, expected.files);
     await moveInto(staging, options.destination);
-    options.log(
-      `Copied and verified ${expected.files.length} file${expected.files.length === 1 ? '' : 's'} into ${options.destination}.`,
-    );
+    options.log(`Copied and verified ${plural(expected.files.length, 'file')} into ${options.destination}.`);
     return { destination: options.destination, files: expected.files, totalBytes: expected.totalBytes };
   } finally {
     await rm(staging, { recursive: true, force: true }).catch(() => undefined);
@@ -339,7 +336,7 @@ export async function verifyCopy(staging: string, expected: readonly ManifestEnt
   for (const file of expected) {
     const size = found.get(file.path);
     if (size === undefined) problems.push(`${file.path}: missing`);
-    else if (size !== file.size) problems.push(`${file.path}: ${size} bytes, expected ${file.size}`);
+    else if (size !== file.size) problems.push(`${file.path}: ${plural(size, 'byte')}, expected ${file.size}`);
     found.delete(file.path);
   }
   for (const extra of found.keys()) problems.push(`${extra}: not in the volume's listing`);

@@ -10,6 +10,7 @@ import {
   type PodLike,
   type PvcLike,
 } from '../cluster/pod-diagnosis.ts';
+import { plural } from '../../lib/wording.ts';
 
 export type { ContainerState, Diagnosis, EventLike, PodLike, PvcLike } from '../cluster/pod-diagnosis.ts';
 export { stuckReason, waitingNote } from '../cluster/pod-diagnosis.ts';
@@ -83,7 +84,7 @@ export function explainFailure(
     if (outcome.reason === 'BackoffLimitExceeded') {
       const attempts = (job.status?.failed ?? 0) || (job.spec?.backoffLimit ?? 0) + 1;
       return {
-        summary: `The program failed ${attempts} time${attempts === 1 ? '' : 's'} (backoffLimit ${job.spec?.backoffLimit ?? '?'} reached)${exitCode !== undefined ? `; last exit code ${exitCode}` : ''}.`,
+        summary: `The program failed ${plural(attempts, 'time')} (backoffLimit ${job.spec?.backoffLimit ?? '?'} reached)${exitCode !== undefined ? `; last exit code ${exitCode}` : ''}.`,
         fix:
           exitCode === 127 || exitCode === 126
             ? 'Exit 126/127 means the command could not run: check command/args and that the image was built for linux/amd64.'

@@ -13,6 +13,7 @@ import { copyOutput, formatBytes } from './copy.ts';
 import { targetOf, taskShell, type DeployRun } from './deploy-run.ts';
 import { writeRunRecord, type RunOutcome } from './record.ts';
 import { keptVolumeMessage, uninstallRelease, UNINSTALL_WAIT_MS } from './uninstall.ts';
+import { plural } from '../../lib/wording.ts';
 
 // ─── Output ───────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -42,7 +43,7 @@ export async function copyJobOutput(run: DeployRun, task: StepTask): Promise<voi
   const files = run.copy.files.length;
   task.title = shell.dryRun
     ? `Copy the output to ${relative}/ (dry run)`
-    : `Copied ${files} file${files === 1 ? '' : 's'} (${formatBytes(run.copy.totalBytes)}) to ${relative}/`;
+    : `Copied ${plural(files, 'file')} (${formatBytes(run.copy.totalBytes)}) to ${relative}/`;
 }
 
 // ─── Clean up ─────────────────────────────────────────────────────────────────────────────────────────────────

@@ -58,7 +58,7 @@ export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
       run.outcome = 'timeout';
       run.failure = `did not finish within ${formatMs(plan.jobTimeoutMs)}`;
       throw new DeckhandError(
-        `Job ${plan.release} did not finish within ${formatMs(plan.jobTimeoutMs)}${result.note ? `: ${result.note}` : ''}.`,
+        `Job ${plan.release} did not finish within ${formatMs(plan.jobTimeoutMs)}${result.note ? `: ${result.note.replace(/\.$/, '')}` : ''}.`,
         `It keeps running in the cluster. Follow it: ${deckhand('logs', app, ...release)}; copy its output when done: ${deckhand('copy', app, ...release)}. Wait longer next time with --timeout.`,
       );
     case 'deleted':

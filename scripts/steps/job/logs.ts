@@ -11,6 +11,7 @@ import type { KubeTarget } from '../../lib/target.ts';
 import { jobOutcome, type JobLike, type PodLike } from './diagnose.ts';
 import type { JobState } from './runs.ts';
 import { deckhand } from '../../lib/hints.ts';
+import { plural } from '../../lib/wording.ts';
 
 /** A followed stream ends when the container does or on Ctrl-C; this is only the backstop. */
 const FOLLOW_TIMEOUT_MS = 24 * 3_600_000;
@@ -61,7 +62,7 @@ export async function streamReleaseLogs(options: StreamLogsOptions): Promise<Str
   }
   const followed = state === 'running' || options.follow === true;
   options.log(
-    `${followed ? 'Following' : 'Showing'} the logs of pod ${pod.metadata.name} (Job ${state})${options.tail !== undefined ? `, last ${options.tail} lines` : ''}${followed ? '; Ctrl-C stops following' : ''}.`,
+    `${followed ? 'Following' : 'Showing'} the logs of pod ${pod.metadata.name} (Job ${state})${options.tail !== undefined ? `, last ${plural(options.tail, 'line')}` : ''}${followed ? '; Ctrl-C stops following' : ''}.`,
   );
   const result = await shell.run(
     kubectl.logsArgs(target, namespace, pod.metadata.name, { container: app, follow: followed, tail: options.tail }),

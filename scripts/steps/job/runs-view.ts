@@ -8,6 +8,7 @@ import { formatBytes } from './copy.ts';
 import { appOfRelease } from './release-name.ts';
 import type { ReleaseRow } from './runs.ts';
 import { deckhand } from '../../lib/hints.ts';
+import { plural } from '../../lib/wording.ts';
 
 /** "deployed", "stuck (pending-upgrade)", "failed", or "no release (PVC left)" for leftovers. */
 export function releaseStateText(row: ReleaseRow): string {
@@ -33,7 +34,7 @@ export function storageText(row: ReleaseRow): string {
 
 export function outputText(row: ReleaseRow): string {
   if (row.output.copied)
-    return `copied (${row.output.files} file${row.output.files === 1 ? '' : 's'}, ${formatBytes(row.output.bytes ?? 0)})`;
+    return `copied (${plural(row.output.files ?? 0, 'file')}, ${formatBytes(row.output.bytes ?? 0)})`;
   return row.output.recorded ? 'not copied (run.json without a verified copy)' : 'not copied';
 }
 

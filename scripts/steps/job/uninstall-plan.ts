@@ -23,6 +23,7 @@ import {
   UNINSTALL_WAIT_MS,
   type UninstallResult,
 } from './uninstall.ts';
+import { noun, plural } from '../../lib/wording.ts';
 
 export interface SelectOptions {
   prompter: Prompter;
@@ -230,7 +231,7 @@ export async function decideUninstall(options: {
     );
     deleteRetainedVolumes = await prompter.confirm(
       {
-        message: `${costly.length === 1 ? 'Its volume uses' : 'Their volumes use'} reclaim policy Retain: ${costly.length === 1 ? 'it stays' : 'they stay'} after the PVC${costly.length === 1 ? '' : 's'} go${costly.length === 1 ? 'es' : ''}, with the data, and the Linode volume${costly.length === 1 ? ' is' : 's are'} billed until deleted.\n${list.join('\n')}\n  Delete the volume${costly.length === 1 ? '' : 's'} too?`,
+        message: `${noun(costly.length, 'Its volume uses', 'Their volumes use')} reclaim policy Retain: ${noun(costly.length, 'it stays', 'they stay')} after the ${noun(costly.length, 'PVC goes', 'PVCs go')}, with the data, and the Linode ${noun(costly.length, 'volume is', 'volumes are')} billed until deleted.\n${list.join('\n')}\n  Delete the ${noun(costly.length, 'volume')} too?`,
         default: false,
       },
       { what: 'whether to delete the volumes', howToProvide: 'pass --delete-volume' },
@@ -385,7 +386,7 @@ export function uninstallReport(run: UninstallRun): { info: string[]; warnings: 
   const removed = run.results.filter((result) => !result.nothingToDo).length;
   const rolledBack = run.decision.items.filter((item) => item.action === 'rollback').length;
   const parts = [
-    removed > 0 ? `uninstalled ${removed} release${removed === 1 ? '' : 's'}` : undefined,
+    removed > 0 ? `uninstalled ${plural(removed, 'release')}` : undefined,
     rolledBack > 0 ? `rolled back ${rolledBack}` : undefined,
   ].filter(Boolean);
   const success = run.flags.dryRun

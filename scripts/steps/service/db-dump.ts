@@ -17,6 +17,7 @@ import type { KubeTarget } from '../../lib/target.ts';
 import { APPS } from '../../apps/index.ts';
 import { resolveAddonTarget } from '../cluster/addon-target.ts';
 import { servingPod, waitForServingPod, type DatabaseApp } from './db-pod.ts';
+import { plural } from '../../lib/wording.ts';
 
 const DUMP_TIMEOUT_MS = 60 * 60_000;
 const READY_WAIT_MS = 60_000;
@@ -108,7 +109,7 @@ export async function dumpDatabase(
     if (bytes === 0) throw new DeckhandError('pg_dump wrote nothing: the dump is empty, so nothing was kept.');
     if (!endsLikeCompleteDump(readTail(partial))) {
       throw new DeckhandError(
-        `The dump of ${app.database.name} does not end like a complete pg_dump (${bytes} bytes): it was cut off, so it was removed.`,
+        `The dump of ${app.database.name} does not end like a complete pg_dump (${plural(bytes, 'byte')}): it was cut off, so it was removed.`,
         `Run ${deckhand('db', 'dump', app.name)} again; if it happens again, look at the pod: it may have restarted during the dump.`,
       );
     }

@@ -1,0 +1,102 @@
+/**
+ * What stays on a real terminal after `deploy`: the run is driven through a pseudo-terminal against the simulated
+ * cluster, and the screen and scrollback are read back as a terminal emulator draws them (redrawn frames are gone
+ * there, unlike in the raw bytes). At 80 columns and 24 rows the run is taller than the screen, so the plan must be
+ * found in the scrollback; at 200 columns nothing needs wrapping.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { createDeployBed, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
+import { startCliInPty, type RenderedTerminal } from '../support/pty.ts';
+
+const IMAGE = 'ghcr.io/tests/caelundas:1.0.0';
+const LOG_LINES = Array.from({ length: 30 }, (_, index) => `log line ${index + 1}`);
+
+/** Rows matching `pattern`, with where they are. */
+function rowsMatching(rendered: RenderedTerminal, pattern: RegExp): number[] {
+  return rendered.lines.flatMap((line, index) => (pattern.test(line) ? [index] : []));
+}
+
+function onlyOnce(rendered: RenderedTerminal, pattern: RegExp): number {
+  const rows = rowsMatching(rendered, pattern);
+  assert.equal(rows.length, 1, `${pattern} should be on exactly one row, found ${rows.length}:\n${rendered.text}`);
+  return rows[0]!;
+}
+
+describe('deploy on a terminal: what stays on screen', () => {
+  let bed: DeployBed;
+  let env: NodeJS.ProcessEnv;
+  before(async () => {
+    bed = await createDeployBed();
+    bed.sim.setJobBehavior(
+      { namePrefix: 'caelundas-' },
+      { outcome: 'succeed', logLines: LOG_LINES, files: { 'a.ics': 'x' } },
+    );
+    env = { ...bed.env, ...VALID_INPUTS };
+    delete env.CI; // a person at a terminal
+  });
+  after(async () => {
+    await bed?.close();
+  });
+
+  const deploy = async (cols: number, rows: number) => {
+    const session = startCliInPty(['deploy', 'caelundas', '--image', IMAGE], { env, cols, rows, watchdogMs: 120_000 });
+    const exit = await session.exited;
+    assert.equal(exit.exitCode, 0, exit.screen);
+    return session.rendered();
+  };
+
+  it('keeps the plan, where each input came from, and the last log lines, each once, in 80 columns', async () => {
+    const rendered = await deploy(80, 24);
+    const checked = onlyOnce(rendered, /^✔ Checked prerequisites: /);
+    const release = onlyOnce(rendered, /^ {2}› release {4}caelundas-\d{8}-\d{6} in namespace caelundas$/);
+    onlyOnce(rendered, new RegExp(`^ {2}› image {6}${IMAGE.replace(/[.]/g, '\\.')} \\(existing image, no build\\)$`));
+    onlyOnce(rendered, /^ {2}› chart {6}charts\/kubernetes-job with base\.yaml \+/);
+    onlyOnce(rendered, /^ {2}› wait {7}up to 1 min for the Job$/);
+    const inputs = [
+      onlyOnce(rendered, /^ {2}› START_DATE {3}from environment: 2026-01-01$/),
+      onlyOnce(rendered, /^ {2}› END_DATE {5}from environment: 2026-12-31$/),
+      onlyOnce(rendered, /^ {2}› LATITUDE {5}from environment \(sensitive, masked\)$/),
+      onlyOnce(rendered, /^ {2}› LONGITUDE {4}from environment \(sensitive, masked\)$/),
+    ];
+    assert.ok(checked < release && release < inputs[0]!, 'the steps in order');
+
+    // The skipped build is its reason with a plain arrow; nothing on screen carries a warning sign.
+    onlyOnce(rendered, new RegExp(`^ {2}↓ Using the existing image ${IMAGE.replace(/[.]/g, '\\.')}$`));
+    assert.doesNotMatch(rendered.text, /⚠/);
+
+    // The Job's last 15 lines stay under it, after a count of the earlier ones.
+    const job = onlyOnce(rendered, /^✔ Job caelundas-\d{8}-\d{6} completed in /);
+    const omitted = onlyOnce(rendered, /^ {2}› … 16 earlier lines not shown$/);
+    assert.equal(omitted, job + 1);
+    assert.deepEqual(
+      rendered.lines.slice(omitted + 1, omitted + 16).map((line) => line.trim()),
+      LOG_LINES.slice(15).map((line) => `│ ${line}`),
+    );
+    assert.equal(rowsMatching(rendered, /│ log line 15$/).length, 0);
+
+    // Taller than the screen: the plan scrolled into the scrollback, where a person scrolls back to it.
+    assert.ok(
+      rendered.scrollback.some((line) => /› release {4}caelundas-/.test(line)),
+      rendered.text,
+    );
+    // Every line of the pipeline was wrapped by deckhand, at a space and indented, not cut by the terminal's edge.
+    const end = onlyOnce(rendered, /^✔ Copied 1 file \(1 B\) to/);
+    const cut = rendered.overflowed.filter((row) => row >= checked && row <= end + 8);
+    assert.deepEqual(
+      cut.map((row) => rendered.lines[row]),
+      [],
+    );
+  });
+
+  it('gives each line one row at 200 columns', async () => {
+    const rendered = await deploy(200, 50);
+    onlyOnce(rendered, /^✔ Checked prerequisites: docker \S+, helm \S+, kubectl \S+, commit [0-9a-f]{7}$/);
+    onlyOnce(rendered, /^ {2}› chart {6}charts\/kubernetes-job with base\.yaml \+ caelundas-production\.yaml$/);
+    onlyOnce(
+      rendered,
+      /^ {2}› Target: context "kube-sim" · API server http:\/\/127\.0\.0\.1:\d+ · namespace "caelundas"$/,
+    );
+    assert.deepEqual(rendered.overflowed, []);
+  });
+});
