@@ -11,6 +11,7 @@ import { DeckhandError, UsageError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { REVISION } from './compare.ts';
 import { ownedBy, podsOf, readServiceState, unknownDeployment } from './state.ts';
+import { plural } from '../../lib/wording.ts';
 
 const FOLLOW_TIMEOUT_MS = 24 * 3_600_000;
 const READ_TIMEOUT_MS = 2 * 60_000;
@@ -54,7 +55,7 @@ export async function showServiceLogs(ctx: CommandContext<typeof logs>, app: Ser
     );
   }
   ctx.ui.info(
-    `${options.follow ? 'Following' : 'Showing'} the ${options.previous ? 'previous ' : ''}log of pod ${pod.metadata.name} (container ${container}${tail !== undefined ? `, last ${tail} lines` : ''})${options.follow ? '; Ctrl-C stops following' : ''}.`,
+    `${options.follow ? 'Following' : 'Showing'} the ${options.previous ? 'previous ' : ''}log of pod ${pod.metadata.name} (container ${container}${tail !== undefined ? `, last ${plural(tail, 'line')}` : ''})${options.follow ? '; Ctrl-C stops following' : ''}.`,
   );
   const result = await ctx.shell.run(
     kubectl.logsArgs(target, target.namespace, pod.metadata.name, {

@@ -10,6 +10,7 @@
  * cluster and on the simulator (whose probe time runs faster).
  */
 import { stuckReason, type Diagnosis, type EventLike, type PodLike } from '../cluster/pod-diagnosis.ts';
+import { plural } from '../../lib/wording.ts';
 
 export type { Diagnosis, EventLike } from '../cluster/pod-diagnosis.ts';
 
@@ -130,7 +131,7 @@ export function podProblem(
       if (count <= allowed) continue;
       return {
         summary:
-          `The new pod ${name} of Deployment ${deployment} is not ready: its ${which} probe failed ${count} times, more than the ${allowed} its settings allow (every ${probe.periodSeconds ?? 10} s after ${probe.initialDelaySeconds ?? 0} s). Last: ${failed.last ?? ''}`.trim(),
+          `The new pod ${name} of Deployment ${deployment} is not ready: its ${which} probe failed ${plural(count, 'time')}, more than the ${allowed} its settings allow (every ${probe.periodSeconds ?? 10} s after ${probe.initialDelaySeconds ?? 0} s). Last: ${failed.last ?? ''}`.trim(),
         fix:
           which === 'readiness'
             ? "The app runs but says it cannot serve: its last log lines (above) say why (a database it cannot reach, a wrong setting). Raise the probe's failureThreshold only if it really needs longer."
@@ -174,7 +175,7 @@ function crashLoop(
   const exit =
     last?.exitCode !== undefined ? ` with code ${last.exitCode}${last.reason ? ` (${last.reason})` : ''}` : '';
   return {
-    summary: `The container ${status.name} of the new pod ${pod} keeps crashing: it exited${exit} and was restarted ${restarts} time${restarts === 1 ? '' : 's'} (CrashLoopBackOff).`,
+    summary: `The container ${status.name} of the new pod ${pod} keeps crashing: it exited${exit} and was restarted ${plural(restarts, 'time')} (CrashLoopBackOff).`,
     fix:
       last?.exitCode === 126 || last?.exitCode === 127
         ? 'Exit 126/127 means the command could not run: check the command and that the image was built for linux/amd64.'
