@@ -16,15 +16,17 @@ import { unwrapStepError } from './scripts/lib/errors.ts';
 import type { PipelineOptions, Step } from './scripts/lib/pipeline.ts';
 
 /**
- * deploy <job app>: the whole batch run of one release. Independent work (image, namespace + Secret, chart check)
- * runs side by side; the rest is strictly in order, and a failed step stops everything after it — a failed or
- * unverified copy never leads to deleting anything. However the run ends, its record is written.
+ * deploy <job app>: the whole batch run of one release. Independent work (image, namespace + the run's inputs Secret,
+ * chart check) runs side by side; the rest is strictly in order, and a failed step stops everything after it — a
+ * failed or unverified copy never leads to deleting anything. However the run ends, its record is written (and the
+ * inputs of a run that never got its release are deleted).
  */
 async function deployJob(ctx: CommandContext<typeof job.deploy>): Promise<void> {
-  const [{ runPipeline }, run, steps, follow, finish] = await Promise.all([
+  const [{ runPipeline }, run, steps, claim, follow, finish] = await Promise.all([
     import('./scripts/lib/pipeline.ts'),
     import('./scripts/steps/job/deploy-run.ts'),
     import('./scripts/steps/job/deploy.ts'),
+    import('./scripts/steps/job/claim.ts'),
     import('./scripts/steps/job/follow.ts'),
     import('./scripts/steps/job/finish.ts'),
   ]);
@@ -46,11 +48,15 @@ async function deployJob(ctx: CommandContext<typeof job.deploy>): Promise<void> 
           concurrent: true,
           steps: [
             { title: 'Build and push the image', run: steps.buildImage },
-            { title: 'Prepare the namespace and Secret', run: steps.prepareNamespaceAndSecret, keepOutput: true },
+            {
+              title: "Prepare the namespace and the run's inputs Secret",
+              run: steps.prepareNamespaceAndSecret,
+              keepOutput: true,
+            },
             { title: 'Check that the chart renders', run: steps.renderChart },
           ],
         },
-        { title: 'Install the release', run: steps.installRelease },
+        { title: 'Install the release', run: claim.installRelease },
         { title: 'Run the Job and follow its logs', run: follow.followJob, outputLines: 15 },
         { title: 'Copy the output', run: finish.copyJobOutput, keepOutput: true },
         {
@@ -67,6 +73,7 @@ async function deployJob(ctx: CommandContext<typeof job.deploy>): Promise<void> 
     throw error;
   } finally {
     steps.stopReadsAhead(deploy);
+    await claim.discardUnusedInputs(deploy);
     await finish.recordRun(deploy, failure);
     for (const line of finish.nextSteps(deploy)) ctx.ui.info(line);
   }
@@ -76,12 +83,13 @@ async function deployJob(ctx: CommandContext<typeof job.deploy>): Promise<void> 
 
 /**
  * uninstall <job app>: pick runs (or name them), answer every question first, then per run, in order: helm
- * uninstall, wait for its pods to go, delete its PVC, and delete or keep the volume a Retain policy leaves behind.
+ * uninstall, wait for its pods to go, delete its inputs Secret and its PVC, and delete (waiting until it is gone) or
+ * keep the volume a Retain policy leaves behind.
  */
 async function uninstallRuns(ctx: CommandContext<typeof job.uninstall>): Promise<void> {
   const [{ runPipeline }, steps] = await Promise.all([
     import('./scripts/lib/pipeline.ts'),
-    import('./scripts/steps/job/uninstall-plan.ts'),
+    import('./scripts/steps/job/uninstall-command.ts'),
   ]);
   const run = await steps.prepareUninstall(ctx);
   const perRun = run.decision.items.map((item): Step<typeof run> => ({
@@ -92,14 +100,22 @@ async function uninstallRuns(ctx: CommandContext<typeof job.uninstall>): Promise
     run: (_, task) => steps.uninstallItem(run, item, task),
     keepOutput: true,
   }));
+  const afterRuns: Step<typeof run> = {
+    title: 'Delete the inputs Secret that runs made before per-run inputs shared',
+    run: steps.deleteSharedInputs,
+    enabled: () => run.sharedInputs !== undefined,
+    keepOutput: true,
+  };
   let report: ReturnType<typeof steps.uninstallReport> | undefined;
   try {
-    await runPipeline(run, perRun, pipelineOptions(ctx));
+    await runPipeline(run, [...perRun, afterRuns], pipelineOptions(ctx));
   } finally {
     report = steps.uninstallReport(run);
     for (const line of report.info) ctx.ui.info(line);
     for (const line of report.warnings) ctx.ui.warn(line);
   }
+  // A volume whose deletion was asked for and that is still there is a failure, however much else went.
+  if (report.failure) throw report.failure;
   ctx.ui.success(report.success);
 }
 

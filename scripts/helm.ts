@@ -33,7 +33,7 @@ export interface ReleaseListEntry {
 
 export const PENDING_STATUSES: readonly ReleaseStatus[] = ['pending-install', 'pending-upgrade', 'pending-rollback'];
 
-export interface UpgradeInstallOptions {
+export interface InstallOptions {
   release: string;
   chart: string;
   namespace: string;
@@ -55,11 +55,16 @@ export function parseVersion(stdout: string): string {
   return stdout.trim();
 }
 
-export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
+/**
+ * `helm install`: creates a new release and never touches an existing one — deckhand never upgrades a run (a Job's
+ * pod template is immutable, and an upgrade would attach this run to another's Job). Helm stores the release record
+ * (a Secret) with create-if-absent semantics before it creates any object of the chart, so of installs racing for one
+ * name exactly one wins and the others fail, having changed nothing (see releaseNameTaken).
+ */
+export function installArgs(target: KubeTarget, options: InstallOptions): string[] {
   return [
     'helm',
-    'upgrade',
-    '--install',
+    'install',
     options.release,
     options.chart,
     ...helmTargetArgs(target),
@@ -73,7 +78,15 @@ export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOp
   ];
 }
 
-export function templateArgs(options: Omit<UpgradeInstallOptions, 'wait' | 'timeoutMs'>): string[] {
+/**
+ * helm's answers to an install whose name another release holds: "cannot reuse a name that is still in use" when it
+ * saw the record first, "release: already exists" when it lost the race to create it.
+ */
+export function releaseNameTaken(stderr: string): boolean {
+  return /cannot re-?use a name that is still in use|release: already exists/i.test(stderr);
+}
+
+export function templateArgs(options: Omit<InstallOptions, 'wait' | 'timeoutMs'>): string[] {
   return [
     'helm',
     'template',
