@@ -165,6 +165,16 @@ Usage: {{ include "kubernetes-job.image" . }}
 {{- end }}
 
 {{/*
+kubernetes-job.secretEnvName: the Secret secretEnv reads: secretEnv.name, else "<fullname>-inputs" (the per-run
+Secret deckhand creates, which it also names explicitly).
+Usage: {{ include "kubernetes-job.secretEnvName" . }}
+*/}}
+{{- define "kubernetes-job.secretEnvName" -}}
+{{- $secretEnv := .Values.secretEnv | default dict }}
+{{- default (printf "%s-inputs" (include "kubernetes-job.fullname" .)) $secretEnv.name }}
+{{- end }}
+
+{{/*
 kubernetes-job.env: the container's environment: `env` from values, then one secretKeyRef entry per secretEnv key
 (optional: false). Empty when there is none.
 Usage: {{- with include "kubernetes-job.env" . }} env: {{- . | nindent 12 }} {{- end }}
@@ -172,12 +182,9 @@ Usage: {{- with include "kubernetes-job.env" . }} env: {{- . | nindent 12 }} {{-
 {{- define "kubernetes-job.env" -}}
 {{- $env := .Values.env | default list }}
 {{- $secretEnv := .Values.secretEnv | default dict }}
-{{- $keys := $secretEnv.keys | default list }}
-{{- if and $keys (not $secretEnv.name) }}
-{{- fail "secretEnv.name is required when secretEnv.keys are listed: name the Secret that holds them" }}
-{{- end }}
-{{- range $keys }}
-{{- $env = append $env (dict "name" . "valueFrom" (dict "secretKeyRef" (dict "name" $secretEnv.name "key" . "optional" false))) }}
+{{- $name := include "kubernetes-job.secretEnvName" . }}
+{{- range ($secretEnv.keys | default list) }}
+{{- $env = append $env (dict "name" . "valueFrom" (dict "secretKeyRef" (dict "name" $name "key" . "optional" false))) }}
 {{- end }}
 {{- with $env }}
 {{- toYaml . }}
