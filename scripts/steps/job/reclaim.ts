@@ -41,6 +41,11 @@ export async function deleteVolumeAndWait(options: {
   volume: VolumeFacts;
   /** Set the reclaim policy to Delete first (a Retained volume the person chose to delete). */
   switchToDelete: boolean;
+  /**
+   * Its deletion was asked for before this command (its policy was already Delete and no claim was deleted now):
+   * then a failure the driver already reported is the answer — nothing new was asked of it.
+   */
+  requestedEarlier?: boolean;
   log: (line: string) => void;
   timeoutMs?: number;
 }): Promise<VolumeGone> {
@@ -55,6 +60,8 @@ export async function deleteVolumeAndWait(options: {
     ? []
     : await kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', events).catch(() => []);
   const seen = new Map(before.map((event) => [event.metadata.name, event.count ?? 1]));
+  const reported = before.filter((event) => event.type === 'Warning').at(-1);
+  if (options.requestedEarlier && reported) return { gone: false, reason: driverFailure(reported) };
   if (options.switchToDelete) {
     await shell.run(kubectl.patchReclaimPolicyArgs(target, volume.name, 'Delete'), { kind: 'write' });
   }
@@ -65,7 +72,7 @@ export async function deleteVolumeAndWait(options: {
     const event = (document as { object?: EventLike }).object;
     if (!event || event.type !== 'Warning') return;
     if ((seen.get(event.metadata.name) ?? 0) >= (event.count ?? 1)) return;
-    failure = `${event.reason ?? 'Warning'}: ${event.message ?? 'no message'}`;
+    failure = driverFailure(event);
     stop.abort();
   });
   const watching = shell.dryRun
@@ -92,8 +99,11 @@ export async function deleteVolumeAndWait(options: {
   stop.abort();
   await watching;
   if (waited.skipped) return { gone: true };
-  if (failure)
-    return { gone: false, reason: `the Linode CSI driver could not delete it (${failure}); it keeps retrying` };
+  if (failure) return { gone: false, reason: failure };
   if (waited.exitCode === 0 || /not found|no matching resources/i.test(waited.stderr)) return { gone: true };
   return { gone: false, reason: `it was still there after ${formatMs(timeoutMs)}` };
+}
+
+function driverFailure(event: EventLike): string {
+  return `the Linode CSI driver could not delete it (${event.reason ?? 'Warning'}: ${event.message ?? 'no message'}); it keeps retrying`;
 }

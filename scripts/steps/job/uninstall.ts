@@ -155,7 +155,14 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
             ? `Waiting for volume ${volume.name}${linode} to go (reclaim policy Delete: the Linode CSI driver deletes it)`
             : `Deleting volume ${volume.name}${linode}: reclaim policy Retain → Delete, so the Linode CSI driver deletes the Linode volume and the PV`,
         );
-        const outcome = await deleteVolumeAndWait({ shell, target, volume, switchToDelete: !goes, log });
+        const outcome = await deleteVolumeAndWait({
+          shell,
+          target,
+          volume,
+          switchToDelete: !goes,
+          requestedEarlier: goes && claims.length === 0,
+          log,
+        });
         if (outcome.gone) {
           if (!shell.dryRun) log(`Deleted volume ${volume.name}${linode}: it is gone`);
           volumes.push({ volume, action: 'deleted' });
