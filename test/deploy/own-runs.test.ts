@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli, type CliResult } from '../support/cli.ts';
+import { runCli, startCli, type CliResult } from '../support/cli.ts';
 import { createDeployBed, RUN_NAME, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
 
 const IMAGE = 'registry.example:5000/tests/caelundas:1.0.0';
@@ -30,11 +30,15 @@ interface JobObject {
   };
 }
 
-function deployAt(bed: DeployBed, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return runCli(['deploy', 'caelundas', ...args], {
+function deployOptions(bed: DeployBed, env: NodeJS.ProcessEnv) {
+  return {
     env: { ...bed.env, ...VALID_INPUTS, DECKHAND_TEST_NOW: NOW, NODE_OPTIONS: `--import=${CLOCK}`, ...env },
     timeoutMs: 180_000,
-  });
+  };
+}
+
+function deployAt(bed: DeployBed, args: readonly string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return runCli(['deploy', 'caelundas', ...args], deployOptions(bed, env));
 }
 
 function installedRelease(result: CliResult): string {
@@ -137,6 +141,57 @@ describe('runs started in the same second, in one namespace', () => {
     assert.match(result.output, new RegExp(`Release name ${held} is taken \\(a release of that name exists\\)`));
     assert.equal(bed.sim.get('v1', 'Secret', 'caelundas', `${held}-inputs`), undefined, 'the Secret it gave back');
     assert.equal(job(bed, held).spec.template.spec.containers[0]!.image, `${IMAGE.replace(':1.0.0', ':0.9.0')}`);
+  });
+
+  it("refuses to copy a PVC that carries another run's id, and deletes nothing, even with --cleanup", async () => {
+    // The first pod runs until it is deleted; its replacement succeeds. In between, the PVC is made to look like
+    // another run's (what the copy would meet had another run of the same name taken it over).
+    const release = 'caelundas-20260301-150000';
+    bed.sim.setJobBehavior(
+      { name: release },
+      { outcome: 'never-finish', logLines: ['waiting'], logIntervalMs: 50, attempts: [{}, { outcome: 'succeed' }] },
+    );
+    const { child, result } = startCli(
+      ['deploy', 'caelundas', '--image', IMAGE, '--cleanup'],
+      deployOptions(bed, { DECKHAND_TEST_NOW: '2026-03-01T15:00:00.000Z' }),
+    );
+    let seen = '';
+    await Promise.race([
+      new Promise<void>((resolve) =>
+        child.stdout!.on('data', (chunk: Buffer) => {
+          seen += chunk.toString();
+          if (seen.includes('│ waiting')) resolve();
+        }),
+      ),
+      result.then((early) => assert.fail(`deploy ended before its Job ran:\n${early.output}`)),
+    ]);
+    const relabel = await bed.sandbox.run('kubectl', [
+      'label',
+      'persistentvolumeclaim',
+      release,
+      '--namespace',
+      'caelundas',
+      'deckhand.dev/run-id=another-run',
+      '--overwrite',
+    ]);
+    assert.equal(relabel.code, 0, relabel.stderr);
+    const deleted = await bed.sandbox.run('kubectl', [
+      'delete',
+      'pods',
+      '--namespace',
+      'caelundas',
+      '--selector',
+      `batch.kubernetes.io/job-name=${release}`,
+      '--wait=false',
+    ]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    const ended = await result;
+    assert.equal(ended.code, 1, ended.output);
+    assert.match(ended.stderr, new RegExp(`PVC ${release} belongs to another run of the name ${release}`));
+    assert.ok(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release), 'the PVC is kept');
+    assert.ok(bed.sim.get('batch/v1', 'Job', 'caelundas', release), 'the release is kept');
+    assert.equal((await bed.record(release)).copy.verified, false);
+    bed.sim.setJobBehavior({ name: release }, { outcome: 'succeed', logLines: [], attempts: [] });
   });
 
   it("keeps a file the Job writes named run.json apart from deckhand's record of the run", async () => {
