@@ -112,6 +112,28 @@ describe('runs started in the same second, in one namespace', () => {
       assert.ok(!JSON.stringify(record).includes(VALID_INPUTS.LATITUDE), 'no sensitive value in run.json');
     }
     assert.equal(bed.sim.get('v1', 'Secret', 'caelundas', 'caelundas-env-secret'), undefined, 'no shared Secret');
+
+    // The suffixed names are runs like any other to releases, logs and uninstall.
+    const cli = (args: string[]) => runCli(args, { env: { ...bed.env, ...VALID_INPUTS }, timeoutMs: 90_000 });
+    const listed = JSON.parse((await cli(['releases', 'caelundas', '--json'])).stdout) as {
+      name: string;
+      output: { copied: boolean };
+    }[];
+    assert.deepEqual(
+      listed.map((row) => [row.name, row.output.copied]),
+      [
+        [FIRST_NAME, true],
+        [`${FIRST_NAME}-2`, true],
+        [`${FIRST_NAME}-3`, true],
+      ],
+    );
+    const logs = await cli(['logs', 'caelundas', '--release', `${FIRST_NAME}-2`]);
+    assert.equal(logs.code, 0, logs.output);
+    assert.match(logs.stdout, /working/);
+    const removed = await cli(['uninstall', 'caelundas', '--release', `${FIRST_NAME}-3`, '--yes']);
+    assert.equal(removed.code, 0, removed.output);
+    assert.equal(bed.sim.get('v1', 'Secret', 'caelundas', `${FIRST_NAME}-3-inputs`), undefined);
+    assert.ok(bed.sim.get('v1', 'Secret', 'caelundas', `${FIRST_NAME}-2-inputs`), 'the other runs keep theirs');
     bed.sim.assertNoGaps();
   });
 
