@@ -22,6 +22,8 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
       app.kind === 'job'
         ? `chart ${app.chart.path} with ${app.chart.valuesFiles.join(', ')}`
         : `manifests in ${app.manifests}/`;
+    // A Job app's runs each get a Secret of their own; the registry's name is the one runs shared before that.
+    const secret = app.kind === 'job' ? '<release>-inputs (one per run)' : app.secret.name;
     const inputs = app.secret.inputs.map((input) => ({
       key: input.key,
       sensitive: input.sensitive,
@@ -32,7 +34,7 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
       `  namespace  ${app.namespace}`,
       `  image      ${image} (built from ${app.image.dockerfile}, context ${app.image.context}, ${app.image.platform})`,
       `  deploys    ${deploysFrom}`,
-      `  secret     ${app.secret.name}, from the environment, ${app.secret.envFile} or a prompt:`,
+      `  secret     ${secret}, from the environment, ${app.secret.envFile} or a prompt:`,
       ...inputs.map(
         (input) => `    ${input.key.padEnd(20)}${input.description}${input.sensitive ? ' (sensitive)' : ''}`,
       ),
@@ -43,7 +45,7 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
       namespace: app.namespace,
       image,
       deploysFrom,
-      secret: app.secret.name,
+      secret,
       inputs,
       text,
     };
