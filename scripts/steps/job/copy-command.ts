@@ -136,7 +136,6 @@ export function recordAfterCopy(input: RecordAfterCopyInput): RunRecord {
     server: input.target.server,
     ...(input.runId ? { runId: input.runId } : {}),
     image: recordImage(row.image),
-    inputs: { secret: row.inputs.secret, values: {}, sensitive: [] },
     commit: row.commit ?? '',
     valuesFiles: [],
     startedAt: row.startedAt ?? '',
