@@ -119,7 +119,7 @@ async function uninstallRuns(ctx: CommandContext<typeof job.uninstall>): Promise
   ctx.ui.success(report.success);
 }
 
-/** copy <job app>: a run's output, through the same verified helper-pod copy as deploy, into output/<release>/. */
+/** copy <job app>: a run's output, through the same verified helper-pod copy as deploy, into the run's own folder. */
 async function copyOutput(ctx: CommandContext<typeof job.copy>): Promise<void> {
   const [{ runPipeline }, steps] = await Promise.all([
     import('./scripts/lib/pipeline.ts'),
