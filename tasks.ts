@@ -8,6 +8,8 @@
  * helm.ts, kubectl.ts, …). What each command is called, its arguments, options and examples are data in
  * scripts/cli/commands/. Start-up stays light: a command's modules are imported only when it runs.
  */
+// First: on a Node too old for deckhand, this says so in one line and exits before anything else loads.
+import './scripts/cli/require-node.js';
 import type { CommandContext } from './scripts/cli/context.ts';
 import { COMMANDS, type Commands } from './scripts/cli/commands/index.ts';
 import type * as job from './scripts/cli/commands/job.ts';
@@ -153,19 +155,32 @@ export const HANDLERS: Handlers<Commands> = {
   infra: async (ctx) => {
     const { runInfra } = await import('./scripts/steps/infra/infra.ts');
     const { options } = ctx.invocation;
-    await runInfra(ctx, ctx.invocation.args.action, { planFile: options['plan-file'], json: options.json });
+    await runInfra(ctx, ctx.invocation.args.action, {
+      planFile: options['plan-file'],
+      json: options.json,
+      beforeDestroy: async () =>
+        (await import('./scripts/steps/service/db-dump.ts')).offerDumpsBefore(ctx, 'the cluster is destroyed'),
+    });
   },
   kubeconfig: async (ctx) => {
     const { runKubeconfig } = await import('./scripts/steps/infra/kubeconfig.ts');
     const { options } = ctx.invocation;
     await runKubeconfig(ctx, { clusterId: options['cluster-id'], label: options.label, merge: options.merge });
   },
+  ci: async (ctx) => (await import('./scripts/steps/ci/secrets.ts')).runCiSecrets(ctx),
+  ingress: async (ctx) => (await import('./scripts/steps/cluster/ingress.ts')).runIngress(ctx),
+  db: async (ctx) => (await import('./scripts/steps/service/db.ts')).runDb(ctx),
+  dashboard: async (ctx) => (await import('./scripts/steps/cluster/dashboard.ts')).runDashboard(ctx),
 };
 
-if (isEntryPoint(import.meta.url)) {
-  process.exitCode = await runCli(process.argv.slice(2), {
+/** Runs one command line and returns its exit code (the `deckhand` bin calls this too). */
+export function main(argv: readonly string[]): Promise<number> {
+  return runCli(argv, {
     commands: COMMANDS,
     handlers: HANDLERS,
     repoRoot: import.meta.dirname,
+    entry: import.meta.filename,
   });
 }
+
+if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

@@ -3,6 +3,7 @@
  * when it is installed; without buildx, the classic builder builds and `docker push` pushes.
  * Registry credentials go to `docker login --password-stdin`, never argv.
  */
+import { ToolMissingError } from './lib/errors.ts';
 import type { Runner } from './lib/shell.ts';
 
 /** `docker --version` answers without an engine (`docker version` fails when no engine runs). */
@@ -29,8 +30,14 @@ export function buildxVersionArgs(): string[] {
 
 /** True when the buildx plugin is installed (Docker Desktop and docker-ce have it; Debian's docker.io does not). */
 export async function hasBuildx(shell: Runner): Promise<boolean> {
-  const result = await shell.run(buildxVersionArgs(), { kind: 'read', nothrow: true, timeoutMs: 15_000 });
-  return result.exitCode === 0 && /buildx|github\.com\/docker/i.test(result.stdout);
+  const result = await shell
+    .run(buildxVersionArgs(), { kind: 'read', nothrow: true, timeoutMs: 15_000 })
+    .catch((error: unknown) => {
+      // Without docker there is no buildx either; whether docker itself is needed is the caller's decision.
+      if (error instanceof ToolMissingError) return undefined;
+      throw error;
+    });
+  return result?.exitCode === 0 && /buildx|github\.com\/docker/i.test(result.stdout);
 }
 
 export interface BuildOptions {

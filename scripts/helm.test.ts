@@ -146,4 +146,79 @@ describe('helm argv', () => {
     assert.equal(helm.parseHelmTime('2026-01-25 16:30:22 +0200'), '2026-01-25T14:30:22.000Z');
     assert.equal(helm.parseHelmTime('yesterday'), undefined);
   });
+
+  it('pins a remote chart: an OCI reference or a repository, at a version, CRDs left to the server-side apply', () => {
+    const oci = { chart: 'oci://ghcr.io/traefik/helm/traefik', version: '41.3.0' };
+    assert.deepEqual(helm.showCrdsArgs(oci), [
+      'helm',
+      'show',
+      'crds',
+      'oci://ghcr.io/traefik/helm/traefik',
+      '--version',
+      '41.3.0',
+    ]);
+    assert.deepEqual(
+      helm.showCrdsArgs({ ...oci, chart: 'oci://localhost:5000/traefik/helm/traefik', plainHttp: true }),
+      ['helm', 'show', 'crds', 'oci://localhost:5000/traefik/helm/traefik', '--version', '41.3.0', '--plain-http'],
+    );
+    assert.deepEqual(
+      helm.upgradeInstallArgs(TEST_TARGET, {
+        release: 'headlamp',
+        chart: 'headlamp',
+        source: { version: '0.45.0', repo: 'https://kubernetes-sigs.github.io/headlamp/' },
+        skipCrds: true,
+        namespace: 'headlamp',
+        valuesFiles: ['k8s/addons/headlamp/values.yaml'],
+      }),
+      [
+        'helm',
+        'upgrade',
+        '--install',
+        'headlamp',
+        'headlamp',
+        '--version',
+        '0.45.0',
+        '--repo',
+        'https://kubernetes-sigs.github.io/headlamp/',
+        '--skip-crds',
+        ...TARGET_ARGS,
+        '--namespace',
+        'headlamp',
+        '--values',
+        'k8s/addons/headlamp/values.yaml',
+      ],
+    );
+    assert.deepEqual(helm.getValuesArgs(TEST_TARGET, 'traefik', 'traefik'), [
+      'helm',
+      'get',
+      'values',
+      'traefik',
+      ...TARGET_ARGS,
+      '--namespace',
+      'traefik',
+      '--output',
+      'json',
+    ]);
+  });
+
+  it('treats only loopback OCI registries as plain HTTP', () => {
+    for (const reference of [
+      'oci://localhost:5000/a',
+      'oci://127.0.0.1:5000/a',
+      'oci://localhost/a',
+      'oci://[::1]:5000/a',
+    ])
+      assert.equal(helm.isLoopbackOci(reference), true, reference);
+    for (const reference of ['oci://ghcr.io/traefik/helm/traefik', 'oci://localhost.example.com/a', 'oci://10.0.0.1/a'])
+      assert.equal(helm.isLoopbackOci(reference), false, reference);
+  });
+
+  it('reads the values of a release, none as {}, and a missing release as undefined', async () => {
+    const given = fakeRunner(() => json({ ports: { web: {} } }));
+    assert.deepEqual(await helm.getValues(given, TEST_TARGET, 'traefik', 'traefik'), { ports: { web: {} } });
+    const none = fakeRunner(() => ({ stdout: 'null\n' }));
+    assert.deepEqual(await helm.getValues(none, TEST_TARGET, 'traefik', 'traefik'), {});
+    const missing = fakeRunner(() => ({ exitCode: 1, stderr: 'Error: release: not found' }));
+    assert.equal(await helm.getValues(missing, TEST_TARGET, 'traefik', 'traefik'), undefined);
+  });
 });

@@ -33,9 +33,52 @@ export interface ReleaseListEntry {
 
 export const PENDING_STATUSES: readonly ReleaseStatus[] = ['pending-install', 'pending-upgrade', 'pending-rollback'];
 
-export interface InstallOptions {
+/**
+ * Where a chart comes from when it is not a folder in this repository: an `oci://` reference or a chart name in a
+ * repository (`--repo`), always at a pinned version. No `helm repo add`: the user's repository list is never touched.
+ */
+export interface ChartSource {
+  chart: string;
+  version: string;
+  /** A classic chart repository's URL; `chart` is then the chart's name in it. */
+  repo?: string;
+  /** An OCI registry reached over plain HTTP (a mirror on loopback). */
+  plainHttp?: boolean;
+}
+
+/** `--version 41.3.0 [--repo URL] [--plain-http]`: what pins a remote chart. */
+export function chartSourceArgs(source: ChartSource): string[] {
+  return [
+    '--version',
+    source.version,
+    ...(source.repo ? ['--repo', source.repo] : []),
+    ...(source.plainHttp ? ['--plain-http'] : []),
+  ];
+}
+
+/** Loopback registries speak plain HTTP, as docker assumes for 127.0.0.0/8 and localhost (helm needs to be told). */
+export function isLoopbackOci(reference: string): boolean {
+  const host = /^oci:\/\/([^/]+)/.exec(reference)?.[1]?.replace(/:\d+$/, '');
+  return host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host ?? '');
+}
+
+/** `helm show crds`: the CustomResourceDefinitions a chart ships, as YAML, for `kubectl apply --server-side`. */
+export function showCrdsArgs(source: ChartSource): string[] {
+  return ['helm', 'show', 'crds', source.chart, ...chartSourceArgs(source)];
+}
+
+/** The values given to a release (`-f` files and `--set`s, merged), as JSON; `null` when none were given. */
+export function getValuesArgs(target: KubeTarget, namespace: string, release: string): string[] {
+  return ['helm', 'get', 'values', release, ...helmTargetArgs(target), '--namespace', namespace, '--output', 'json'];
+}
+
+export interface UpgradeInstallOptions {
   release: string;
   chart: string;
+  /** A remote chart's pin (version, repository); absent for a chart folder. */
+  source?: Omit<ChartSource, 'chart'>;
+  /** The CRDs were applied beforehand (server-side, so upgrades update them too); helm leaves them alone. */
+  skipCrds?: boolean;
   namespace: string;
   valuesFiles: readonly string[];
   /** `--set-string key=value` pairs: strings always, so a commit like 1234567 never turns into a number. */
@@ -61,12 +104,23 @@ export function parseVersion(stdout: string): string {
  * (a Secret) with create-if-absent semantics before it creates any object of the chart, so of installs racing for one
  * name exactly one wins and the others fail, having changed nothing (see releaseNameTaken).
  */
-export function installArgs(target: KubeTarget, options: InstallOptions): string[] {
+export function installArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
+  return ['helm', 'install', ...releaseArgs(target, options)];
+}
+
+/**
+ * `helm upgrade --install`: for what is meant to be upgraded in place (the add-ons). Never for a run: see installArgs.
+ */
+export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
+  return ['helm', 'upgrade', '--install', ...releaseArgs(target, options)];
+}
+
+function releaseArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
   return [
-    'helm',
-    'install',
     options.release,
     options.chart,
+    ...(options.source ? chartSourceArgs({ chart: options.chart, ...options.source }) : []),
+    ...(options.skipCrds ? ['--skip-crds'] : []),
     ...helmTargetArgs(target),
     '--namespace',
     options.namespace,
@@ -86,12 +140,13 @@ export function releaseNameTaken(stderr: string): boolean {
   return /cannot re-?use a name that is still in use|release: already exists/i.test(stderr);
 }
 
-export function templateArgs(options: Omit<InstallOptions, 'wait' | 'timeoutMs'>): string[] {
+export function templateArgs(options: Omit<UpgradeInstallOptions, 'wait' | 'timeoutMs' | 'skipCrds'>): string[] {
   return [
     'helm',
     'template',
     options.release,
     options.chart,
+    ...(options.source ? chartSourceArgs({ chart: options.chart, ...options.source }) : []),
     '--namespace',
     options.namespace,
     ...options.valuesFiles.flatMap((file) => ['--values', file]),
@@ -154,6 +209,22 @@ export async function status(
   }
   const parsed = JSON.parse(result.stdout) as { info?: { status?: ReleaseStatus }; version?: number };
   return { status: parsed.info?.status ?? 'unknown', version: parsed.version ?? 0 };
+}
+
+/** The values a release was installed with (undefined when there is no such release). */
+export async function getValues(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  release: string,
+): Promise<Record<string, unknown> | undefined> {
+  const result = await shell.run(getValuesArgs(target, namespace, release), { kind: 'read', nothrow: true });
+  if (result.exitCode !== 0) {
+    if (/release: not found/i.test(result.stderr)) return undefined;
+    throw commandFailure(shell, result, `Is the cluster reachable? Try: ${deckhand('doctor')}`);
+  }
+  const parsed = JSON.parse(result.stdout.trim() || 'null') as Record<string, unknown> | null;
+  return parsed ?? {};
 }
 
 export function historyArgs(target: KubeTarget, namespace: string, release: string): string[] {

@@ -235,4 +235,119 @@ describe('kubectl argv', () => {
       error: 'Error from server (Forbidden): persistentvolumes is forbidden',
     });
   });
+
+  it('execs with stdin and a TTY only when asked: a dump gets neither', () => {
+    assert.deepEqual(
+      kubectl.execSessionArgs(TEST_TARGET, 'ns', 'pg-0', ['pg_dump', '-U', 'u'], { container: 'postgres' }),
+      [
+        'kubectl',
+        'exec',
+        'pg-0',
+        ...TARGET_ARGS,
+        '--namespace',
+        'ns',
+        '--container',
+        'postgres',
+        '--',
+        'pg_dump',
+        '-U',
+        'u',
+      ],
+    );
+    assert.deepEqual(kubectl.execSessionArgs(TEST_TARGET, 'ns', 'pg-0', ['psql'], { stdin: true, tty: true }), [
+      'kubectl',
+      'exec',
+      'pg-0',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--stdin',
+      '--tty',
+      '--',
+      'psql',
+    ]);
+  });
+
+  it('port-forwards on loopback, to a port the system picks unless one is given, and reads what kubectl says', () => {
+    assert.deepEqual(kubectl.portForwardArgs(TEST_TARGET, 'ns', 'pod/pg-0', 5432), [
+      'kubectl',
+      'port-forward',
+      'pod/pg-0',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--address',
+      '127.0.0.1',
+      ':5432',
+    ]);
+    assert.equal(kubectl.portForwardArgs(TEST_TARGET, 'ns', 'pod/pg-0', 5432, 15432).at(-1), '15432:5432');
+    assert.equal(kubectl.parseForwardingLine('Forwarding from 127.0.0.1:41234 -> 5432'), 41234);
+    assert.equal(kubectl.parseForwardingLine('Handling connection for 41234'), undefined);
+    assert.equal(kubectl.portForwardEnding('E0821 … error: lost connection to pod'), 'pod-gone');
+    assert.equal(
+      kubectl.portForwardEnding('error: unable to forward port because pod is not running. Current status=Pending'),
+      'pod-gone',
+    );
+    assert.equal(
+      kubectl.portForwardEnding(
+        'Unable to listen on port 5432: Listeners failed to create with the following errors: [unable to create listener: Error listen tcp4 127.0.0.1:5432: bind: address already in use]\nerror: unable to listen on any of the requested ports: [{5432 5432}]',
+      ),
+      'port-taken',
+    );
+    assert.equal(kubectl.portForwardEnding('error: You must be logged in to the server (Unauthorized)'), 'other');
+  });
+
+  it('asks for a short-lived token as JSON (the expiry the server granted), and asks can-i as someone else', () => {
+    assert.deepEqual(kubectl.createTokenArgs(TEST_TARGET, 'wpp-bot', 'headlamp-viewer', 3_600_000), [
+      'kubectl',
+      'create',
+      'token',
+      'headlamp-viewer',
+      ...TARGET_ARGS,
+      '--namespace',
+      'wpp-bot',
+      '--duration',
+      '3600s',
+      '--output',
+      'json',
+    ]);
+    assert.deepEqual(
+      kubectl.authCanIArgs(TEST_TARGET, 'get', 'secrets', {
+        namespace: 'wpp-bot',
+        as: 'system:serviceaccount:wpp-bot:headlamp-viewer',
+      }),
+      [
+        'kubectl',
+        'auth',
+        'can-i',
+        'get',
+        'secrets',
+        ...TARGET_ARGS,
+        '--namespace',
+        'wpp-bot',
+        '--as',
+        'system:serviceaccount:wpp-bot:headlamp-viewer',
+      ],
+    );
+  });
+});
+
+describe('kubectl config view', () => {
+  it('prints one context self-contained (minified, flattened, credentials shown), from the named file only', () => {
+    assert.deepEqual(kubectl.configViewMinifiedArgs('/home/me/.kube/lke.yaml', 'lke-ctx'), [
+      'kubectl',
+      'config',
+      'view',
+      '--kubeconfig',
+      '/home/me/.kube/lke.yaml',
+      '--context',
+      'lke-ctx',
+      '--minify',
+      '--flatten',
+      '--raw',
+      '--output',
+      'yaml',
+    ]);
+    assert.ok(!kubectl.configViewMinifiedArgs('/k.yaml').includes('--context'), "the file's current-context");
+  });
 });

@@ -1,6 +1,9 @@
 /**
  * kubectl, wrapped: pure argv builders plus thin runners. Every call names its kubeconfig and context explicitly
  * (kubectlTargetArgs) and reads JSON (`-o json`), never human tables.
+ *
+ * Long on purpose: every kubectl command deckhand runs is built here, so its argv tests, its dry-run lines and the
+ * code that runs it share one source; splitting kubectl across files would hide which flags a command gets.
  */
 import { commandFailure, type Runner } from './lib/shell.ts';
 import { kubectlTargetArgs, type KubeTarget } from './lib/target.ts';
@@ -38,6 +41,27 @@ export function clientVersionArgs(): string[] {
 /** `v1.34.5` from the output of `kubectl version --client --output json`. */
 export function parseClientVersion(stdout: string): string {
   return (JSON.parse(stdout) as { clientVersion: { gitVersion: string } }).clientVersion.gitVersion;
+}
+
+/**
+ * One context of a kubeconfig as a file of its own: only that context, its cluster and its user (--minify), with the
+ * certificates and keys it points to put inline (--flatten) and credentials shown (--raw) — what a CI runner needs.
+ * Printed on stdout; nothing is written.
+ */
+export function configViewMinifiedArgs(kubeconfig: string, context?: string): string[] {
+  return [
+    'kubectl',
+    'config',
+    'view',
+    '--kubeconfig',
+    kubeconfig,
+    ...(context ? ['--context', context] : []),
+    '--minify',
+    '--flatten',
+    '--raw',
+    '--output',
+    'yaml',
+  ];
 }
 
 /** `kubectl version` against the server: proves the cluster answers (and the credentials work). */
@@ -266,6 +290,115 @@ export function execArgs(
     ...(container ? ['--container', container] : []),
     '--',
     ...command,
+  ];
+}
+
+/**
+ * `kubectl exec` with stdin (`-i`) and/or a terminal (`-t`). A TTY is for people only: it turns `\n` into `\r\n` and
+ * is not binary-clean, so anything whose output is kept (a dump) runs without one.
+ */
+export function execSessionArgs(
+  target: KubeTarget,
+  namespace: string,
+  pod: string,
+  command: readonly string[],
+  options: { container?: string; stdin?: boolean; tty?: boolean } = {},
+): string[] {
+  return [
+    'kubectl',
+    'exec',
+    pod,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+    ...(options.container ? ['--container', options.container] : []),
+    ...(options.stdin ? ['--stdin'] : []),
+    ...(options.tty ? ['--tty'] : []),
+    '--',
+    ...command,
+  ];
+}
+
+/**
+ * `kubectl port-forward RESOURCE [LOCAL]:REMOTE` on loopback only. Without a local port the kernel picks a free one
+ * (kubectl prints it: "Forwarding from 127.0.0.1:PORT -> REMOTE"), so a local Postgres on 5432 is never in the way.
+ */
+export function portForwardArgs(
+  target: KubeTarget,
+  namespace: string,
+  resource: string,
+  remotePort: number,
+  localPort?: number,
+): string[] {
+  return [
+    'kubectl',
+    'port-forward',
+    resource,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+    '--address',
+    '127.0.0.1',
+    `${localPort ?? ''}:${remotePort}`,
+  ];
+}
+
+/** The local port from kubectl's "Forwarding from 127.0.0.1:54321 -> 5432" line, or undefined for other lines. */
+export function parseForwardingLine(line: string): number | undefined {
+  const match = /^Forwarding from 127\.0\.0\.1:(\d+) -> \d+/.exec(line.trim());
+  return match ? Number(match[1]) : undefined;
+}
+
+/** What ends a `kubectl port-forward` that nobody stopped, from its stderr. */
+export function portForwardEnding(stderr: string): 'pod-gone' | 'port-taken' | 'other' {
+  if (/lost connection to pod|pod is not running|not found/i.test(stderr)) return 'pod-gone';
+  if (/address already in use|unable to listen on any of the requested ports/i.test(stderr)) return 'port-taken';
+  return 'other';
+}
+
+/**
+ * `kubectl create token SA --duration D -o json`: a short-lived ServiceAccount token from the TokenRequest API (never
+ * a Secret, which would not expire). JSON, so the expiry the server granted is known (it may shorten the duration).
+ */
+export function createTokenArgs(
+  target: KubeTarget,
+  namespace: string,
+  serviceAccount: string,
+  durationMs: number,
+): string[] {
+  return [
+    'kubectl',
+    'create',
+    'token',
+    serviceAccount,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+    '--duration',
+    toGoDuration(durationMs),
+    '--output',
+    'json',
+  ];
+}
+
+/** `kubectl auth can-i VERB RESOURCE --as USER`: answers yes (exit 0) or no (exit 1) on stdout. */
+export function authCanIArgs(
+  target: KubeTarget,
+  verb: string,
+  resource: string,
+  options: { namespace: string; as: string },
+): string[] {
+  return [
+    'kubectl',
+    'auth',
+    'can-i',
+    verb,
+    resource,
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    options.namespace,
+    '--as',
+    options.as,
   ];
 }
 

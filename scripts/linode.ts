@@ -14,7 +14,7 @@
  * wording; one module keeps them from drifting apart.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { DeckhandError, InterruptedError } from './lib/errors.ts';
+import { DeckhandError, InterruptedError, ToolMissingError } from './lib/errors.ts';
 import { commandFailure, type Runner } from './lib/shell.ts';
 
 export const DEFAULT_API_URL = 'https://api.linode.com/v4';
@@ -348,8 +348,13 @@ export function cliEnv(token: string | undefined): Record<string, string | undef
 }
 
 export async function isCliInstalled(shell: Runner): Promise<boolean> {
-  // The runner starts programs through bash, which answers 127 for a program that is not on PATH.
-  return (await shell.run(cliVersionArgs(), { kind: 'read', nothrow: true, timeoutMs: 20_000 })).exitCode !== 127;
+  try {
+    await shell.run(cliVersionArgs(), { kind: 'read', nothrow: true, timeoutMs: 20_000 });
+    return true;
+  } catch (error) {
+    if (error instanceof ToolMissingError) return false;
+    throw error;
+  }
 }
 
 /**

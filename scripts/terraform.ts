@@ -11,7 +11,7 @@
  */
 import { chmodSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DeckhandError } from './lib/errors.ts';
+import { DeckhandError, ToolMissingError } from './lib/errors.ts';
 import type { CostInput } from './lib/prices.ts';
 import { commandFailure, type RunOptions, type RunResult, type Runner } from './lib/shell.ts';
 import { deckhand } from './lib/hints.ts';
@@ -96,14 +96,13 @@ async function run(
   options: Omit<RunOptions, 'cwd' | 'env' | 'nothrow'> & { failureHint?: (output: string) => string | undefined },
 ): Promise<RunResult> {
   const { failureHint, ...runOptions } = options;
-  const result = await shell.run(argv, {
-    ...runOptions,
-    cwd: session.dir,
-    env: terraformEnv(session.token),
-    nothrow: true,
-  });
-  // The runner starts programs through bash, which answers 127 for a program that is not on PATH.
-  if (result.exitCode === 127) throw new DeckhandError('terraform is not installed (or not on PATH).', INSTALL_HINT);
+  const result = await shell
+    .run(argv, { ...runOptions, cwd: session.dir, env: terraformEnv(session.token), nothrow: true })
+    .catch((error: unknown) => {
+      if (error instanceof ToolMissingError)
+        throw new DeckhandError('terraform is not installed (or not on PATH).', INSTALL_HINT);
+      throw error;
+    });
   if (result.exitCode !== 0)
     throw commandFailure(shell, result, failureHint?.(`${result.stderr}\n${result.stdout}`) ?? options.hint);
   return result;

@@ -121,6 +121,40 @@ describe('the command line parser', () => {
     assert.match(usageError(() => parseCommandLine(['deploy', 'caelundas', '--context'], SPECS)).message, /--context/);
   });
 
+  it('refuses an empty value for any string option, global, single or repeatable', () => {
+    for (const argv of [
+      ['deploy', 'caelundas', '--image', ''],
+      ['deploy', 'caelundas', '--image=  '],
+      ['deploy', 'caelundas', '--namespace='],
+      ['deploy', 'caelundas', '-n', ''],
+      ['uninstall', 'caelundas', '--release', 'a', '--release', ''],
+    ]) {
+      const error = usageError(() => parseCommandLine(argv, SPECS));
+      assert.match(error.message, /^--(image|namespace|release) was given an empty value\.$/, argv.join(' '));
+      assert.match(error.fix!, /leave --(image|namespace|release) out to use the default/);
+    }
+  });
+
+  it('keeps integer options within their range', () => {
+    const specs: CommandSpec[] = [
+      {
+        name: 'logs',
+        summary: 's',
+        args: [],
+        options: { tail: { type: 'string', description: 'd', integer: { min: 0, max: 1000 } } },
+        examples: ['x'],
+      },
+    ];
+    const parsed = parseCommandLine(['logs', '--tail', '0'], specs);
+    assert.ok(parsed.kind === 'run' && parsed.invocation.options.tail === '0');
+    for (const bad of ['1001', '-1', '1.5', '1e3', 'ten'])
+      assert.match(
+        usageError(() => parseCommandLine(['logs', `--tail=${bad}`], specs)).message,
+        /--tail must be a whole number from 0 to 1,000/,
+        bad,
+      );
+  });
+
   it('answers --help, help <command> and --version', () => {
     assert.deepEqual(parseCommandLine(['--help'], SPECS), { kind: 'help', topic: undefined });
     assert.deepEqual(parseCommandLine(['help', 'logs'], SPECS), { kind: 'help', topic: 'logs' });
@@ -191,6 +225,14 @@ describe('tasks.ts as users run it', () => {
       apps.map((app) => app.image),
       ['ghcr.io/me/caelundas', 'ghcr.io/me/wpp-bot'],
     );
+  });
+
+  it('does not crash when the reader of its output has gone (`--help | head -0`)', async () => {
+    const { child, result } = startCli(['--help']);
+    child.stdout!.destroy(); // closed before deckhand writes: its first write fails with EPIPE
+    const outcome = await result;
+    assert.equal(outcome.code, 0, outcome.stderr);
+    assert.doesNotMatch(outcome.stderr, /EPIPE|^\s+at /m);
   });
 
   it('on Ctrl-C forwards the signal to the running child, cleans up and exits 130', async () => {

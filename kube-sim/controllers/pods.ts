@@ -395,10 +395,13 @@ export class PodRuntime implements Controller {
   private run(run: PodRun, plan: PodPlan): void {
     run.stage = 'running';
     const startedAt = timestamp();
-    const readyNow = plan.readiness === undefined;
+    let readyNow = plan.readiness === undefined;
     const updated = this.writeStatus(run, (status, pod) => {
       const previous = Array.isArray(status['containerStatuses']) ? (status['containerStatuses'] as Obj[]) : [];
       const mainName = String(containersOf(pod)[0]?.['name'] ?? '');
+      // A container with a readiness probe is Ready only after a probe passes; one that is about to crash (a crash
+      // loop) exits before its first probe, so it never is — as on a real kubelet.
+      if (plan.outcome === 'fail' && isPlainObject(containersOf(pod)[0]?.['readinessProbe'])) readyNow = false;
       status['phase'] = 'Running';
       setCondition(status, 'PodReadyToStartContainers', 'True');
       if (readyNow) {
@@ -424,7 +427,7 @@ export class PodRuntime implements Controller {
       status['containerStatuses'] = containersOf(pod).map((c) => this.runningStatus(c, startedAt, previous.find((p) => p['name'] === c['name']), readyNow || c['name'] !== mainName));
     });
     if (!updated) return;
-    if (!readyNow) this.driveProbes(run, plan, updated);
+    if (!readyNow && plan.outcome !== 'fail') this.driveProbes(run, plan, updated);
     const main = String(containersOf(updated)[0]?.['name'] ?? '');
     if (run.restarts > 0) for (const c of containersOf(updated)) this.ctx.logs.restart(run.uid, String(c['name']));
     const interval = plan.logIntervalMs ?? (plan.logLines.length > 0 ? plan.delayMs / (plan.logLines.length + 1) : 0);

@@ -5,7 +5,7 @@ import { caelundas } from './caelundas.ts';
 import type { AppDefinition, JobApp } from './types.ts';
 import { wppBot } from './wpp-bot.ts';
 
-export type { AppDefinition, AppInput, JobApp, ServiceApp } from './types.ts';
+export type { AppDatabase, AppDefinition, AppInput, JobApp, ServiceApp } from './types.ts';
 
 export const APPS: readonly AppDefinition[] = [caelundas, wppBot];
 

@@ -62,6 +62,19 @@ export interface JobApp extends AppBase {
   };
 }
 
+/** A PostgreSQL database that a service's manifests run in its namespace, reached by `db connect | psql | dump`. */
+export interface AppDatabase {
+  /** Labels of its pods (the Deployment's pod template). */
+  selector: Readonly<Record<string, string>>;
+  container: string;
+  /** The container port Postgres listens on. */
+  port: number;
+  user: string;
+  name: string;
+  /** The Secret key holding the password, which is also the app input kept in the app's env file. */
+  passwordKey: string;
+}
+
 /** A long-running web service rolled out from plain manifests with kubectl. */
 export interface ServiceApp extends AppBase {
   kind: 'service';
@@ -69,6 +82,8 @@ export interface ServiceApp extends AppBase {
   manifests: string;
   /** Deployments restarted and watched on a roll-out. */
   deployments: readonly string[];
+  /** Its database, when it runs one (must match the manifests: test/addons checks). */
+  database?: AppDatabase;
 }
 
 export type AppDefinition = JobApp | ServiceApp;

@@ -46,4 +46,13 @@ export const wppBot: ServiceApp = {
   },
   manifests: 'k8s/wpp-bot',
   deployments: ['wpp-bot', 'postgres', 'dashboard'],
+  // k8s/wpp-bot/30-postgres.yaml and the wpp-bot-config ConfigMap (POSTGRES_USER, POSTGRES_DB).
+  database: {
+    selector: { 'app.kubernetes.io/name': 'postgres', 'app.kubernetes.io/instance': 'wpp-bot' },
+    container: 'postgres',
+    port: 5432,
+    user: 'wppbot',
+    name: 'wppbot',
+    passwordKey: 'POSTGRES_PASSWORD',
+  },
 };

@@ -2,13 +2,16 @@
  * Everything a command needs, built once per run: configuration, the masker, the runner, output, prompts, the
  * interruption signal, and the Kubernetes target. Commands receive it; nothing reads globals.
  */
+import { APPS } from '../apps/index.ts';
 import type { CommandSpec, Invocation } from './spec.ts';
 import { guardTarget } from '../lib/cluster-guard.ts';
 import { readManagedCluster } from '../lib/cluster-state.ts';
 import { loadConfig, isInteractiveSession, type Config } from '../lib/config.ts';
+import { InterruptedError } from '../lib/errors.ts';
 import { handleInterrupts, type Interruption } from '../lib/interrupt.ts';
+import { guardProcessOutput, type OutputGuard } from '../lib/process-output.ts';
 import { createPrompter, type Prompter } from '../lib/prompts.ts';
-import { SecretMasker, guardProcessOutput } from '../lib/redact.ts';
+import { SecretMasker } from '../lib/redact.ts';
 import { createShell, type Runner } from '../lib/shell.ts';
 import { resolveTarget, type KubeTarget } from '../lib/target.ts';
 import { createUi, type Ui } from '../lib/ui.ts';
@@ -35,6 +38,8 @@ export interface CreateContextOptions {
   /** Command flags that override config keys, e.g. { DECKHAND_JOB_TIMEOUT: '10m' }. */
   overrides?: Record<string, string | undefined>;
   env?: NodeJS.ProcessEnv;
+  /** The entry point's process output guard; without one, the context installs (and on close removes) its own. */
+  output?: OutputGuard;
 }
 
 export function createCommandContext<S extends CommandSpec>(
@@ -42,11 +47,25 @@ export function createCommandContext<S extends CommandSpec>(
   options: CreateContextOptions,
 ): CommandContext<S> {
   const masker = new SecretMasker();
-  const restoreOutput = guardProcessOutput(masker);
+  const output = options.output ?? guardProcessOutput();
+  output.useMasker(masker);
+  const restoreOutput = () => {
+    stopOnClosedOutput();
+    if (!options.output) output.restore();
+  };
   const env = options.env ?? process.env;
   const interactive = isInteractiveSession(env);
   const ui = createUi({ masker, interactive });
   const interruption = handleInterrupts({ log: (line) => ui.warn(line) });
+  // `deploy … | head`: the reader of deckhand's output has quit. The run stops as after Ctrl-C (see process-output.ts).
+  const stopOnClosedOutput = output.onClosed((stream, code) => {
+    if (interruption.signal.aborted) return;
+    const which = stream === 'stdout' ? 'output' : 'error output';
+    ui.warn(
+      `The ${which} was closed (${code}: the program reading it has quit): stopping and cleaning up, as after Ctrl-C.`,
+    );
+    interruption.interrupt(new InterruptedError(`Interrupted: the ${which} was closed (${code}).`));
+  });
   try {
     const config = loadConfig({
       repoRoot: options.repoRoot,
@@ -63,6 +82,8 @@ export function createCommandContext<S extends CommandSpec>(
       signal: interruption.signal,
       log: (line) => ui.info(line),
       env,
+      // The values of an app's Kubernetes Secret go to the cluster on stdin; no program deckhand runs needs them.
+      withheldEnvKeys: APPS.flatMap((app) => app.secret.inputs.map((input) => input.key)),
     });
     const prompter = createPrompter({ interactive, signal: interruption.signal });
     return {

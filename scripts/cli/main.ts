@@ -7,8 +7,10 @@ import { readFileSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EXIT_OK, exitCodeFor, formatError } from '../lib/errors.ts';
+import { guardProcessOutput, type OutputGuard } from '../lib/process-output.ts';
 import type { CommandContext } from './context.ts';
 import type { CommandSpec, Invocation } from './spec.ts';
+import { runBesideTsxCli } from './tsx-cli.ts';
 
 /** What runs a command, given its typed context. */
 export type Handler<S extends CommandSpec> = (ctx: CommandContext<S>) => Promise<void>;
@@ -20,11 +22,30 @@ export interface RunCliOptions<Specs extends readonly CommandSpec[]> {
   commands: Specs;
   handlers: Handlers<Specs>;
   repoRoot: string;
+  /**
+   * The entry file (tasks.ts). Under the tsx CLI a command runs from it again in a process of its own, out of reach of
+   * tsx's signal watchdog (see tsx-cli.ts); help, --version and usage errors are answered here, at no extra cost.
+   */
+  entry?: string;
 }
 
 export async function runCli<const Specs extends readonly CommandSpec[]>(
   argv: readonly string[],
   options: RunCliOptions<Specs>,
+): Promise<number> {
+  // First of all, so that no write — help, an error, a whole run — can crash on a closed pipe (`… | head -3`).
+  const output = guardProcessOutput();
+  try {
+    return await runParsed(argv, options, output);
+  } finally {
+    output.restore();
+  }
+}
+
+async function runParsed<const Specs extends readonly CommandSpec[]>(
+  argv: readonly string[],
+  options: RunCliOptions<Specs>,
+  output: OutputGuard,
 ): Promise<number> {
   const { parseCommandLine } = await import('./parse.ts');
   let parsed;
@@ -48,6 +69,9 @@ export async function runCli<const Specs extends readonly CommandSpec[]>(
     return EXIT_OK;
   }
 
+  const beside = options.entry ? runBesideTsxCli(options.entry, argv) : undefined;
+  if (beside) return beside;
+
   const { spec, invocation } = parsed;
   // The parser built this invocation from this very spec, so its options are the spec's own.
   const handler = (options.handlers as unknown as Record<string, Handler<CommandSpec> | undefined>)[spec.name];
@@ -58,6 +82,7 @@ export async function runCli<const Specs extends readonly CommandSpec[]>(
     ctx = createCommandContext(invocation, {
       repoRoot: options.repoRoot,
       overrides: configOverrides(spec, invocation),
+      output,
     });
     await handler(ctx);
     return EXIT_OK;

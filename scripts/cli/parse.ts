@@ -64,6 +64,11 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     );
   }
 
+  for (const token of parsed.tokens) {
+    if (token.kind === 'option' && token.value !== undefined)
+      checkValue(token.name, token.value, allOptions[token.name]!);
+  }
+
   const args: Record<string, string | undefined> = {};
   spec.args.forEach((argument, index) => {
     const value = rest[index];
@@ -117,6 +122,30 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
     namespace: values.namespace as string | undefined,
   };
   return { kind: 'run', spec, invocation: { command: spec.name, args, options, flags } };
+}
+
+/**
+ * Every value given to a string option must say something: an empty one (`--image ''`, `--namespace=`) used to fall
+ * back silently to the default — `--image ''` even switched deploy to building and logging in to a registry.
+ */
+function checkValue(name: string, value: string, option: OptionSpec): void {
+  const example = `--${name} ${option.valueName ? `<${option.valueName}>` : 'VALUE'}`;
+  if (value.trim() === '') {
+    throw new UsageError(
+      `--${name} was given an empty value.`,
+      `Give it a value (${example}), or leave --${name} out to use the default.`,
+    );
+  }
+  if (option.integer) {
+    const { min, max } = option.integer;
+    const number = /^\d+$/.test(value.trim()) ? Number(value.trim()) : Number.NaN;
+    if (!(number >= min && number <= max)) {
+      throw new UsageError(
+        `--${name} must be a whole number from ${min} to ${max.toLocaleString('en-US')}, got "${value}".`,
+        `Example: --${name} 100`,
+      );
+    }
+  }
 }
 
 export function usageLine(spec: CommandSpec): string {

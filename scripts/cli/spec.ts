@@ -14,6 +14,8 @@ export interface OptionSpec {
   readonly multiple?: boolean;
   /** Shown in help: `--timeout <duration>`. */
   readonly valueName?: string;
+  /** The value must be a whole number in this range (the parser refuses anything else with exit 2). */
+  readonly integer?: { readonly min: number; readonly max: number };
 }
 
 export interface ArgumentSpec {

@@ -3,7 +3,6 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CONFIG_KEYS, isCi, loadConfig, type GlobalFlags } from './config.ts';
-import { parseDuration, toGoDuration } from './duration.ts';
 import { ValidationError } from './errors.ts';
 import { SecretMasker } from './redact.ts';
 import { tempDirs } from '../../test/support/temp.ts';
@@ -110,22 +109,5 @@ describe('configuration', () => {
       assert.ok(line, `${spec.key} is missing from .env.example`);
       if (spec.secret) assert.equal(line[1], '', `${spec.key} is a secret and must have no value in .env.example`);
     }
-  });
-});
-
-describe('durations', () => {
-  it('accepts what people type and rejects the rest', () => {
-    assert.equal(parseDuration('90s'), 90_000);
-    assert.equal(parseDuration('30m'), 1_800_000);
-    assert.equal(parseDuration('1h30m'), 5_400_000);
-    assert.equal(parseDuration('600'), 600_000);
-    assert.equal(parseDuration('1.5h'), 5_400_000);
-    for (const bad of ['', 'soon', '0', '-5m', '5 m', '1d', '10mx']) assert.equal(parseDuration(bad), undefined, bad);
-  });
-
-  it('gives helm and kubectl whole seconds', () => {
-    assert.equal(toGoDuration(1500), '2s');
-    assert.equal(toGoDuration(10), '1s');
-    assert.equal(toGoDuration(600_000), '600s');
   });
 });

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { readEnvFile } from './envfile.ts';
 import { ValidationError } from './errors.ts';
 import type { SecretMasker } from './redact.ts';
-import { parseDuration } from './duration.ts';
+import { durationProblem, parseDuration } from './duration.ts';
 import { DNS_LABEL, isDnsLabel } from './names.ts';
 
 export interface ConfigKey {
@@ -117,7 +117,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description: 'How long `deploy` waits for a Job to finish before giving up (the Job keeps running).',
     default: '30m',
     flag: '--timeout',
-    validate: (value) => (parseDuration(value) !== undefined ? undefined : 'a duration such as 90s, 30m or 1h30m'),
+    validate: durationProblem,
   },
   {
     key: 'DECKHAND_OUTPUT_DIR',
@@ -131,7 +131,59 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     validate: (value) =>
       /[:@]/.test(value) && !/:latest$/.test(value) ? undefined : 'an image pinned by tag or digest (not latest)',
   },
+  {
+    key: 'DOMAIN',
+    description:
+      'Your domain, e.g. example.com: the ingress serves api.<DOMAIN> and dashboard.<DOMAIN>, and `ingress` prints their DNS records.',
+    validate: (value) =>
+      DOMAIN_NAME.test(value) ? undefined : 'a domain name such as example.com (no scheme, no trailing dot)',
+  },
+  {
+    key: 'ACME_EMAIL',
+    description: "Email address Let's Encrypt writes to about the certificates Traefik requests (expiry, problems).",
+    validate: (value) => (/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(value) ? undefined : 'an email address'),
+  },
+  {
+    key: 'LETSENCRYPT_PRODUCTION',
+    description:
+      "true: Traefik asks Let's Encrypt's production CA (trusted certificates, strict rate limits). Default false: the staging CA, whose certificates browsers do not trust, while you test.",
+    default: 'false',
+    flag: '--production',
+    validate: (value) => (/^(true|false)$/.test(value) ? undefined : 'true or false'),
+  },
+  {
+    key: 'DECKHAND_TRAEFIK_CHART',
+    description:
+      "Traefik's Helm chart (OCI reference), for a mirror. A chart on a loopback registry is read over plain HTTP.",
+    default: 'oci://ghcr.io/traefik/helm/traefik',
+    validate: (value) => (/^oci:\/\/[^\s]+$/.test(value) ? undefined : 'an oci:// chart reference'),
+  },
+  {
+    key: 'DECKHAND_HEADLAMP_CHART_REPO',
+    description: "Headlamp's Helm chart repository (the `headlamp` chart), for a mirror.",
+    default: 'https://kubernetes-sigs.github.io/headlamp/',
+    validate: (value) => (/^https?:\/\/[^\s]+$/.test(value) ? undefined : 'an http(s) URL of a chart repository'),
+  },
+  {
+    key: 'DECKHAND_DNS_SERVERS',
+    description:
+      "DNS servers `ingress` asks whether your records point at the load balancer (comma-separated, host or host:port), e.g. your domain's own nameserver before the records have spread. Default: this machine's resolver.",
+    validate: (value) =>
+      value.split(',').every((server) => /^[\w.:[\]-]+$/.test(server.trim()))
+        ? undefined
+        : 'comma-separated addresses such as 1.1.1.1 or 127.0.0.1:5353',
+  },
+  {
+    key: 'DECKHAND_BACKUP_DIR',
+    description: 'Folder (relative to the project) that `db dump` writes database dumps into (mode 0700, files 0600).',
+    default: 'backups',
+  },
 ];
+
+/** The keys whose values are secrets: masked everywhere, and withheld from every child's environment. */
+export const SECRET_CONFIG_KEYS: readonly string[] = CONFIG_KEYS.filter((spec) => spec.secret).map((spec) => spec.key);
+/** A DNS name of two or more labels: example.com, my-team.example.co.uk. */
+const DOMAIN_NAME = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/i;
 
 export interface GlobalFlags {
   dryRun: boolean;
@@ -167,6 +219,18 @@ export interface Config {
   /** Base URL of the Linode API when not the public one (a proxy, a test server). */
   readonly linodeApiUrl?: string;
   readonly helperImage: string;
+  /** The cluster add-ons: Traefik with Let's Encrypt, DNS checks, Headlamp. */
+  readonly addons: {
+    readonly domain?: string;
+    readonly acmeEmail?: string;
+    readonly letsencryptProduction: boolean;
+    readonly traefikChart: string;
+    readonly headlampChartRepo: string;
+    /** Empty: this machine's resolver. */
+    readonly dnsServers: readonly string[];
+  };
+  /** Where `db dump` writes (absolute). */
+  readonly backupDir: string;
   /** The real environment of this run (tests inject their own). */
   readonly realEnv: Readonly<Record<string, string>>;
   /** The entries of `.env`, which never override the real environment. */
@@ -248,6 +312,20 @@ export function loadConfig(options: LoadConfigOptions): Config {
     stateRoot: path.resolve(options.repoRoot, resolved.DECKHAND_STATE_ROOT ?? '.'),
     linodeApiUrl: resolved.LINODE_API_URL,
     helperImage: resolved.DECKHAND_HELPER_IMAGE!,
+    addons: Object.freeze({
+      domain: resolved.DOMAIN?.toLowerCase(),
+      acmeEmail: resolved.ACME_EMAIL,
+      letsencryptProduction: resolved.LETSENCRYPT_PRODUCTION === 'true',
+      traefikChart: resolved.DECKHAND_TRAEFIK_CHART!,
+      headlampChartRepo: resolved.DECKHAND_HEADLAMP_CHART_REPO!,
+      dnsServers: Object.freeze(
+        (resolved.DECKHAND_DNS_SERVERS ?? '')
+          .split(',')
+          .map((server) => server.trim())
+          .filter((server) => server !== ''),
+      ),
+    }),
+    backupDir: path.resolve(options.repoRoot, resolved.DECKHAND_BACKUP_DIR!),
     realEnv: Object.freeze(definedOnly(realEnv)),
     dotenv: Object.freeze(fileEnv),
   });

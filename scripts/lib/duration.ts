@@ -1,18 +1,40 @@
-/** Durations as people write them on a command line: `90s`, `30m`, `1h30m`, `2h`, or plain seconds (`600`). */
+/**
+ * Durations as people write them on a command line: `90s`, `30m`, `1h30m`, `2h`, `1d`.
+ *
+ * A unit is required: a bare `30` could mean seconds (helm, kubectl) or minutes (what most people expect of a Job
+ * timeout), and guessing wrong either times out at once or waits half an hour. Every duration is bounded: below a
+ * second nothing can finish, and above 7 days a Node timer (at most 2^31-1 ms, about 24.8 days) would be close to
+ * overflowing — an overflowing timer fires at once, which is how `--timeout 600h` used to time out immediately.
+ */
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** Milliseconds, or undefined when the text is not a positive duration. */
+export const MIN_DURATION_MS = 1000;
+export const MAX_DURATION_MS = 7 * 86_400_000;
+
+/** Milliseconds, or undefined when the text is not a duration within the bounds (see durationProblem for why). */
 export function parseDuration(text: string): number | undefined {
+  const read = readDuration(text);
+  return 'ms' in read ? read.ms : undefined;
+}
+
+/** What was expected instead (it follows "expected …" in messages), or undefined when the text is a usable duration. */
+export function durationProblem(text: string): string | undefined {
+  const read = readDuration(text);
+  return 'problem' in read ? read.problem : undefined;
+}
+
+function readDuration(text: string): { ms: number } | { problem: string } {
   const trimmed = text.trim();
-  if (/^\d+$/.test(trimmed)) {
-    const seconds = Number(trimmed);
-    return seconds > 0 ? seconds * 1000 : undefined;
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return { problem: `a duration with a unit (${trimmed}s? ${trimmed}m?)` };
+  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|d|h|m|s)/g)];
+  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) {
+    return { problem: 'a duration such as 90s, 30m, 1h30m or 2d' };
   }
-  const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|h|m|s)/g)];
-  if (parts.length === 0 || parts.map((part) => part[0]).join('') !== trimmed) return undefined;
-  const total = parts.reduce((sum, part) => sum + Number(part[1]) * UNIT_MS[part[2]!]!, 0);
-  return total > 0 ? total : undefined;
+  const ms = parts.reduce((sum, part) => sum + Number(part[1]) * UNIT_MS[part[2]!]!, 0);
+  if (ms < MIN_DURATION_MS) return { problem: 'a duration of at least a second (1s)' };
+  if (ms > MAX_DURATION_MS) return { problem: 'a duration of at most 7 days (7d)' };
+  return { ms };
 }
 
 /** The Go duration syntax that helm and kubectl accept for `--timeout` (whole seconds, at least 1s). */

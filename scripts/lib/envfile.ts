@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseDotenv } from 'dotenv';
-import { ValidationError } from './errors.ts';
+import { UsageError, ValidationError } from './errors.ts';
 import { SECRET_KEY } from './names.ts';
 
 /** The file's entries, or an empty map when it does not exist. */
@@ -15,7 +15,14 @@ export function readEnvFile(file: string): Record<string, string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    if (code === 'EISDIR') {
+      throw new UsageError(
+        `${file} is a folder, not an env file.`,
+        'An env file is a text file of KEY=value lines: move the folder away, or set DECKHAND_ENV_DIR to another folder.',
+      );
+    }
     throw error;
   }
   return parseEnvText(text, path.basename(file));

@@ -5,8 +5,9 @@
  *   0   done
  *   1   a step failed (DeckhandError, CommandError, anything unexpected)
  *   2   bad usage or missing input (UsageError, MissingInputError) — nothing was changed
- *   130 interrupted (Ctrl-C, SIGTERM, or a prompt cancelled)
+ *   130 interrupted (Ctrl-C, SIGTERM, the output pipe closed, or a prompt cancelled)
  */
+import { deckhand } from './hints.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -65,6 +66,22 @@ export class InterruptedError extends DeckhandError {
 
   constructor(reason = 'Interrupted') {
     super(reason);
+  }
+}
+
+/**
+ * A program deckhand runs is not installed (or not on PATH). Reported as that, whatever the call's own hint says:
+ * a missing helm is not a cluster that does not answer.
+ */
+export class ToolMissingError extends DeckhandError {
+  readonly program: string;
+
+  constructor(program: string) {
+    super(
+      `${program} is not installed (or not on PATH).`,
+      `Install ${program} (see the README's prerequisites), then run again; \`${deckhand('doctor')}\` checks every tool and says where to get it.`,
+    );
+    this.program = program;
   }
 }
 

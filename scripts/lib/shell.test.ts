@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CommandError, InterruptedError } from './errors.ts';
+import { CommandError, InterruptedError, ToolMissingError } from './errors.ts';
 import { SecretMasker } from './redact.ts';
 import { createShell, type ShellOptions } from './shell.ts';
 
@@ -215,5 +215,50 @@ describe('the command runner', () => {
     await shell.withLog((line) => taskLines.push(line)).run(['rm', '-rf', '/nothing'], { kind: 'write' });
     assert.equal(lines.length, 0);
     assert.match(taskLines[0]!, /would run: rm -rf \/nothing/);
+  });
+
+  it("gives children an environment without deckhand's secrets; a child that needs one gets it by name", async () => {
+    const appInput = '51.4779512301';
+    const { shell, masker } = makeShell({
+      withheldEnvKeys: ['START_DATE'],
+      env: {
+        PATH: process.env.PATH,
+        HOME: '/nowhere',
+        GITHUB_TOKEN: 'ghp_push-token-0123456789',
+        LINODE_TOKEN: 'linode-token-0123456789',
+        REGISTRY_PULL_TOKEN: 'ghp_pull-token-0123456789',
+        LATITUDE: appInput,
+        START_DATE: '2026-01-01',
+        LANG: 'C.UTF-8',
+      },
+    });
+    masker.add(appInput); // a sensitive app input, registered when the inputs are read
+    const printed = await shell.run(['env'], { kind: 'read', env: { TF_VAR_linode_token: 'linode-token-0123456789' } });
+    const names = printed.stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split('=')[0]);
+    for (const withheld of ['GITHUB_TOKEN', 'LINODE_TOKEN', 'REGISTRY_PULL_TOKEN', 'LATITUDE', 'START_DATE'])
+      assert.ok(!names.includes(withheld), `${withheld} reached the child`);
+    assert.ok(names.includes('LANG') && names.includes('HOME'), 'everything else is inherited');
+    assert.ok(names.includes('TF_VAR_linode_token'), 'a token passed for the call reaches it');
+  });
+
+  it('reports a program that is not installed as that, even for a caller that inspects exit codes itself', async () => {
+    const { shell } = makeShell({ env: { PATH: '/nonexistent' } });
+    for (const nothrow of [false, true]) {
+      const error = await shell
+        .run(['helm', 'list'], { kind: 'read', nothrow, hint: 'Is the cluster reachable?' })
+        .then(
+          () => undefined,
+          (caught: unknown) => caught,
+        );
+      assert.ok(error instanceof ToolMissingError, String(error));
+      assert.equal(error.message, 'helm is not installed (or not on PATH).');
+      assert.doesNotMatch(error.fix!, /cluster/);
+    }
+    // A program that exists and itself exits 127 is an ordinary failure.
+    const ran = await makeShell().shell.run(['sh', '-c', 'echo nope >&2; exit 127'], { kind: 'read', nothrow: true });
+    assert.equal(ran.exitCode, 127);
   });
 });

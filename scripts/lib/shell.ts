@@ -7,10 +7,15 @@
  * - `--verbose` echoes each command before it runs and its duration after.
  * - Every call has a timeout. Ctrl-C/SIGTERM (the interruption signal) kills the child's whole process tree.
  * - Secrets: stdin carries them (never argv), and every line that leaves here — echo, streamed output, error text —
- *   passes through the SecretMasker.
+ *   passes through the SecretMasker. Children do not inherit them either: deckhand's secret keys (GITHUB_TOKEN,
+ *   LINODE_TOKEN, REGISTRY_PULL_TOKEN), the keys the context names (the inputs of the apps' Secrets) and any
+ *   variable holding a registered secret are left out of every child's environment; a child that needs one gets it
+ *   from its call, by name (terraform its token as TF_VAR_linode_token, linode-cli as LINODE_CLI_TOKEN).
+ * - A program that is not installed is reported as that (ToolMissingError), never through the call's own hint.
  */
 import { $, type ProcessPromise } from 'zx/core';
-import { CommandError, InterruptedError, formatMs } from './errors.ts';
+import { SECRET_CONFIG_KEYS } from './config.ts';
+import { CommandError, InterruptedError, ToolMissingError, formatMs } from './errors.ts';
 import { displayCommand } from './quote.ts';
 import type { SecretMasker } from './redact.ts';
 
@@ -27,7 +32,10 @@ export interface RunOptions {
   /** Sent to the child's stdin; the place for secrets. Never echoed. */
   input?: string | Buffer;
   cwd?: string;
-  /** Added to (or, with `undefined`, removed from) the inherited environment. */
+  /**
+   * Added to (or, with `undefined`, removed from) the inherited environment — the one way a child gets a secret it
+   * needs (see the module comment).
+   */
   env?: Record<string, string | undefined>;
   /** Overrides the runner's default timeout. */
   timeoutMs?: number;
@@ -93,8 +101,10 @@ export interface ShellOptions {
   defaultTimeoutMs?: number;
   /** How long a child gets after SIGTERM before SIGKILL (helm marks its release failed in this window). */
   killGraceMs?: number;
-  /** Base environment for children; defaults to process.env. */
+  /** Base environment for children; defaults to process.env. Secrets are withheld from it (see the module comment). */
   env?: NodeJS.ProcessEnv;
+  /** Keys withheld from children besides deckhand's secret keys, e.g. the keys of the apps' Secrets. */
+  withheldEnvKeys?: readonly string[];
   /** Ends every command of this runner, like RunOptions.stopSignal (see withStopSignal). */
   stopSignal?: AbortSignal;
 }
@@ -131,7 +141,7 @@ export function createShell(options: ShellOptions): Runner {
       nothrow: true,
       verbose: false,
       cwd: runOptions.cwd,
-      env: mergeEnv(options.env ?? process.env, runOptions.env),
+      env: mergeEnv(withoutSecrets(options.env ?? process.env, masker, options.withheldEnvKeys), runOptions.env),
       input: runOptions.input,
       // Its own process group, so stop() can signal the whole tree at once (bash and the program it started).
       // Ctrl-C from the terminal therefore reaches children only through us, which is what forwards it.
@@ -172,6 +182,8 @@ export function createShell(options: ShellOptions): Runner {
       if (options.verbose) log(`  ↳ exit ${exitCode} after ${formatMs(durationMs)}`);
 
       if (stoppedBy === 'interrupt') throw interruptionError(interruption!);
+      // bash answers 127 and says so when the program is not there; even a `nothrow` caller gets this as an error.
+      if (exitCode === 127 && isNotFound(argv[0]!, output.stderr)) throw new ToolMissingError(argv[0]!);
       const result: RunResult = {
         argv,
         stdout: output.stdout,
@@ -223,6 +235,57 @@ export function createShell(options: ShellOptions): Runner {
   };
 }
 
+export interface AttachedRunOptions {
+  kind: CommandKind;
+  /** Where the command echo (--verbose) and the dry-run line go. */
+  log: (line: string) => void;
+  /** Aborted on Ctrl-C/SIGTERM: the child is stopped and the interruption is thrown. */
+  signal?: AbortSignal;
+  /** The child's whole environment (default: this process's). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * A command attached to this terminal: stdin, stdout and stderr are this process's own, so an interactive program
+ * (psql through `kubectl exec --tty`) gets the real TTY, which zx's pipes cannot pass through. Unlike `run`, the
+ * child stays in this process group — the terminal's foreground group, which a program must be in to read the
+ * terminal — and its output goes straight to the terminal, unmasked: it is the user's own session, not deckhand's
+ * output. Dry run and --verbose behave as for `run`. Resolves with the exit code; failing is the caller's decision.
+ */
+export async function runAttached(
+  runner: Runner,
+  argv: readonly string[],
+  options: AttachedRunOptions,
+): Promise<{ exitCode: number; skipped: boolean }> {
+  const [command, ...args] = argv;
+  if (command === undefined) throw new Error('runAttached() needs a command');
+  const log = (line: string) => options.log(runner.masker.mask(line));
+  if (runner.dryRun && options.kind === 'write') {
+    log(dryRunLine(`run: ${runner.display(argv)}`));
+    return { exitCode: 0, skipped: true };
+  }
+  if (options.signal?.aborted) throw interruptionError(options.signal);
+  if (runner.verbose) log(`$ ${runner.display(argv)}`);
+  const { spawn } = await import('node:child_process');
+  const started = performance.now();
+  const child = spawn(command, args, { stdio: 'inherit', env: options.env ?? process.env });
+  const onAbort = () => child.kill('SIGTERM');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted while the child was being started: the event has fired already.
+  if (options.signal?.aborted) onAbort();
+  try {
+    const exitCode = await new Promise<number>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('exit', (code, signal) => resolve(code ?? 128 + signalNumber(signal ?? 'SIGTERM')));
+    });
+    if (runner.verbose) log(`  ↳ exit ${exitCode} after ${formatMs(performance.now() - started)}`);
+    if (options.signal?.aborted) throw interruptionError(options.signal);
+    return { exitCode, skipped: false };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** What a dry run prints instead of doing something: `[dry run] would run: helm upgrade …`. */
 export function dryRunLine(action: string): string {
   return `[dry run] would ${action}`;
@@ -262,6 +325,29 @@ async function killTree(child: ProcessPromise, graceMs: number): Promise<void> {
     new Promise<false>((resolve) => setTimeout(resolve, graceMs, false).unref()),
   ]);
   if (!finished) signalGroup('SIGKILL');
+}
+
+/**
+ * The environment a child inherits: without deckhand's secret keys, the other withheld keys, and any variable holding
+ * a registered secret.
+ */
+export function withoutSecrets(
+  env: NodeJS.ProcessEnv,
+  masker: SecretMasker,
+  withheldKeys: readonly string[] = [],
+): NodeJS.ProcessEnv {
+  const kept: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(env)) {
+    const withheld = SECRET_CONFIG_KEYS.includes(key) || withheldKeys.includes(key) || masker.isSecret(value ?? '');
+    if (value === undefined || withheld) continue;
+    kept[key] = value;
+  }
+  return kept;
+}
+
+function isNotFound(program: string, stderr: string): boolean {
+  const escaped = program.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`: ${escaped}: (command not found|No such file or directory)$`, 'm').test(stderr);
 }
 
 function mergeEnv(base: NodeJS.ProcessEnv, extra: Record<string, string | undefined> | undefined): NodeJS.ProcessEnv {

@@ -139,10 +139,17 @@ function readKubeconfig(file: string, source: string): KubeconfigFile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
       throw new UsageError(
         `No kubeconfig at ${file} (from ${source}).`,
         `Get one with \`${deckhand('kubeconfig')}\`, pass --kubeconfig FILE, or try everything against a simulated cluster: npm run sim -- --kubeconfig /tmp/sim.yaml`,
+      );
+    }
+    if (code === 'EISDIR') {
+      throw new UsageError(
+        `The kubeconfig ${file} (from ${source}) is a folder, not a file.`,
+        'Name the kubeconfig file itself, e.g. --kubeconfig ~/.kube/config.',
       );
     }
     throw error;

@@ -137,7 +137,43 @@ describe('tasks.ts infra', { concurrency: true }, () => {
       assert.ok(call.env.includes('TF_VAR_linode_token'));
       assert.equal(call.tokenMatches, true);
     }
+    // …and only that way: deckhand's own LINODE_TOKEN (set in its environment here) never reaches terraform.
+    for (const call of recorded)
+      assert.deepEqual(
+        call.env.filter((name) => name.startsWith('LINODE')),
+        [],
+        call.argv.join(' '),
+      );
     for (const result of [plan, apply, output, destroy]) assertNoToken(result);
+  });
+
+  it('never overwrites a --plan-file that is not a terraform plan, and says so for a folder (exit 2, terraform never ran)', async () => {
+    const { root, run, calls } = setUp();
+    const notes = path.join(root, 'notes.txt');
+    writeFileSync(notes, 'my notes\n', { mode: 0o644 });
+    const folder = path.join(root, 'plans');
+    mkdirSync(folder);
+    const [overwrite, intoFolder, applyNotes] = await Promise.all([
+      run(['infra', 'plan', '--plan-file', notes]),
+      run(['infra', 'plan', '--plan-file', folder]),
+      run(['infra', 'apply', '--plan-file', notes, '--yes']),
+    ]);
+    assert.equal(overwrite.code, 2, overwrite.stderr);
+    assert.match(overwrite.stderr, /notes\.txt exists and is not a terraform plan: deckhand does not overwrite it\./);
+    assert.equal(readFileSync(notes, 'utf8'), 'my notes\n', 'the file is untouched');
+    assert.equal(statSync(notes).mode & 0o777, 0o644, 'and keeps its mode');
+    assert.equal(intoFolder.code, 2, intoFolder.stderr);
+    assert.match(intoFolder.stderr, /The plan file .*plans is a folder\./);
+    assert.doesNotMatch(intoFolder.stderr, /EISDIR/);
+    assert.equal(applyNotes.code, 2, applyNotes.stderr);
+    assert.match(applyNotes.stderr, /notes\.txt is not a terraform plan: nothing was applied\./);
+    assert.deepEqual(calls(), [], 'terraform never ran');
+
+    // A plan terraform wrote earlier is replaced: that is what `plan` is for.
+    const planFile = path.join(root, 'reviewed.tfplan');
+    assert.equal((await run(['infra', 'plan', '--plan-file', planFile])).code, 0);
+    const again = await run(['infra', 'plan', '--plan-file', planFile]);
+    assert.equal(again.code, 0, again.stderr);
   });
 
   it('lets an apply interrupted with Ctrl-C finish instead of killing terraform half-way, then exits 130', async () => {

@@ -5,7 +5,8 @@
  *
  *   version -json      {"terraform_version": …}
  *   init               creates .terraform/providers/ in its working folder
- *   plan … -out FILE   writes FILE (a marker saying whether it is a destroy plan); needs TF_VAR_linode_token
+ *   plan … -out FILE   writes FILE: a zip archive like terraform's own, whose `tfplan` entry holds a marker saying
+ *                      whether it is a destroy plan; needs TF_VAR_linode_token
  *   show -json FILE    the JSON plan representation given by the test (resource_changes[].change.actions)
  *   apply FILE         "applies" the plan: creates or removes a state marker in its working folder
  *   output -json       {name: {sensitive, type, value}} once state exists, else {}
@@ -18,6 +19,7 @@
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { strFromU8, strToU8, unzipSync, zipSync } from 'fflate';
 
 export interface FakeTerraformConfig {
   recordFile: string;
@@ -137,7 +139,10 @@ function main(): number {
       if (!planFile) return fail('fake terraform: deckhand must always plan into a file (-out)');
       const destroy = rest.includes('-destroy');
       // Like terraform: the existing file is truncated and rewritten in place, which keeps its mode.
-      writeFileSync(planFile, JSON.stringify({ fakePlan: true, destroy }));
+      writeFileSync(
+        planFile,
+        zipSync({ tfplan: strToU8(JSON.stringify({ fakePlan: true, destroy })), tfstate: strToU8('{}') }),
+      );
       out(
         destroy
           ? 'Terraform will perform the following actions:\n  # linode_lke_cluster.this will be destroyed'
@@ -150,7 +155,8 @@ function main(): number {
       const planFile = rest.at(-1);
       if (!rest.includes('-json') || !planFile || !existsSync(planFile))
         return fail('fake terraform: expected show -json PLANFILE');
-      const marker = JSON.parse(readFileSync(planFile, 'utf8')) as { destroy: boolean };
+      const marker = readPlanMarker(planFile);
+      if (!marker) return fail('Failed to load the plan file');
       const representation = (marker.destroy ? config.destroyPlanJson : config.planJson) as Record<string, unknown>;
       out(
         JSON.stringify({
@@ -163,8 +169,8 @@ function main(): number {
     case 'apply': {
       const planFile = rest.at(-1);
       if (!planFile || !existsSync(planFile)) return fail('fake terraform: deckhand must apply a saved plan file');
-      const marker = JSON.parse(readFileSync(planFile, 'utf8')) as { fakePlan?: boolean; destroy: boolean };
-      if (!marker.fakePlan) return fail('Failed to load the plan file');
+      const marker = readPlanMarker(planFile);
+      if (!marker?.fakePlan) return fail('Failed to load the plan file');
       const state = path.join(process.cwd(), STATE_MARKER);
       if (config.applyDelayMs) {
         out('linode_lke_cluster.this: Still creating... [10s elapsed]');
@@ -187,6 +193,15 @@ function main(): number {
     }
     default:
       return fail(`fake terraform: unexpected command ${argv.join(' ')}`);
+  }
+}
+
+function readPlanMarker(planFile: string): { fakePlan?: boolean; destroy: boolean } | undefined {
+  try {
+    const entry = unzipSync(readFileSync(planFile)).tfplan;
+    return entry ? (JSON.parse(strFromU8(entry)) as { fakePlan?: boolean; destroy: boolean }) : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -116,7 +116,12 @@ export const logs = defineCommand({
       valueName: 'name',
       description: 'The release whose logs to show. Without it, a picker on a terminal.',
     },
-    tail: { type: 'string', valueName: 'lines', description: 'Only the last N lines.' },
+    tail: {
+      type: 'string',
+      valueName: 'lines',
+      description: 'Only the last N lines (0 to 1,000,000).',
+      integer: { min: 0, max: 1_000_000 },
+    },
     follow: {
       type: 'boolean',
       description: 'Follow the log even though the Job has finished (it is followed anyway while it runs).',

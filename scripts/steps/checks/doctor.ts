@@ -1,6 +1,8 @@
 /**
- * `doctor`: is this machine ready? Each check observes one thing and says what to do about it. Checks are
- * independent reads, so they run concurrently and every problem shows at once.
+ * `doctor`: is this machine ready — and for what? Each check observes one thing and says what to do about it; checks
+ * are independent reads, so they run concurrently and every problem shows at once. The report goes to stdout (it is
+ * what the command was asked for); its last line names what is ready and what is not, and why: a machine with no
+ * kubeconfig and no docker engine is ready for `deploy --dry-run`, not for a deploy.
  */
 import { findApp } from '../../apps/index.ts';
 import type { CommandContext } from '../../cli/context.ts';
@@ -9,6 +11,7 @@ import * as docker from '../../docker.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
+import { NODE_RANGE, satisfies } from '../../lib/node-version.js';
 import { displayCommand } from '../../lib/quote.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { kubeconfigPermissionProblem, targetBanner } from '../../lib/target.ts';
@@ -16,26 +19,31 @@ import { probeTool, TOOLS, type ToolName } from './tools.ts';
 
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
+/** What a person may want this machine for, from least to most demanding. */
+export type Purpose = 'dry-run' | 'deploy-image' | 'build' | 'infra';
+
 export interface CheckResult {
   name: string;
   status: CheckStatus;
   message: string;
   fix?: string;
+  /** When not ok: what it makes impossible, and what is lacking in a few words ("no kubeconfig"). */
+  blocks?: { purposes: readonly Purpose[]; lack: string };
 }
 
-const MIN_NODE = [22, 13] as const;
+const DEPLOYS: readonly Purpose[] = ['deploy-image', 'build'];
 
 export function checkNode(version: string = process.versions.node): CheckResult {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  if (major < MIN_NODE[0] || (major === MIN_NODE[0] && minor < MIN_NODE[1])) {
+  if (!satisfies(version, NODE_RANGE)) {
     return {
       name: 'node',
       status: 'fail',
-      message: `Node ${version} is too old (needs >= ${MIN_NODE.join('.')})`,
+      message: `Node ${version} is not supported (deckhand needs ${NODE_RANGE})`,
       fix: 'Install Node 24 LTS (nvm install 24, or see .nvmrc).',
+      blocks: { purposes: ['dry-run', 'deploy-image', 'build', 'infra'], lack: `Node ${version}` },
     };
   }
-  if (major < 24)
+  if (Number(version.split('.')[0]) < 24)
     return {
       name: 'node',
       status: 'warn',
@@ -64,34 +72,55 @@ export function judgeHelmVersion(version: string): CheckResult {
   };
 }
 
-/** The check for one tool: its probe, judged; a missing tool is a failure unless `whenMissing` says otherwise. */
+/**
+ * The check for one tool: its probe, judged. A missing tool has `whenMissing`'s status and blocks its purposes, as
+ * does a version the judge fails.
+ */
 async function toolCheck(
   shell: Runner,
   name: ToolName,
   judge: (version: string) => CheckResult,
-  whenMissing: { status: CheckStatus; fix: string; message?: string },
+  whenMissing: { status: CheckStatus; fix: string; message?: string; blocks: readonly Purpose[] },
 ): Promise<CheckResult> {
   const probe = await probeTool(shell, name);
-  if (probe.found) return judge(probe.version);
+  if (probe.found) {
+    const judged = judge(probe.version);
+    return judged.status === 'fail'
+      ? { ...judged, blocks: { purposes: whenMissing.blocks, lack: judged.message } }
+      : judged;
+  }
   const message = probe.missing
     ? `${name} is not installed`
     : `${displayCommand(TOOLS[name].versionArgs())} failed: ${probe.reason}`;
-  return { name, status: whenMissing.status, message: whenMissing.message ?? message, fix: whenMissing.fix };
+  return {
+    name,
+    status: whenMissing.status,
+    message: whenMissing.message ?? message,
+    fix: whenMissing.fix,
+    ...(whenMissing.blocks.length > 0 ? { blocks: { purposes: whenMissing.blocks, lack: `no ${name}` } } : {}),
+  };
 }
 
 export async function runChecks(ctx: Omit<CommandContext, 'invocation'>, namespace: string): Promise<CheckResult[]> {
   const { shell } = ctx;
   const checks: Promise<CheckResult | CheckResult[]>[] = [
     Promise.resolve(checkNode()),
-    toolCheck(shell, 'helm', judgeHelmVersion, { status: 'fail', fix: `Install Helm 4: ${TOOLS.helm.install}` }),
+    // A dry run renders the chart when helm is there and says so when it is not: only real deploys need helm.
+    toolCheck(shell, 'helm', judgeHelmVersion, {
+      status: 'fail',
+      fix: `Install Helm 4: ${TOOLS.helm.install}`,
+      blocks: DEPLOYS,
+    }),
     toolCheck(shell, 'kubectl', (version) => ({ name: 'kubectl', status: 'ok', message: `kubectl ${version}` }), {
       status: 'fail',
       fix: `Install kubectl: ${TOOLS.kubectl.install}`,
+      blocks: DEPLOYS,
     }),
     checkDocker(shell),
     toolCheck(shell, 'terraform', (version) => ({ name: 'terraform', status: 'ok', message: `terraform ${version}` }), {
       status: 'warn',
       fix: `Install Terraform >= 1.9 (or OpenTofu >= 1.8) to use \`infra\` commands: ${TOOLS.terraform.install}`,
+      blocks: ['infra'],
     }).then((check) =>
       check.status === 'ok' ? check : { ...check, message: `${check.message} (only the infra commands need it)` },
     ),
@@ -99,6 +128,7 @@ export async function runChecks(ctx: Omit<CommandContext, 'invocation'>, namespa
       status: 'ok',
       fix: '',
       message: 'linode-cli not installed: fine, deckhand calls the Linode API directly',
+      blocks: [],
     }).then(({ fix: _fix, ...check }) => check),
     Promise.resolve(checkConfiguration(ctx)),
     checkCluster(ctx, namespace),
@@ -114,6 +144,7 @@ async function checkDocker(shell: Runner): Promise<CheckResult[]> {
     {
       status: 'warn',
       fix: `Install Docker: ${TOOLS.docker.install} (needed to build images; \`deploy --image REF\` works without it)`,
+      blocks: ['build'],
     },
   );
   if (client.status !== 'ok') return [client];
@@ -127,6 +158,7 @@ async function checkDocker(shell: Runner): Promise<CheckResult[]> {
           status: 'warn',
           message: 'no docker engine answers',
           fix: 'Start Docker Desktop or the docker service (deploy needs it unless you pass --image).',
+          blocks: { purposes: ['build'], lack: 'no docker engine' },
         },
   );
   results.push(
@@ -155,6 +187,7 @@ function checkConfiguration(ctx: Pick<CommandContext, 'config'>): CheckResult {
       status: 'warn',
       message: 'IMAGE_OWNER is not set: deploy cannot name the image it builds',
       fix: 'Copy .env.example to .env and set IMAGE_OWNER (your GitHub user or organisation).',
+      blocks: { purposes: ['build'], lack: 'IMAGE_OWNER not set' },
     };
   }
   return { name: 'config', status: 'ok', message: `images go to ${config.image.registry}/${config.image.owner}/<app>` };
@@ -169,7 +202,15 @@ async function checkCluster(
     target = ctx.resolveTarget(namespace);
   } catch (error) {
     if (error instanceof DeckhandError)
-      return [{ name: 'kubeconfig', status: 'warn', message: error.message, fix: error.fix }];
+      return [
+        {
+          name: 'kubeconfig',
+          status: 'warn',
+          message: error.message,
+          fix: error.fix,
+          blocks: { purposes: DEPLOYS, lack: 'no kubeconfig' },
+        },
+      ];
     throw error;
   }
   const results: CheckResult[] = [
@@ -186,6 +227,7 @@ async function checkCluster(
       status: 'fail',
       message: `the cluster at ${target.server} does not answer`,
       fix: error instanceof DeckhandError ? error.fix : undefined,
+      blocks: { purposes: DEPLOYS, lack: 'the cluster does not answer' },
     });
   }
   return results;
@@ -196,11 +238,50 @@ export function formatCheck(result: CheckResult): string {
   return `${mark} ${result.name.padEnd(16)} ${result.message}${result.fix ? `\n  ${''.padEnd(16)} → ${result.fix}` : ''}`;
 }
 
-/** `doctor [app]`: every check, one line each, and exit 1 when any failed. */
+const PURPOSES: readonly Purpose[] = ['dry-run', 'deploy-image', 'build', 'infra'];
+const READY_FOR: Record<Purpose, string> = {
+  'dry-run': '--dry-run',
+  'deploy-image': 'deploy --image',
+  build: 'deploy with a build',
+  infra: 'infra',
+};
+
+/**
+ * One line: what this machine is ready for, and for each thing it is not ready for, what is lacking. A deploy that
+ * builds needs all a deploy of an existing image needs and more, so when both are blocked they are told as one.
+ */
+export function readiness(results: readonly CheckResult[]): string {
+  const lacking = new Map<Purpose, string[]>();
+  for (const result of results) {
+    if (result.status === 'ok' || !result.blocks) continue;
+    for (const purpose of result.blocks.purposes) {
+      const list = lacking.get(purpose) ?? [];
+      if (!list.includes(result.blocks.lack)) list.push(result.blocks.lack);
+      lacking.set(purpose, list);
+    }
+  }
+  const ready = PURPOSES.filter((purpose) => !lacking.has(purpose));
+  if (ready.length === PURPOSES.length)
+    return 'Ready for everything: --dry-run, deploy (with a build or --image), infra.';
+  const parts = ready.length > 0 ? [`ready for ${ready.map((purpose) => READY_FOR[purpose]).join(', ')}`] : [];
+  const reasons = (...purposes: Purpose[]) =>
+    [...new Set(purposes.flatMap((purpose) => lacking.get(purpose) ?? []))].join(', ');
+  if (lacking.has('dry-run')) parts.push(`not ready for anything: ${reasons('dry-run')}`);
+  else {
+    if (lacking.has('deploy-image')) parts.push(`not ready to deploy: ${reasons('deploy-image', 'build')}`);
+    else if (lacking.has('build')) parts.push(`not ready to build images: ${reasons('build')}`);
+    if (lacking.has('infra')) parts.push(`not ready for infra: ${reasons('infra')}`);
+  }
+  const sentence = `${parts.join('; ')}.`;
+  return sentence.charAt(0).toUpperCase() + sentence.slice(1);
+}
+
+/** `doctor [app]`: every check, one line each, then what the machine is ready for; exit 1 when any check failed. */
 export async function runDoctor(ctx: CommandContext<typeof doctor>): Promise<void> {
   const app = findApp(ctx.invocation.args.app ?? 'caelundas');
   const results = await runChecks(ctx, app.namespace);
-  for (const result of results) ctx.ui.info(formatCheck(result));
+  for (const result of results) ctx.ui.data(formatCheck(result));
+  ctx.ui.data(readiness(results));
   const failed = results.filter((result) => result.status === 'fail');
   if (failed.length > 0) {
     throw new DeckhandError(
@@ -208,5 +289,4 @@ export async function runDoctor(ctx: CommandContext<typeof doctor>): Promise<voi
       `Fix the items marked ✖ above, then run \`${deckhand('doctor')}\` again.`,
     );
   }
-  ctx.ui.success('Ready.');
 }

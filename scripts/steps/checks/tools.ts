@@ -4,13 +4,15 @@
  * fine for a dry run, not needed at all) is the caller's decision.
  */
 import * as docker from '../../docker.ts';
+import * as gh from '../../gh.ts';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import * as linode from '../../linode.ts';
+import { ToolMissingError } from '../../lib/errors.ts';
 import type { Runner } from '../../lib/shell.ts';
 import * as terraform from '../../terraform.ts';
 
-export type ToolName = 'docker' | 'helm' | 'kubectl' | 'terraform' | 'linode-cli';
+export type ToolName = 'docker' | 'helm' | 'kubectl' | 'terraform' | 'linode-cli' | 'gh';
 
 interface ToolDefinition {
   versionArgs: () => string[];
@@ -45,6 +47,7 @@ export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
     parseVersion: (stdout) => stdout.trim().split('\n')[0] ?? '',
     install: 'https://techdocs.akamai.com/cloud-computing/docs/install-and-configure-the-cli',
   },
+  gh: { versionArgs: gh.versionArgs, parseVersion: gh.parseVersion, install: gh.INSTALL_URL },
 };
 
 export type ToolProbe =
@@ -62,7 +65,13 @@ const PROBE_TIMEOUT_MS = 20_000;
 
 export async function probeTool(shell: Runner, name: ToolName): Promise<ToolProbe> {
   const tool = TOOLS[name];
-  const result = await shell.run(tool.versionArgs(), { kind: 'read', nothrow: true, timeoutMs: PROBE_TIMEOUT_MS });
+  let result;
+  try {
+    result = await shell.run(tool.versionArgs(), { kind: 'read', nothrow: true, timeoutMs: PROBE_TIMEOUT_MS });
+  } catch (error) {
+    if (error instanceof ToolMissingError) return { name, found: false, reason: 'not on PATH', missing: true };
+    throw error;
+  }
   if (result.exitCode === 0) {
     try {
       return { name, found: true, version: tool.parseVersion(result.stdout) };
@@ -70,10 +79,8 @@ export async function probeTool(shell: Runner, name: ToolName): Promise<ToolProb
       return { name, found: false, reason: `its version output was not understood`, missing: false };
     }
   }
-  // The runner starts programs through bash, which answers 127 for a program that is not on PATH.
-  const missing = result.exitCode === 127;
   const lastLine = (result.stderr || result.stdout).trim().split('\n').pop() || `exit ${result.exitCode}`;
-  return { name, found: false, reason: missing ? 'not on PATH' : lastLine, missing };
+  return { name, found: false, reason: lastLine, missing: false };
 }
 
 /** The probes, side by side, by tool name. */

@@ -7,6 +7,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import * as terraform from '../../terraform.ts';
+import { checkPlanFile } from './plan-file.ts';
 import { resolveToken } from './token.ts';
 import { managedClusterFile, readManagedCluster } from '../../lib/cluster-state.ts';
 import type { CommandContext } from '../../cli/context.ts';
@@ -23,6 +24,8 @@ export interface InfraOptions {
   /** A plan file to write (plan) or to apply (apply, when it exists). */
   planFile?: string;
   json?: boolean;
+  /** Runs once the destruction is confirmed, before it starts: e.g. the offer to dump databases first. */
+  beforeDestroy?: () => Promise<void>;
 }
 
 export type InfraContext = Pick<CommandContext, 'config' | 'shell' | 'ui' | 'prompter' | 'masker'> & {
@@ -40,12 +43,15 @@ export async function runInfra(ctx: InfraContext, action: InfraAction, options: 
   if (action === 'output') return showOutputs(ctx, dir, options);
 
   if (action !== 'plan') requireConfirmationPossible(ctx, action);
+  const explicitPlanFile = options.planFile ? path.resolve(options.planFile) : undefined;
+  const planFile = explicitPlanFile ?? path.join(dir, DEFAULT_PLAN_FILE);
+  // apply reads an existing --plan-file and writes (plans into) any other; both are checked before terraform runs.
+  const reusesSavedPlan = action === 'apply' && explicitPlanFile !== undefined && existsSync(explicitPlanFile);
+  checkPlanFile(planFile, reusesSavedPlan ? 'apply' : 'write');
+
   const token = await resolveToken(ctx, 'terraform manages the cluster with it');
   const session: terraform.TerraformSession = { dir, token };
   await initIfNeeded(ctx, session);
-
-  const explicitPlanFile = options.planFile ? path.resolve(options.planFile) : undefined;
-  const planFile = explicitPlanFile ?? path.join(dir, DEFAULT_PLAN_FILE);
   if (action === 'plan') {
     await makePlan(ctx, session, planFile, { destroy: false });
     ctx.ui.info(`Saved the plan to ${planFile} (mode 0600; it holds variable values, the token among them).`);
@@ -55,9 +61,8 @@ export async function runInfra(ctx: InfraContext, action: InfraAction, options: 
     );
     return;
   }
-  if (action === 'apply')
-    return applyChanges(ctx, session, planFile, Boolean(explicitPlanFile && existsSync(explicitPlanFile)));
-  return destroyAll(ctx, session, planFile);
+  if (action === 'apply') return applyChanges(ctx, session, planFile, reusesSavedPlan);
+  return destroyAll(ctx, session, planFile, options.beforeDestroy);
 }
 
 /**
@@ -167,7 +172,12 @@ async function applyChanges(
   );
 }
 
-async function destroyAll(ctx: InfraContext, session: terraform.TerraformSession, planFile: string): Promise<void> {
+async function destroyAll(
+  ctx: InfraContext,
+  session: terraform.TerraformSession,
+  planFile: string,
+  beforeDestroy?: () => Promise<void>,
+): Promise<void> {
   const reviewed = await makePlan(ctx, session, planFile, { destroy: true });
   if (!terraform.hasChanges(reviewed.summary)) {
     rmSync(planFile, { force: true });
@@ -176,11 +186,13 @@ async function destroyAll(ctx: InfraContext, session: terraform.TerraformSession
   }
   const label = terraform.clusterLabelDestroyedBy(reviewed.planJson);
   if (ctx.config.dryRun) {
+    await beforeDestroy?.();
     await terraform.apply(ctx.shell, session, planFile);
     ctx.ui.info(`Dry run: nothing was destroyed. The destroy plan stays in ${planFile}.`);
     return;
   }
   if (!ctx.config.yes) await confirmByTypingLabel(ctx, label, planFile);
+  await beforeDestroy?.();
   ctx.ui.info('Destroy (this takes a few minutes).');
   await applyToTheEnd(ctx, session, planFile);
   rmSync(planFile, { force: true });

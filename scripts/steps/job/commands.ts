@@ -1,5 +1,6 @@
 /** `releases` and `logs`: reading a Job app's runs, no pipeline needed. */
 import { findJobApp } from '../../apps/index.ts';
+import { readAppInputs } from '../../apps/inputs.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import type { logs, releases } from '../../cli/commands/job.ts';
 import { deckhand } from '../../lib/hints.ts';
@@ -33,6 +34,8 @@ export async function showLogs(ctx: CommandContext<typeof logs>): Promise<void> 
   const app = findJobApp(ctx.invocation.args.app, 'logs');
   const { options } = ctx.invocation;
   const tail = parseTail(options.tail);
+  // The pod prints what it was given: the app's sensitive inputs known here are masked, as deploy masks them.
+  readAppInputs(app, ctx.config, ctx.masker);
   const target = ctx.resolveTarget(app.namespace);
   const rows = await readReleases({
     shell: ctx.shell,

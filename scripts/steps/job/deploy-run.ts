@@ -53,6 +53,8 @@ export interface DeployRun {
   following?: Following;
   watch?: WatchResult;
   copy?: CopyResult;
+  /** The release and PVC were removed after the copy (--cleanup finished). */
+  cleanedUp?: boolean;
   outcome?: RunOutcome;
   failure?: string;
 }

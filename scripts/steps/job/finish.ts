@@ -80,6 +80,7 @@ export async function cleanUp(run: DeployRun, task: StepTask): Promise<void> {
     deleteRetainedVolumes: false,
     log: (line) => (task.output = line),
   });
+  run.cleanedUp = true;
   task.title = `Uninstalled ${plan.release} and deleted its PVC`;
   for (const { volume, action } of result.volumes) {
     if (action === 'kept') task.output = keptVolumeMessage(run.app.name, plan.release, volume);
@@ -142,7 +143,7 @@ export function nextSteps(run: DeployRun): string[] {
   const app = run.app.name;
   const output = `Output: ${path.relative(run.deps.config.repoRoot, plan.filesDir)}/ (record: ${path.relative(run.deps.config.repoRoot, path.join(plan.runDir, RUN_RECORD))})`;
   const release = ['--release', plan.release];
-  if (run.copy && plan.cleanup) return [output];
+  if (run.copy && run.cleanedUp) return [output];
   if (run.copy) {
     return [
       output,
