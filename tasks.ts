@@ -22,15 +22,17 @@ import type { PipelineOptions, Step } from './scripts/lib/pipeline.ts';
 import { DIRECT_HANDLERS } from './scripts/steps/handlers.ts';
 
 /**
- * deploy <job app>: the whole batch run of one release. Independent work (image, namespace + Secret, chart check)
- * runs side by side; the rest is strictly in order, and a failed step stops everything after it — a failed or
- * unverified copy never leads to deleting anything. However the run ends, its record is written.
+ * deploy <job app>: the whole batch run of one release. Independent work (image, namespace + the run's inputs Secret,
+ * chart check) runs side by side; the rest is strictly in order, and a failed step stops everything after it — a
+ * failed or unverified copy never leads to deleting anything. However the run ends, its record is written (and the
+ * inputs of a run that never got its release are deleted).
  */
 async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<void> {
-  const [{ runPipeline }, run, steps, follow, finish] = await Promise.all([
+  const [{ runPipeline }, run, steps, claim, follow, finish] = await Promise.all([
     import('./scripts/lib/pipeline.ts'),
     import('./scripts/steps/job/deploy-run.ts'),
     import('./scripts/steps/job/deploy.ts'),
+    import('./scripts/steps/job/claim.ts'),
     import('./scripts/steps/job/follow.ts'),
     import('./scripts/steps/job/finish.ts'),
   ]);
@@ -52,11 +54,15 @@ async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<voi
           concurrent: true,
           steps: [
             { title: 'Build and push the image', run: steps.buildImage },
-            { title: 'Prepare the namespace and Secret', run: steps.prepareNamespaceAndSecret, keepOutput: true },
+            {
+              title: "Prepare the namespace and the run's inputs Secret",
+              run: steps.prepareNamespaceAndSecret,
+              keepOutput: true,
+            },
             { title: 'Check that the chart renders', run: steps.renderChart },
           ],
         },
-        { title: 'Install the release', run: steps.installRelease },
+        { title: 'Install the release', run: claim.installRelease },
         {
           title: 'Run the Job and follow its logs',
           run: follow.followJob,
@@ -78,6 +84,7 @@ async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<voi
     throw error;
   } finally {
     steps.stopReadsAhead(deploy);
+    await claim.discardUnusedInputs(deploy);
     await finish.recordRun(deploy, failure);
     for (const line of finish.nextSteps(deploy)) ctx.ui.info(line);
   }
@@ -137,10 +144,8 @@ async function deployService(ctx: CommandContext<typeof shared.deploy>, app: Ser
 
 /** rollback <service>: every question first (which revision, confirm), then the undo, watched like a deploy. */
 async function rollbackService(ctx: CommandContext<typeof service.rollback>): Promise<void> {
-  const [{ runPipeline }, steps] = await Promise.all([
-    import('./scripts/lib/pipeline.ts'),
-    import('./scripts/steps/service/rollback.ts'),
-  ]);
+  const { runPipeline } = await import('./scripts/lib/pipeline.ts');
+  const steps = await import('./scripts/steps/service/rollback.ts');
   const run = await steps.prepareRollback(ctx);
   const title = `Roll ${run.to.deployment} back to revision ${run.to.revision}`;
   await runPipeline(run, [{ title, run: steps.rollBack, keepOutput: true, outputLines: 10 }], pipelineOptions(ctx));
@@ -149,10 +154,8 @@ async function rollbackService(ctx: CommandContext<typeof service.rollback>): Pr
 
 /** restart <service>: the Deployments the others need first, ready, then the rest; each watched like a deploy. */
 async function restartService(ctx: CommandContext<typeof service.restart>): Promise<void> {
-  const [{ runPipeline }, steps] = await Promise.all([
-    import('./scripts/lib/pipeline.ts'),
-    import('./scripts/steps/service/restart.ts'),
-  ]);
+  const { runPipeline } = await import('./scripts/lib/pipeline.ts');
+  const steps = await import('./scripts/steps/service/restart.ts');
   const run = steps.prepareRestart(ctx);
   const groups = run.groups.map((names): Step<typeof run> => ({
     title: `Restart ${names.join(' and ')}`,
@@ -165,12 +168,13 @@ async function restartService(ctx: CommandContext<typeof service.restart>): Prom
 
 /**
  * uninstall <job app>: pick runs (or name them), answer every question first, then per run, in order: helm
- * uninstall, wait for its pods to go, delete its PVC, and delete or keep the volume a Retain policy leaves behind.
+ * uninstall, wait for its pods to go, delete its inputs Secret and its PVC, and delete (waiting until it is gone) or
+ * keep the volume a Retain policy leaves behind.
  */
 async function uninstallRuns(ctx: CommandContext<typeof job.uninstall>): Promise<void> {
   const [{ runPipeline }, steps] = await Promise.all([
     import('./scripts/lib/pipeline.ts'),
-    import('./scripts/steps/job/uninstall-plan.ts'),
+    import('./scripts/steps/job/uninstall-command.ts'),
   ]);
   const run = await steps.prepareUninstall(ctx);
   const perRun = run.decision.items.map((item): Step<typeof run> => ({
@@ -181,30 +185,33 @@ async function uninstallRuns(ctx: CommandContext<typeof job.uninstall>): Promise
     run: (_, task) => steps.uninstallItem(run, item, task),
     keepOutput: true,
   }));
+  const afterRuns: Step<typeof run> = {
+    title: 'Delete the inputs Secret that runs made before per-run inputs shared',
+    run: steps.deleteSharedInputs,
+    enabled: () => run.sharedInputs !== undefined,
+    keepOutput: true,
+  };
   let report: ReturnType<typeof steps.uninstallReport> | undefined;
   try {
-    await runPipeline(run, perRun, pipelineOptions(ctx));
+    await runPipeline(run, [...perRun, afterRuns], pipelineOptions(ctx));
   } finally {
     report = steps.uninstallReport(run);
     for (const line of report.info) ctx.ui.info(line);
     for (const line of report.warnings) ctx.ui.warn(line);
   }
+  // A volume whose deletion was asked for and that is still there is a failure, however much else went.
+  if (report.failure) throw report.failure;
   ctx.ui.success(report.success);
 }
 
-/** copy <job app>: a run's output, through the same verified helper-pod copy as deploy, into output/<release>/. */
+/** copy <job app>: a run's output, through the same verified helper-pod copy as deploy, into the run's own folder. */
 async function copyOutput(ctx: CommandContext<typeof job.copy>): Promise<void> {
-  const [{ runPipeline }, steps] = await Promise.all([
-    import('./scripts/lib/pipeline.ts'),
-    import('./scripts/steps/job/copy-command.ts'),
-  ]);
+  const { runPipeline } = await import('./scripts/lib/pipeline.ts');
+  const steps = await import('./scripts/steps/job/copy-command.ts');
   const run = await steps.prepareCopy(ctx);
   if (!run) return;
-  await runPipeline(
-    run,
-    [{ title: `Copy the output of ${run.row.name} to ${run.destination}/`, run: steps.copyRun, keepOutput: true }],
-    pipelineOptions(ctx),
-  );
+  const title = `Copy the output of ${run.row.name} to ${run.destination}/`;
+  await runPipeline(run, [{ title, run: steps.copyRun, keepOutput: true }], pipelineOptions(ctx));
   ctx.ui.success(
     ctx.config.dryRun ? 'Dry run done: nothing was changed.' : `Output of ${run.row.name}: ${run.destination}/`,
   );
@@ -214,7 +221,6 @@ function pipelineOptions(ctx: CommandContext): PipelineOptions {
   return { verbose: ctx.config.verbose, interactive: ctx.prompter.interactive };
 }
 
-/** Every command, by name: the runbooks above, and the commands that need no pipeline. */
 /** Every command, by name: the runbooks above, and (from scripts/steps/handlers.ts) the commands that need none. */
 export const HANDLERS: Handlers<Commands> = {
   ...DIRECT_HANDLERS,

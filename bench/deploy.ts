@@ -164,16 +164,12 @@ async function sequentialRun(): Promise<number> {
       const push = await run('docker', ['push', image], env);
       const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push)![1]!;
       await run('kubectl', ['version', ...k, '--output', 'json', '--request-timeout', '10s'], env);
-      // Both are missing on a fresh cluster: kubectl exits 1 with NotFound, as it does for the toolkit.
+      // Missing on a fresh cluster: kubectl exits 1 with NotFound, as it does for the toolkit.
       await run('kubectl', ['get', '--raw', '/api/v1/namespaces/caelundas', ...k], env).catch(() => undefined);
-      await run(
-        'kubectl',
-        ['get', '--raw', '/api/v1/namespaces/caelundas/secrets/caelundas-env-secret', ...k],
-        env,
-      ).catch(() => undefined);
+      // The namespace, then the run's own inputs Secret (the toolkit creates it; apply does the same here).
       const items = [
         namespaceManifest('caelundas'),
-        secretManifest({ name: 'caelundas-env-secret', namespace: 'caelundas', values: VALID_INPUTS }),
+        secretManifest({ name: `${release}-inputs`, namespace: 'caelundas', values: VALID_INPUTS }),
       ];
       await run('kubectl', ['apply', ...apply, ...ns], env, items.map((item) => stringifyYaml(item)).join('---\n'));
       const values = [
@@ -198,8 +194,7 @@ async function sequentialRun(): Promise<number> {
       await run(
         'helm',
         [
-          'upgrade',
-          '--install',
+          'install',
           release,
           'charts/kubernetes-job',
           '--kubeconfig',

@@ -9,7 +9,7 @@ const TARGET_ARGS = ['--kubeconfig', '/home/me/.kube/lke.yaml', '--kube-context'
 describe('helm argv', () => {
   it('installs a run: target first, values files in order, strings as --set-string, helm-typed values as --set', () => {
     assert.deepEqual(
-      helm.upgradeInstallArgs(TEST_TARGET, {
+      helm.installArgs(TEST_TARGET, {
         release: 'caelundas-20260125-143022',
         chart: 'charts/kubernetes-job',
         namespace: 'caelundas',
@@ -21,8 +21,7 @@ describe('helm argv', () => {
       }),
       [
         'helm',
-        'upgrade',
-        '--install',
+        'install',
         'caelundas-20260125-143022',
         'charts/kubernetes-job',
         ...TARGET_ARGS,
@@ -40,6 +39,20 @@ describe('helm argv', () => {
         '--timeout',
         '91s',
       ],
+    );
+  });
+
+  it("tells helm's answers to an install of a name another release holds from other failures", () => {
+    assert.ok(helm.releaseNameTaken('Error: INSTALLATION FAILED: release: already exists'));
+    assert.ok(
+      helm.releaseNameTaken(
+        'Error: INSTALLATION FAILED: release name check failed: cannot reuse a name that is still in use',
+      ),
+    );
+    assert.ok(helm.releaseNameTaken('Error: INSTALLATION FAILED: cannot re-use a name that is still in use'));
+    assert.ok(!helm.releaseNameTaken('Error: INSTALLATION FAILED: context deadline exceeded'));
+    assert.ok(
+      !helm.releaseNameTaken('Error: UPGRADE FAILED: another operation (install/upgrade/rollback) is in progress'),
     );
   });
 

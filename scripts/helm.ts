@@ -98,11 +98,25 @@ export function parseVersion(stdout: string): string {
   return stdout.trim();
 }
 
+/**
+ * `helm install`: creates a new release and never touches an existing one — deckhand never upgrades a run (a Job's
+ * pod template is immutable, and an upgrade would attach this run to another's Job). Helm stores the release record
+ * (a Secret) with create-if-absent semantics before it creates any object of the chart, so of installs racing for one
+ * name exactly one wins and the others fail, having changed nothing (see releaseNameTaken).
+ */
+export function installArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
+  return ['helm', 'install', ...releaseArgs(target, options)];
+}
+
+/**
+ * `helm upgrade --install`: for what is meant to be upgraded in place (the add-ons). Never for a run: see installArgs.
+ */
 export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
+  return ['helm', 'upgrade', '--install', ...releaseArgs(target, options)];
+}
+
+function releaseArgs(target: KubeTarget, options: UpgradeInstallOptions): string[] {
   return [
-    'helm',
-    'upgrade',
-    '--install',
     options.release,
     options.chart,
     ...(options.source ? chartSourceArgs({ chart: options.chart, ...options.source }) : []),
@@ -116,6 +130,14 @@ export function upgradeInstallArgs(target: KubeTarget, options: UpgradeInstallOp
     ...(options.wait ? ['--wait'] : []),
     ...(options.timeoutMs ? ['--timeout', toGoDuration(options.timeoutMs)] : []),
   ];
+}
+
+/**
+ * helm's answers to an install whose name another release holds: "cannot reuse a name that is still in use" when it
+ * saw the record first, "release: already exists" when it lost the race to create it.
+ */
+export function releaseNameTaken(stderr: string): boolean {
+  return /cannot re-?use a name that is still in use|release: already exists/i.test(stderr);
 }
 
 export function templateArgs(options: Omit<UpgradeInstallOptions, 'wait' | 'timeoutMs' | 'skipCrds'>): string[] {

@@ -88,6 +88,40 @@ describe('kubectl argv', () => {
     ]);
   });
 
+  it('creates from stdin (create-if-absent, printing only the name), and knows its AlreadyExists answer', () => {
+    assert.deepEqual(kubectl.createArgs(TEST_TARGET, 'ns'), [
+      'kubectl',
+      'create',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--filename',
+      '-',
+      '--output',
+      'name',
+    ]);
+    assert.ok(kubectl.isAlreadyExists('Error from server (AlreadyExists): secrets "x-inputs" already exists\n'));
+    assert.ok(!kubectl.isAlreadyExists('Error from server (Forbidden): secrets is forbidden\n'));
+  });
+
+  it('lists names only, for Secrets', async () => {
+    assert.deepEqual(kubectl.listNamesArgs(TEST_TARGET, 'secrets', { namespace: 'ns' }), [
+      'kubectl',
+      'get',
+      'secrets',
+      ...TARGET_ARGS,
+      '--namespace',
+      'ns',
+      '--output',
+      'name',
+    ]);
+    const shell = fakeRunner(() => ({ stdout: 'secret/a-inputs\nsecret/sh.helm.release.v1.a.v1\n' }));
+    assert.deepEqual(await kubectl.listNames(shell, TEST_TARGET, 'secrets', { namespace: 'ns' }), [
+      'a-inputs',
+      'sh.helm.release.v1.a.v1',
+    ]);
+  });
+
   it('watches one object through a list watch narrowed to its name, and many by selector', () => {
     assert.deepEqual(kubectl.watchArgs(TEST_TARGET, 'ns', 'job', 'j'), [
       'kubectl',

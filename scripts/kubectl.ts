@@ -174,6 +174,25 @@ export async function list<T extends KubeObject = KubeObject>(
   return (JSON.parse(result.stdout) as KubeList<T>).items;
 }
 
+/** Names only (`--output name`): for Secrets, whose values need not leave the API server to be counted. */
+export function listNamesArgs(target: KubeTarget, resource: string, options: ListOptions = {}): string[] {
+  return [...listArgs(target, resource, options).slice(0, -2), '--output', 'name'];
+}
+
+/** `secret/a` lines → `['a']`. */
+export async function listNames(
+  shell: Runner,
+  target: KubeTarget,
+  resource: string,
+  options: ListOptions = {},
+): Promise<string[]> {
+  const result = await shell.run(listNamesArgs(target, resource, options), { kind: 'read' });
+  return result.stdout
+    .split('\n')
+    .map((line) => line.trim().replace(/^[^/]+\//, ''))
+    .filter((line) => line !== '');
+}
+
 /**
  * `kubectl apply --server-side` of manifests given on stdin: idempotent (creates or updates), and the manifest —
  * which may hold Secret values — never touches argv or disk.
@@ -196,6 +215,30 @@ export function applyArgs(
     '--filename',
     '-',
   ];
+}
+
+/**
+ * `kubectl create` of one manifest given on stdin: create-if-absent, so of two runs that want the same name exactly
+ * one gets it and the other is told AlreadyExists (isAlreadyExists). `--output name` keeps the object — which may be
+ * a Secret — out of what is printed.
+ */
+export function createArgs(target: KubeTarget, namespace: string): string[] {
+  return [
+    'kubectl',
+    'create',
+    ...kubectlTargetArgs(target),
+    '--namespace',
+    namespace,
+    '--filename',
+    '-',
+    '--output',
+    'name',
+  ];
+}
+
+/** kubectl's wording for a 409 on create: `Error from server (AlreadyExists): secrets "x" already exists`. */
+export function isAlreadyExists(stderr: string): boolean {
+  return /^Error from server \(AlreadyExists\)/m.test(stderr);
 }
 
 export function deleteArgs(

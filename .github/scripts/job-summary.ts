@@ -2,8 +2,8 @@
  * The job summary of a deploy workflow: what ran, how it ended, and where its output is — appended to
  * $GITHUB_STEP_SUMMARY by the workflow's last step, which runs even when the deploy failed.
  *
- *   npx tsx .github/scripts/job-summary.ts caelundas     reads output/<release>/run.json
- *   npx tsx .github/scripts/job-summary.ts wpp-bot       reads the newest .deckhand/rollouts/wpp-bot/*.json
+ *   npx tsx .github/scripts/job-summary.ts caelundas     reads output/<cluster>/<namespace>/<release>/run.json
+ *   npx tsx .github/scripts/job-summary.ts wpp-bot       reads the roll-out's record under .deckhand/ (see below)
  *
  * The step's environment carries the outcomes of the other steps (DEPLOY_EXIT_CODE, ARTIFACT_*, CLEANUP_*) and no
  * secret. Only an allowlist of the records' fields is shown: a public repository's run summaries are public, so the
@@ -29,7 +29,7 @@ export interface StepOutcomes {
   cleanup?: { requested: boolean; outcome?: string };
 }
 
-/** The fields of output/<release>/run.json this summary shows; parsed defensively, since a failed run writes less. */
+/** The fields of a run's run.json this summary shows; parsed defensively, since a failed run writes less. */
 interface RunRecordView {
   release?: string;
   namespace?: string;
@@ -69,14 +69,19 @@ function formatBytes(bytes: number): string {
 
 // ─── caelundas ────────────────────────────────────────────────────────────────────────────────────────────────
 
-/** The run records under the output folder (one per release folder), newest first. */
+/**
+ * The run records under the output folder, newest first: output/<cluster>/<namespace>/<release>/run.json, and
+ * output/<release>/run.json as deckhand wrote them before per-run folders. A run.json among a run's files/ is the
+ * Job's own file, not a record, and is never read.
+ */
 export async function readRunRecords(outputDir: string): Promise<RunRecordView[]> {
-  const entries = await readdir(outputDir, { withFileTypes: true }).catch(() => []);
+  const entries = await readdir(outputDir, { recursive: true }).catch(() => []);
   const records: RunRecordView[] = [];
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
+  for (const entry of entries.map(String)) {
+    const parts = entry.split(path.sep);
+    if (parts.at(-1) !== 'run.json' || (parts.length !== 2 && parts.length !== 4)) continue;
     try {
-      records.push(JSON.parse(await readFile(path.join(outputDir, entry.name, 'run.json'), 'utf8')) as RunRecordView);
+      records.push(JSON.parse(await readFile(path.join(outputDir, entry), 'utf8')) as RunRecordView);
     } catch {
       // A release folder without a readable record is not a finished run of this job.
     }

@@ -19,6 +19,7 @@ export const caelundas: JobApp = {
     versionFile: 'applications/caelundas/package.json',
   },
   secret: {
+    // Runs made before per-run inputs shared this Secret; each run now has its own, <release>-inputs.
     name: 'caelundas-env-secret',
     envFile: '.env.caelundas',
     inputs: [

@@ -43,7 +43,11 @@ interface AppBase {
   /** Namespace the app runs in (overridable with --namespace). */
   namespace: string;
   secret: {
-    /** Name of the Kubernetes Secret that holds the inputs. */
+    /**
+     * Name of the Kubernetes Secret that holds the inputs. A Job app's runs each get their own (`<release>-inputs`);
+     * for them this is the Secret that runs made before per-run inputs shared, which releases and uninstall still
+     * recognise (and delete with the last of those runs).
+     */
     name: string;
     /** Local file (git-ignored) read after the environment, e.g. `.env.caelundas`. */
     envFile: string;

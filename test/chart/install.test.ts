@@ -39,7 +39,8 @@ function installArgs(tag: string, extra: string[] = []): string[] {
 const SECRET = {
   apiVersion: 'v1',
   kind: 'Secret',
-  metadata: { name: 'caelundas-env-secret', namespace: 'caelundas' },
+  // The run's own inputs Secret, which deckhand creates before the release (the chart's default name for it).
+  metadata: { name: `${RELEASE}-inputs`, namespace: 'caelundas' },
   stringData: { START_DATE: '2026-01-01', END_DATE: '2026-12-31', LATITUDE: '40.7', LONGITUDE: '-74.0' },
 };
 

@@ -44,6 +44,7 @@ describe('NOTES.txt', () => {
   it('tells how to uninstall, and that the kept PVC and a retained volume need deleting', () => {
     assert.ok(notes.includes(`npx tsx tasks.ts uninstall caelundas --release ${RELEASE}`), notes);
     assert.ok(notes.includes(`helm uninstall ${RELEASE} -n apps`), notes);
+    assert.ok(notes.includes(`kubectl -n apps delete secret ${RELEASE}-inputs   # this run's inputs`), notes);
     assert.ok(notes.includes(`kubectl -n apps delete pvc ${RELEASE}`), notes);
     assert.match(notes, /Released PV/);
   });

@@ -62,6 +62,40 @@ describe('kubernetes-job options', () => {
     assert.equal(mainContainer(objects).image, `ghcr.io/example/caelundas:1.4.2@${digest}`);
   });
 
+  it('runs an image given by digest alone exactly as given, with no version label made up for it', async () => {
+    const digest = `sha256:${'b2'.repeat(32)}`;
+    const objects = await renderChart({ valuesFiles: CAELUNDAS_LAYERS, setString: [`image.digest=${digest}`] });
+    assert.equal(mainContainer(objects).image, `ghcr.io/example/caelundas@${digest}`);
+    for (const object of objects) assert.equal(object.metadata.labels?.['app.kubernetes.io/version'], undefined);
+    const neither = await runHelm(templateArgs({ valuesFiles: CAELUNDAS_LAYERS, setString: ['image.digest='] }));
+    assert.notEqual(neither.code, 0);
+    assert.match(neither.stderr, /image\.tag is required: .* or a digest/);
+  });
+
+  it("labels the Job, its pod and the PVC with the run's id, so a tool can tell this run from another of its name", async () => {
+    const runId = '6b2c8a5e-1f3d-4e5a-9b7c-0d1e2f3a4b5c';
+    const objects = await renderCaelundas([`metadata.runId=${runId}`]);
+    assert.equal(onlyObject(objects, 'Job').metadata.labels?.['deckhand.dev/run-id'], runId);
+    assert.equal(jobSpec(objects).template.metadata.labels?.['deckhand.dev/run-id'], runId);
+    assert.equal(onlyObject(objects, 'PersistentVolumeClaim').metadata.labels?.['deckhand.dev/run-id'], runId);
+    const without = await renderCaelundas();
+    assert.equal(onlyObject(without, 'Job').metadata.labels?.['deckhand.dev/run-id'], undefined);
+  });
+
+  it("reads every secretEnv key from the Secret it names (the run's own), and adds nothing without keys", async () => {
+    const named = await renderCaelundas(['secretEnv.name=caelundas-20260125-143022-2-inputs']);
+    const fromSecrets = (mainContainer(named).env ?? []).filter((variable) => variable.valueFrom?.secretKeyRef);
+    assert.equal(fromSecrets.length, 4);
+    for (const variable of fromSecrets)
+      assert.deepEqual(variable.valueFrom?.secretKeyRef, {
+        name: 'caelundas-20260125-143022-2-inputs',
+        key: variable.name,
+        optional: false,
+      });
+    const plain = await renderChart({ valuesFiles: [BASE_VALUES], set: [TAG, 'image.repository=ghcr.io/x/y'] });
+    assert.equal(mainContainer(plain).env, undefined);
+  });
+
   it('renders no PVC and no output mount when persistence is disabled, but keeps /tmp', async () => {
     const objects = await renderCaelundas(['persistence.enabled=false']);
     assert.equal(objectsOfKind(objects, 'PersistentVolumeClaim').length, 0);
@@ -232,7 +266,11 @@ describe('kubernetes-job options', () => {
     );
     const container = mainContainer(objects);
     const spec = podSpec(objects);
-    assert.deepEqual(container.env, [{ name: 'LOG_LEVEL', value: 'debug' }]);
+    assert.deepEqual(container.env?.[0], { name: 'LOG_LEVEL', value: 'debug' }, 'env first, then the secretEnv keys');
+    assert.deepEqual(
+      container.env?.slice(1).map((variable) => variable.name),
+      ['START_DATE', 'END_DATE', 'LATITUDE', 'LONGITUDE'],
+    );
     assert.deepEqual(container.envFrom, [{ secretRef: { name: 'caelundas-extra' } }]);
     assert.deepEqual(container.command, ['node']);
     assert.deepEqual(container.args, ['dist/main.js', '--year', '2026']);

@@ -23,6 +23,7 @@ import {
   type RenderedObject,
 } from './helm.ts';
 import { caelundas } from '../../scripts/apps/caelundas.ts';
+import { inputsSecretName } from '../../scripts/steps/job/release-name.ts';
 import { parseQuantity } from './quantity.ts';
 
 const TAG = '1.4.2';
@@ -296,9 +297,9 @@ describe('caelundas-production.yaml', () => {
     assert.equal(mainContainer(objects).name, 'caelundas');
   });
 
-  it("reads exactly the inputs the app registry declares from the app's Secret, none optional", () => {
-    // The registry (scripts/apps/caelundas.ts) decides what deploy writes into the Secret; the values file must ask
-    // for the same keys from the same Secret, or the pod would stop at CreateContainerConfigError.
+  it("reads exactly the inputs the app registry declares from the run's own Secret, none optional", () => {
+    // The registry (scripts/apps/caelundas.ts) decides what deploy writes into the run's Secret; the values file must
+    // ask for the same keys from that Secret, or the pod would stop at CreateContainerConfigError.
     const env = mainContainer(objects).env ?? [];
     const fromSecrets = env.filter((variable) => variable.valueFrom?.secretKeyRef);
     assert.deepEqual(
@@ -307,7 +308,11 @@ describe('caelundas-production.yaml', () => {
     );
     for (const { key } of caelundas.secret.inputs) {
       const variable = env.find((candidate) => candidate.name === key);
-      assert.deepEqual(variable?.valueFrom?.secretKeyRef, { name: caelundas.secret.name, key, optional: false }, key);
+      assert.deepEqual(
+        variable?.valueFrom?.secretKeyRef,
+        { name: inputsSecretName('caelundas-20260125-143022'), key, optional: false },
+        key,
+      );
       assert.equal(variable?.value, undefined, `${key} has no plain value`);
     }
   });

@@ -25,6 +25,17 @@ describe('values.schema.json', () => {
     assert.equal(code, 0, stderr);
   });
 
+  it('accepts a digest without a tag, and rejects an image with neither', async () => {
+    const { code, stderr } = await renderWith([`image.digest=sha256:${'c3'.repeat(32)}`]);
+    assert.equal(code, 0, stderr);
+    await assertRejected([], "at '/image': missing property 'tag'");
+  });
+
+  it('rejects a secretEnv key that is not an environment variable name, and a run id that is not a label value', async () => {
+    await assertRejected(['image.tag=1.4.2', 'secretEnv.keys[0]=START-DATE'], "at '/secretEnv/keys/0'");
+    await assertRejected(['image.tag=1.4.2', 'metadata.runId=not a label'], "at '/metadata/runId'");
+  });
+
   it('rejects a misspelt key', async () => {
     await assertRejected(['image.tag=1.4.2', 'iamge.tag=x'], "at '': additional properties 'iamge' not allowed");
   });

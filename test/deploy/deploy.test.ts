@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { createDeployBed, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
+import { createDeployBed, RUN_NAME, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
 import { docker, prepareBuildContext, useDockerEngine, type DockerEngine } from '../support/docker.ts';
 import { useRegistry, type Registry } from '../support/registry.ts';
 import { runCli, startCli } from '../support/cli.ts';
 
-const RELEASE = /^caelundas-\d{8}-\d{6}$/;
+const RELEASE = new RegExp(`^${RUN_NAME.source}$`);
 const CANARY_LATITUDE = '51.4779512301';
 const CANARY_PULL_TOKEN = 'ghp_canaryPullToken0123456789abcdef';
 
@@ -31,8 +31,9 @@ async function releasesIn(bed: DeployBed): Promise<{ name: string; status: strin
   return JSON.parse(result.stdout) as { name: string; status: string }[];
 }
 
-function secretValue(bed: DeployBed, key: string): string | undefined {
-  const secret = bed.sim.get('v1', 'Secret', 'caelundas', 'caelundas-env-secret') as
+/** A value in the inputs Secret of one run. */
+function secretValue(bed: DeployBed, release: string, key: string): string | undefined {
+  const secret = bed.sim.get('v1', 'Secret', 'caelundas', `${release}-inputs`) as
     { data?: Record<string, string> } | undefined;
   const value = secret?.data?.[key];
   return value === undefined ? undefined : Buffer.from(value, 'base64').toString('utf8');
@@ -107,14 +108,14 @@ describe('deploy caelundas with an image built from the commit', () => {
     assert.match(result.output, /computing ephemeris/, 'the Job logs are shown');
     assert.match(result.output, /wrote calendar\.ics/);
     assert.match(result.output, /Namespace caelundas: created/);
-    assert.match(result.output, /Secret caelundas-env-secret: created/);
-    assert.equal(secretValue(bed, 'START_DATE'), '2026-01-01');
-    assert.equal(secretValue(bed, 'LONGITUDE'), '-74.0060');
+    assert.match(result.output, new RegExp(`Secret ${release}-inputs: created \\(this run's inputs\\)`));
+    assert.equal(secretValue(bed, release, 'START_DATE'), '2026-01-01');
+    assert.equal(secretValue(bed, release, 'LONGITUDE'), '-74.0060');
 
-    const out = path.join(bed.outputDir, release);
-    assert.equal(await readFile(path.join(out, 'calendar.ics'), 'utf8'), calendar);
-    assert.deepEqual(await readFile(path.join(out, 'data', 'raw.bin')), binary);
-    const record = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as Record<string, any>;
+    const files = path.join(bed.runDir(release), 'files');
+    assert.equal(await readFile(path.join(files, 'calendar.ics'), 'utf8'), calendar);
+    assert.deepEqual(await readFile(path.join(files, 'data', 'raw.bin')), binary);
+    const record = await bed.record(release);
     assert.equal(record.release, release);
     assert.equal(record.outcome, 'complete');
     assert.equal(record.copy.verified, true);
@@ -157,8 +158,8 @@ describe('deploy caelundas with an image built from the commit', () => {
   it('skips the build when the registry already has the image of this commit', async (t) => {
     if (needsDocker(t)) return;
     bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', files: { 'calendar.ics': 'x' } });
-    // The first test pushed this commit's image; wait a second so the release name (to the second) differs.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // The first test pushed this commit's image. Its release name may be the one this run tries first (the same
+    // second): then this run takes the next name.
     const result = await runCli([...baseArgs, '--verbose'], { env, timeoutMs: 120_000 });
     assert.equal(result.code, 0, result.output);
     assert.match(result.output, /already in the registry \(built from commit [0-9a-f]{7}\): reusing sha256:/);
@@ -166,16 +167,39 @@ describe('deploy caelundas with an image built from the commit', () => {
     assert.match(result.output, /^(› )?\$ kubectl version/m, 'the echo is there to be checked');
     // The second run reads the namespace and Secret (real kubectl, by API path) and finds nothing to change.
     assert.match(result.output, /Namespace caelundas: unchanged/);
-    assert.match(result.output, /Secret caelundas-env-secret: unchanged/);
+    assert.match(result.output, /Secret caelundas-\d{8}-\d{6}(-\d+)?-inputs: created/);
     assert.equal((await releasesIn(bed)).length, 2);
+  });
+
+  it('pins a tag given with --image to the digest the registry has for it, and runs by that digest', async (t) => {
+    if (needsDocker(t)) return;
+    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', files: { 'calendar.ics': 'x' } });
+    const [built] = (await releasesIn(bed)).map((release) => release.name).sort();
+    const pushed = (await bed.record(built!)).image as { repository: string; tag: string; digest: string };
+    const given = `${pushed.repository}:${pushed.tag}`;
+    const result = await runCli(['deploy', 'caelundas', '--image', given], { env, timeoutMs: 120_000 });
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.output, /pinned to the digest the registry has for it now: sha256:/);
+    const release = new RegExp(`Installed release (${RUN_NAME.source})`).exec(result.output)![1]!;
+    const job = bed.sim.get('batch/v1', 'Job', 'caelundas', release) as {
+      spec: { template: { spec: { containers: { image: string }[] } } };
+    };
+    assert.equal(job.spec.template.spec.containers[0]!.image, `${given}@${pushed.digest}`);
+    const record = await bed.record(release);
+    assert.deepEqual(record.image, {
+      given,
+      repository: pushed.repository,
+      tag: pushed.tag,
+      digest: pushed.digest,
+      reference: `${given}@${pushed.digest}`,
+      digestFrom: 'registry',
+    });
   });
 
   it('never prints a sensitive value, in normal or --verbose runs, and keeps it out of the release values', async (t) => {
     if (needsDocker(t)) return;
     const secrets = { LATITUDE: CANARY_LATITUDE, REGISTRY_PULL_TOKEN: CANARY_PULL_TOKEN };
-    await new Promise((resolve) => setTimeout(resolve, 1000));
     const quiet = await runCli(baseArgs, { env: { ...env, ...secrets }, timeoutMs: 120_000 });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
     const verbose = await runCli([...baseArgs, '--verbose', '--rebuild'], {
       env: { ...env, ...secrets },
       timeoutMs: 120_000,
@@ -193,15 +217,30 @@ describe('deploy caelundas with an image built from the commit', () => {
         );
       }
     }
-    assert.match(verbose.output, /^(› )?\$ helm upgrade --install caelundas-/m, 'verbose echoes commands');
-    assert.equal(secretValue(bed, 'LATITUDE'), CANARY_LATITUDE, 'the value reached the cluster (on stdin)');
+    assert.match(verbose.output, /^(› )?\$ helm install caelundas-/m, 'verbose echoes commands');
+    const newestRun = (result: { output: string }) =>
+      new RegExp(`Installed release (${RUN_NAME.source})`).exec(result.output)![1]!;
+    assert.equal(
+      secretValue(bed, newestRun(verbose), 'LATITUDE'),
+      CANARY_LATITUDE,
+      'the value reached the cluster (on stdin)',
+    );
+    for (const run of [newestRun(quiet), newestRun(verbose)]) {
+      const recorded = JSON.stringify(await bed.record(run));
+      assert.ok(!recorded.includes(CANARY_LATITUDE), 'run.json names the sensitive inputs, never their values');
+      assert.deepEqual((await bed.record(run)).inputs.sensitive, ['LATITUDE', 'LONGITUDE']);
+    }
     const pullSecret = bed.sim.get('v1', 'Secret', 'caelundas', 'caelundas-registry') as { type: string } | undefined;
     assert.equal(pullSecret?.type, 'kubernetes.io/dockerconfigjson');
-    const newest = (await releasesIn(bed))
-      .map((release) => release.name)
-      .sort()
-      .at(-1)!;
-    const values = await bed.sandbox.run('helm', ['get', 'values', newest, '-n', 'caelundas', '-o', 'json']);
+    const values = await bed.sandbox.run('helm', [
+      'get',
+      'values',
+      newestRun(verbose),
+      '-n',
+      'caelundas',
+      '-o',
+      'json',
+    ]);
     assert.equal(values.code, 0, values.stderr);
     assert.ok(!values.stdout.includes(CANARY_LATITUDE) && !values.stdout.includes(CANARY_PULL_TOKEN));
     assert.match(values.stdout, /"imagePullSecrets":\[\{"name":"caelundas-registry"\}\]/);
@@ -246,10 +285,7 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
     assert.match(result.stderr, /release caelundas-\d{8}-\d{6} and its PVC were kept/);
     const [release] = await releasesIn(bed);
     assert.ok(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release!.name), 'the PVC is kept');
-    const record = JSON.parse(await readFile(path.join(bed.outputDir, release!.name, 'run.json'), 'utf8')) as {
-      outcome: string;
-      copy: { verified: boolean };
-    };
+    const record = await bed.record(release!.name);
     assert.equal(record.outcome, 'failed');
     assert.equal(record.copy.verified, false);
     bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', exitCode: 0, logLines: ['ok'] });
@@ -328,11 +364,9 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
       timeoutMs: 5_000,
       description: 'the watches and log streams close',
     });
-    const runs = await readdir(bed.outputDir);
-    const record = JSON.parse(await readFile(path.join(bed.outputDir, runs.sort().at(-1)!, 'run.json'), 'utf8')) as {
-      outcome: string;
-    };
-    assert.equal(record.outcome, 'interrupted');
+    const interrupted = new RegExp(`Run record: .*?(${RUN_NAME.source})/run\\.json`).exec(outcome.output)?.[1];
+    assert.ok(interrupted, outcome.output);
+    assert.equal((await bed.record(interrupted)).outcome, 'interrupted');
     bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed' });
   });
 
@@ -343,8 +377,9 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
       timeoutMs: 60_000,
     });
     assert.equal(result.code, 0, result.output);
-    const release = /caelundas-\d{8}-\d{6}/.exec(result.output)![0];
-    assert.equal(await readFile(path.join(bed.outputDir, release, 'calendar.ics'), 'utf8'), 'done');
+    const release = new RegExp(`Installed release (${RUN_NAME.source})`).exec(result.output)![1]!;
+    assert.equal(await readFile(path.join(bed.runDir(release), 'files', 'calendar.ics'), 'utf8'), 'done');
+    assert.equal(bed.sim.get('v1', 'Secret', 'caelundas', `${release}-inputs`), undefined, 'its inputs went with it');
     assert.ok(!(await releasesIn(bed)).some((entry) => entry.name === release), 'the release is gone');
     assert.equal(bed.sim.get('v1', 'PersistentVolumeClaim', 'caelundas', release), undefined, 'the PVC is gone');
     bed.sim.assertNoGaps();
@@ -359,25 +394,18 @@ describe('deploy caelundas with an existing image (no docker needed)', () => {
         links: { escape: '/etc/passwd', 'nested/up': '../../../outside.txt' },
       },
     );
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // a release name of its own (names are to the second)
     const result = await runCli(['deploy', 'caelundas', '--image', image, '--cleanup'], {
       env: { ...bed.env, ...VALID_INPUTS },
       timeoutMs: 60_000,
     });
     assert.equal(result.code, 1, result.output);
-    const release = /caelundas-\d{8}-\d{6}/.exec(result.output)![0];
+    const release = new RegExp(`Installed release (${RUN_NAME.source})`).exec(result.output)![1]!;
     assert.match(result.stderr, /Refused to copy: the volume holds entries that could land outside/);
     assert.match(result.stderr, /escape: link to \/etc\/passwd points outside/);
     assert.match(result.stderr, /nested\/up: link to \.\.\/\.\.\/\.\.\/outside\.txt points outside/);
     // kubectl cp ran beside the listing into a staging folder: it is gone, and nothing reached the output folder.
-    assert.deepEqual(await readdir(path.join(bed.outputDir, release)), ['run.json']);
-    assert.deepEqual(
-      (await readdir(bed.outputDir)).filter((name) => name.includes('.partial-')),
-      [],
-    );
-    const record = JSON.parse(await readFile(path.join(bed.outputDir, release, 'run.json'), 'utf8')) as {
-      copy: { verified: boolean };
-    };
+    assert.deepEqual(await readdir(bed.runDir(release)), ['run.json'], 'no files/, and no staging folder left');
+    const record = await bed.record(release);
     assert.equal(record.copy.verified, false);
     assert.ok(
       (await releasesIn(bed)).some((entry) => entry.name === release),
@@ -411,9 +439,14 @@ describe('deploy --dry-run', () => {
       });
       assert.equal(result.code, 0, result.output);
       // Image, namespace and chart are prepared side by side; everything else is in order.
-      const sideBySide = ['would run: docker build', 'would run: docker push', 'would run: kubectl apply'];
+      const sideBySide = [
+        'would run: docker build',
+        'would run: docker push',
+        'would run: kubectl apply',
+        'would run: kubectl create',
+      ];
       const inOrder = [
-        'would run: helm upgrade --install caelundas-',
+        'would run: helm install caelundas-',
         'would watch: kubectl get job',
         'would stream: kubectl logs',
         'would run: kubectl apply',

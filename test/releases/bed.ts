@@ -1,26 +1,32 @@
 /**
  * Runs of caelundas in every state, on the simulated cluster, for the release-operation tests. The first run goes
- * through the real `deploy` (namespace, Secret, install, Job, verified copy, run.json); the others are installed
- * with the real helm straight from the chart with deploy's values (a second each instead of a full deploy), then
- * nudged into the state a test needs: running, failed, Job deleted by its TTL, or stuck in pending-*.
+ * through the real `deploy` (namespace, inputs Secret, install, Job, verified copy, run.json); the others are
+ * installed with the real helm straight from the chart with deploy's values and their own inputs Secret (a second
+ * each instead of a full deploy) — or, as runs made before per-run inputs were, reading the app's shared Secret —
+ * then nudged into the state a test needs: running, failed, Job deleted by its TTL, or stuck in pending-*. The
+ * simulator plays the Linode CSI driver, which deletes a Released volume once its reclaim policy is Delete.
  */
 import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { runCli, REPO_ROOT, type CliOptions, type CliResult } from '../support/cli.ts';
-import { createDeployBed, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
+import { createDeployBed, RUN_NAME, SIM_CLUSTER, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
 import type { JobBehavior, KubeObject } from '../../kube-sim/index.ts';
 
 export const NS = 'caelundas';
 export const IMAGE = 'registry.example:5000/tests/caelundas:1.0.0';
-export const RUN_PATTERN = /caelundas-\d{8}-\d{6}/;
+export const RUN_PATTERN = RUN_NAME;
+/** The Secret every run read before per-run inputs. */
+export const SHARED_SECRET = 'caelundas-env-secret';
 
 export interface ReleasesBed extends DeployBed {
   /** `tasks.ts …` off a terminal against the simulated cluster. */
   cli(args: readonly string[], options?: CliOptions): Promise<CliResult>;
   helm(args: readonly string[]): Promise<string>;
   kubectl(args: readonly string[]): Promise<string>;
+  /** The API server URL in the bed's kubeconfig (what run records must name). */
+  server: string;
 }
 
 export async function createReleasesBed(): Promise<ReleasesBed> {
@@ -30,8 +36,12 @@ export async function createReleasesBed(): Promise<ReleasesBed> {
     assert.equal(result.code, 0, `${tool} ${args.join(' ')}\n${result.stderr}`);
     return result.stdout;
   };
+  const config = JSON.parse(await ok('kubectl', ['config', 'view', '--minify', '--output', 'json'])) as {
+    clusters: { cluster: { server: string } }[];
+  };
   return {
     ...bed,
+    server: config.clusters[0]!.cluster.server,
     cli: (args, options = {}) =>
       runCli(args, { timeoutMs: 90_000, ...options, env: { ...bed.env, ...VALID_INPUTS, ...options.env } }),
     helm: (args) => ok('helm', args),
@@ -47,24 +57,39 @@ export async function deployRun(
   bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', files });
   const result = await bed.cli(['deploy', 'caelundas', '--image', IMAGE]);
   assert.equal(result.code, 0, result.output);
-  return RUN_PATTERN.exec(result.output)![0];
+  return new RegExp(`Installed release (${RUN_NAME.source})`).exec(result.output)![1]!;
 }
 
-/** `helm upgrade --install` of a run named `release` with deploy's values files and set-strings. */
+export interface InstallRunOptions {
+  commit?: string;
+  namespace?: string;
+  /** A run made before per-run inputs: its Job reads the app's shared Secret, and it has no Secret of its own. */
+  legacy?: boolean;
+}
+
+/**
+ * A run named `release` the way deploy makes it — its own inputs Secret first, then `helm install` with deploy's
+ * values files and set-strings — or, with `legacy`, the way deploy made runs before per-run inputs.
+ */
 export async function installRun(
   bed: ReleasesBed,
   release: string,
   behavior: Partial<JobBehavior> = { outcome: 'succeed' },
-  commit = 'c0ffee0123456789c0ffee0123456789c0ffee01',
+  options: InstallRunOptions = {},
 ): Promise<void> {
-  bed.sim.setJobBehavior({ name: release }, behavior);
+  const namespace = options.namespace ?? NS;
+  bed.sim.setJobBehavior({ name: release, namespace }, behavior);
+  const manifest = await bed.kubectl(['create', 'namespace', namespace, '--dry-run=client', '--output', 'json']);
+  const applied = await bed.sandbox.run('kubectl', ['apply', '--filename', '-'], { input: manifest });
+  assert.equal(applied.code, 0, applied.stderr);
+  const secret = options.legacy ? SHARED_SECRET : `${release}-inputs`;
+  await applyInputsSecret(bed, secret, namespace, options.legacy ? {} : { 'app.kubernetes.io/instance': release });
   await bed.helm([
-    'upgrade',
-    '--install',
+    'install',
     release,
     path.join(REPO_ROOT, 'charts/kubernetes-job'),
     '--namespace',
-    NS,
+    namespace,
     '--values',
     path.join(REPO_ROOT, 'charts/kubernetes-job/values/base.yaml'),
     '--values',
@@ -74,8 +99,32 @@ export async function installRun(
     '--set-string',
     'image.tag=1.0.0',
     '--set-string',
-    `metadata.gitCommit=${commit}`,
+    `metadata.gitCommit=${options.commit ?? 'c0ffee0123456789c0ffee0123456789c0ffee01'}`,
+    '--set-string',
+    `secretEnv.name=${secret}`,
+    ...(options.legacy ? [] : ['--set-string', `metadata.runId=run-of-${release}`]),
   ]);
+}
+
+/** An inputs Secret as deckhand writes one (labelled managed-by deckhand). */
+async function applyInputsSecret(
+  bed: ReleasesBed,
+  name: string,
+  namespace: string,
+  labels: Record<string, string>,
+): Promise<void> {
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name,
+      namespace,
+      labels: { 'app.kubernetes.io/managed-by': 'deckhand', 'app.kubernetes.io/part-of': 'caelundas', ...labels },
+    },
+    stringData: VALID_INPUTS,
+  };
+  const applied = await bed.sandbox.run('kubectl', ['apply', '--filename', '-'], { input: JSON.stringify(secret) });
+  assert.equal(applied.code, 0, applied.stderr);
 }
 
 export async function waitForJob(
@@ -142,19 +191,30 @@ export function markPending(
 
 type ReleaseBedLike = Pick<ReleasesBed, 'sim'>;
 
-/** A run.json that records a verified copy (what `copy` or `deploy` write), for runs installed by hand. */
-export async function recordCopied(bed: ReleasesBed, release: string): Promise<void> {
-  const dir = path.join(bed.outputDir, release);
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'kube-sim-output.txt'), 'x');
+/**
+ * A run.json that records a verified copy (what `copy` or `deploy` write), for runs installed by hand: in the run's
+ * own folder, or — with `legacy` — where runs were recorded before per-run folders (output/<release>/run.json
+ * among the files). `place` overrides what the record says about where the run was.
+ */
+export async function recordCopied(
+  bed: ReleasesBed,
+  release: string,
+  options: { legacy?: boolean; namespace?: string; place?: { namespace?: string; server?: string } } = {},
+): Promise<string> {
+  const namespace = options.namespace ?? NS;
+  const runDir = options.legacy ? path.join(bed.outputDir, release) : bed.runDir(release, namespace);
+  const files = options.legacy ? runDir : path.join(runDir, 'files');
+  await mkdir(files, { recursive: true });
+  await writeFile(path.join(files, 'kube-sim-output.txt'), 'x');
   await writeFile(
-    path.join(dir, 'run.json'),
+    path.join(runDir, 'run.json'),
     JSON.stringify({
+      ...(options.legacy ? {} : { layout: 2, cluster: SIM_CLUSTER }),
       app: 'caelundas',
       release,
-      namespace: NS,
-      context: 'x',
-      server: 'x',
+      namespace: options.place?.namespace ?? namespace,
+      context: 'kube-sim',
+      server: options.place?.server ?? bed.server,
       image: { repository: '', tag: '', reference: '' },
       commit: '',
       valuesFiles: [],
@@ -164,42 +224,7 @@ export async function recordCopied(bed: ReleasesBed, release: string): Promise<v
       copy: { verified: true, files: [{ path: 'kube-sim-output.txt', size: 1 }], totalBytes: 1 },
     }),
   );
-}
-
-/**
- * Stands in for the Linode CSI driver's external provisioner, which the simulator does not model for this path: a
- * Released volume whose reclaim policy is switched to Delete is removed (on LKE the driver deletes the Linode
- * volume, then the PV). Returns a function that stops it.
- */
-export function actAsCsiProvisioner(bed: ReleasesBed): () => void {
-  let stopped = false;
-  const deleting = new Set<string>();
-  const loop = async () => {
-    while (!stopped) {
-      const volume = await bed.sim
-        .waitFor(
-          (sim) =>
-            stopped ||
-            sim.list('v1', 'PersistentVolume').find((pv) => {
-              const spec = pv['spec'] as { persistentVolumeReclaimPolicy?: string } | undefined;
-              return (
-                spec?.persistentVolumeReclaimPolicy === 'Delete' &&
-                (pv['status'] as { phase?: string } | undefined)?.phase === 'Released' &&
-                !deleting.has(pv.metadata.name!)
-              );
-            }),
-          { timeoutMs: 120_000, description: 'a Released volume with reclaim policy Delete' },
-        )
-        .catch(() => undefined);
-      if (stopped || !volume || volume === true) return;
-      deleting.add(volume.metadata.name!);
-      await bed.sandbox.run('kubectl', ['delete', 'persistentvolume', volume.metadata.name!, '--wait=false']);
-    }
-  };
-  void loop();
-  return () => {
-    stopped = true;
-  };
+  return runDir;
 }
 
 export function helmReleases(bed: ReleasesBed): Promise<{ name: string; status: string }[]> {

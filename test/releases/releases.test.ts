@@ -145,8 +145,8 @@ describe('releases, logs and copy with runs in every state', () => {
   it('copies the output of a run whose Job is gone through the helper pod, verified, and records it', async () => {
     const result = await bed.cli(['copy', 'caelundas', '--release', TTL_GONE]);
     assert.equal(result.code, 0, result.output);
-    const dir = path.join(bed.outputDir, TTL_GONE);
-    assert.equal(await readFile(path.join(dir, 'calendar.ics'), 'utf8'), 'from a run whose Job is gone');
+    const dir = bed.runDir(TTL_GONE);
+    assert.equal(await readFile(path.join(dir, 'files', 'calendar.ics'), 'utf8'), 'from a run whose Job is gone');
     const record = JSON.parse(await readFile(path.join(dir, 'run.json'), 'utf8')) as {
       copy: { verified: boolean; files: { path: string }[] };
       commit: string;
@@ -171,17 +171,14 @@ describe('releases, logs and copy with runs in every state', () => {
   });
 
   it('skips a run that is already copied unless --force, and keeps what deploy recorded', async () => {
-    const before = JSON.parse(await readFile(path.join(bed.outputDir, copied, 'run.json'), 'utf8')) as {
-      image: { reference: string };
-      valuesFiles: string[];
-    };
+    const before = (await bed.record(copied)) as { image: { reference: string }; valuesFiles: string[] };
     const skipped = await bed.cli(['copy', 'caelundas', '--release', copied]);
     assert.equal(skipped.code, 0, skipped.output);
     assert.match(skipped.stderr, /already in .* \(1 file, verified\)\. Pass --force to copy it again\./);
     assert.doesNotMatch(skipped.output, /helper pod/);
     const forced = await bed.cli(['copy', 'caelundas', '--release', copied, '--force']);
     assert.equal(forced.code, 0, forced.output);
-    const after = JSON.parse(await readFile(path.join(bed.outputDir, copied, 'run.json'), 'utf8')) as {
+    const after = (await bed.record(copied)) as {
       image: { reference: string };
       valuesFiles: string[];
       outcome: string;

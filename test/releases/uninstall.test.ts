@@ -1,11 +1,11 @@
 /**
  * `uninstall` off a terminal on the test bed: the real helm and kubectl against the simulated cluster, whose default
- * StorageClass keeps volumes (Retain) as LKE's does.
+ * StorageClass keeps volumes (Retain) as LKE's does, and whose Linode CSI driver deletes a volume once its reclaim
+ * policy is switched to Delete.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
-  actAsCsiProvisioner,
   createReleasesBed,
   deployRun,
   helmReleases,
@@ -94,6 +94,7 @@ describe('uninstall off a terminal', () => {
       'its pods are gone',
     );
     assert.ok(!exists.pvc(copied), 'the PVC is gone');
+    assert.equal(bed.sim.get('v1', 'Secret', NS, `${copied}-inputs`), undefined, "the run's inputs Secret is gone");
     assert.ok(exists.volume(copiedVolume), 'the Retained volume is kept');
     assert.match(
       result.stderr,
@@ -115,15 +116,14 @@ describe('uninstall off a terminal', () => {
   });
 
   it('deletes the volume left behind with --delete-volume, through its reclaim policy, and then has nothing left to do', async () => {
-    const stopProvisioner = actAsCsiProvisioner(bed);
-    try {
-      const result = await bed.cli(['uninstall', 'caelundas', '--release', copied, '--yes', '--delete-volume']);
-      assert.equal(result.code, 0, result.output);
-      assert.ok(!exists.volume(copiedVolume), 'the volume is gone');
-      assert.match(result.output, new RegExp(`deleted volume ${copiedVolume}`));
-    } finally {
-      stopProvisioner();
-    }
+    const result = await bed.cli(['uninstall', 'caelundas', '--release', copied, '--yes', '--delete-volume']);
+    assert.equal(result.code, 0, result.output);
+    assert.ok(!exists.volume(copiedVolume), 'the volume is gone');
+    assert.match(result.output, new RegExp(`deleted volume ${copiedVolume}`));
+    assert.ok(
+      bed.sim.deletedVolumes.some((deleted) => deleted.persistentVolume === copiedVolume),
+      'the Linode CSI driver deleted the Linode volume',
+    );
     const again = await bed.cli(['uninstall', 'caelundas', '--release', copied, '--yes']);
     assert.equal(again.code, 0, again.output);
     assert.match(again.stderr, new RegExp(`${copied}: not found, nothing to do\\.`));
@@ -135,7 +135,7 @@ describe('uninstall off a terminal', () => {
     assert.match(
       refused.stderr,
       new RegExp(
-        `the output of ${NEVER_COPIED} was never copied to this machine: copy it first \\(npx tsx tasks\\.ts copy caelundas --release ${NEVER_COPIED}\\), or pass --force`,
+        `the output of ${NEVER_COPIED} was never copied to this machine \\(deleting its PVC ${NEVER_COPIED} destroys it\\): copy it first \\(npx tsx tasks\\.ts copy caelundas --release ${NEVER_COPIED}\\), or pass --force`,
       ),
     );
     assert.ok(await exists.release(NEVER_COPIED));
@@ -161,8 +161,7 @@ describe('uninstall off a terminal', () => {
       bed.sim.get('v1', 'PersistentVolumeClaim', NS, SECOND),
       bed.sim.get('v1', 'PersistentVolumeClaim', NS, THIRD),
     ].map((pvc) => (pvc!['spec'] as { volumeName: string }).volumeName);
-    const stopProvisioner = actAsCsiProvisioner(bed);
-    try {
+    {
       const result = await bed.cli([
         'uninstall',
         'caelundas',
@@ -176,8 +175,6 @@ describe('uninstall off a terminal', () => {
       ]);
       assert.equal(result.code, 0, result.output);
       assert.match(result.stderr, /Uninstalled 2 releases\./);
-    } finally {
-      stopProvisioner();
     }
     assert.ok(!(await exists.release(THIRD)));
     for (const claim of [SECOND, THIRD]) assert.ok(!exists.pvc(claim), `PVC ${claim} is gone`);

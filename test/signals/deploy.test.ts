@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { launch as launchCli, type Launched, type LaunchResult } from '../cli/launcher.ts';
-import { createDeployBed, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
+import { createDeployBed, SIM_CLUSTER, VALID_INPUTS, type DeployBed } from '../support/deploy-bed.ts';
 import { installGate, type Gate } from './gate.ts';
 
 const IMAGE = 'registry.example:5000/tests/caelundas:1.0.0';
@@ -42,8 +42,17 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
     }
   });
 
-  /** The releases deckhand has records for, newest last. */
-  const recorded = () => readdirSync(bed.outputDir).sort();
+  /** The releases deckhand has records for (output/<cluster>/<namespace>/<release>/run.json), newest last. */
+  const recorded = () => {
+    const runs = path.join(bed.outputDir, SIM_CLUSTER, 'caelundas');
+    return existsSync(runs) ? readdirSync(runs).sort() : [];
+  };
+  /** The runs' own inputs Secrets: none may outlive a run that never got its release. */
+  const inputsSecrets = () =>
+    bed.sim
+      .list('v1', 'Secret', 'caelundas')
+      .map((secret) => secret.metadata.name!)
+      .filter((name) => name.endsWith('-inputs'));
   const helperPods = () =>
     bed.sim
       .list('v1', 'Pod', 'caelundas')
@@ -66,7 +75,7 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
     const added = recorded().filter((name) => !before.includes(name));
     assert.equal(added.length, 1, `one new run record: ${added.join(', ')}`);
     const release = added[0]!;
-    const record = JSON.parse(readFileSync(path.join(bed.outputDir, release, 'run.json'), 'utf8'));
+    const record = JSON.parse(readFileSync(path.join(bed.runDir(release), 'run.json'), 'utf8'));
     assert.equal(record.outcome, outcome);
     assert.match(result.stderr, new RegExp(`Run record: .*${release}/run\\.json`));
     return { release, record };
@@ -74,11 +83,13 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
 
   for (const step of [
     { name: 'checking the prerequisites', gate: 'helm version*' },
-    { name: 'preparing the namespace and Secret', gate: 'kubectl apply *' },
-    { name: 'installing the release', gate: 'helm upgrade --install *' },
+    { name: 'preparing the namespace', gate: 'kubectl apply *' },
+    { name: "creating the run's inputs Secret", gate: 'kubectl create *' },
+    { name: 'installing the release', gate: 'helm install *' },
   ]) {
-    it(`while ${step.name}: Interrupted, exit 130, nothing installed and nothing to record`, async () => {
+    it(`while ${step.name}: Interrupted, exit 130, nothing installed, nothing to record, no inputs left`, async () => {
       const before = recorded();
+      const secretsBefore = inputsSecrets();
       const run = launch(['deploy', 'caelundas', '--image', IMAGE], { env: { ...env, ...gate.env(step.gate) } });
       await gate.reached();
       run.pressCtrlC();
@@ -90,6 +101,7 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
         [],
         'no Job was created',
       );
+      assert.deepEqual(inputsSecrets(), secretsBefore, "the run's inputs Secret went with it");
     });
   }
 
@@ -139,7 +151,7 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
         description: 'the helper pod is gone',
       },
     );
-    assert.ok(!existsSync(path.join(bed.outputDir, release, 'calendar.ics')), 'nothing half-copied is left');
+    assert.ok(!existsSync(path.join(bed.runDir(release), 'files')), 'nothing half-copied is left');
   });
 
   it('while cleaning up after a verified copy: the run record keeps the copy, and the next steps name what is left', async () => {
@@ -155,7 +167,7 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
     // The Job's outcome stays what it was; the copy is recorded as verified, and the release is still there.
     const { release, record } = assertRecorded(result, before, 'complete');
     assert.equal(record.copy.verified, true);
-    assert.equal(readFileSync(path.join(bed.outputDir, release, 'calendar.ics'), 'utf8'), 'done');
+    assert.equal(readFileSync(path.join(bed.runDir(release), 'files', 'calendar.ics'), 'utf8'), 'done');
     assert.match(result.stderr, new RegExp(`npx tsx tasks\\.ts uninstall caelundas --release ${release}`));
   });
 

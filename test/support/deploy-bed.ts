@@ -5,7 +5,7 @@
  * Docker and the registry are optional: tests that build images ask for them.
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +21,11 @@ export const VALID_INPUTS = {
   LONGITUDE: '-74.0060',
 } as const;
 
+/** What the bed's kubeconfig calls the simulated cluster: the first folder of every run's output. */
+export const SIM_CLUSTER = 'kube-sim';
+/** A run's name, with the suffix a run gets when another one took its second. */
+export const RUN_NAME = /caelundas-\d{8}-\d{6}(?:-\d{1,2})?/;
+
 export interface DeployBed {
   sim: KubeSim;
   sandbox: Sandbox;
@@ -32,6 +37,10 @@ export interface DeployBed {
   env: NodeJS.ProcessEnv;
   /** Commits a change so the work tree is clean at a new commit. */
   commit(message: string): Promise<string>;
+  /** output/kube-sim/<namespace>/<release>: the run's record (run.json) and its files (files/). */
+  runDir(release: string, namespace?: string): string;
+  /** The run's record, parsed. */
+  record(release: string, namespace?: string): Promise<Record<string, any>>;
   close(): Promise<void>;
 }
 
@@ -81,6 +90,12 @@ export async function createDeployBed(options: KubeSimOptions = {}): Promise<Dep
     envDir,
     env,
     commit,
+    runDir: (release, namespace = 'caelundas') => path.join(outputDir, SIM_CLUSTER, namespace, release),
+    record: async (release, namespace = 'caelundas') =>
+      JSON.parse(await readFile(path.join(outputDir, SIM_CLUSTER, namespace, release, 'run.json'), 'utf8')) as Record<
+        string,
+        any
+      >,
     async close() {
       await sim.stop();
       await sandbox.cleanup();

@@ -1,8 +1,9 @@
 /**
  * What deploy-caelundas.yml uploads and summarises, from a real run: `tasks.ts deploy caelundas --yes --kubeconfig F`
  * as the workflow runs it (with --image, so no docker is needed) against the simulated cluster, with canary values for
- * the sensitive inputs. The uploaded folder is output/<release>/ — named by run.json's "release", as the workflow reads
- * it — and no file in it, nor the job summary, holds an input's value or a credential.
+ * the sensitive inputs. The uploaded folder is the run's own, output/<cluster>/<namespace>/<release>/ — the folder of
+ * the one run.json, as the workflow finds it — and no file in it, nor the job summary, holds an input's value or a
+ * credential.
  */
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
@@ -61,19 +62,22 @@ describe('the caelundas artifact and summary of a real run', () => {
   });
   after(() => bed.close());
 
-  it("names the uploaded folder by run.json's release, and that folder holds no input value or token", async () => {
+  it("uploads the folder of the run's run.json, and that folder holds no input value or token", async () => {
     assert.equal(code, 0, output);
-    const releases = await readdir(bed.outputDir);
-    assert.equal(releases.length, 1, 'a fresh checkout has one release folder: the one the workflow uploads');
-    const folder = path.join(bed.outputDir, releases[0]!);
+    // What the workflow's output/*/*/*/run.json finds on a fresh checkout: exactly one record.
+    const records = (await readdir(bed.outputDir, { recursive: true }))
+      .map(String)
+      .filter((entry) => entry.split(path.sep).length === 4 && entry.endsWith(`${path.sep}run.json`));
+    assert.equal(records.length, 1, 'a fresh checkout has one run folder: the one the workflow uploads');
+    const folder = path.join(bed.outputDir, path.dirname(records[0]!));
     const record = JSON.parse(await readFile(path.join(folder, 'run.json'), 'utf8')) as {
       release: string;
       outcome: string;
     };
-    assert.equal(record.release, releases[0], 'the workflow uploads output/<release from run.json>/');
+    assert.equal(path.basename(folder), record.release, "the folder is the run's, named by its release");
     assert.equal(record.outcome, 'complete');
     const files = await filesUnder(folder);
-    assert.deepEqual(files.map((file) => path.relative(folder, file)).sort(), ['calendar.ics', 'run.json']);
+    assert.deepEqual(files.map((file) => path.relative(folder, file)).sort(), ['files/calendar.ics', 'run.json']);
     for (const file of files) {
       const bytes = await readFile(file);
       for (const canary of [CANARY_LATITUDE, CANARY_LONGITUDE, CANARY_PULL_TOKEN]) {
@@ -99,11 +103,7 @@ describe('the caelundas artifact and summary of a real run', () => {
     assert.match(markdown, new RegExp(`\\| Release \\| \`${records[0]!.release}\` \\|`));
     assert.match(markdown, /\| Outcome \| complete \|/);
     assert.match(markdown, /\| Output \| 1 file, .* \(copied and verified\) \|/);
-    const server = (
-      JSON.parse(await readFile(path.join(bed.outputDir, records[0]!.release!, 'run.json'), 'utf8')) as {
-        server: string;
-      }
-    ).server;
+    const server = (await bed.record(records[0]!.release!)).server as string;
     assert.ok(server.length > 0);
     for (const hidden of [CANARY_LATITUDE, CANARY_LONGITUDE, CANARY_PULL_TOKEN, server])
       assert.ok(!markdown.includes(hidden), `the summary shows ${hidden}`);

@@ -98,15 +98,22 @@ describe('the caelundas job summary', () => {
     assert.match(caelundasSummary([], {}), /The deploy step did not run \(an earlier step failed\)\./);
   });
 
-  it('reads output/<release>/run.json, newest first, skipping folders without a readable record', async () => {
+  it("reads each run's run.json (and the older output/<release>/run.json), newest first, never a Job's own", async () => {
     const output = path.join(dir, 'output');
-    for (const [release, startedAt] of [
-      ['caelundas-20260101-000000', '2026-01-01T00:00:00Z'],
-      ['caelundas-20260201-000000', '2026-02-01T00:00:00Z'],
-    ] as const) {
-      await mkdir(path.join(output, release), { recursive: true });
-      await writeFile(path.join(output, release, 'run.json'), JSON.stringify({ ...RECORD, release, startedAt }));
-    }
+    // Before per-run folders: output/<release>/run.json.
+    await mkdir(path.join(output, 'caelundas-20260101-000000'), { recursive: true });
+    await writeFile(
+      path.join(output, 'caelundas-20260101-000000', 'run.json'),
+      JSON.stringify({ ...RECORD, release: 'caelundas-20260101-000000', startedAt: '2026-01-01T00:00:00Z' }),
+    );
+    // Now: output/<cluster>/<namespace>/<release>/run.json beside files/, which may hold a run.json of the Job's.
+    const runDir = path.join(output, 'lke12345', 'caelundas', 'caelundas-20260201-000000');
+    await mkdir(path.join(runDir, 'files'), { recursive: true });
+    await writeFile(
+      path.join(runDir, 'run.json'),
+      JSON.stringify({ ...RECORD, release: 'caelundas-20260201-000000', startedAt: '2026-02-01T00:00:00Z' }),
+    );
+    await writeFile(path.join(runDir, 'files', 'run.json'), JSON.stringify({ release: 'the job wrote this' }));
     await mkdir(path.join(output, 'caelundas-20260301-000000'));
     await writeFile(path.join(output, 'caelundas-20260301-000000', 'run.json'), '{"release": ');
     const records = await readRunRecords(output);

@@ -1,5 +1,5 @@
 /**
- * The run's settings, from the environment (the Kubernetes Job fills it from the Secret caelundas-env-secret).
+ * The run's settings, from the environment (the Kubernetes Job fills it from its run's Secret, <release>-inputs).
  * Every problem is reported at once, so one fix-and-retry is enough.
  */
 

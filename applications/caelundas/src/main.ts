@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   if (!result.ok) {
     for (const error of result.errors) console.error(`caelundas: ${error}`);
     console.error(
-      'caelundas: nothing was written. Fix the settings above (the Secret caelundas-env-secret, or .env.caelundas) and run again.',
+      'caelundas: nothing was written. Fix the settings above (the Secret <release>-inputs of this run, or .env.caelundas) and run again.',
     );
     process.exitCode = EXIT_BAD_SETTINGS;
     return;

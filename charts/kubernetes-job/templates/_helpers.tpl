@@ -79,7 +79,8 @@ app.kubernetes.io/instance: {{ .Release.Name | quote }}
 
 {{/*
 kubernetes-job.labels: the full label set carried by every object: the recommended app.kubernetes.io/* labels,
-helm.sh/chart, and the build provenance (image tag as version, git commit, timestamp) when known.
+helm.sh/chart, the build provenance (image tag as version, git commit, timestamp) when known, and the run's id
+(deckhand.dev/run-id), which tells this run's objects from those of any other run of the same name.
 Usage: {{ include "kubernetes-job.labels" . }}
 */}}
 {{- define "kubernetes-job.labels" -}}
@@ -95,6 +96,9 @@ deckhand.dev/git-commit: {{ . | quote }}
 {{- end }}
 {{- with include "kubernetes-job.labelValue" .Values.metadata.timestamp }}
 deckhand.dev/timestamp: {{ . | quote }}
+{{- end }}
+{{- with .Values.metadata.runId }}
+deckhand.dev/run-id: {{ . | quote }}
 {{- end }}
 {{- end }}
 
@@ -135,24 +139,56 @@ Usage: {{ include "kubernetes-job.serviceAccountName" . }}
 {{- end }}
 
 {{/*
-kubernetes-job.image: "repository:tag", or "repository:tag@digest" when image.digest is set. The schema already
-requires an immutable tag; these checks keep that true under --skip-schema-validation.
+kubernetes-job.image: "repository:tag", "repository:tag@digest" when image.digest is set, or "repository@digest" for
+a digest without a tag (an image given by digest alone runs exactly as given). The schema already requires an
+immutable tag or a digest; these checks keep that true under --skip-schema-validation.
 Usage: {{ include "kubernetes-job.image" . }}
 */}}
 {{- define "kubernetes-job.image" -}}
 {{- $repository := required "image.repository is required, e.g. ghcr.io/example/caelundas" .Values.image.repository }}
 {{- $tag := include "kubernetes-job.scalar" .Values.image.tag }}
-{{- if not $tag }}
-{{- fail "image.tag is required: pass an immutable tag such as a version or git SHA with --set-string image.tag=<tag>" }}
+{{- $digest := .Values.image.digest | default "" }}
+{{- if and (not $tag) (not $digest) }}
+{{- fail "image.tag is required: pass an immutable tag such as a version or git SHA with --set-string image.tag=<tag>, or a digest with image.digest=sha256:<64 hex>" }}
 {{- end }}
 {{- if has $tag (list "latest" "head" "canary") }}
 {{- fail (printf "image.tag %q is mutable, so a rerun could run different code: use a version or git SHA tag" $tag) }}
 {{- end }}
-{{- $ref := printf "%s:%s" $repository $tag }}
-{{- with .Values.image.digest }}
+{{- $ref := $repository }}
+{{- with $tag }}
+{{- $ref = printf "%s:%s" $ref . }}
+{{- end }}
+{{- with $digest }}
 {{- $ref = printf "%s@%s" $ref . }}
 {{- end }}
 {{- $ref }}
+{{- end }}
+
+{{/*
+kubernetes-job.secretEnvName: the Secret secretEnv reads: secretEnv.name, else "<fullname>-inputs" (the per-run
+Secret deckhand creates, which it also names explicitly).
+Usage: {{ include "kubernetes-job.secretEnvName" . }}
+*/}}
+{{- define "kubernetes-job.secretEnvName" -}}
+{{- $secretEnv := .Values.secretEnv | default dict }}
+{{- default (printf "%s-inputs" (include "kubernetes-job.fullname" .)) $secretEnv.name }}
+{{- end }}
+
+{{/*
+kubernetes-job.env: the container's environment: `env` from values, then one secretKeyRef entry per secretEnv key
+(optional: false). Empty when there is none.
+Usage: {{- with include "kubernetes-job.env" . }} env: {{- . | nindent 12 }} {{- end }}
+*/}}
+{{- define "kubernetes-job.env" -}}
+{{- $env := .Values.env | default list }}
+{{- $secretEnv := .Values.secretEnv | default dict }}
+{{- $name := include "kubernetes-job.secretEnvName" . }}
+{{- range ($secretEnv.keys | default list) }}
+{{- $env = append $env (dict "name" . "valueFrom" (dict "secretKeyRef" (dict "name" $name "key" . "optional" false))) }}
+{{- end }}
+{{- with $env }}
+{{- toYaml . }}
+{{- end }}
 {{- end }}
 
 {{/*

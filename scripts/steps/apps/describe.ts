@@ -40,6 +40,8 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
       app.kind === 'job'
         ? `chart ${app.chart.path} with ${app.chart.valuesFiles.join(', ')}`
         : `manifests in ${app.manifests}/ (${app.readyFirst.join(', ')} ready first, then ${app.deployments.filter((name) => !app.readyFirst.includes(name)).join(', ')})`;
+    // A Job app's runs each get a Secret of their own; the registry's name is the one runs shared before that.
+    const secret = app.kind === 'job' ? '<release>-inputs (one per run)' : app.secret.name;
     const inputs = app.secret.inputs.map((input) => ({
       key: input.key,
       sensitive: input.sensitive,
@@ -53,7 +55,7 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
           `  image      ${image.repository} (built from ${image.dockerfile}, context ${image.context}, ${image.platform}${image.runsIn ? `; runs in ${image.runsIn}` : ''})`,
       ),
       `  deploys    ${deploysFrom}`,
-      `  secret     ${app.secret.name}, from the environment, ${app.secret.envFile} or a prompt:`,
+      `  secret     ${secret}, from the environment, ${app.secret.envFile} or a prompt:`,
       ...inputs.map(
         (input) => `    ${input.key.padEnd(20)}${input.description}${input.sensitive ? ' (sensitive)' : ''}`,
       ),
@@ -64,7 +66,7 @@ export function describeApps(apps: readonly AppDefinition[], config: Pick<Config
       namespace: app.namespace,
       images,
       deploysFrom,
-      secret: app.secret.name,
+      secret,
       inputs,
       text,
     };

@@ -1,15 +1,77 @@
 /**
- * The namespace and the app's Secret, converged idempotently: each is read first (readLiveState), and written
+ * The namespace and the app's Secrets, converged idempotently: each is read first (readLiveState), and written
  * (server-side apply, manifest on stdin) only when it is missing or different (convergeNamespaceAndSecrets). Secret
  * values travel on stdin only — never argv, never a file — and are reported as created / updated / unchanged, never
  * shown.
+ *
+ * deckhand changes only namespaces it owns: one it created (labelled app.kubernetes.io/managed-by=deckhand) gets
+ * its Pod Security labels; an existing namespace it did not create keeps its labels as they are (the run says so);
+ * and a system namespace — `kube-*`, or one that runs system workloads — is refused outright (exit 2), because
+ * relabelling it (Pod Security "restricted") would stop system pods from starting on new nodes.
  */
 import { stringify as stringifyYaml } from 'yaml';
 import * as kubectl from '../../kubectl.ts';
+import { UsageError } from '../../lib/errors.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 
-export type ConvergeResult = 'created' | 'updated' | 'unchanged';
+/** `kept`: the namespace exists and deckhand did not create it, so its labels were left as they are. */
+export type ConvergeResult = 'created' | 'updated' | 'unchanged' | 'kept';
+
+const MANAGED_BY = 'app.kubernetes.io/managed-by';
+/** The priority classes Kubernetes reserves for the pods that keep a cluster or a node running. */
+const SYSTEM_PRIORITY_CLASSES = ['system-cluster-critical', 'system-node-critical'];
+
+/** Why a namespace is a system namespace by its name alone, or undefined. */
+export function systemNamespaceByName(name: string): string | undefined {
+  return /^kube-/.test(name) ? `${name} is a Kubernetes system namespace (kube-*)` : undefined;
+}
+
+/** The refusal, exit 2: nothing was changed. */
+export function systemNamespaceError(namespace: string, why: string, appNamespace: string): UsageError {
+  return new UsageError(
+    `Refusing to deploy into namespace ${namespace}: ${why}. deckhand would relabel it (Pod Security "restricted"), which stops system pods from starting.`,
+    `Deploy into the app's own namespace (${appNamespace}, the default) or another one of yours: --namespace NAME. Nothing was changed.`,
+  );
+}
+
+/** deckhand created this namespace (and so may set its labels). */
+export function ownedByDeckhand(namespace: kubectl.KubeObject): boolean {
+  return namespace.metadata.labels?.[MANAGED_BY] === 'deckhand';
+}
+
+/** The system workloads a namespace runs (pods with a system priority class, or cluster add-ons), by name. */
+export function systemWorkloads(pods: readonly kubectl.KubeObject[]): string[] {
+  return pods
+    .filter((pod) => {
+      const priorityClass = (pod.spec as { priorityClassName?: string } | undefined)?.priorityClassName;
+      return (
+        (priorityClass !== undefined && SYSTEM_PRIORITY_CLASSES.includes(priorityClass)) ||
+        pod.metadata.labels?.['kubernetes.io/cluster-service'] === 'true'
+      );
+    })
+    .map((pod) => pod.metadata.name);
+}
+
+/**
+ * For an existing namespace deckhand did not create: refuses it when it runs system workloads (one read of its pods).
+ * Nothing to read for a namespace that is missing or deckhand's own.
+ */
+export async function refuseSystemNamespace(
+  shell: Runner,
+  target: KubeTarget,
+  namespace: string,
+  live: kubectl.KubeObject | undefined,
+  appNamespace: string,
+): Promise<void> {
+  if (!live || ownedByDeckhand(live)) return;
+  const pods = await kubectl.list(shell, target, 'pods', { namespace });
+  const system = systemWorkloads(pods);
+  if (system.length > 0) {
+    const shown = `${system.slice(0, 3).join(', ')}${system.length > 3 ? ', …' : ''}`;
+    throw systemNamespaceError(namespace, `it runs system workloads (${shown})`, appNamespace);
+  }
+}
 
 /** Pod Security Admission "restricted", enforced and pinned to a version so a cluster upgrade changes nothing silently. */
 export const POD_SECURITY_LABELS: Readonly<Record<string, string>> = {
@@ -109,12 +171,13 @@ export async function convergeNamespaceAndSecrets(
   const desiredNamespace = namespaceManifest(namespace);
   const wantedLabels = (desiredNamespace.metadata as { labels: Record<string, string> }).labels;
   const liveNamespace = live.namespace;
+  const foreign = liveNamespace !== undefined && !ownedByDeckhand(liveNamespace);
   const namespaceCurrent =
     liveNamespace !== undefined &&
     Object.entries(wantedLabels).every(([key, value]) => liveNamespace.metadata.labels?.[key] === value);
-  if (!namespaceCurrent) toApply.push(desiredNamespace);
+  if (!namespaceCurrent && !foreign) toApply.push(desiredNamespace);
   const report: ConvergeReport = {
-    namespace: namespaceCurrent ? 'unchanged' : liveNamespace ? 'updated' : 'created',
+    namespace: foreign ? 'kept' : namespaceCurrent ? 'unchanged' : liveNamespace ? 'updated' : 'created',
     secrets: {},
   };
 

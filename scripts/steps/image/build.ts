@@ -26,12 +26,17 @@ export interface ImageBuild {
 }
 
 export interface ImagePlan {
+  /** The --image reference exactly as the person gave it. */
+  given?: string;
   repository: string;
-  /** The tag people and the run record see: sha-<commit>[-dirty-<time>], or the tag of --image. */
-  tag: string;
+  /**
+   * The tag people and the run record see: sha-<commit>[-dirty-<time>], or the tag of --image. None for an --image
+   * given by digest alone: that runs exactly as given.
+   */
+  tag?: string;
   /** Every tag the build pushes (empty with --image). */
   pushTags: readonly string[];
-  /** Known up front only for an --image with a digest; else from the push. */
+  /** Known up front only for an --image with a digest; else from the push (or the registry, for an --image tag). */
   digest?: string;
   build: false | ImageBuild;
 }
@@ -48,14 +53,11 @@ export interface BuildAndPushInput {
   shortCommit: string;
 }
 
-/** The digest the cluster should run (undefined only in a dry run, or for --image without a digest). */
+/** The digest the cluster should run (undefined only in a dry run). */
 export async function buildAndPush(input: BuildAndPushInput, task: StepTask): Promise<string | undefined> {
   const { shell, config, image } = input;
   const build = image.build;
-  if (!build) {
-    task.skip(`Using the existing image ${image.repository}:${image.tag}${image.digest ? `@${image.digest}` : ''}`);
-    return image.digest;
-  }
+  if (!build || !image.tag) throw new Error('internal: buildAndPush needs an image to build');
   const primary = `${image.repository}:${image.tag}`;
   const insecure = docker.isLoopbackRegistry(config.image.registry);
 
@@ -142,8 +144,8 @@ export async function buildAndPush(input: BuildAndPushInput, task: StepTask): Pr
   return digest;
 }
 
-/** The digest of a tag in the registry, or undefined when the registry does not have it. */
-async function registryDigest(
+/** The digest of a tag in the registry, or undefined when the registry does not have it (or does not answer). */
+export async function registryDigest(
   shell: Runner,
   reference: string,
   insecure: boolean,

@@ -19,6 +19,7 @@ export async function showReleases(ctx: CommandContext<typeof releases>): Promis
     app: app.name,
     namespace: target.namespace,
     outputDir: ctx.config.outputDir,
+    sharedSecret: app.secret.name,
   });
   const now = new Date();
   if (ctx.invocation.options.json) ctx.ui.data(JSON.stringify(releasesJson(rows, now), null, 2));
@@ -43,6 +44,7 @@ export async function showLogs(ctx: CommandContext<typeof logs>): Promise<void> 
     app: app.name,
     namespace: target.namespace,
     outputDir: ctx.config.outputDir,
+    sharedSecret: app.secret.name,
   });
   const row = await chooseRelease({
     prompter: ctx.prompter,

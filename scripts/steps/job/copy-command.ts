@@ -1,7 +1,7 @@
 /**
- * `copy <job app>`: a finished run's output, through the same verified helper-pod copy as deploy, into
- * output/<release>/ — and run.json then records the verified copy, so `releases` and `uninstall` know the output is
- * safe here.
+ * `copy <job app>`: a finished run's output, through the same verified helper-pod copy as deploy, into its own
+ * folder (output/<cluster>/<namespace>/<release>/files/) — and run.json beside it then records the verified copy, so
+ * `releases` and `uninstall` know the output of this very run is safe here.
  */
 import path from 'node:path';
 import { findJobApp } from '../../apps/index.ts';
@@ -11,12 +11,22 @@ import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { copyOutput, type CopyResult } from './copy.ts';
-import { readRunRecord, recordImage, writeRunRecord, type RunOutcome, type RunRecord } from './record.ts';
-import { appOfRelease } from './release-name.ts';
+import {
+  assertFolderIsFor,
+  filesFolder,
+  findRunRecord,
+  recordImage,
+  runFolder,
+  writeRunRecord,
+  type RunOutcome,
+  type RunRecord,
+} from './record.ts';
+import { appOfRelease, RUN_ID_LABEL } from './release-name.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
 import { chooseRelease } from './runs-view.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { plural } from '../../lib/wording.ts';
+import * as kubectl from '../../kubectl.ts';
 
 /** Why this run's output cannot be copied now, or undefined when it can. */
 export function copyBlocker(row: ReleaseRow): string | undefined {
@@ -32,37 +42,47 @@ export interface CopyReleaseOptions {
   app: string;
   row: ReleaseRow;
   helperImage: string;
+  /** The local output root (config.outputDir). */
+  outputDir: string;
   log: (line: string) => void;
   now?: () => Date;
 }
 
 /**
- * The same helper-pod copy as deploy (read-only mount, listing checked, copy verified file by file), then run.json
- * records the verified copy so `releases` and `uninstall` know the output is safe here.
+ * The same helper-pod copy as deploy (read-only mount, the PVC checked to be the release's, listing checked, copy
+ * verified file by file) into the run's own folder, then run.json records the verified copy so `releases` and
+ * `uninstall` know the output is safe here.
  */
 export async function copyReleaseOutput(options: CopyReleaseOptions): Promise<CopyResult & { recordFile?: string }> {
-  const { shell, row } = options;
+  const { shell, row, target } = options;
+  const place = { cluster: target.cluster, server: target.server, namespace: row.namespace, release: row.name };
+  const runDir = runFolder(options.outputDir, place);
+  await assertFolderIsFor(runDir, place);
   const result = await copyOutput({
     shell,
-    target: options.target,
+    target,
     namespace: row.namespace,
     release: row.name,
     pvcName: row.pvc!.name,
-    destination: row.output.dir,
+    destination: filesFolder(runDir),
     helperImage: options.helperImage,
     log: options.log,
   });
   if (shell.dryRun) return result;
-  const existing = await readRunRecord(row.output.dir);
+  const [existing, pvc] = await Promise.all([
+    findRunRecord(options.outputDir, place),
+    kubectl.get(shell, target, 'persistentvolumeclaim', row.pvc!.name, row.namespace).catch(() => undefined),
+  ]);
   const record = recordAfterCopy({
-    existing,
+    existing: existing?.record,
     app: options.app,
     row,
-    target: options.target,
+    target,
+    runId: pvc?.metadata.labels?.[RUN_ID_LABEL],
     copy: result,
     now: (options.now ?? (() => new Date()))(),
   });
-  return { ...result, recordFile: await writeRunRecord(row.output.dir, record) };
+  return { ...result, recordFile: await writeRunRecord(runDir, record) };
 }
 
 // ─── The run record after a copy ─────────────────────────────────────────────────────────────────────────────────
@@ -71,7 +91,9 @@ export interface RecordAfterCopyInput {
   existing: RunRecord | undefined;
   app: string;
   row: ReleaseRow;
-  target: Pick<KubeTarget, 'context' | 'server'>;
+  target: Pick<KubeTarget, 'context' | 'server' | 'cluster'>;
+  /** The run id on its PVC, when it has one. */
+  runId?: string;
   copy: { files: RunRecord['copy']['files']; totalBytes: number };
   now: Date;
 }
@@ -97,14 +119,23 @@ export function recordAfterCopy(input: RecordAfterCopyInput): RunRecord {
   const copy = { verified: true, files: input.copy.files, totalBytes: input.copy.totalBytes };
   if (existing) {
     const { failure: _previous, ...rest } = existing;
-    return { ...rest, outcome, ...(failure ? { failure } : {}), copy };
+    return {
+      ...rest,
+      cluster: existing.cluster ?? input.target.cluster,
+      ...(existing.runId || input.runId ? { runId: existing.runId ?? input.runId } : {}),
+      outcome,
+      ...(failure ? { failure } : {}),
+      copy,
+    };
   }
   return {
     app: input.app,
     release: row.name,
     namespace: row.namespace,
+    cluster: input.target.cluster,
     context: input.target.context,
     server: input.target.server,
+    ...(input.runId ? { runId: input.runId } : {}),
     image: recordImage(row.image),
     commit: row.commit ?? '',
     valuesFiles: [],
@@ -121,6 +152,7 @@ export function recordAfterCopy(input: RecordAfterCopyInput): RunRecord {
 export interface CopyRun {
   shell: Runner;
   helperImage: string;
+  outputDir: string;
   app: string;
   target: KubeTarget;
   row: ReleaseRow;
@@ -141,6 +173,7 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
     app: app.name,
     namespace: target.namespace,
     outputDir: ctx.config.outputDir,
+    sharedSecret: app.secret.name,
   });
   const row = await chooseRelease({
     prompter: ctx.prompter,
@@ -152,16 +185,26 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
     unusable: copyBlocker,
     now: new Date(),
   });
-  const destination = path.relative(ctx.config.repoRoot, row.output.dir);
   if (row.output.copied && !ctx.invocation.options.force) {
     ctx.ui.success(
-      `The output of ${row.name} is already in ${destination}/ (${plural(row.output.files ?? 0, 'file')}, verified). Pass --force to copy it again.`,
+      `The output of ${row.name} is already in ${path.relative(ctx.config.repoRoot, row.output.dir)}/ (${plural(row.output.files ?? 0, 'file')}, verified). Pass --force to copy it again.`,
     );
     return undefined;
   }
+  // A run recorded in the layout before per-run folders is copied into its own folder now.
+  const place = { cluster: target.cluster, namespace: row.namespace, release: row.name };
+  const destination = path.relative(ctx.config.repoRoot, filesFolder(runFolder(ctx.config.outputDir, place)));
   // The copy creates (and deletes) a helper pod: name the cluster first.
   ctx.ui.info(targetBanner(target));
-  return { shell: ctx.shell, helperImage: ctx.config.helperImage, app: app.name, target, row, destination };
+  return {
+    shell: ctx.shell,
+    helperImage: ctx.config.helperImage,
+    outputDir: ctx.config.outputDir,
+    app: app.name,
+    target,
+    row,
+    destination,
+  };
 }
 
 /** The one step of `copy`. */
@@ -174,6 +217,7 @@ export async function copyRun(run: CopyRun, task: StepTask): Promise<void> {
     app: run.app,
     row,
     helperImage: run.helperImage,
+    outputDir: run.outputDir,
     log: (line) => (task.output = line),
   });
   const files = result.files.length;

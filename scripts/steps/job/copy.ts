@@ -18,6 +18,7 @@ import { stuckReason, type EventLike, type PodLike } from '../cluster/pod-diagno
 import { createJsonStreamSplitter } from '../../lib/json-stream.ts';
 import { LAUNCHER } from '../../lib/hints.ts';
 import { plural } from '../../lib/wording.ts';
+import { RUN_ID_LABEL } from './release-name.ts';
 
 /** Where the helper pod mounts the PVC. */
 export const HELPER_MOUNT = '/data';
@@ -44,6 +45,11 @@ export interface CopyOptions {
   /** Progress lines. */
   log: (line: string) => void;
   copyTimeoutMs?: number;
+  /**
+   * The run's id: the PVC must carry it (label deckhand.dev/run-id), so a run never copies the volume of another run
+   * that had the same name. Without it, the PVC must at least belong to the release.
+   */
+  runId?: string;
 }
 
 export interface CopyResult {
@@ -137,7 +143,9 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
 
   try {
     options.log(`Starting helper pod ${pod} (${options.helperImage}) with PVC ${options.pvcName} mounted read-only.`);
-    await startHelperPod(options, pod, manifest);
+    // Whose PVC it is is read beside the helper's start; nothing is listed or copied before it is known.
+    const started = await Promise.allSettled([checkClaimOwner(options), startHelperPod(options, pod, manifest)]);
+    for (const result of started) if (result.status === 'rejected') throw result.reason;
 
     // The listing (the pod's own tar stream, read into names and sizes) and `kubectl cp` run side by side. That is
     // safe because kubectl cp writes only into the staging folder — it skips symbolic links and entries that would
@@ -178,6 +186,38 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
         timeoutMs: HELPER_DELETE_REQUEST_MS,
       })
       .catch(() => undefined);
+  }
+}
+
+/** The PVC belongs to this release — and, when the run's id is known, to this very run. */
+async function checkClaimOwner(options: CopyOptions): Promise<void> {
+  const pvc = await kubectl.get(
+    options.shell,
+    options.target,
+    'persistentvolumeclaim',
+    options.pvcName,
+    options.namespace,
+  );
+  const labels = pvc?.metadata.labels ?? {};
+  const release = labels['app.kubernetes.io/instance'];
+  const runId = labels[RUN_ID_LABEL];
+  if (!pvc) {
+    throw new DeckhandError(
+      `PVC ${options.pvcName} is gone: there is nothing to copy.`,
+      'Nothing was deleted or copied.',
+    );
+  }
+  if (release !== undefined && release !== options.release) {
+    throw new DeckhandError(
+      `PVC ${options.pvcName} belongs to release ${release}, not ${options.release}: refusing to copy another run's output.`,
+      'Nothing was copied or deleted.',
+    );
+  }
+  if (options.runId !== undefined && runId !== options.runId) {
+    throw new DeckhandError(
+      `PVC ${options.pvcName} belongs to another run of the name ${options.release} (its ${RUN_ID_LABEL} is ${runId ?? 'not set'}, this run's is ${options.runId}): refusing to copy it.`,
+      'Nothing was copied or deleted. See what holds the name with: kubectl get pvc,jobs --show-labels',
+    );
   }
 }
 
@@ -348,15 +388,15 @@ export async function verifyCopy(staging: string, expected: readonly ManifestEnt
   }
 }
 
-/** Moves the verified files into the destination (which may already hold run.json from an earlier attempt). */
+/**
+ * The verified staging folder becomes the destination, which holds nothing but the Job's files: a copy made before
+ * (copy --force) is replaced whole, and only now that the new one is verified.
+ */
 async function moveInto(staging: string, destination: string): Promise<void> {
-  await mkdir(destination, { recursive: true });
-  const entries = await readdir(staging, { withFileTypes: true }).catch(() => []);
-  for (const entry of entries) {
-    const target = path.join(destination, entry.name);
-    await rm(target, { recursive: true, force: true });
-    await rename(path.join(staging, entry.name), target);
-  }
+  await mkdir(path.dirname(destination), { recursive: true });
+  await mkdir(staging, { recursive: true });
+  await rm(destination, { recursive: true, force: true });
+  await rename(staging, destination);
 }
 
 export function formatBytes(bytes: number): string {

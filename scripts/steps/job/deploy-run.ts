@@ -9,14 +9,15 @@ import type { CommandContext } from '../../cli/context.ts';
 import type { deploy } from '../../cli/commands/app.ts';
 import type { WorkTreeState } from '../../git.ts';
 import { UsageError } from '../../lib/errors.ts';
-import { imageReferenceProblem } from '../../lib/image-ref.ts';
+import { formatImageReference, imageReferenceProblem } from '../../lib/image-ref.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
+import { systemNamespaceByName, systemNamespaceError } from '../cluster/namespace.ts';
 import type { ClusterReads } from '../cluster/reads.ts';
 import type { CopyResult } from './copy.ts';
 import type { DeployFlags, DeployPlan } from './plan.ts';
-import type { RunOutcome } from './record.ts';
+import type { RecordedImage, RunOutcome } from './record.ts';
 import type { WatchResult } from './watch.ts';
 
 export type DeployDeps = Pick<CommandContext, 'config' | 'shell' | 'masker' | 'prompter' | 'ui' | 'resolveTarget'>;
@@ -39,6 +40,14 @@ export interface DeployRun {
   plan?: DeployPlan;
   inputs?: Record<string, string>;
   digest?: string;
+  /** Where the digest came from (the push, or the registry for an --image tag). */
+  digestFrom?: RecordedImage['digestFrom'];
+  /** This run created its inputs Secret (and has not given it back). */
+  inputsSecretCreated?: boolean;
+  /** `helm install` was started (it may have failed before or after helm stored the release). */
+  installAttempted?: boolean;
+  /** Names this run tried first and found taken by other runs. */
+  renamedFrom?: string[];
   installed: boolean;
   /** The wait on the Job, started beside the install so no event or early log line is missed. */
   following?: Following;
@@ -80,11 +89,14 @@ export function prepareDeploy(ctx: CommandContext<typeof deploy>): DeployRun {
     }
   }
   const { config, shell, masker, prompter, ui, resolveTarget } = ctx;
+  const namespace = config.kube.namespace ?? app.namespace;
+  const system = systemNamespaceByName(namespace);
+  if (system) throw systemNamespaceError(namespace, system, app.namespace);
   return {
     deps: { config, shell, masker, prompter, ui, resolveTarget },
     app,
     flags,
-    namespace: config.kube.namespace ?? app.namespace,
+    namespace,
     tools: { buildx: false },
     clusterReadable: false,
     installed: false,
@@ -116,4 +128,25 @@ export function releaseValues(run: Pick<DeployRun, 'plan' | 'digest'>): Record<s
   const setString = { ...run.plan!.setString };
   if (run.digest) setString['image.digest'] = run.digest;
   return setString;
+}
+
+/**
+ * The image the Job runs, for people and the run record: an --image exactly as given when nothing was added to it,
+ * else repository[:tag]@digest once the digest is known.
+ */
+export function jobImage(run: Pick<DeployRun, 'plan' | 'digest' | 'digestFrom'>): RecordedImage {
+  const image = run.plan!.image;
+  const digest = run.digest ?? image.digest;
+  const parts = {
+    repository: image.repository,
+    ...(image.tag ? { tag: image.tag } : {}),
+    ...(digest ? { digest } : {}),
+  };
+  const digestFrom = run.digestFrom ?? (image.digest ? 'given' : undefined);
+  return {
+    ...(image.given ? { given: image.given } : {}),
+    ...parts,
+    reference: image.given && digest === image.digest ? image.given : formatImageReference(parts),
+    ...(digest && digestFrom ? { digestFrom } : {}),
+  };
 }

@@ -1,7 +1,9 @@
 /**
- * The steps of `deploy <job app>` up to the installed release: prerequisites, plan, inputs, image, namespace and
- * Secret, chart check, install. Each one observes, decides, acts and reports; tasks.ts puts them in order.
+ * The steps of `deploy <job app>` up to the install: prerequisites, plan, inputs, image, namespace and the run's
+ * inputs Secret, chart check (the install itself is in claim.ts). Each one observes, decides, acts and reports;
+ * tasks.ts puts them in order.
  */
+import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { collectAppInputs, readAppInputs } from '../../apps/inputs.ts';
@@ -15,22 +17,19 @@ import type { StepTask } from '../../lib/pipeline.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { probeTools, type ToolProbe } from '../checks/tools.ts';
 import { buildAndPush } from '../image/build.ts';
+import { resolveExistingImage } from '../image/existing.ts';
 import {
   convergeNamespaceAndSecrets,
   dockerConfigJson,
   readLiveState,
+  refuseSystemNamespace,
   type LiveState,
   type SecretSpec,
 } from '../cluster/namespace.ts';
 import { startClusterReads, type ClusterReads } from '../cluster/reads.ts';
+import { createInputsSecret } from './claim.ts';
 import { releaseValues, targetOf, taskShell, type DeployRun } from './deploy-run.ts';
-import { startFollowing } from './follow.ts';
 import { planDeploy } from './plan.ts';
-
-/** helm's own wait for the release's objects; the Job itself is followed afterwards, with the run's timeout. */
-const INSTALL_TIMEOUT_MS = 5 * 60_000;
-/** The helm process gets a minute more than its own timeout, to report it. */
-const INSTALL_PROCESS_TIMEOUT_MS = INSTALL_TIMEOUT_MS + 60_000;
 
 // ─── Check prerequisites ──────────────────────────────────────────────────────────────────────────────────────
 
@@ -136,11 +135,12 @@ async function resolveClusterTarget(run: DeployRun, notes: string[]): Promise<vo
 }
 
 /**
- * The cluster check and the reads of the Secrets a run writes — the app's inputs, and the image pull secret when a
- * pull token is configured — in flight together.
+ * The cluster check and the reads of the namespace and of the Secret a run applies — the image pull secret, when a
+ * pull token is configured — in flight together. The run's own inputs Secret is not read: it is created (or found
+ * taken) in one request.
  */
 export function startReadsAhead(run: DeployRun, target: KubeTarget): ClusterReads {
-  const names = [run.app.secret.name, ...(run.deps.config.pullToken ? [`${run.app.name}-registry`] : [])];
+  const names = run.deps.config.pullToken ? [`${run.app.name}-registry`] : [];
   return startClusterReads(run.deps.shell, target, names);
 }
 
@@ -154,21 +154,24 @@ export async function planRun(run: DeployRun, task: StepTask): Promise<void> {
     config,
     flags: run.flags,
     namespace: run.target?.namespace ?? run.namespace,
+    cluster: run.target?.cluster ?? '<cluster>',
     git: run.git!,
     version,
     now: new Date(),
+    runId: randomUUID(),
   });
   run.plan = plan;
   task.title = `Plan release ${plan.release}`;
   const image = plan.image.build
-    ? ` (tags ${plan.image.pushTags.join(', ')}, ${plan.image.build.platform})`
-    : ' (existing image, no build)';
+    ? `${plan.image.repository}:${plan.image.tag} (tags ${plan.image.pushTags.join(', ')}, ${plan.image.build.platform})`
+    : `${plan.image.given} (existing image, no build)`;
   const lines = [
-    `release    ${plan.release} in namespace ${plan.namespace}`,
-    `image      ${plan.image.repository}:${plan.image.tag}${image}`,
+    `release    ${plan.release} in namespace ${plan.namespace} (a suffix is added if another run took the name)`,
+    `image      ${image}`,
     `chart      ${plan.chart.path} with ${plan.chart.valuesFiles.map((file) => path.basename(file)).join(' + ')}`,
+    `inputs     Secret ${plan.inputsSecret}, this run's own`,
     `wait       up to ${formatMs(plan.jobTimeoutMs)} for the Job`,
-    `output     ${path.relative(config.repoRoot, plan.outputDir)}/`,
+    `output     ${path.relative(config.repoRoot, plan.filesDir)}/ (record: run.json beside it)`,
   ];
   if (plan.image.build && !version) {
     lines.push(`note       no ${run.app.image.versionFile ?? 'version file'}: the image is tagged sha-<commit> only`);
@@ -215,6 +218,15 @@ export async function collectInputs(run: DeployRun, task: StepTask): Promise<voi
 
 export async function buildImage(run: DeployRun, task: StepTask): Promise<void> {
   const plan = run.plan!;
+  if (!plan.image.build) {
+    const resolved = await resolveExistingImage(
+      { shell: taskShell(run, task), image: plan.image, docker: run.tools.docker !== undefined },
+      task,
+    );
+    if (resolved.digest) run.digest = resolved.digest;
+    if (resolved.digestFrom) run.digestFrom = resolved.digestFrom;
+    return;
+  }
   const digest = await buildAndPush(
     {
       shell: taskShell(run, task),
@@ -227,7 +239,10 @@ export async function buildImage(run: DeployRun, task: StepTask): Promise<void> 
     },
     task,
   );
-  if (digest) run.digest = digest;
+  if (digest) {
+    run.digest = digest;
+    run.digestFrom = 'build';
+  }
 }
 
 // ─── Cluster: namespace, Secret, chart ────────────────────────────────────────────────────────────────────────
@@ -237,14 +252,7 @@ export async function prepareNamespaceAndSecret(run: DeployRun, task: StepTask):
   const { config } = run.deps;
   const target = targetOf(run, plan.namespace);
   const shell = taskShell(run, task);
-  const secrets: SecretSpec[] = [
-    {
-      name: run.app.secret.name,
-      namespace: plan.namespace,
-      values: run.inputs!,
-      labels: { 'app.kubernetes.io/part-of': run.app.name },
-    },
-  ];
+  const secrets: SecretSpec[] = [];
   if (plan.pullSecret && config.pullToken) {
     const { name, registry, user } = plan.pullSecret;
     secrets.push({
@@ -278,17 +286,27 @@ export async function prepareNamespaceAndSecret(run: DeployRun, task: StepTask):
       secrets.map((secret) => secret.name),
     );
   }
+  if (run.clusterReadable)
+    await refuseSystemNamespace(shell, target, plan.namespace, live.namespace, run.app.namespace);
   const report = await convergeNamespaceAndSecrets(shell, target, plan.namespace, secrets, live);
   const outcome = (result: string) => (shell.dryRun ? 'checked' : result);
-  task.output = `Namespace ${plan.namespace}: ${outcome(report.namespace)} (Pod Security: restricted)`;
-  const appSecret = report.secrets[run.app.secret.name]!;
-  const changed = appSecret.result === 'updated' && !shell.dryRun ? ` (changed: ${appSecret.changed.join(', ')})` : '';
-  task.output = `Secret ${run.app.secret.name}: ${outcome(appSecret.result)}${changed}`;
+  task.output =
+    report.namespace === 'kept'
+      ? `Namespace ${plan.namespace}: exists and was not created by deckhand, so its labels are left as they are (deckhand does not set Pod Security there)`
+      : `Namespace ${plan.namespace}: ${outcome(report.namespace)} (Pod Security: restricted)`;
   if (plan.pullSecret) {
     const pull = report.secrets[plan.pullSecret.name]!;
     task.output = `Image pull secret ${plan.pullSecret.name} for ${plan.pullSecret.registry}: ${outcome(pull.result)}`;
   }
-  task.title = `Prepared namespace ${plan.namespace} and Secret ${run.app.secret.name}`;
+  // The run's inputs go into a Secret of its own, created (never updated) before its release: a later run can never
+  // change what a retried pod of this one reads, and a name another run holds is found taken in the same request.
+  const wanted = plan.release;
+  await createInputsSecret(run, shell, target);
+  const claimed = run.plan!;
+  if (claimed.release !== wanted)
+    task.output = `Release name ${wanted} is taken by another run started in the same second: this run is ${claimed.release}`;
+  task.output = `Secret ${claimed.inputsSecret}: ${shell.dryRun ? 'would be created' : 'created'} (this run's inputs)`;
+  task.title = `Prepared namespace ${plan.namespace} and Secret ${claimed.inputsSecret}`;
 }
 
 /** Ends work started ahead that the run did not get to use. */
@@ -320,36 +338,4 @@ export async function renderChart(run: DeployRun, task: StepTask): Promise<void>
   const kinds = [...result.stdout.matchAll(/^kind: (\S+)$/gm)].map((match) => match[1]!);
   task.title = `Chart renders: ${kinds.join(', ')}`;
   if (shell.dryRun) for (const line of result.stdout.trimEnd().split('\n')) task.output = line;
-}
-
-// ─── Release ──────────────────────────────────────────────────────────────────────────────────────────────────
-
-export async function installRelease(run: DeployRun, task: StepTask): Promise<void> {
-  const plan = run.plan!;
-  const target = targetOf(run, plan.namespace);
-  task.title = `Install release ${plan.release}`;
-  const shell = taskShell(run, task);
-  // The watches start first: they see the Job appear, and the wait loses no time after helm returns.
-  if (!shell.dryRun) run.following = startFollowing(run, target);
-  try {
-    await shell.run(
-      helm.upgradeInstallArgs(target, {
-        release: plan.release,
-        chart: plan.chart.path,
-        namespace: plan.namespace,
-        valuesFiles: plan.chart.valuesFiles,
-        setString: releaseValues(run),
-        timeoutMs: INSTALL_TIMEOUT_MS,
-      }),
-      { kind: 'write', cwd: run.deps.config.repoRoot, timeoutMs: INSTALL_PROCESS_TIMEOUT_MS },
-    );
-  } catch (error) {
-    run.following?.stop();
-    throw error;
-  }
-  run.installed = !shell.dryRun;
-  const reference = `${plan.image.repository}:${plan.image.tag}${run.digest ? `@${run.digest}` : ''}`;
-  task.title = shell.dryRun
-    ? `Install release ${plan.release} (dry run)`
-    : `Installed release ${plan.release} running ${reference}`;
 }

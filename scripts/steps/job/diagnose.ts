@@ -16,7 +16,7 @@ export type { ContainerState, Diagnosis, EventLike, PodLike, PvcLike } from '../
 export { stuckReason, waitingNote } from '../cluster/pod-diagnosis.ts';
 
 export interface JobLike {
-  metadata: { name: string };
+  metadata: { name: string; labels?: Record<string, string> };
   spec?: { backoffLimit?: number; activeDeadlineSeconds?: number };
   status?: {
     conditions?: { type: string; status: string; reason?: string; message?: string }[];

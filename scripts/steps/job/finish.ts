@@ -7,11 +7,11 @@ import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError, InterruptedError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
-import { formatImageReference } from '../../lib/image-ref.ts';
+import type { JobApp } from '../../apps/index.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import { copyOutput, formatBytes } from './copy.ts';
-import { targetOf, taskShell, type DeployRun } from './deploy-run.ts';
-import { writeRunRecord, type RunOutcome } from './record.ts';
+import { jobImage, targetOf, taskShell, type DeployRun } from './deploy-run.ts';
+import { assertFolderIsFor, RUN_RECORD, writeRunRecord, type RecordedInputs, type RunOutcome } from './record.ts';
 import { keptVolumeMessage, uninstallRelease, UNINSTALL_WAIT_MS } from './uninstall.ts';
 import { plural } from '../../lib/wording.ts';
 
@@ -20,17 +20,20 @@ import { plural } from '../../lib/wording.ts';
 export async function copyJobOutput(run: DeployRun, task: StepTask): Promise<void> {
   const plan = run.plan!;
   const shell = taskShell(run, task);
-  const relative = path.relative(run.deps.config.repoRoot, plan.outputDir);
+  const relative = path.relative(run.deps.config.repoRoot, plan.filesDir);
+  const target = targetOf(run, plan.namespace);
   task.title = `Copy the output to ${relative}/`;
   try {
+    await assertFolderIsFor(plan.runDir, { release: plan.release, namespace: plan.namespace, server: target.server });
     run.copy = await copyOutput({
       shell,
-      target: targetOf(run, plan.namespace),
+      target,
       namespace: plan.namespace,
       release: plan.release,
       pvcName: plan.release,
-      destination: plan.outputDir,
+      destination: plan.filesDir,
       helperImage: plan.helperImage,
+      runId: plan.runId,
       log: (line) => (task.output = line),
     });
   } catch (error) {
@@ -92,18 +95,16 @@ export async function recordRun(run: DeployRun, error: unknown): Promise<void> {
   if (!plan || !run.installed) return;
   const outcome: RunOutcome =
     run.outcome ?? (error instanceof InterruptedError ? 'interrupted' : error ? 'error' : 'complete');
-  const image = {
-    repository: plan.image.repository,
-    tag: plan.image.tag,
-    ...(run.digest ? { digest: run.digest } : {}),
-  };
-  const file = await writeRunRecord(plan.outputDir, {
+  const record = {
     app: run.app.name,
     release: plan.release,
     namespace: plan.namespace,
+    cluster: plan.cluster,
     context: run.target?.context ?? '',
     server: run.target?.server ?? '',
-    image: { ...image, reference: formatImageReference(image) },
+    runId: plan.runId,
+    image: jobImage(run),
+    inputs: recordedInputs(run.app, plan.inputsSecret, run.inputs ?? {}),
     commit: run.git?.commit ?? '',
     valuesFiles: plan.chart.valuesFiles,
     startedAt: plan.startedAt,
@@ -112,8 +113,28 @@ export async function recordRun(run: DeployRun, error: unknown): Promise<void> {
     failure:
       run.failure ?? (error instanceof Error && outcome !== 'complete' ? error.message.split('\n')[0] : undefined),
     copy: { verified: Boolean(run.copy), files: run.copy?.files ?? [], totalBytes: run.copy?.totalBytes ?? 0 },
-  });
-  run.deps.ui.info(`Run record: ${path.relative(run.deps.config.repoRoot, file)}`);
+  };
+  try {
+    const file = await writeRunRecord(plan.runDir, record);
+    run.deps.ui.info(`Run record: ${path.relative(run.deps.config.repoRoot, file)}`);
+  } catch (failure) {
+    // The run's own outcome is what the command reports; a record that cannot be written is said beside it.
+    run.deps.ui.warn(`The run record was not written: ${(failure as Error).message}`);
+  }
+}
+
+/** What run.json says about the inputs: the non-sensitive values, and only the names of the sensitive ones. */
+export function recordedInputs(app: JobApp, secret: string, values: Readonly<Record<string, string>>): RecordedInputs {
+  const inputs = app.secret.inputs;
+  return {
+    secret,
+    values: Object.fromEntries(
+      inputs
+        .filter((input) => !input.sensitive && values[input.key] !== undefined)
+        .map((input) => [input.key, values[input.key]!]),
+    ),
+    sensitive: inputs.filter((input) => input.sensitive).map((input) => input.key),
+  };
 }
 
 /** What to do next, with the exact commands. */
@@ -121,7 +142,7 @@ export function nextSteps(run: DeployRun): string[] {
   const plan = run.plan;
   if (!plan || run.deps.config.dryRun) return [];
   const app = run.app.name;
-  const output = `Output: ${path.relative(run.deps.config.repoRoot, plan.outputDir)}/`;
+  const output = `Output: ${path.relative(run.deps.config.repoRoot, plan.filesDir)}/ (record: ${path.relative(run.deps.config.repoRoot, path.join(plan.runDir, RUN_RECORD))})`;
   const release = ['--release', plan.release];
   if (run.copy && run.cleanedUp) return [output];
   if (run.copy) {

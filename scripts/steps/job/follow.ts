@@ -84,6 +84,7 @@ export function startFollowing(run: DeployRun, target: KubeTarget): Following {
     job: plan.release,
     timeoutMs: plan.jobTimeoutMs,
     pvcNames: [plan.release],
+    runId: plan.runId,
     stopSignal: stop.signal,
     onLogLine: (line) => emit(`│ ${line}`),
     onNote: emit,

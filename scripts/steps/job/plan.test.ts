@@ -3,11 +3,21 @@ import { describe, it } from 'node:test';
 import { caelundas } from '../../apps/caelundas.ts';
 import { isDnsLabel, releaseNameProblem } from '../../lib/names.ts';
 import { imageReferenceProblem, parseImageReference } from '../../lib/image-ref.ts';
-import { planDeploy, type PlanInput } from './plan.ts';
-import { releaseName } from './release-name.ts';
+import { claimReleaseName, planDeploy, type PlanInput } from './plan.ts';
+import {
+  appOfRelease,
+  compareRunNames,
+  inputsSecretName,
+  isRunReleaseName,
+  nextReleaseName,
+  releaseFilter,
+  releaseName,
+  releaseStartedAt,
+} from './release-name.ts';
 
 const NOW = new Date('2026-01-25T14:30:22.456Z');
 const COMMIT = '1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d';
+const RUN_ID = '6b2c8a5e-1f3d-4e5a-9b7c-0d1e2f3a4b5c';
 
 function input(overrides: Partial<PlanInput> = {}): PlanInput {
   return {
@@ -21,6 +31,8 @@ function input(overrides: Partial<PlanInput> = {}): PlanInput {
     },
     flags: { rebuild: false, allowDirty: false, cleanup: false },
     namespace: 'caelundas',
+    cluster: 'lke12345',
+    runId: RUN_ID,
     git: { commit: COMMIT, shortCommit: '1a2b3c4', dirty: false, sourceUrl: 'https://github.com/me/project' },
     version: '1.0.0',
     now: NOW,
@@ -33,6 +45,37 @@ describe('the deploy plan', () => {
     assert.equal(releaseName('caelundas', NOW), 'caelundas-20260125-143022');
     assert.equal(releaseNameProblem(releaseName('caelundas', NOW)), undefined);
     assert.ok(isDnsLabel(releaseName('caelundas', new Date('2026-12-31T23:59:59Z'))));
+  });
+
+  it('gives a name taken by a run of the same second a short suffix, which every command recognises', () => {
+    const base = releaseName('caelundas', NOW);
+    assert.equal(nextReleaseName(base), 'caelundas-20260125-143022-2');
+    assert.equal(nextReleaseName('caelundas-20260125-143022-2'), 'caelundas-20260125-143022-3');
+    assert.equal(nextReleaseName('caelundas-20260125-143022-99'), undefined, 'bounded');
+    for (const name of [base, `${base}-2`, `${base}-10`, `${base}-99`]) {
+      assert.ok(isRunReleaseName('caelundas', name), name);
+      assert.ok(new RegExp(releaseFilter('caelundas')).test(name), name);
+      assert.equal(appOfRelease(name), 'caelundas');
+      assert.equal(releaseStartedAt('caelundas', name)?.toISOString(), '2026-01-25T14:30:22.000Z');
+      assert.equal(releaseNameProblem(name), undefined);
+    }
+    for (const name of [`${base}-1`, `${base}-100`, `${base}-x`, `${base}-02`, 'caelundas-latest'])
+      assert.ok(!isRunReleaseName('caelundas', name), name);
+    assert.deepEqual([`${base}-10`, `${base}-2`, base].sort(compareRunNames), [base, `${base}-2`, `${base}-10`]);
+  });
+
+  it("names the run's own inputs Secret and output folder after its release, and follows a new name", () => {
+    const plan = planDeploy(input());
+    assert.equal(plan.inputsSecret, 'caelundas-20260125-143022-inputs');
+    assert.equal(plan.setString['secretEnv.name'], 'caelundas-20260125-143022-inputs');
+    assert.equal(plan.runDir, '/project/output/lke12345/caelundas/caelundas-20260125-143022');
+    assert.equal(plan.filesDir, '/project/output/lke12345/caelundas/caelundas-20260125-143022/files');
+    const renamed = claimReleaseName(plan, 'caelundas-20260125-143022-2');
+    assert.equal(renamed.release, 'caelundas-20260125-143022-2');
+    assert.equal(renamed.inputsSecret, inputsSecretName('caelundas-20260125-143022-2'));
+    assert.equal(renamed.setString['secretEnv.name'], 'caelundas-20260125-143022-2-inputs');
+    assert.equal(renamed.runDir, '/project/output/lke12345/caelundas/caelundas-20260125-143022-2');
+    assert.equal(renamed.runId, RUN_ID, 'the same run, under another name');
   });
 
   it('tags the image sha-<commit> and the app version, never latest, with OCI labels', () => {
@@ -58,19 +101,20 @@ describe('the deploy plan', () => {
     assert.deepEqual(plan.image.pushTags, ['sha-1a2b3c4-dirty-20260125-143022']);
   });
 
-  it('passes the image, commit and timestamp to the chart as strings', () => {
+  it("passes the image, commit, timestamp, run id and the inputs Secret's name to the chart as strings", () => {
     const plan = planDeploy(input());
     assert.deepEqual(plan.setString, {
       'image.repository': 'ghcr.io/me/caelundas',
       'image.tag': 'sha-1a2b3c4',
       'metadata.gitCommit': COMMIT,
       'metadata.timestamp': String(Math.floor(NOW.getTime() / 1000)),
+      'metadata.runId': RUN_ID,
+      'secretEnv.name': 'caelundas-20260125-143022-inputs',
     });
     assert.deepEqual(plan.chart.valuesFiles, [
       'charts/kubernetes-job/values/base.yaml',
       'charts/kubernetes-job/values/caelundas-production.yaml',
     ]);
-    assert.equal(plan.outputDir, '/project/output/caelundas-20260125-143022');
   });
 
   it('uses --image as given, with its digest, and builds nothing', () => {
@@ -89,6 +133,15 @@ describe('the deploy plan', () => {
     assert.equal(plan.image.repository, 'registry.example:5000/team/caelundas');
     assert.equal(plan.image.tag, '2.0.0');
     assert.equal(plan.setString['image.digest'], digest);
+  });
+
+  it('keeps a digest-only --image exactly as given: no tag is made up for it', () => {
+    const given = `registry.example:5000/team/caelundas@sha256:${'cd'.repeat(32)}`;
+    const plan = planDeploy(input({ flags: { image: given, rebuild: false, allowDirty: false, cleanup: false } }));
+    assert.equal(plan.image.given, given);
+    assert.equal(plan.image.tag, undefined);
+    assert.equal(plan.setString['image.tag'], undefined);
+    assert.equal(plan.setString['image.digest'], `sha256:${'cd'.repeat(32)}`);
   });
 
   it('refuses --image values without a pinned tag or digest, and the mutable latest', () => {

@@ -2,14 +2,14 @@
  * The deploy plan: every name and value a run will use, computed up front by a pure function from configuration,
  * flags, the app entry, the git state and the clock. The pipeline only executes it, and `--dry-run` prints it.
  */
-import path from 'node:path';
 import { imageRepository, type JobApp } from '../../apps/index.ts';
 import type { WorkTreeState } from '../../git.ts';
 import type { Config } from '../../lib/config.ts';
 import { parseImageReference } from '../../lib/image-ref.ts';
 import { releaseNameProblem } from '../../lib/names.ts';
 import type { ImagePlan } from '../image/build.ts';
-import { releaseName } from './release-name.ts';
+import { filesFolder, runFolder } from './record.ts';
+import { inputsSecretName, releaseName } from './release-name.ts';
 
 export interface DeployFlags {
   /** Deploy this existing image instead of building one. */
@@ -24,16 +24,27 @@ export interface DeployFlags {
 
 export interface DeployPlan {
   app: JobApp;
+  /** The name this run tries; it changes only when another run took it first (claimReleaseName). */
   release: string;
   namespace: string;
+  /** The kubeconfig's name for the cluster (a folder of the output). */
+  cluster: string;
+  /** Unique to this run: the deckhand.dev/run-id label on its Job, pods and PVC. */
+  runId: string;
+  /** The Secret that holds this run's inputs: created before its release, read only by its Job. */
+  inputsSecret: string;
   /** Runs the image by digest once it is known; `tag` is kept for people and for `helm get values`. */
   image: ImagePlan;
   chart: { path: string; valuesFiles: string[] };
   /** Values set on the command line (strings: --set-string). */
   setString: Record<string, string>;
   jobTimeoutMs: number;
-  /** output/<release> */
-  outputDir: string;
+  /** The local output root (config.outputDir). */
+  outputRoot: string;
+  /** output/<cluster>/<namespace>/<release>: run.json and files/. */
+  runDir: string;
+  /** <runDir>/files: exactly what the Job wrote. */
+  filesDir: string;
   helperImage: string;
   mountPath: string;
   cleanup: boolean;
@@ -47,25 +58,28 @@ export interface PlanInput {
   config: Pick<Config, 'repoRoot' | 'image' | 'jobTimeoutMs' | 'outputDir' | 'helperImage' | 'pullToken' | 'pullUser'>;
   flags: DeployFlags;
   namespace: string;
+  /** The kubeconfig's name for the target cluster. */
+  cluster: string;
   git: Pick<WorkTreeState, 'commit' | 'shortCommit' | 'dirty' | 'sourceUrl'>;
   /** From the app's versionFile, when there is one. */
   version?: string;
   now: Date;
+  /** A fresh random id (crypto.randomUUID()). */
+  runId: string;
 }
 
 export function planDeploy(input: PlanInput): DeployPlan {
   const { app, config, flags, git, now } = input;
   const release = releaseName(app.name, now);
-  const problem = releaseNameProblem(release);
-  if (problem) throw new Error(`internal: generated release name is invalid: ${problem}`);
 
   const image = flags.image ? planExistingImage(flags.image) : planBuild(input);
   const setString: Record<string, string> = {
     'image.repository': image.repository,
-    'image.tag': image.tag,
+    ...(image.tag ? { 'image.tag': image.tag } : {}),
     'metadata.gitCommit': git.commit,
     // Unix seconds, like the seed's `date +%s`; a string so a label value never turns into a float.
     'metadata.timestamp': String(Math.floor(now.getTime() / 1000)),
+    'metadata.runId': input.runId,
   };
   if (image.digest) setString['image.digest'] = image.digest;
   // Decided here, not by the step that creates the Secret: the chart is rendered beside that step.
@@ -78,21 +92,29 @@ export function planDeploy(input: PlanInput): DeployPlan {
     : undefined;
   if (pullSecret) setString['imagePullSecrets[0].name'] = pullSecret.name;
 
-  return {
-    app,
+  return claimReleaseName(
+    {
+      app,
+      release,
+      namespace: input.namespace,
+      cluster: input.cluster,
+      runId: input.runId,
+      inputsSecret: '',
+      image,
+      chart: { path: app.chart.path, valuesFiles: [...app.chart.valuesFiles] },
+      setString,
+      jobTimeoutMs: config.jobTimeoutMs,
+      outputRoot: config.outputDir,
+      runDir: '',
+      filesDir: '',
+      helperImage: config.helperImage,
+      mountPath: app.output.mountPath,
+      cleanup: flags.cleanup,
+      startedAt: now.toISOString(),
+      ...(pullSecret ? { pullSecret } : {}),
+    },
     release,
-    namespace: input.namespace,
-    image,
-    chart: { path: app.chart.path, valuesFiles: [...app.chart.valuesFiles] },
-    setString,
-    jobTimeoutMs: config.jobTimeoutMs,
-    outputDir: path.join(config.outputDir, release),
-    helperImage: config.helperImage,
-    mountPath: app.output.mountPath,
-    cleanup: flags.cleanup,
-    startedAt: now.toISOString(),
-    ...(pullSecret ? { pullSecret } : {}),
-  };
+  );
 
   function planBuild({ version }: PlanInput): ImagePlan {
     const repository =
@@ -122,15 +144,38 @@ export function planDeploy(input: PlanInput): DeployPlan {
   }
 }
 
-/** `--image REPO:TAG`, `REPO@sha256:…` or `REPO:TAG@sha256:…` (checked with imageReferenceProblem before). */
+/**
+ * The plan under another release name (the one it tried was taken by a run that started in the same second): every
+ * name that follows from the release — its inputs Secret, its output folder — follows it.
+ */
+export function claimReleaseName(plan: DeployPlan, release: string): DeployPlan {
+  const problem = releaseNameProblem(release);
+  if (problem) throw new Error(`internal: generated release name is invalid: ${problem}`);
+  const inputsSecret = inputsSecretName(release);
+  const runDir = runFolder(plan.outputRoot, { cluster: plan.cluster, namespace: plan.namespace, release });
+  return {
+    ...plan,
+    release,
+    inputsSecret,
+    runDir,
+    filesDir: filesFolder(runDir),
+    setString: { ...plan.setString, 'secretEnv.name': inputsSecret },
+  };
+}
+
+/**
+ * `--image REPO:TAG`, `REPO@sha256:…` or `REPO:TAG@sha256:…` (checked with imageReferenceProblem before), kept as
+ * given: a digest-only reference runs as exactly that, with no tag made up for it.
+ */
 function planExistingImage(reference: string): ImagePlan {
   const parsed = parseImageReference(reference);
   if (!parsed) throw new Error(`internal: unvalidated --image ${reference}`);
   return {
+    given: reference,
     repository: parsed.repository,
-    tag: parsed.tag ?? 'by-digest',
+    ...(parsed.tag ? { tag: parsed.tag } : {}),
     pushTags: [],
-    digest: parsed.digest,
+    ...(parsed.digest ? { digest: parsed.digest } : {}),
     build: false,
   };
 }

@@ -14,7 +14,8 @@ import { plural } from '../../lib/wording.ts';
 export function releaseStateText(row: ReleaseRow): string {
   if (row.stuck) return `stuck (${row.stuck.status})`;
   if (row.helm) return row.helm.status;
-  return row.pvc ? 'no release (PVC left)' : 'no release (volume left)';
+  if (row.pvc) return 'no release (PVC left)';
+  return row.volume ? 'no release (volume left)' : 'no release (Secret left)';
 }
 
 export function jobText(row: ReleaseRow): string {
@@ -84,6 +85,19 @@ export function formatReleaseTable(rows: readonly ReleaseRow[], now: Date): stri
 export function releaseNotes(row: ReleaseRow): string[] {
   const notes: string[] = [];
   if (row.stuck) notes.push(`${row.name} is stuck (${row.stuck.status}). ${row.stuck.hint}`);
+  if (!row.helm && !row.pvc && !row.volume && row.inputs.present) {
+    notes.push(
+      `${row.name}: only its inputs Secret ${row.inputs.secret} is left (a deploy stopped before it could clean up). Delete it: ${deckhand('uninstall', appOfRelease(row.name), '--release', row.name)}`,
+    );
+  }
+  if (row.helm && row.inputs.shared) {
+    notes.push(
+      `${row.name} was made before per-run inputs: its Job reads the shared Secret ${row.inputs.secret}, which deckhand deletes once the last such run is uninstalled.`,
+    );
+  }
+  if (row.output.legacy && row.output.copied) {
+    notes.push(`${row.name}: its output is in ${row.output.dir}/, where runs were copied before per-run folders.`);
+  }
   if (!row.helm && row.volume?.phase === 'Released') {
     notes.push(
       `${row.name}: volume ${row.volume.name}${row.volume.linodeVolumeId ? ` (Linode volume ${row.volume.linodeVolumeId})` : ''} is Released and kept by its Retain policy; it is still billed. Delete it: ${deckhand('uninstall', appOfRelease(row.name), '--release', row.name, '--delete-volume')}`,
@@ -108,6 +122,7 @@ export function releasesJson(rows: readonly ReleaseRow[], now: Date): object[] {
     pvc: row.pvc ?? null,
     volume: row.volume ?? null,
     output: row.output,
+    inputs: row.inputs,
     stuck: row.stuck ?? null,
   }));
 }

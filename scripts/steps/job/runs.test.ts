@@ -16,7 +16,7 @@ import {
   releasesJson,
   uninstallOrder,
 } from './runs-view.ts';
-import { recordImage, type RunRecord } from './record.ts';
+import { recordImage, type FoundRecord, type RunRecord } from './record.ts';
 
 const NS = 'caelundas';
 const NOW = new Date('2026-01-27T12:00:00Z');
@@ -113,6 +113,13 @@ function record(release: string, verified: boolean, outcome: RunRecord['outcome'
   };
 }
 
+const SERVER = 'https://lke.example:443';
+
+function found(release: string, stored: RunRecord, legacy = false): FoundRecord {
+  const dir = legacy ? `/project/output/${release}` : `/project/output/lke12345/${NS}/${release}`;
+  return { record: stored, file: `${dir}/run.json`, filesDir: legacy ? dir : `${dir}/files`, legacy };
+}
+
 const COPIED = 'caelundas-20260120-100000';
 const RUNNING = 'caelundas-20260127-113000';
 const FAILED = 'caelundas-20260126-080000';
@@ -125,7 +132,11 @@ function mixedSources(): ReleaseSources {
   return {
     app: 'caelundas',
     namespace: NS,
+    cluster: 'lke12345',
+    server: SERVER,
     outputDir: '/project/output',
+    secrets: [`${RUNNING}-inputs`, `${FAILED}-inputs`, 'caelundas-env-secret', 'sh.helm.release.v1.x.v1'],
+    sharedSecret: 'caelundas-env-secret',
     releases: [
       entry(COPIED, 'deployed'),
       entry(RUNNING, 'deployed'),
@@ -154,8 +165,8 @@ function mixedSources(): ReleaseSources {
         : volume,
     ),
     records: new Map([
-      [COPIED, record(COPIED, true)],
-      [TTL_GONE, record(TTL_GONE, false, 'timeout')],
+      [COPIED, found(COPIED, record(COPIED, true))],
+      [TTL_GONE, found(TTL_GONE, record(TTL_GONE, false, 'timeout'))],
     ]),
     histories: new Map([
       [
@@ -212,7 +223,52 @@ describe('joining releases, Jobs, PVCs, volumes and run records into rows', () =
     assert.equal(rowNamed(rows, TTL_GONE).output.copied, false);
     assert.equal(rowNamed(rows, TTL_GONE).output.recorded, true);
     assert.equal(rowNamed(rows, RUNNING).output.recorded, false);
-    assert.equal(rowNamed(rows, RUNNING).output.dir, `/project/output/${RUNNING}`);
+    assert.equal(rowNamed(rows, RUNNING).output.dir, `/project/output/lke12345/caelundas/${RUNNING}/files`);
+    assert.equal(rowNamed(rows, RUNNING).output.record, `/project/output/lke12345/caelundas/${RUNNING}/run.json`);
+  });
+
+  it('trusts a record only for the run it names: another namespace or API server is not this run', () => {
+    for (const other of [
+      { ...record(COPIED, true), namespace: 'elsewhere' },
+      { ...record(COPIED, true), server: 'https://another-cluster.example:443' },
+      { ...record(COPIED, true), release: RUNNING },
+    ]) {
+      const sources = mixedSources();
+      const joined = joinReleases({ ...sources, records: new Map([[COPIED, found(COPIED, other)]]) });
+      assert.equal(rowNamed(joined, COPIED).output.copied, false, JSON.stringify(other).slice(0, 80));
+    }
+    const legacy = joinReleases({
+      ...mixedSources(),
+      records: new Map([[COPIED, found(COPIED, record(COPIED, true), true)]]),
+    });
+    assert.equal(rowNamed(legacy, COPIED).output.copied, true, 'a record of the old layout, of this very run');
+    assert.equal(rowNamed(legacy, COPIED).output.legacy, true);
+    assert.equal(rowNamed(legacy, COPIED).output.dir, `/project/output/${COPIED}`);
+  });
+
+  it("tells each run's own inputs Secret from the one runs made before per-run inputs shared", () => {
+    assert.deepEqual(rowNamed(rows, RUNNING).inputs, {
+      secret: `${RUNNING}-inputs`,
+      shared: false,
+      present: true,
+    });
+    // No Secret of its own, and the shared one exists: a run from before.
+    assert.deepEqual(rowNamed(rows, COPIED).inputs, { secret: 'caelundas-env-secret', shared: true, present: true });
+    const referencing = job(STUCK, 'Complete');
+    (referencing.spec as any).template.spec.containers[0].env = [
+      { name: 'START_DATE', valueFrom: { secretKeyRef: { name: `${STUCK}-inputs`, key: 'START_DATE' } } },
+    ];
+    const joined = joinReleases({ ...mixedSources(), jobs: [referencing] });
+    assert.deepEqual(rowNamed(joined, STUCK).inputs, { secret: `${STUCK}-inputs`, shared: false, present: false });
+  });
+
+  it('lists a run of which only the inputs Secret is left (a deploy killed before its clean-up)', () => {
+    const left = 'caelundas-20260127-115959-2';
+    const joined = joinReleases({ ...mixedSources(), secrets: [`${left}-inputs`] });
+    const row = rowNamed(joined, left);
+    assert.equal(row.helm, undefined);
+    assert.equal(row.inputs.present, true);
+    assert.match(formatReleaseTable([row], NOW), /no release \(Secret left\)/);
   });
 
   it('marks a pending-* release as stuck with the rollback revision from its history and the commands to run', () => {
@@ -297,6 +353,7 @@ describe('the releases table', () => {
       'pvc',
       'volume',
       'output',
+      'inputs',
       'stuck',
     ]);
     assert.equal(first!.ageSeconds, (NOW.getTime() - Date.parse('2026-01-01T06:00:00Z')) / 1000);
@@ -401,7 +458,7 @@ describe('the run record after a copy', () => {
       existing: record(TTL_GONE, false, 'timeout'),
       app: 'caelundas',
       row,
-      target: { context: 'x', server: 'y' },
+      target: { context: 'x', server: 'y', cluster: 'lke12345' },
       copy,
       now: NOW,
     });
@@ -417,7 +474,7 @@ describe('the run record after a copy', () => {
       existing: undefined,
       app: 'caelundas',
       row: rowNamed(rows, FAILED),
-      target: { context: 'lke', server: 'https://x' },
+      target: { context: 'lke', server: 'https://x', cluster: 'lke12345' },
       copy,
       now: NOW,
     });
@@ -442,7 +499,6 @@ describe('the run record after a copy', () => {
     });
     assert.deepEqual(recordImage('localhost:5000/x/caelundas@sha256:abc'), {
       repository: 'localhost:5000/x/caelundas',
-      tag: '',
       digest: 'sha256:abc',
       reference: 'localhost:5000/x/caelundas@sha256:abc',
     });

@@ -2,19 +2,33 @@
  * The releases of a Job app, as one list of facts per run: the Helm release and its state, the Job's outcome, the
  * commit it ran, its age, its PVC (and the volume behind it), and whether its output is safely on this machine.
  *
- * Gathering is a handful of calls per namespace however many releases there are — `helm list` once, the Jobs, PVCs
- * and PersistentVolumes once each (by the app's label), and the local run records — and `joinReleases` turns those
- * lists into rows in a pure function, so every state (stuck, TTL-deleted Job, leftover PVC, Released volume) can be
- * tested without a cluster. `releases`, the uninstall picker, `logs` and `copy` all read the same rows.
+ * Gathering is a handful of calls per namespace however many releases there are — `helm list` once, the Jobs, PVCs,
+ * Secret names and PersistentVolumes once each (by the app's label where there is one), and the local run records —
+ * and `joinReleases` turns those lists into rows in a pure function, so every state (stuck, TTL-deleted Job,
+ * leftover PVC, Released volume, a run made before per-run inputs) can be tested without a cluster. `releases`, the
+ * uninstall picker, `logs` and `copy` all read the same rows.
  */
-import path from 'node:path';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import { jobOutcome, type JobLike } from './diagnose.ts';
-import { outputIsCopied, readRunRecord, type RunOutcome, type RunRecord } from './record.ts';
-import { isRunReleaseName, releaseFilter, releaseStartedAt } from './release-name.ts';
+import {
+  filesFolder,
+  findRunRecord,
+  outputIsCopied,
+  runFolder,
+  RUN_RECORD,
+  type FoundRecord,
+  type RunOutcome,
+} from './record.ts';
+import {
+  compareRunNames,
+  inputsSecretName,
+  isRunReleaseName,
+  releaseFilter,
+  releaseStartedAt,
+} from './release-name.ts';
 import { deckhand } from '../../lib/hints.ts';
 
 export type JobState = 'running' | 'complete' | 'failed' | 'gone';
@@ -45,7 +59,26 @@ export interface ReleaseRow {
   pvc?: { name: string; size?: string; phase?: string; volumeName?: string };
   /** The PersistentVolume bound to the PVC, or left Released by a deleted one. */
   volume?: VolumeFacts;
-  output: { dir: string; recorded: boolean; copied: boolean; files?: number; bytes?: number; outcome?: RunOutcome };
+  /**
+   * The run's output on this machine: `dir` holds its copied files, `record` its run.json. `copied` only when the
+   * record is of this very run (cluster, namespace, release) and says the copy was verified.
+   */
+  output: {
+    dir: string;
+    record: string;
+    recorded: boolean;
+    copied: boolean;
+    /** Written in the layout before per-run folders (output/<release>/ with run.json among the files). */
+    legacy?: boolean;
+    files?: number;
+    bytes?: number;
+    outcome?: RunOutcome;
+  };
+  /**
+   * The Secret the run's Job reads its inputs from: its own (`<release>-inputs`), or — for a run made before per-run
+   * inputs — the app's shared one. `present` when it still exists.
+   */
+  inputs: { secret: string; shared: boolean; present: boolean };
   /** Set when an interrupted helm operation left the release in a pending-* state. */
   stuck?: StuckFacts;
 }
@@ -63,15 +96,22 @@ export interface StuckFacts {
 export interface ReleaseSources {
   app: string;
   namespace: string;
-  /** The local folder that holds output/<release>/ (config.outputDir). */
+  /** The cluster: its kubeconfig name (a folder of the output) and API server (what a record must match). */
+  cluster: string;
+  server: string;
+  /** The local output root (config.outputDir). */
   outputDir: string;
   releases: readonly helm.ReleaseListEntry[];
   jobs: readonly kubectl.KubeObject[];
   pvcs: readonly kubectl.KubeObject[];
   /** All PersistentVolumes (cluster-scoped); empty when they could not be listed. */
   volumes: readonly kubectl.KubeObject[];
-  /** Run records by release name. */
-  records: ReadonlyMap<string, RunRecord | undefined>;
+  /** Run records by release name (findRunRecord: this run's only). */
+  records: ReadonlyMap<string, FoundRecord | undefined>;
+  /** Names of the Secrets in the namespace. */
+  secrets: readonly string[];
+  /** The Secret every run of the app shared before per-run inputs. */
+  sharedSecret?: string;
   /** Histories of stuck releases, by name (read only for those). */
   histories?: ReadonlyMap<string, readonly helm.HistoryEntry[]>;
 }
@@ -95,6 +135,12 @@ export function joinReleases(sources: ReleaseSources): ReleaseRow[] {
     const claim = kubectl.claimRefOf(volume)?.name;
     if (claim && isRunReleaseName(sources.app, claim)) names.add(claim);
   }
+  // A run's inputs left without its release (a deploy killed before it could clean up) is listed too.
+  for (const secret of sources.secrets) {
+    const release = secret.replace(/-inputs$/, '');
+    if (secret !== release && isRunReleaseName(sources.app, release)) names.add(release);
+  }
+  const place = { cluster: sources.cluster, server: sources.server, namespace: sources.namespace };
 
   const rows = [...names].map((name): ReleaseRow => {
     const entry = sources.releases.find((release) => release.name === name);
@@ -105,7 +151,10 @@ export function joinReleases(sources: ReleaseSources): ReleaseRow[] {
     const volume =
       (volumeName ? sources.volumes.find((candidate) => candidate.metadata.name === volumeName) : undefined) ??
       claimedVolumes.find((candidate) => kubectl.claimRefOf(candidate)?.name === (pvc?.metadata.name ?? name));
-    const record = sources.records.get(name);
+    const found = sources.records.get(name);
+    const record = found?.record;
+    const copied = outputIsCopied(found, { ...place, release: name });
+    const runDir = runFolder(sources.outputDir, { ...place, release: name });
     const outcome = job ? jobOutcome(job as JobLike) : undefined;
     const status = entry?.status;
     return {
@@ -137,19 +186,65 @@ export function joinReleases(sources: ReleaseSources): ReleaseRow[] {
       pvc: pvc ? pvcFacts(pvc) : undefined,
       volume: volume ? volumeFacts(volume) : undefined,
       output: {
-        dir: path.join(sources.outputDir, name),
+        dir: found?.filesDir ?? filesFolder(runDir),
+        record: found?.file ?? `${runDir}/${RUN_RECORD}`,
         recorded: record !== undefined,
-        copied: outputIsCopied(record),
-        ...(outputIsCopied(record) ? { files: record!.copy.files.length, bytes: record!.copy.totalBytes } : {}),
+        copied,
+        ...(found?.legacy ? { legacy: true } : {}),
+        ...(copied ? { files: record!.copy.files.length, bytes: record!.copy.totalBytes } : {}),
         ...(record ? { outcome: record.outcome } : {}),
       },
+      inputs: inputsOf(name, job, record?.inputs?.secret, sources),
       stuck:
         status && helm.PENDING_STATUSES.includes(status)
           ? stuckFacts(sources.app, sources.namespace, name, status, sources.histories?.get(name))
           : undefined,
     };
   });
-  return rows.sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || a.name.localeCompare(b.name));
+  return rows.sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || compareRunNames(a.name, b.name));
+}
+
+/**
+ * Which Secret a run reads its inputs from: what its Job references (while the Job is there), else what its record
+ * says, else its own when that exists; a run that has none of its own but whose Job (or, once the Job is gone, whose
+ * absence of one) points at the shared Secret is a run made before per-run inputs.
+ */
+function inputsOf(
+  release: string,
+  job: kubectl.KubeObject | undefined,
+  recorded: string | undefined,
+  sources: Pick<ReleaseSources, 'secrets' | 'sharedSecret'>,
+): ReleaseRow['inputs'] {
+  const own = inputsSecretName(release);
+  const referenced = secretReferencedBy(job);
+  const secret =
+    referenced ??
+    recorded ??
+    (sources.secrets.includes(own) || !sources.sharedSecret || !sources.secrets.includes(sources.sharedSecret)
+      ? own
+      : sources.sharedSecret);
+  return {
+    secret,
+    shared: secret !== own && secret === sources.sharedSecret,
+    present: sources.secrets.includes(secret),
+  };
+}
+
+/** The Secret the Job's container takes its environment from (the first secretKeyRef or secretRef). */
+export function secretReferencedBy(job: kubectl.KubeObject | undefined): string | undefined {
+  type Container = {
+    env?: { valueFrom?: { secretKeyRef?: { name?: string } } }[];
+    envFrom?: { secretRef?: { name?: string } }[];
+  };
+  const containers = (job?.spec as { template?: { spec?: { containers?: Container[] } } } | undefined)?.template?.spec
+    ?.containers;
+  for (const container of containers ?? []) {
+    const fromEnv = container.env?.find((variable) => variable.valueFrom?.secretKeyRef?.name)?.valueFrom?.secretKeyRef;
+    if (fromEnv?.name) return fromEnv.name;
+    const fromEnvFrom = container.envFrom?.find((source) => source.secretRef?.name)?.secretRef?.name;
+    if (fromEnvFrom) return fromEnvFrom;
+  }
+  return undefined;
 }
 
 function groupByRelease(objects: readonly kubectl.KubeObject[]): Map<string, kubectl.KubeObject[]> {
@@ -242,17 +337,20 @@ export interface ReadReleasesOptions {
   app: string;
   namespace: string;
   outputDir: string;
+  /** The Secret the app's runs shared before per-run inputs (the app registry's secret name). */
+  sharedSecret?: string;
 }
 
-/** Four cluster reads, side by side, however many releases there are (plus `helm history` for stuck ones). */
+/** Five cluster reads, side by side, however many releases there are (plus `helm history` for stuck ones). */
 export async function readReleases(options: ReadReleasesOptions): Promise<ReleaseRow[]> {
   const { shell, target, app, namespace } = options;
   const byApp = { namespace, labelSelector: `app.kubernetes.io/name=${app}` };
-  const [releases, jobs, pvcs, listed] = await Promise.all([
+  const [releases, jobs, pvcs, listed, secrets] = await Promise.all([
     helm.list(shell, target, namespace, releaseFilter(app)),
     kubectl.list(shell, target, 'jobs', byApp),
     kubectl.list(shell, target, 'persistentvolumeclaims', byApp),
     kubectl.listPersistentVolumes(shell, target),
+    kubectl.listNames(shell, target, 'secrets', { namespace }),
   ]);
   const volumes = listed.ok ? listed.volumes : [];
   const names = new Set<string>([
@@ -263,13 +361,19 @@ export async function readReleases(options: ReadReleasesOptions): Promise<Releas
     const claim = kubectl.claimRefOf(volume);
     if (claim?.namespace === namespace && claim.name && isRunReleaseName(app, claim.name)) names.add(claim.name);
   }
+  for (const secret of secrets) {
+    const release = secret.replace(/-inputs$/, '');
+    if (secret !== release && isRunReleaseName(app, release)) names.add(release);
+  }
   const stuck = releases.filter(
     (release) => helm.PENDING_STATUSES.includes(release.status) && release.status !== 'pending-install',
   );
+  const place = { cluster: target.cluster, server: target.server, namespace };
   const [records, histories] = await Promise.all([
     Promise.all(
       [...names].map(
-        async (name) => [name, await readRunRecord(path.join(options.outputDir, name)).catch(() => undefined)] as const,
+        async (name) =>
+          [name, await findRunRecord(options.outputDir, { ...place, release: name }).catch(() => undefined)] as const,
       ),
     ),
     Promise.all(
@@ -279,6 +383,8 @@ export async function readReleases(options: ReadReleasesOptions): Promise<Releas
   return joinReleases({
     app,
     namespace,
+    cluster: target.cluster,
+    server: target.server,
     outputDir: options.outputDir,
     releases,
     jobs,
@@ -286,5 +392,7 @@ export async function readReleases(options: ReadReleasesOptions): Promise<Releas
     volumes,
     records: new Map(records),
     histories: new Map(histories),
+    secrets,
+    ...(options.sharedSecret ? { sharedSecret: options.sharedSecret } : {}),
   });
 }

@@ -1,29 +1,17 @@
 /**
- * The `uninstall` command before and around the act: which runs (named, or picked on a terminal), every consent it
- * needs (asked before anything changes), then one step per run, and the report of what was left and what still costs
- * money. The act itself — the only uninstall path in deckhand — is uninstallRelease (uninstall.ts).
+ * What `uninstall` will do, settled before anything changes: which runs (named, or picked on a terminal) and every
+ * consent it needs — the confirmation, a second one for output never copied (whether its PVC or its kept volume
+ * would go), stuck releases, and whether kept volumes go too. Off a terminal, missing consent is exit 2 with nothing
+ * touched. The command around it is uninstall-command.ts.
  */
-import { findJobApp } from '../../apps/index.ts';
-import type { CommandContext } from '../../cli/context.ts';
-import type { uninstall } from '../../cli/commands/job.ts';
-import * as helm from '../../helm.ts';
-import { MissingInputError, UsageError, type MissingItem } from '../../lib/errors.ts';
+import { MissingInputError, type MissingItem } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
-import type { StepTask } from '../../lib/pipeline.ts';
 import type { Prompter } from '../../lib/prompts.ts';
-import type { Runner } from '../../lib/shell.ts';
-import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { isRunReleaseName } from './release-name.ts';
-import { readReleases, type ReleaseRow } from './runs.ts';
+import type { ReleaseRow } from './runs.ts';
 import { jobText, outputText, releaseChoices, storageText, uninstallOrder, unknownReleaseError } from './runs-view.ts';
-import {
-  keptVolumeMessage,
-  monthlyVolumeCost,
-  uninstallRelease,
-  UNINSTALL_WAIT_MS,
-  type UninstallResult,
-} from './uninstall.ts';
-import { noun, plural } from '../../lib/wording.ts';
+import { monthlyVolumeCost } from './uninstall.ts';
+import { noun } from '../../lib/wording.ts';
 
 export interface SelectOptions {
   prompter: Prompter;
@@ -91,9 +79,20 @@ export interface UninstallDecision {
   left: { name: string; why: string }[];
 }
 
-/** The output of this run exists only on the cluster: deleting its PVC would destroy it. */
-export function outputAtRisk(row: ReleaseRow, flags: Pick<UninstallFlags, 'keepPvc'>): boolean {
-  return !flags.keepPvc && row.pvc !== undefined && !row.output.copied;
+/**
+ * The output of this run exists only on the cluster, and this uninstall would destroy it: by deleting its PVC, or —
+ * when the PVC is already gone — by deleting the volume a Retain policy kept (`deleteVolumes`). Nothing of a run
+ * whose output is not verified on this machine is deleted without a second yes (or --force).
+ */
+export function outputAtRisk(row: ReleaseRow, flags: Pick<UninstallFlags, 'keepPvc'>, deleteVolumes: boolean): boolean {
+  if (row.output.copied || flags.keepPvc) return false;
+  if (row.pvc !== undefined) return true;
+  return deleteVolumes && row.volume !== undefined && row.volume.reclaimPolicy !== 'Delete';
+}
+
+/** What the second question names: the PVC, or the kept volume when the PVC is gone. */
+function whatIsDestroyed(row: ReleaseRow): string {
+  return row.pvc ? `its PVC ${row.pvc.name}` : `its kept volume ${row.volume?.name ?? ''}`.trimEnd();
 }
 
 /** Volumes a Retain policy would keep after these releases' PVCs go (those are what cost money). */
@@ -119,13 +118,15 @@ export async function decideUninstall(options: {
   const rows = [...options.rows];
   const left: UninstallDecision['left'] = [];
   if (rows.length === 0) return { items: [], deleteRetainedVolumes: false, left };
-  const atRisk = rows.filter((row) => outputAtRisk(row, flags));
+  const atRisk = rows.filter((row) => outputAtRisk(row, flags, flags.deleteVolume));
 
   if (flags.dryRun) {
     if (!flags.yes) log('Dry run: a real run asks to confirm (or needs --yes off a terminal).');
     for (const row of atRisk)
       if (!flags.force)
-        log(`Dry run: the output of ${row.name} was never copied; a real run asks again (or needs --force).`);
+        log(
+          `Dry run: the output of ${row.name} was never copied and ${whatIsDestroyed(row)} would go; a real run asks again (or needs --force).`,
+        );
     for (const row of rows)
       if (row.stuck && !flags.recover)
         log(`Dry run: ${row.name} is stuck (${row.stuck.status}); a real run asks what to do (or needs --recover).`);
@@ -149,7 +150,7 @@ export async function decideUninstall(options: {
     for (const row of atRisk) {
       if (!flags.force)
         missing.push({
-          name: `the output of ${row.name} was never copied to this machine`,
+          name: `the output of ${row.name} was never copied to this machine (deleting ${whatIsDestroyed(row)} destroys it)`,
           howToProvide: `copy it first (${deckhand('copy', app, '--release', row.name)}), or pass --force to delete it anyway`,
         });
     }
@@ -200,11 +201,27 @@ export async function decideUninstall(options: {
       };
   }
 
+  let deleteRetainedVolumes = flags.deleteVolume;
+  const costly = retainedVolumes(toUninstall(), flags);
+  if (!deleteRetainedVolumes && !flags.yes && costly.length > 0) {
+    const list = costly.map(
+      (row) =>
+        `  - ${row.volume!.name} (${[row.volume!.size, row.volume!.linodeVolumeId && `Linode volume ${row.volume!.linodeVolumeId}`, monthlyVolumeCost(row.volume!.size)].filter(Boolean).join(', ')})`,
+    );
+    deleteRetainedVolumes = await prompter.confirm(
+      {
+        message: `${noun(costly.length, 'Its volume uses', 'Their volumes use')} reclaim policy Retain: ${noun(costly.length, 'it stays', 'they stay')} after the ${noun(costly.length, 'PVC goes', 'PVCs go')}, with the data, and the Linode ${noun(costly.length, 'volume is', 'volumes are')} billed until deleted.\n${list.join('\n')}\n  Delete the ${noun(costly.length, 'volume')} too?`,
+        default: false,
+      },
+      { what: 'whether to delete the volumes', howToProvide: 'pass --delete-volume' },
+    );
+  }
+
   if (!flags.force) {
-    for (const row of toUninstall().filter((candidate) => outputAtRisk(candidate, flags))) {
+    for (const row of toUninstall().filter((candidate) => outputAtRisk(candidate, flags, deleteRetainedVolumes))) {
       const yes = await prompter.confirm(
         {
-          message: `The output of ${row.name} was never copied to this machine (no verified ${row.output.dir}/run.json); deleting its PVC destroys it. Delete ${row.name} anyway?`,
+          message: `The output of ${row.name} was never copied to this machine (no verified copy recorded in ${row.output.record}); deleting ${whatIsDestroyed(row)} destroys it. Delete ${row.name} anyway?`,
           default: false,
         },
         { what: `the output of ${row.name} was never copied`, howToProvide: 'pass --force' },
@@ -222,21 +239,6 @@ export async function decideUninstall(options: {
     }
   }
 
-  let deleteRetainedVolumes = flags.deleteVolume;
-  const costly = retainedVolumes(toUninstall(), flags);
-  if (!deleteRetainedVolumes && !flags.yes && costly.length > 0) {
-    const list = costly.map(
-      (row) =>
-        `  - ${row.volume!.name} (${[row.volume!.size, row.volume!.linodeVolumeId && `Linode volume ${row.volume!.linodeVolumeId}`, monthlyVolumeCost(row.volume!.size)].filter(Boolean).join(', ')})`,
-    );
-    deleteRetainedVolumes = await prompter.confirm(
-      {
-        message: `${noun(costly.length, 'Its volume uses', 'Their volumes use')} reclaim policy Retain: ${noun(costly.length, 'it stays', 'they stay')} after the ${noun(costly.length, 'PVC goes', 'PVCs go')}, with the data, and the Linode ${noun(costly.length, 'volume is', 'volumes are')} billed until deleted.\n${list.join('\n')}\n  Delete the ${noun(costly.length, 'volume')} too?`,
-        default: false,
-      },
-      { what: 'whether to delete the volumes', howToProvide: 'pass --delete-volume' },
-    );
-  }
   return { items, deleteRetainedVolumes, left };
 }
 
@@ -261,142 +263,4 @@ async function askAboutStuck(
     { what: `what to do with the stuck release ${row.name}`, howToProvide: stuck.hint },
   );
   return typeof answer === 'number' ? { revision: answer } : answer;
-}
-
-// ─── The `uninstall` command ─────────────────────────────────────────────────────────────────────────────────────
-
-export interface UninstallRun {
-  shell: Runner;
-  app: string;
-  target: KubeTarget;
-  flags: UninstallFlags;
-  decision: UninstallDecision;
-  /** Runs named with --release of which nothing is left. */
-  alreadyGone: string[];
-  /** Picked or named, before the confirmations. */
-  selected: number;
-  results: UninstallResult[];
-}
-
-export function uninstallFlags(ctx: CommandContext<typeof uninstall>): UninstallFlags {
-  const { options } = ctx.invocation;
-  return {
-    yes: ctx.config.yes,
-    force: options.force,
-    recover: options.recover,
-    keepPvc: options['keep-pvc'],
-    deleteVolume: options['delete-volume'],
-    dryRun: ctx.config.dryRun,
-  };
-}
-
-/** Observe and decide: read the releases, pick them, ask every question. Nothing has changed when this returns. */
-export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): Promise<UninstallRun> {
-  const app = findJobApp(ctx.invocation.args.app, 'uninstall');
-  const flags = uninstallFlags(ctx);
-  if (flags.keepPvc && flags.deleteVolume)
-    throw new UsageError('--keep-pvc keeps the PVC and so its volume; it cannot be combined with --delete-volume.');
-  const target = ctx.resolveTarget(app.namespace, { forWrite: true });
-  ctx.ui.info(targetBanner(target));
-  const rows = await readReleases({
-    shell: ctx.shell,
-    target,
-    app: app.name,
-    namespace: target.namespace,
-    outputDir: ctx.config.outputDir,
-  });
-  const selection = await selectReleasesToUninstall({
-    prompter: ctx.prompter,
-    app: app.name,
-    namespace: target.namespace,
-    rows,
-    given: ctx.invocation.options.release,
-    now: new Date(),
-  });
-  const decision = await decideUninstall({
-    prompter: ctx.prompter,
-    app: app.name,
-    namespace: target.namespace,
-    rows: selection.selected,
-    flags,
-    log: (line) => ctx.ui.info(line),
-  });
-  return {
-    shell: ctx.shell,
-    app: app.name,
-    target,
-    flags,
-    decision,
-    alreadyGone: selection.alreadyGone,
-    selected: selection.selected.length,
-    results: [],
-  };
-}
-
-/** Act and report for one chosen release (a Listr task). */
-export async function uninstallItem(run: UninstallRun, item: UninstallItem, task: StepTask): Promise<void> {
-  const shell = run.shell.withLog((line) => (task.output = line));
-  const name = item.row.name;
-  const dry = shell.dryRun ? ' (dry run)' : '';
-  if (item.action === 'rollback') {
-    task.title = `Roll back ${name} to revision ${item.revision}`;
-    await helm.rollback(shell, run.target, run.target.namespace, name, item.revision, { timeoutMs: UNINSTALL_WAIT_MS });
-    task.title = `Rolled back ${name} to revision ${item.revision}${dry}`;
-    return;
-  }
-  const result = await uninstallRelease({
-    shell,
-    target: run.target,
-    namespace: run.target.namespace,
-    release: name,
-    app: run.app,
-    keepPvc: run.flags.keepPvc,
-    deleteRetainedVolumes: run.decision.deleteRetainedVolumes,
-    // A release that was stuck when the person chose to uninstall it; one that got stuck since still stops here.
-    recover: run.flags.recover || item.row.stuck !== undefined,
-    log: (line) => (task.output = line),
-  });
-  run.results.push(result);
-  task.title = `${resultTitle(result)}${dry}`;
-}
-
-export function resultTitle(result: UninstallResult): string {
-  if (result.nothingToDo) return `${result.release}: not found, nothing to do`;
-  const done = [
-    result.helm === 'uninstalled' ? 'uninstalled the Helm release' : undefined,
-    ...result.pvcs.map((pvc) => `${pvc.action} PVC ${pvc.name}`),
-    ...result.volumes.map(({ volume, action }) =>
-      action === 'kept' ? `kept volume ${volume.name} (still billed)` : `deleted volume ${volume.name}`,
-    ),
-  ].filter(Boolean);
-  return `${result.release}: ${done.join(', ') || 'nothing left to remove'}`;
-}
-
-/** The lines printed after the run: what was left alone and what still costs money. */
-export function uninstallReport(run: UninstallRun): { info: string[]; warnings: string[]; success: string } {
-  const info = [
-    ...run.alreadyGone.map((name) => `${name}: not found, nothing to do.`),
-    ...run.decision.left.map((entry) => `${entry.name}: ${entry.why}.`),
-  ];
-  const warnings = run.results.flatMap((result) =>
-    result.volumes
-      .filter((entry) => entry.action === 'kept')
-      .map((entry) => keptVolumeMessage(run.app, result.release, entry.volume)),
-  );
-  const removed = run.results.filter((result) => !result.nothingToDo).length;
-  const rolledBack = run.decision.items.filter((item) => item.action === 'rollback').length;
-  const parts = [
-    removed > 0 ? `uninstalled ${plural(removed, 'release')}` : undefined,
-    rolledBack > 0 ? `rolled back ${rolledBack}` : undefined,
-  ].filter(Boolean);
-  const success = run.flags.dryRun
-    ? 'Dry run done: nothing was changed.'
-    : parts.length > 0
-      ? `${capitalize(parts.join(' and '))}.`
-      : 'Nothing to do.';
-  return { info, warnings, success };
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { fakeRunner, json, listOf, type FakeAnswer } from '../../../test/support/fake-runner.ts';
-import { DeckhandError, MissingInputError, UsageError } from '../../lib/errors.ts';
+import { MissingInputError, UsageError } from '../../lib/errors.ts';
 import type { Prompter } from '../../lib/prompts.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import type { ReleaseRow } from './runs.ts';
 import { keptVolumeMessage, monthlyVolumeCost, StuckReleaseError, uninstallRelease } from './uninstall.ts';
+import { resultTitle } from './uninstall-command.ts';
 import { decideUninstall, selectReleasesToUninstall, type UninstallFlags } from './uninstall-plan.ts';
 
 const TARGET: KubeTarget = {
@@ -23,6 +24,8 @@ const NS = 'caelundas';
 interface ClusterState {
   status?: string;
   pods?: string[];
+  /** The run's own inputs Secret exists. */
+  inputs?: boolean;
   pvcs?: string[];
   volumes?: { name: string; claim: string; policy: string; phase?: string }[];
   reclaimFails?: boolean;
@@ -46,6 +49,8 @@ function clusterAnswers(state: ClusterState): (command: string) => FakeAnswer | 
       return listOf((state.pvcs ?? []).map((name) => ({ metadata: { name } })));
     if (command.startsWith(`kubectl get persistentvolumeclaim ${RELEASE}`))
       return state.pvcs?.includes(RELEASE) ? json({ metadata: { name: RELEASE } }) : { stdout: '' };
+    if (command.startsWith(`kubectl get secret ${RELEASE}-inputs`))
+      return state.inputs ? json({ metadata: { name: `${RELEASE}-inputs` } }) : { stdout: '' };
     if (command.startsWith('kubectl get persistentvolumes'))
       return listOf(
         (state.volumes ?? []).map((volume) => ({
@@ -134,7 +139,13 @@ describe('uninstalling one release', () => {
     );
     assert.equal(
       shell.calls.at(-1),
-      `kubectl wait persistentvolume/pvc-1 --namespace ${NS} --for=delete --timeout 120s`,
+      'kubectl wait persistentvolume/pvc-1 --namespace default --for=delete --timeout 120s',
+    );
+    assert.ok(
+      shell.calls.includes(
+        'kubectl get events --namespace default --field-selector involvedObject.kind=PersistentVolume,involvedObject.name=pvc-1 --output json --watch --output-watch-events',
+      ),
+      "the driver's events are watched beside the wait",
     );
     assert.ok(
       !shell.calls.some((call) => call.startsWith('kubectl delete persistentvolume ')),
@@ -143,7 +154,7 @@ describe('uninstalling one release', () => {
     assert.equal(result.volumes[0]?.action, 'deleted');
   });
 
-  it('fails naming the Linode volume when the volume is still there after the wait', async () => {
+  it('reports a volume that is still there after the wait as still there, never as deleted', async () => {
     const shell = fakeRunner(
       clusterAnswers({
         status: 'deployed',
@@ -152,28 +163,45 @@ describe('uninstalling one release', () => {
         reclaimFails: true,
       }),
     );
-    await assert.rejects(
-      uninstallRelease(options(shell, { deleteRetainedVolumes: true }).options),
-      (error: unknown) => {
-        assert.ok(error instanceof DeckhandError);
-        assert.match(error.message, /Volume pvc-1 is still there 2 min after .*Linode volume 4123456 is still billed/);
-        assert.match(error.fix!, /kubectl describe persistentvolume pvc-1/);
-        return true;
-      },
-    );
+    const { log, options: opts } = options(shell, { deleteRetainedVolumes: true });
+    const result = await uninstallRelease(opts);
+    assert.equal(result.volumes[0]?.action, 'still-there');
+    assert.match(result.volumes[0]!.reason!, /still there after 2 min/);
+    assert.doesNotMatch(log.join('\n'), /Deleted volume/);
+    assert.match(resultTitle(result), /volume pvc-1 is still there/);
+    assert.doesNotMatch(resultTitle(result), /deleted volume/);
   });
 
-  it('leaves a volume with reclaim policy Delete to the cluster', async () => {
+  it('waits for a volume with reclaim policy Delete to go too, without switching anything', async () => {
     const shell = fakeRunner(
       clusterAnswers({
         status: 'deployed',
         pvcs: [RELEASE],
-        volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Delete', phase: 'Bound' }],
+        volumes: [{ name: 'pvc-1', claim: RELEASE, policy: 'Delete', phase: 'Released' }],
       }),
     );
-    const result = await uninstallRelease(options(shell, { deleteRetainedVolumes: true }).options);
-    assert.equal(result.volumes[0]?.action, 'deleted-with-claim');
+    const result = await uninstallRelease(options(shell, { deleteRetainedVolumes: false }).options);
+    assert.equal(result.volumes[0]?.action, 'deleted');
     assert.ok(!shell.writes.some((write) => write.includes('patch')));
+    assert.ok(
+      shell.calls.includes('kubectl wait persistentvolume/pvc-1 --namespace default --for=delete --timeout 120s'),
+    );
+  });
+
+  it("deletes the run's inputs Secret once its pods are gone, also when the PVC is kept", async () => {
+    for (const keepPvc of [false, true]) {
+      const shell = fakeRunner(
+        clusterAnswers({ status: 'deployed', pods: [`${RELEASE}-abcde`], inputs: true, pvcs: [RELEASE] }),
+      );
+      const result = await uninstallRelease(options(shell, { keepPvc }).options);
+      const deleteSecret = `kubectl delete secret ${RELEASE}-inputs --namespace ${NS} --ignore-not-found --wait=false`;
+      assert.ok(shell.writes.includes(deleteSecret), shell.writes.join('\n'));
+      assert.ok(
+        shell.calls.indexOf(deleteSecret) > shell.calls.findIndex((call) => call.startsWith('kubectl wait pods')),
+        'after the pods',
+      );
+      assert.deepEqual(result.secrets, [{ name: `${RELEASE}-inputs`, action: 'deleted' }]);
+    }
   });
 
   it('finishes the clean-up of a release helm no longer knows: its PVC and volume still go', async () => {
@@ -254,6 +282,7 @@ describe('uninstalling one release', () => {
     const { log, options: opts } = options(shell, { deleteRetainedVolumes: true });
     await uninstallRelease(opts);
     assert.ok(!shell.calls.some((call) => call.startsWith('kubectl wait')), 'no real waits in a dry run');
+    assert.ok(!shell.calls.some((call) => call.includes('--watch')), 'no watches in a dry run');
     assert.match(log.join('\n'), /\[dry run\] would wait: kubectl wait pods/);
     assert.match(log.join('\n'), /\[dry run\] would wait: kubectl wait persistentvolume\/pvc-1/);
     assert.equal(shell.writes.length, 3);
@@ -269,15 +298,41 @@ function row(name: string, facts: Partial<ReleaseRow> = {}): ReleaseRow {
     job: { state: 'complete' },
     pvc: { name, size: '10Gi', phase: 'Bound', volumeName: `pvc-${name}` },
     volume: { name: `pvc-${name}`, reclaimPolicy: 'Retain', size: '10Gi', phase: 'Bound', linodeVolumeId: '77' },
-    output: { dir: `/out/${name}`, recorded: true, copied: true, files: 1, bytes: 10 },
+    output: {
+      dir: `/out/${name}/files`,
+      record: `/out/${name}/run.json`,
+      recorded: true,
+      copied: true,
+      files: 1,
+      bytes: 10,
+    },
+    inputs: { secret: `${name}-inputs`, shared: false, present: true },
     ...facts,
   };
 }
 
 const COPIED = row('caelundas-20260101-000000');
 const NEVER_COPIED = row('caelundas-20260102-000000', {
-  output: { dir: '/out/caelundas-20260102-000000', recorded: false, copied: false },
+  output: {
+    dir: '/out/caelundas-20260102-000000/files',
+    record: '/out/caelundas-20260102-000000/run.json',
+    recorded: false,
+    copied: false,
+  },
 });
+/** Never copied, its PVC already gone (deleted by hand, or by an earlier --force): only the kept volume is left. */
+const VOLUME_ONLY = row('caelundas-20260104-000000', {
+  helm: undefined,
+  pvc: undefined,
+  volume: { name: 'pvc-left', reclaimPolicy: 'Retain', size: '10Gi', phase: 'Released', linodeVolumeId: '78' },
+  output: {
+    dir: '/out/caelundas-20260104-000000/files',
+    record: '/out/caelundas-20260104-000000/run.json',
+    recorded: false,
+    copied: false,
+  },
+});
+
 const STUCK = row('caelundas-20260103-000000', {
   helm: { status: 'pending-upgrade', revision: 2, chart: 'c', appVersion: '1' },
   stuck: { status: 'pending-upgrade', rollbackRevision: 1, hint: 'roll back or --recover' },
@@ -333,7 +388,7 @@ describe('deciding what an uninstall may do', () => {
           [
             'confirmation',
             'caelundas-20260103-000000 is stuck (pending-upgrade)',
-            'the output of caelundas-20260102-000000 was never copied to this machine',
+            'the output of caelundas-20260102-000000 was never copied to this machine (deleting its PVC caelundas-20260102-000000 destroys it)',
           ],
         );
         assert.match(
@@ -372,8 +427,68 @@ describe('deciding what an uninstall may do', () => {
     assert.equal(deleted.deleteRetainedVolumes, true);
   });
 
-  it('on a terminal asks once for all, then again for each never-copied output, then once about the volumes — all defaulting to no', async () => {
-    const prompter = scriptedPrompter({ confirm: [true, false, true] });
+  it('off a terminal guards a never-copied run whose PVC is gone: deleting its kept volume needs --force too', async () => {
+    const prompter = scriptedPrompter({}, false);
+    await assert.rejects(
+      decideUninstall({
+        prompter,
+        app: 'caelundas',
+        namespace: NS,
+        rows: [VOLUME_ONLY],
+        flags: { ...FLAGS, yes: true, deleteVolume: true },
+        log: () => undefined,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof MissingInputError);
+        assert.deepEqual(
+          error.missing.map((item) => item.name),
+          [
+            'the output of caelundas-20260104-000000 was never copied to this machine (deleting its kept volume pvc-left destroys it)',
+          ],
+        );
+        return true;
+      },
+    );
+    // Without --delete-volume nothing of its output is deleted, so nothing more is needed; with --force it goes.
+    for (const flags of [
+      { ...FLAGS, yes: true },
+      { ...FLAGS, yes: true, deleteVolume: true, force: true },
+    ]) {
+      const decision = await decideUninstall({
+        prompter,
+        app: 'caelundas',
+        namespace: NS,
+        rows: [VOLUME_ONLY],
+        flags,
+        log: () => undefined,
+      });
+      assert.equal(decision.items.length, 1);
+    }
+  });
+
+  it('on a terminal asks a second time before deleting the kept volume of a never-copied run, and keeps it on no', async () => {
+    const prompter = scriptedPrompter({ confirm: [true, true, false] });
+    const decision = await decideUninstall({
+      prompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [VOLUME_ONLY],
+      flags: FLAGS,
+      log: () => undefined,
+    });
+    assert.equal(prompter.asked.length, 3);
+    assert.match(prompter.asked[1]!, /Its volume uses reclaim policy Retain/);
+    assert.match(
+      prompter.asked[2]!,
+      /The output of caelundas-20260104-000000 was never copied .*deleting its kept volume pvc-left destroys it\. Delete caelundas-20260104-000000 anyway\?/,
+    );
+    assert.deepEqual(decision.items, []);
+    assert.match(decision.left[0]!.why, /never copied/);
+  });
+
+  it('on a terminal asks once for all, then once about the volumes, then again for each never-copied output — all defaulting to no', async () => {
+    const prompter = scriptedPrompter({ confirm: [true, true, false] });
+
     const decision = await decideUninstall({
       prompter,
       app: 'caelundas',
@@ -389,11 +504,11 @@ describe('deciding what an uninstall may do', () => {
     );
     assert.match(
       prompter.asked[1]!,
-      /The output of caelundas-20260102-000000 was never copied .*Delete caelundas-20260102-000000 anyway\?/,
+      /Their volumes use reclaim policy Retain.*billed until deleted\.\n  - pvc-caelundas-20260101-000000 \(10Gi, Linode volume 77, about \$1\.00\/month.*\n  - pvc-caelundas-20260102-000000 /,
     );
     assert.match(
       prompter.asked[2]!,
-      /Its volume uses reclaim policy Retain.*billed until deleted\.\n  - pvc-caelundas-20260101-000000 \(10Gi, Linode volume 77, about \$1\.00\/month/,
+      /The output of caelundas-20260102-000000 was never copied .*Delete caelundas-20260102-000000 anyway\?/,
     );
     assert.deepEqual(
       decision.items.map((item) => item.row.name),

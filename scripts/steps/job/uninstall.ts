@@ -7,33 +7,37 @@
  *      interrupted operation may really still be running somewhere else).
  *   2. `helm uninstall --wait`, then wait until the release's pods are gone: a pod that still mounts the PVC holds
  *      it (pvc-protection) and the PVC deletion would hang.
- *   3. Delete the PVC. The chart keeps it on uninstall on purpose (`helm.sh/resource-policy: keep`), so it goes only
+ *   3. Delete the run's inputs Secret (`<release>-inputs`): nothing reads it once the release's pods are gone. A run
+ *      made before per-run inputs has none; the Secret those runs shared goes once none of them is left
+ *      (deleteSharedInputs).
+ *   4. Delete the PVC. The chart keeps it on uninstall on purpose (`helm.sh/resource-policy: keep`), so it goes only
  *      here, after the caller has checked that the output is safe.
- *   4. Look for the PersistentVolume the claim leaves behind. LKE's default class has reclaim policy Retain, so the
+ *   5. Look for the PersistentVolume the claim leaves behind. LKE's default class has reclaim policy Retain, so the
  *      PV — and the Linode volume behind it, which is billed — stays after the claim is gone. It is deleted only when
  *      the caller says so, by switching its reclaim policy to Delete: the Linode CSI driver then removes the Linode
  *      volume and the PV together. Deleting the PV object alone would leave the Linode volume billed with nothing in
- *      the cluster pointing at it any more.
+ *      the cluster pointing at it any more. Either way a volume is reported deleted only once it is gone
+ *      (deleteVolumeAndWait); one still there is reported with the driver's reason.
  *
  * What to ask (`decideUninstall`) is settled before anything changes, so a refusal off a terminal is exit 2 with
  * nothing touched.
  */
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
-import { DeckhandError, UsageError, formatMs } from '../../lib/errors.ts';
+import { UsageError, formatMs } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { PRICES_AS_OF, VOLUME_GB_MONTHLY_USD } from '../../lib/prices.ts';
 import { commandFailure, type Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import { helperPodName } from './copy.ts';
+import { deleteVolumeAndWait } from './reclaim.ts';
+import { inputsSecretName } from './release-name.ts';
 import { stuckFacts, volumeFacts, type VolumeFacts } from './runs.ts';
 
 /** Each wait (helm uninstall, pods, PVC) gets this long. */
 export const UNINSTALL_WAIT_MS = 5 * 60_000;
 /** A process waiting with its own --timeout gets this much longer, so it can report that timeout itself. */
 const REPORT_GRACE_MS = 30_000;
-/** The Linode CSI driver deletes a volume within seconds; minutes without progress mean something is wrong. */
-const RECLAIM_WAIT_MS = 2 * 60_000;
 
 export interface UninstallReleaseOptions {
   shell: Runner;
@@ -53,13 +57,16 @@ export interface UninstallReleaseOptions {
   waitMs?: number;
 }
 
-export type VolumeAction = 'deleted' | 'kept' | 'deleted-with-claim';
+/** `still-there`: its deletion was asked for (reclaim policy Delete) but it has not gone; `reason` says why. */
+export type VolumeAction = 'deleted' | 'kept' | 'still-there';
 
 export interface UninstallResult {
   release: string;
   helm: 'uninstalled' | 'absent';
+  /** The run's own inputs Secret, when it had one. */
+  secrets: { name: string; action: 'deleted' }[];
   pvcs: { name: string; action: 'deleted' | 'kept' }[];
-  volumes: { volume: VolumeFacts; action: VolumeAction }[];
+  volumes: { volume: VolumeFacts; action: VolumeAction; reason?: string }[];
   /** Nothing of the release was left: no Helm release, pod, PVC or volume. */
   nothingToDo: boolean;
 }
@@ -72,10 +79,12 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
   const waitMs = options.waitMs ?? UNINSTALL_WAIT_MS;
   const instance = `app.kubernetes.io/instance=${release}`;
 
-  const [state, pods, claims] = await Promise.all([
+  const inputs = inputsSecretName(release);
+  const [state, pods, claims, secret] = await Promise.all([
     helm.status(shell, target, namespace, release),
     kubectl.list(shell, target, 'pods', { namespace, labelSelector: instance }),
     claimsOf(shell, target, namespace, release),
+    kubectl.get(shell, target, 'secret', inputs, namespace),
   ]);
   if (state && helm.PENDING_STATUSES.includes(state.status) && !options.recover) {
     throw stuckReleaseError(
@@ -109,6 +118,13 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
   }
   if (pods.length > 0) await waitForPodsGone(shell, target, namespace, instance, waitMs, log);
 
+  const secrets: UninstallResult['secrets'] = [];
+  if (secret) {
+    log(`Deleting Secret ${inputs} (the run's inputs)`);
+    await shell.run(kubectl.deleteArgs(target, 'secret', inputs, { namespace }), { kind: 'write' });
+    secrets.push({ name: inputs, action: 'deleted' });
+  }
+
   const pvcs: UninstallResult['pvcs'] = [];
   for (const claim of claims) {
     if (options.keepPvc) {
@@ -131,12 +147,29 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
   const volumes: UninstallResult['volumes'] = [];
   if (!options.keepPvc) {
     for (const volume of await volumesLeftBy(shell, target, namespace, [release, ...claims], log)) {
-      if (volume.reclaimPolicy === 'Delete') {
-        log(`Volume ${volume.name} goes with its claim (reclaim policy Delete)`);
-        volumes.push({ volume, action: 'deleted-with-claim' });
-      } else if (options.deleteRetainedVolumes) {
-        await reclaimVolume(shell, target, namespace, volume, log);
-        volumes.push({ volume, action: 'deleted' });
+      const goes = volume.reclaimPolicy === 'Delete';
+      if (goes || options.deleteRetainedVolumes) {
+        const linode = volume.linodeVolumeId ? ` (Linode volume ${volume.linodeVolumeId})` : '';
+        log(
+          goes
+            ? `Waiting for volume ${volume.name}${linode} to go (reclaim policy Delete: the Linode CSI driver deletes it)`
+            : `Deleting volume ${volume.name}${linode}: reclaim policy Retain → Delete, so the Linode CSI driver deletes the Linode volume and the PV`,
+        );
+        const outcome = await deleteVolumeAndWait({
+          shell,
+          target,
+          volume,
+          switchToDelete: !goes,
+          requestedEarlier: goes && claims.length === 0,
+          log,
+        });
+        if (outcome.gone) {
+          if (!shell.dryRun) log(`Deleted volume ${volume.name}${linode}: it is gone`);
+          volumes.push({ volume, action: 'deleted' });
+        } else {
+          log(`Volume ${volume.name}${linode} is still there: ${outcome.reason}`);
+          volumes.push({ volume, action: 'still-there', reason: outcome.reason });
+        }
       } else {
         // Callers report a kept volume (with its cost and the command that deletes it) where people will see it.
         log(`Keeping volume ${volume.name} (reclaim policy ${volume.reclaimPolicy ?? 'Retain'})`);
@@ -144,9 +177,9 @@ export async function uninstallRelease(options: UninstallReleaseOptions): Promis
       }
     }
   }
-  const nothingToDo = !state && pods.length === 0 && claims.length === 0 && volumes.length === 0;
-  if (nothingToDo) log(`${release} was not found (no Helm release, pod, PVC or volume): nothing to do`);
-  return { release, helm: helmResult, pvcs, volumes, nothingToDo };
+  const nothingToDo = !state && pods.length === 0 && !secret && claims.length === 0 && volumes.length === 0;
+  if (nothingToDo) log(`${release} was not found (no Helm release, pod, Secret, PVC or volume): nothing to do`);
+  return { release, helm: helmResult, secrets, pvcs, volumes, nothingToDo };
 }
 
 /** The release's PVCs: the chart's (labelled with the release) and the one named after it. */
@@ -206,33 +239,6 @@ export async function volumesLeftBy(
       return claimRef?.namespace === namespace && claimRef.name !== undefined && claims.includes(claimRef.name);
     })
     .map(volumeFacts);
-}
-
-async function reclaimVolume(
-  shell: Runner,
-  target: KubeTarget,
-  namespace: string,
-  volume: VolumeFacts,
-  log: (line: string) => void,
-): Promise<void> {
-  const linode = volume.linodeVolumeId ? ` (Linode volume ${volume.linodeVolumeId})` : '';
-  log(
-    `Deleting volume ${volume.name}${linode}: reclaim policy Retain → Delete, so the Linode CSI driver deletes the Linode volume and the PV`,
-  );
-  await shell.run(kubectl.patchReclaimPolicyArgs(target, volume.name, 'Delete'), { kind: 'write' });
-  const wait = kubectl.waitArgs(target, namespace, `persistentvolume/${volume.name}`, 'delete', RECLAIM_WAIT_MS);
-  const result = await shell
-    .withLog(log)
-    .run(wait, { kind: 'read', dependsOnWrites: 'wait', nothrow: true, timeoutMs: RECLAIM_WAIT_MS + REPORT_GRACE_MS });
-  if (result.skipped) return;
-  if (result.exitCode === 0 || /not found|no matching resources/i.test(result.stderr)) {
-    log(`Deleted volume ${volume.name}${linode}`);
-    return;
-  }
-  throw new DeckhandError(
-    `Volume ${volume.name} is still there ${formatMs(RECLAIM_WAIT_MS)} after its reclaim policy was set to Delete${volume.linodeVolumeId ? `; Linode volume ${volume.linodeVolumeId} is still billed` : ''}.`,
-    `See why with: kubectl describe persistentvolume ${volume.name} (events from the Linode CSI driver).${volume.linodeVolumeId ? ` Once the PV is gone, check that the volume is too: linode-cli volumes view ${volume.linodeVolumeId}` : ''}`,
-  );
 }
 
 /** "about $1.00/month" for a PV size such as 10Gi (Linode bills block storage per GB). */

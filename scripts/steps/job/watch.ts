@@ -18,6 +18,7 @@ import {
   type PvcLike,
 } from '../cluster/pod-diagnosis.ts';
 import { explainFailure, jobOutcome, type Diagnosis, type JobLike } from './diagnose.ts';
+import { RUN_ID_LABEL } from './release-name.ts';
 
 export type WatchResult =
   | { outcome: 'complete'; pods: string[] }
@@ -39,6 +40,11 @@ export interface WatchJobOptions {
   pvcNames?: readonly string[];
   /** Ends the wait early (the install it was started beside failed); the wait then rejects. */
   stopSignal?: AbortSignal;
+  /**
+   * The run's id (the deckhand.dev/run-id label): a Job or pod of the same name that does not carry it belongs to
+   * another run, and is not this run's to follow.
+   */
+  runId?: string;
 }
 
 const LOG_TAIL = 20;
@@ -143,7 +149,11 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     return lists.flat();
   };
 
+  const ours = (object: { metadata: { labels?: Record<string, string> } }) =>
+    options.runId === undefined || object.metadata.labels?.[RUN_ID_LABEL] === options.runId;
+
   const onJob = async (event: WatchEvent<JobLike>) => {
+    if (event.object?.metadata && !ours(event.object)) return;
     if (event.type === 'DELETED') {
       finish({ outcome: 'deleted', pods: podNames() });
       return;
@@ -211,7 +221,13 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
   const watches = [
     watch<JobLike>(kubectl.watchArgs(target, namespace, 'job', job), onJob),
     watch<PodLike>(
-      kubectl.listWatchArgs(target, 'pods', { namespace, labelSelector: `batch.kubernetes.io/job-name=${job}` }),
+      kubectl.listWatchArgs(target, 'pods', {
+        namespace,
+        labelSelector: [
+          `batch.kubernetes.io/job-name=${job}`,
+          ...(options.runId ? [`${RUN_ID_LABEL}=${options.runId}`] : []),
+        ].join(','),
+      }),
       onPod,
     ),
   ];
