@@ -13,6 +13,7 @@ import './scripts/cli/require-node.js';
 import type { CommandContext } from './scripts/cli/context.ts';
 import { COMMANDS, type Commands } from './scripts/cli/commands/index.ts';
 import type * as job from './scripts/cli/commands/job.ts';
+import type * as start from './scripts/cli/commands/setup.ts';
 import { isEntryPoint, runCli, type Handlers } from './scripts/cli/main.ts';
 import { unwrapStepError } from './scripts/lib/errors.ts';
 import type { PipelineOptions, Step } from './scripts/lib/pipeline.ts';
@@ -123,18 +124,46 @@ async function copyOutput(ctx: CommandContext<typeof job.copy>): Promise<void> {
   );
 }
 
+/**
+ * setup: from nothing to a running app. Each stage looks first and is skipped (saying why) when its work is done, so
+ * a second run continues where the first stopped; the work is the commands' own (infra, kubeconfig, ingress, deploy).
+ */
+async function setupProject(ctx: CommandContext<typeof start.setup>): Promise<void> {
+  const setup = await import('./scripts/steps/setup/index.ts');
+  const run = setup.prepareSetup(ctx, { deploy: deployJob });
+  const outcomes = await setup.runStages(run, [
+    setup.lookAround,
+    setup.installToolsStage,
+    setup.answerStage,
+    setup.clusterStage,
+    setup.kubeconfigStage,
+    setup.ingressStage,
+    setup.dnsStage,
+    setup.dryRunStage,
+    setup.deployStage,
+  ]);
+  const skipped = outcomes.filter((outcome) => outcome.state === 'skipped').length;
+  ctx.ui.success(
+    ctx.config.dryRun
+      ? 'Dry run of setup done: nothing was changed.'
+      : `Setup is complete (${outcomes.length - skipped} stages run, ${skipped} already done). Next: README → "Use deckhand for your own app".`,
+  );
+}
+
 function pipelineOptions(ctx: CommandContext): PipelineOptions {
   return { verbose: ctx.config.verbose, interactive: ctx.prompter.interactive };
 }
 
 /** Every command, by name: the runbooks above, and the commands that need no pipeline. */
 export const HANDLERS: Handlers<Commands> = {
+  setup: setupProject,
   deploy: deployJob,
   releases: async (ctx) => (await import('./scripts/steps/job/commands.ts')).showReleases(ctx),
   uninstall: uninstallRuns,
   logs: async (ctx) => (await import('./scripts/steps/job/commands.ts')).showLogs(ctx),
   copy: copyOutput,
   doctor: async (ctx) => (await import('./scripts/steps/checks/doctor.ts')).runDoctor(ctx),
+  tools: async (ctx) => void (await (await import('./scripts/steps/checks/tools-install.ts')).installTools(ctx)),
   apps: async (ctx) => (await import('./scripts/steps/apps/describe.ts')).showApps(ctx),
   infra: async (ctx) => {
     const { runInfra } = await import('./scripts/steps/infra/infra.ts');

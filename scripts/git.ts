@@ -9,6 +9,11 @@ export function statusArgs(): string[] {
   return ['git', 'status', '--porcelain', '--untracked-files=normal'];
 }
 
+/** Exit 0: git ignores the path; 1: it does not (a tracked file is never ignored); 128: no repository here. */
+export function checkIgnoreArgs(file: string): string[] {
+  return ['git', 'check-ignore', '--quiet', '--', file];
+}
+
 export function remoteUrlArgs(): string[] {
   return ['git', 'remote', 'get-url', 'origin'];
 }

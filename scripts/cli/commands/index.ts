@@ -7,14 +7,17 @@ import { copy, deploy, logs, releases, uninstall } from './job.ts';
 import { infra, kubeconfig } from './infra.ts';
 import { apps, doctor } from './project.ts';
 import { dashboard, db, ingress } from './addons.ts';
+import { setup, tools } from './setup.ts';
 
 export const COMMANDS = [
+  setup,
   deploy,
   releases,
   uninstall,
   logs,
   copy,
   doctor,
+  tools,
   apps,
   infra,
   kubeconfig,

@@ -11,7 +11,7 @@ import { ToolMissingError } from '../../lib/errors.ts';
 import type { Runner } from '../../lib/shell.ts';
 import * as terraform from '../../terraform.ts';
 
-export type ToolName = 'docker' | 'helm' | 'kubectl' | 'terraform' | 'linode-cli';
+export type ToolName = 'git' | 'docker' | 'helm' | 'kubectl' | 'terraform' | 'linode-cli';
 
 interface ToolDefinition {
   versionArgs: () => string[];
@@ -21,6 +21,11 @@ interface ToolDefinition {
 }
 
 export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
+  git: {
+    versionArgs: () => ['git', '--version'],
+    parseVersion: (stdout) => stdout.trim().replace(/^git version /, ''),
+    install: 'https://git-scm.com/downloads',
+  },
   docker: {
     versionArgs: docker.clientVersionArgs,
     parseVersion: docker.parseClientVersion,
