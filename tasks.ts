@@ -142,11 +142,11 @@ async function setupProject(ctx: CommandContext<typeof start.setup>): Promise<vo
     setup.dryRunStage,
     setup.deployStage,
   ]);
-  const skipped = outcomes.filter((outcome) => outcome.state === 'skipped').length;
+  const ran = outcomes.filter((outcome) => outcome.state === 'done').length;
   ctx.ui.success(
     ctx.config.dryRun
       ? 'Dry run of setup done: nothing was changed.'
-      : `Setup is complete (${outcomes.length - skipped} stages run, ${skipped} already done). Next: README → "Use deckhand for your own app".`,
+      : `Setup is complete (${ran} stage${ran === 1 ? '' : 's'} run, ${outcomes.length - ran} already done). Next: README → "Use deckhand for your own app".`,
   );
 }
 

@@ -46,8 +46,12 @@ export const answerStage: Stage = {
   title: 'Answer the questions and save them',
   async look(run) {
     const survey = run.survey!;
-    const settingsNeeded = !survey.cluster && CLUSTER_SETTINGS.some((key) => !survey.settings[key]);
-    if (survey.ask.length > 0 || settingsNeeded) return undefined;
+    // A setting not yet in terraform.tfvars is checked against the API's lists (and a flag's is saved there).
+    const written = readTfvars(tfvarsFile(run.ctx.config.terraformDir));
+    const settingsPending =
+      !survey.cluster &&
+      CLUSTER_SETTINGS.some((key) => !survey.settings[key] || survey.settings[key].value !== written[key]);
+    if (survey.ask.length > 0 || settingsPending) return undefined;
     if (!survey.cluster) {
       // The token that infra will use must work: checked now, not half-way through terraform.
       const token = findToken(run.ctx)!;
