@@ -166,6 +166,12 @@ describe('setup off a terminal', { concurrency: 2 }, () => {
       assert.equal(bed.terraformCalls().filter((call) => call.argv[0] === 'apply').length, applies, 'no second apply');
       assert.equal(readdirSync(bed.outputDir).length, 1, 'no second run');
       assert.match(second.output, /Setup is complete \(1 stage run, 8 already done\)/);
+
+      // doctor sees what setup made: the managed cluster, Traefik with its address, the token.
+      const doctor = await bed.cli(['doctor'], { env: ANSWERS });
+      assert.match(doctor.stdout, /^✔ traefik +Traefik chart 41\.3\.0, deployed, address 127\.0\.0\.1$/m);
+      assert.match(doctor.stdout, /^✔ cluster guard +the target is the managed cluster "deckhand"$/m);
+      assert.match(doctor.stdout, /^✔ linode token +valid \(user deckhand-tester\), scopes \*$/m);
     });
   });
 });
