@@ -18,10 +18,16 @@ export interface EnvWriteResult {
   created: boolean;
 }
 
-/** dotenv reads an unquoted value up to a `#`; anything beyond plain characters is double-quoted and escaped. */
+/**
+ * dotenv reads an unquoted value up to a `#`, keeps single- and backtick-quoted values literally, and expands only \n
+ * inside double quotes; a value is written in the first form that reads back as itself.
+ */
 export function formatEnvValue(value: string): string {
   if (/^[\w@%+=:,./~-]*$/.test(value)) return value;
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  if (!/['\n]/.test(value)) return `'${value}'`;
+  if (!/["\\]/.test(value)) return `"${value.replace(/\n/g, '\\n')}"`;
+  if (!/[`\n]/.test(value)) return `\`${value}\``;
+  throw new Error('internal: a value with quotes of every kind and a line break cannot be written to an env file');
 }
 
 /** The new text of the file: each key's line replaced where it has one, the rest appended. */
