@@ -112,6 +112,30 @@ describe('setup off a terminal', { concurrency: 2 }, () => {
     });
   });
 
+  it('--dry-run: plans and shows, writes nothing, applies nothing, and needs no --yes', async (t) => {
+    if (!registry) return t.skip(skip);
+    await withBed(async (bed) => {
+      const result = await bed.cli([...SETUP_ARGS, ...FLAGS, '--dry-run'], { env: ANSWERS });
+      assert.equal(result.code, 0, result.output);
+      assert.match(
+        result.output,
+        /\[dry run\] would write region = "us-ord", node_type = "g6-standard-2" into .*terraform\.tfvars/,
+      );
+      assert.match(result.output, /Dry run: nothing was applied\./);
+      assert.match(
+        result.output,
+        /5\/9 Fetch the kubeconfig and record the cluster: skipped, dry run: there is no cluster yet/,
+      );
+      assert.match(result.output, /── 8\/9 Try the deploy: deploy caelundas --dry-run/);
+      assert.match(result.output, /9\/9 Deploy caelundas: skipped, dry run/);
+      assert.match(result.output, /Dry run of setup done: nothing was changed\./);
+      assert.ok(!existsSync(path.join(bed.envDir, '.env')));
+      assert.ok(!existsSync(path.join(bed.terraformDir, 'terraform.tfvars')));
+      assert.ok(!existsSync(path.join(bed.stateRoot, '.deckhand')));
+      assert.ok(!bed.terraformCalls().some((call) => call.argv[0] === 'apply'), 'terraform applied');
+    });
+  });
+
   it('with --yes, flags and the environment: from nothing to a completed run; a second run skips every stage', async (t) => {
     if (!registry) return t.skip(skip);
     await withBed(async (bed) => {

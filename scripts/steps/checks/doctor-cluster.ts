@@ -17,6 +17,7 @@ import { addressOf } from '../cluster/ingress-dns.ts';
 import { TRAEFIK } from '../cluster/ingress-plan.ts';
 import { DEPLOYS, minorOf, type CheckResult } from './check.ts';
 import { installHint } from './install-hints.ts';
+import { PINNED_VERSIONS } from './pinned-tools.ts';
 
 export interface ClusterCheckInput {
   config: Config;
@@ -102,8 +103,14 @@ export function skewCheck(clientVersion: string, serverVersion: string): CheckRe
     name: 'kubectl skew',
     status: 'warn',
     message: `kubectl ${clientVersion} is ${Math.abs(skew)} minor versions ${skew > 0 ? 'newer' : 'older'} than the server (${serverVersion}); kubectl supports one`,
-    fix: `Install kubectl ${server.major}.${server.minor} (±1): ${installHint('kubectl')}`,
+    fix: `Install kubectl ${server.major}.${server.minor} (±1): ${pinnedFits(server) ? installHint('kubectl') : 'https://kubernetes.io/docs/tasks/tools/'}`,
   };
+}
+
+/** `tools install` helps only when its kubectl is itself within one minor version of the server. */
+function pinnedFits(server: { major: number; minor: number }): boolean {
+  const pinned = minorOf(PINNED_VERSIONS.kubectl)!;
+  return pinned.major === server.major && Math.abs(pinned.minor - server.minor) <= 1;
 }
 
 function guardCheck(config: Config, target: KubeTarget): CheckResult {
