@@ -37,7 +37,8 @@ export const setup = defineCommand({
   examples: [
     deckhand('setup'),
     deckhand('setup', '--dry-run'),
-    `LINODE_TOKEN=… IMAGE_OWNER=me DOMAIN=example.com ACME_EMAIL=me@example.com ${deckhand('setup', '--region', 'us-ord', '--node-type', 'g6-standard-2', '--yes')}`,
+    deckhand('setup', '--region', 'us-ord', '--node-type', 'g6-standard-2', '--yes'),
+    deckhand('setup', '--image', 'ghcr.io/me/caelundas:sha-1a2b3c4'),
   ],
 });
 
