@@ -24,7 +24,9 @@ async function answer(session: PtySession): Promise<void> {
   await session.waitFor('Linode API token');
   session.type(`${BAD_TOKEN}${KEYS.enter}`);
   await session.waitFor(/rejected the token \(401: Invalid Token\)\. It was not saved\. Try again:/);
-  const from = session.screen().length;
+  // Typed before the hidden prompt is up, the terminal itself would echo it: wait for the question first.
+  const from = session.screen().lastIndexOf('Try again:');
+  await session.waitFor('? Linode API token', { fromIndex: from });
   session.type(`${TOKEN}${KEYS.enter}`);
   await session.waitFor('The token works (user deckhand-tester, scopes *)', { fromIndex: from });
   await session.waitFor('Region of the cluster');
@@ -105,6 +107,34 @@ describe('setup at a terminal', { concurrency: 2 }, () => {
       assert.match(resumed.output, /── 4\/9 Create the cluster \(infra apply\)\n[\s\S]*Apply complete!/);
       assert.match(resumed.output, /caelundas run caelundas-\d{8}-\d{6} done\./);
       assert.ok(!resumed.output.includes(TOKEN), 'the token was printed');
+    } finally {
+      await bed.close();
+    }
+  });
+
+  it('in one go: what is typed counts at once (the ingress gets the ACME_EMAIL typed minutes before), up to a finished run', async (t) => {
+    if (!registry) return t.skip(skip);
+    const bed = await createSetupBed({ traefikChart: chart });
+    try {
+      bed.sim.setJobBehavior(
+        { namePrefix: 'caelundas-' },
+        { outcome: 'succeed', files: { 'calendar.ics': 'BEGIN:VCALENDAR\r\n' } },
+      );
+      const session = bed.pty([...SETUP_ARGS], INPUTS);
+      await answer(session);
+      await session.waitFor('Apply exactly these changes?');
+      session.type(`y${KEYS.enter}`);
+      await session.waitFor('Run caelundas on the cluster now');
+      session.type(KEYS.enter);
+      const done = await session.exited;
+      assert.equal(done.exitCode, 0, done.screen);
+      assert.match(done.screen, /contact ops@example\.test/, 'the ingress used the typed ACME_EMAIL');
+      assert.match(
+        done.screen,
+        /7\/9 Point DNS at the load balancer: skipped, api\.example\.test and dashboard\.example\.test resolve to 127\.0\.0\.1/,
+      );
+      assert.match(done.screen, /Setup is complete \(7 stages run, 2 already done\)/);
+      assert.ok(!done.screen.includes(TOKEN), 'the token was shown');
     } finally {
       await bed.close();
     }

@@ -15,7 +15,10 @@ describe('judging versions', () => {
       /kubectl v1\.31\.0 is 3 minor versions older than the server \(v1\.34\.2\); kubectl supports one/,
     );
     assert.match(old.fix!, /^Install kubectl 1\.34 \(±1\): /);
-    assert.match(skewCheck('v1.30.0', 'v1.38.0').fix!, /^Install kubectl 1\.38 \(±1\): https:\/\/kubernetes\.io\/docs\/tasks\/tools\/$/);
+    assert.match(
+      skewCheck('v1.30.0', 'v1.38.0').fix!,
+      /^Install kubectl 1\.38 \(±1\): https:\/\/kubernetes\.io\/docs\/tasks\/tools\/$/,
+    );
     assert.match(skewCheck('v1.37.0', 'v1.34.2').message, /3 minor versions newer/);
     assert.deepEqual(minorOf('1.34'), { major: 1, minor: 34 });
     assert.equal(minorOf('unknown'), undefined);

@@ -13,7 +13,7 @@ import { formatMonthly, planMonthlyUsd } from '../../lib/prices.ts';
 import { TOKEN_URL, createLinodeClient, type LinodeRegion, type LinodeType } from '../../linode.ts';
 import { describeVerdict, verifyToken, type TokenVerdict } from '../checks/token-check.ts';
 import { findToken } from '../infra/token.ts';
-import type { AskedKey, SetupRun, Setting, Stage } from './run.ts';
+import { reloadConfig, type AskedKey, type SetupRun, type Setting, type Stage } from './run.ts';
 import { CLUSTER_SETTINGS, readTfvars, tfvarsFile, writeTfvars, type ClusterSetting } from './tfvars.ts';
 import { ensureGitIgnored } from './git-ignored.ts';
 
@@ -278,8 +278,10 @@ async function save(
     const secrets = keys.filter((key) => QUESTIONS[key as AskedKey]?.secret);
     if (secrets.length > 0) await ensureGitIgnored(ctx, envFile, secrets);
     const shown = keys.map((key) => (secrets.includes(key) ? `${key} (hidden)` : `${key}=${env[key]}`)).join(', ');
-    if (ctx.config.dryRun) ctx.shell.dryRunNote(`write ${shown} into ${envFile} (mode 0600)`);
-    else {
+    if (ctx.config.dryRun) {
+      ctx.shell.dryRunNote(`write ${shown} into ${envFile} (mode 0600)`);
+      run.unsaved = { ...env };
+    } else {
       const result = writeEnvValues(envFile, env, { template: path.join(ctx.config.repoRoot, '.env.example') });
       ctx.ui.success(
         `${result.created ? 'Created' : 'Updated'} ${envFile} (mode 0600): ${shown}${replacing.length ? ` (replaced ${replacing.join(', ')})` : ''}.`,
@@ -297,4 +299,5 @@ async function save(
     }
   }
   if (keys.length === 0 && settingKeys.length === 0) ctx.ui.info('  Nothing new to save.');
+  else reloadConfig(run);
 }

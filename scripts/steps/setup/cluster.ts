@@ -142,9 +142,10 @@ export const dnsStage: Stage = {
     const skip = dryRunWithoutCluster(run);
     if (skip) return skip;
     if (run.ctx.config.dryRun) return 'dry run: the records are shown once Traefik has its address';
+    const hosts = ingressHosts(run.ctx.config.addons.domain);
+    if (hosts.length === 0) return 'DOMAIN is not set, so there are no host names to point';
     const state = await traefikState(run);
     if (!state?.address) return undefined;
-    const hosts = ingressHosts(run.ctx.config.addons.domain);
     const checks = await checkDns(dnsLookup(run.ctx.config.addons.dnsServers), hosts, state.address);
     return checks.every((check) => check.state === 'ok')
       ? `${hosts.join(' and ')} resolve to ${shownAddress(state.address)}`

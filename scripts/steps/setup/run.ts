@@ -13,12 +13,11 @@ import type { setup } from '../../cli/commands/setup.ts';
 import { configOverrides } from '../../cli/main.ts';
 import type { ArgsOf, CommandSpec, OptionsOf } from '../../cli/spec.ts';
 import type { GlobalFlags } from '../../lib/config.ts';
-import { InterruptedError, unwrapStepError } from '../../lib/errors.ts';
+import { InterruptedError, unwrapStepError, type MissingItem } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
+import type * as terraform from '../../terraform.ts';
 import type { TokenVerdict } from '../checks/token-check.ts';
 import type { ToolName, ToolProbe } from '../checks/tools.ts';
-import type { MissingItem } from '../../lib/errors.ts';
-import type * as terraform from '../../terraform.ts';
 import type { ClusterSetting } from './tfvars.ts';
 import { detectOs, type OsInfo } from '../checks/install-hints.ts';
 
@@ -62,10 +61,18 @@ export interface SetupRun {
   verdict?: Extract<TokenVerdict, { kind: 'ok' }>;
   /** What the first stage found (every later stage may rely on it). */
   survey?: Survey;
+  /** Answers typed in a dry run: not written anywhere, so handed to the later stages in memory. */
+  unsaved?: Record<string, string>;
 }
 
 export function prepareSetup(ctx: SetupContext, runbooks: SetupRunbooks): SetupRun {
   return { ctx, runbooks, os: detectOs(), app: findJobApp('caelundas', 'setup') };
+}
+
+/** Setup's own context with the configuration read again: what the answers stage wrote into .env counts from now on. */
+export function reloadConfig(run: SetupRun): void {
+  const { invocation } = run.ctx;
+  run.ctx = deriveCommandContext(run.ctx, invocation, { overrides: { ...run.unsaved } });
 }
 
 /** The context for running another command inside setup, with setup's global flags (and any given here). */
@@ -77,7 +84,9 @@ export function commandContext<S extends CommandSpec>(
   flags: Partial<GlobalFlags> = {},
 ): CommandContext<S> {
   const invocation = { command: spec.name, args, options, flags: { ...run.ctx.invocation.flags, ...flags } };
-  return deriveCommandContext(run.ctx, invocation, { overrides: configOverrides(spec, invocation) });
+  return deriveCommandContext(run.ctx, invocation, {
+    overrides: { ...run.unsaved, ...configOverrides(spec, invocation) },
+  });
 }
 
 export interface Stage {

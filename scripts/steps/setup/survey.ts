@@ -77,7 +77,7 @@ export async function surveySetup(run: SetupRun): Promise<Survey> {
     missing.push({ name: key, howToProvide: howToProvide(run.app, input) });
   }
   const creates = !cluster || !deployed;
-  if (creates && !config.yes && !config.dryRun) {
+  if (creates && !config.yes && !config.dryRun && !run.ctx.prompter.interactive) {
     missing.push({
       name: 'confirmation',
       howToProvide: `pass --yes: setup ${cluster ? 'deploys caelundas' : 'creates an LKE cluster (billed monthly) and deploys caelundas'}`,
