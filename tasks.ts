@@ -16,10 +16,14 @@ import * as shared from './scripts/cli/commands/app.ts';
 import { COMMANDS, type Commands } from './scripts/cli/commands/index.ts';
 import type * as job from './scripts/cli/commands/job.ts';
 import type * as service from './scripts/cli/commands/service.ts';
+import type * as start from './scripts/cli/commands/setup.ts';
 import { isEntryPoint, runCli, type Handlers } from './scripts/cli/main.ts';
 import { unwrapStepError } from './scripts/lib/errors.ts';
-import type { PipelineOptions, Step } from './scripts/lib/pipeline.ts';
+import type { PipelineEntry, Step } from './scripts/lib/pipeline.ts';
 import { DIRECT_HANDLERS } from './scripts/steps/handlers.ts';
+
+/** A step whose lines stay on screen after it ends. */
+const KEEP = { keepOutput: true } as const;
 
 /**
  * deploy <job app>: the whole batch run of one release. Independent work (image, namespace + the run's inputs Secret,
@@ -28,8 +32,7 @@ import { DIRECT_HANDLERS } from './scripts/steps/handlers.ts';
  * inputs of a run that never got its release are deleted).
  */
 async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<void> {
-  const [{ runPipeline }, run, steps, claim, follow, finish] = await Promise.all([
-    import('./scripts/lib/pipeline.ts'),
+  const [run, steps, claim, follow, finish] = await Promise.all([
     import('./scripts/steps/job/deploy-run.ts'),
     import('./scripts/steps/job/deploy.ts'),
     import('./scripts/steps/job/claim.ts'),
@@ -39,46 +42,34 @@ async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<voi
   const deploy = run.prepareDeploy(ctx);
   let failure: unknown;
   try {
-    await runPipeline(
-      deploy,
-      [
-        {
-          title: 'Check prerequisites: tools, git commit, cluster target',
-          run: steps.checkPrerequisites,
-          keepOutput: true,
-        },
-        { title: 'Plan the release', run: steps.planRun, keepOutput: true },
-        { title: `Collect the ${deploy.app.name} inputs`, run: steps.collectInputs, keepOutput: true },
-        {
-          title: 'Prepare the image and the cluster',
-          concurrent: true,
-          steps: [
-            { title: 'Build and push the image', run: steps.buildImage },
-            {
-              title: "Prepare the namespace and the run's inputs Secret",
-              run: steps.prepareNamespaceAndSecret,
-              keepOutput: true,
-            },
-            { title: 'Check that the chart renders', run: steps.renderChart },
-          ],
-        },
-        { title: 'Install the release', run: claim.installRelease },
-        {
-          title: 'Run the Job and follow its logs',
-          run: follow.followJob,
-          outputLines: 15,
-          keepOutput: { lastLines: 15, whenFailed: false },
-        },
-        { title: 'Copy the output', run: finish.copyJobOutput, keepOutput: true },
-        {
-          title: 'Uninstall the release and delete its PVC',
-          run: finish.cleanUp,
-          enabled: () => deploy.flags.cleanup,
-          keepOutput: true,
-        },
-      ],
-      pipelineOptions(ctx),
-    );
+    await runSteps(ctx, deploy, [
+      { title: 'Check prerequisites: tools, git commit, cluster target', run: steps.checkPrerequisites, ...KEEP },
+      { title: 'Plan the release', run: steps.planRun, ...KEEP },
+      { title: `Collect the ${deploy.app.name} inputs`, run: steps.collectInputs, ...KEEP },
+      {
+        title: 'Prepare the image and the cluster',
+        concurrent: true,
+        steps: [
+          { title: 'Build and push the image', run: steps.buildImage },
+          { title: "Prepare the namespace and the run's inputs Secret", run: steps.prepareNamespaceAndSecret, ...KEEP },
+          { title: 'Check that the chart renders', run: steps.renderChart },
+        ],
+      },
+      { title: 'Install the release', run: claim.installRelease },
+      {
+        title: 'Run the Job and follow its logs',
+        run: follow.followJob,
+        outputLines: 15,
+        keepOutput: { lastLines: 15, whenFailed: false },
+      },
+      { title: 'Copy the output', run: finish.copyJobOutput, ...KEEP },
+      {
+        title: 'Uninstall the release and delete its PVC',
+        run: finish.cleanUp,
+        enabled: () => deploy.flags.cleanup,
+        ...KEEP,
+      },
+    ]);
   } catch (error) {
     failure = unwrapStepError(error);
     throw error;
@@ -88,8 +79,9 @@ async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<voi
     await finish.recordRun(deploy, failure);
     for (const line of finish.nextSteps(deploy)) ctx.ui.info(line);
   }
-  if (ctx.config.dryRun) ctx.ui.success('Dry run done: nothing was changed.');
-  else ctx.ui.success(`${deploy.app.name} run ${deploy.plan!.release} done.`);
+  ctx.ui.success(
+    ctx.config.dryRun ? 'Dry run done: nothing was changed.' : `${deploy.app.name} run ${deploy.plan!.release} done.`,
+  );
 }
 
 /**
@@ -98,8 +90,7 @@ async function deployJob(ctx: CommandContext<typeof shared.deploy>): Promise<voi
  * failure; the Ingress comes last. However it ends, a run that reached the cluster leaves its record.
  */
 async function deployService(ctx: CommandContext<typeof shared.deploy>, app: ServiceApp): Promise<void> {
-  const [{ runPipeline }, run, steps, rollout, finish] = await Promise.all([
-    import('./scripts/lib/pipeline.ts'),
+  const [run, steps, rollout, finish] = await Promise.all([
     import('./scripts/steps/service/deploy-run.ts'),
     import('./scripts/steps/service/deploy.ts'),
     import('./scripts/steps/service/rollout.ts'),
@@ -113,25 +104,18 @@ async function deployService(ctx: CommandContext<typeof shared.deploy>, app: Ser
   }));
   let failure: unknown;
   try {
-    await runPipeline(
-      deploy,
-      [
-        { title: 'Check prerequisites: tools, git, cluster target', run: steps.checkPrerequisites, keepOutput: true },
-        { title: 'Plan the roll-out', run: steps.planRollout, keepOutput: true },
-        { title: `Collect the ${app.name} inputs`, run: steps.collectInputs, keepOutput: true },
-        {
-          title: `Build the images; prepare the cluster and ${first}`,
-          concurrent: true,
-          steps: [
-            ...builds,
-            { title: `Apply the foundation, then ${first}`, run: rollout.prepareCluster, keepOutput: true },
-          ],
-        },
-        { title: 'Roll out the app', run: rollout.rollOutApp, keepOutput: true, outputLines: 15 },
-        { title: 'Apply the Ingress', run: rollout.applyIngress, keepOutput: true },
-      ],
-      pipelineOptions(ctx),
-    );
+    await runSteps(ctx, deploy, [
+      { title: 'Check prerequisites: tools, git, cluster target', run: steps.checkPrerequisites, ...KEEP },
+      { title: 'Plan the roll-out', run: steps.planRollout, ...KEEP },
+      { title: `Collect the ${app.name} inputs`, run: steps.collectInputs, ...KEEP },
+      {
+        title: `Build the images; prepare the cluster and ${first}`,
+        concurrent: true,
+        steps: [...builds, { title: `Apply the foundation, then ${first}`, run: rollout.prepareCluster, ...KEEP }],
+      },
+      { title: 'Roll out the app', run: rollout.rollOutApp, ...KEEP, outputLines: 15 },
+      { title: 'Apply the Ingress', run: rollout.applyIngress, ...KEEP },
+    ]);
   } catch (error) {
     failure = unwrapStepError(error);
     throw error;
@@ -144,25 +128,23 @@ async function deployService(ctx: CommandContext<typeof shared.deploy>, app: Ser
 
 /** rollback <service>: every question first (which revision, confirm), then the undo, watched like a deploy. */
 async function rollbackService(ctx: CommandContext<typeof service.rollback>): Promise<void> {
-  const { runPipeline } = await import('./scripts/lib/pipeline.ts');
   const steps = await import('./scripts/steps/service/rollback.ts');
   const run = await steps.prepareRollback(ctx);
   const title = `Roll ${run.to.deployment} back to revision ${run.to.revision}`;
-  await runPipeline(run, [{ title, run: steps.rollBack, keepOutput: true, outputLines: 10 }], pipelineOptions(ctx));
+  await runSteps(ctx, run, [{ title, run: steps.rollBack, ...KEEP, outputLines: 10 }]);
   ctx.ui.success(steps.rollbackSummary(run));
 }
 
 /** restart <service>: the Deployments the others need first, ready, then the rest; each watched like a deploy. */
 async function restartService(ctx: CommandContext<typeof service.restart>): Promise<void> {
-  const { runPipeline } = await import('./scripts/lib/pipeline.ts');
   const steps = await import('./scripts/steps/service/restart.ts');
   const run = steps.prepareRestart(ctx);
   const groups = run.groups.map((names): Step<typeof run> => ({
     title: `Restart ${names.join(' and ')}`,
     run: (_, task) => steps.restartGroup(run, names, task),
-    keepOutput: true,
+    ...KEEP,
   }));
-  await runPipeline(run, groups, pipelineOptions(ctx));
+  await runSteps(ctx, run, groups);
   ctx.ui.success(steps.restartSummary(run));
 }
 
@@ -172,10 +154,7 @@ async function restartService(ctx: CommandContext<typeof service.restart>): Prom
  * keep the volume a Retain policy leaves behind.
  */
 async function uninstallRuns(ctx: CommandContext<typeof job.uninstall>): Promise<void> {
-  const [{ runPipeline }, steps] = await Promise.all([
-    import('./scripts/lib/pipeline.ts'),
-    import('./scripts/steps/job/uninstall-command.ts'),
-  ]);
+  const steps = await import('./scripts/steps/job/uninstall-command.ts');
   const run = await steps.prepareUninstall(ctx);
   const perRun = run.decision.items.map((item): Step<typeof run> => ({
     title:
@@ -183,17 +162,17 @@ async function uninstallRuns(ctx: CommandContext<typeof job.uninstall>): Promise
         ? `Roll back ${item.row.name} to revision ${item.revision}`
         : `Uninstall ${item.row.name}: Helm release, pods, PVC, volume`,
     run: (_, task) => steps.uninstallItem(run, item, task),
-    keepOutput: true,
+    ...KEEP,
   }));
   const afterRuns: Step<typeof run> = {
     title: 'Delete the inputs Secret that runs made before per-run inputs shared',
     run: steps.deleteSharedInputs,
     enabled: () => run.sharedInputs !== undefined,
-    keepOutput: true,
+    ...KEEP,
   };
   let report: ReturnType<typeof steps.uninstallReport> | undefined;
   try {
-    await runPipeline(run, [...perRun, afterRuns], pipelineOptions(ctx));
+    await runSteps(ctx, run, [...perRun, afterRuns]);
   } finally {
     report = steps.uninstallReport(run);
     for (const line of report.info) ctx.ui.info(line);
@@ -206,23 +185,46 @@ async function uninstallRuns(ctx: CommandContext<typeof job.uninstall>): Promise
 
 /** copy <job app>: a run's output, through the same verified helper-pod copy as deploy, into the run's own folder. */
 async function copyOutput(ctx: CommandContext<typeof job.copy>): Promise<void> {
-  const { runPipeline } = await import('./scripts/lib/pipeline.ts');
   const steps = await import('./scripts/steps/job/copy-command.ts');
   const run = await steps.prepareCopy(ctx);
   if (!run) return;
   const title = `Copy the output of ${run.row.name} to ${run.destination}/`;
-  await runPipeline(run, [{ title, run: steps.copyRun, keepOutput: true }], pipelineOptions(ctx));
+  await runSteps(ctx, run, [{ title, run: steps.copyRun, ...KEEP }]);
   ctx.ui.success(
     ctx.config.dryRun ? 'Dry run done: nothing was changed.' : `Output of ${run.row.name}: ${run.destination}/`,
   );
 }
 
-function pipelineOptions(ctx: CommandContext): PipelineOptions {
-  return { verbose: ctx.config.verbose, interactive: ctx.prompter.interactive };
+/**
+ * setup: from nothing to a running app. Each stage looks first and is skipped (saying why) when its work is done, so
+ * a second run continues where the first stopped; the work is the commands' own (infra, kubeconfig, ingress, deploy).
+ */
+async function setupProject(ctx: CommandContext<typeof start.setup>): Promise<void> {
+  const setup = await import('./scripts/steps/setup/index.ts');
+  const run = setup.prepareSetup(ctx, { deploy: deployJob });
+  const outcomes = await setup.runStages(run, [
+    setup.lookAround,
+    setup.installToolsStage,
+    setup.answerStage,
+    setup.clusterStage,
+    setup.kubeconfigStage,
+    setup.ingressStage,
+    setup.dnsStage,
+    setup.dryRunStage,
+    setup.deployStage,
+  ]);
+  ctx.ui.success(setup.setupSummary(ctx.config.dryRun, outcomes));
+}
+
+/** Runs a runbook's steps, drawn as the terminal allows (Listr is loaded only here, when a pipeline runs). */
+async function runSteps<Run>(ctx: CommandContext, run: Run, entries: readonly PipelineEntry<Run>[]): Promise<void> {
+  const { runPipeline } = await import('./scripts/lib/pipeline.ts');
+  await runPipeline(run, entries, { verbose: ctx.config.verbose, interactive: ctx.prompter.interactive });
 }
 
 /** Every command, by name: the runbooks above, and (from scripts/steps/handlers.ts) the commands that need none. */
 export const HANDLERS: Handlers<Commands> = {
+  setup: setupProject,
   ...DIRECT_HANDLERS,
   deploy: async (ctx) => {
     const app = (await import('./scripts/cli/app-kind.ts')).appForCommand(shared.deploy, ctx.invocation);

@@ -28,6 +28,11 @@ export function buildxVersionArgs(): string[] {
   return ['docker', 'buildx', 'version'];
 }
 
+/** The current builder, with the platforms it can build ("Platforms: linux/amd64, linux/arm64"). */
+export function buildxInspectArgs(): string[] {
+  return ['docker', 'buildx', 'inspect'];
+}
+
 /** True when the buildx plugin is installed (Docker Desktop and docker-ce have it; Debian's docker.io does not). */
 export async function hasBuildx(shell: Runner): Promise<boolean> {
   const result = await shell

@@ -9,6 +9,16 @@ export function statusArgs(): string[] {
   return ['git', 'status', '--porcelain', '--untracked-files=normal'];
 }
 
+/** The work tree's top folder (exit 128 outside any repository). */
+export function topLevelArgs(): string[] {
+  return ['git', 'rev-parse', '--show-toplevel'];
+}
+
+/** Exit 0: git ignores the path; 1: it does not (a tracked file is never ignored); 128: no repository here. */
+export function checkIgnoreArgs(file: string): string[] {
+  return ['git', 'check-ignore', '--quiet', '--', file];
+}
+
 export function remoteUrlArgs(): string[] {
   return ['git', 'remote', 'get-url', 'origin'];
 }

@@ -256,3 +256,37 @@ describe('linode-cli', () => {
     assert.deepEqual(linode.parseCliJson('{"id": 1}'), [{ id: 1 }]);
   });
 });
+
+describe('the token, regions and plans', () => {
+  it("reads the token's owner and scopes from GET /profile, and which required scopes it lacks", async () => {
+    const profile = await client().instance.getProfile();
+    assert.deepEqual(profile, { username: 'deckhand-tester', email: 'tester@example.test', scopes: ['*'] });
+    assert.deepEqual(linode.missingScopes(['*']), []);
+    assert.deepEqual(linode.parseScopes('lke:read_write volumes:read_only'), ['lke:read_write', 'volumes:read_only']);
+    assert.deepEqual(linode.parseScopes('lke:read_write,volumes:read_write'), ['lke:read_write', 'volumes:read_write']);
+    assert.deepEqual(linode.parseScopes(null), []);
+    assert.deepEqual(linode.missingScopes(['lke:read_write', 'volumes:read_only']), ['volumes:read_write']);
+  });
+
+  it('a rejected token is a 401 with the API reason, and the token is in no message', async () => {
+    const error = await rejection(client({ token: 'wrong' }).instance.getProfile());
+    assert.equal(error.status, 401);
+    assert.deepEqual(error.reasons, ['Invalid Token']);
+    assert.ok(!inspect(error).includes(TOKEN));
+  });
+
+  it('lists every region and plan across pages (both need no token)', async () => {
+    const { instance } = client({ token: 'anything' });
+    const [regions, types] = await Promise.all([instance.listRegions(), instance.listTypes()]);
+    assert.deepEqual(
+      regions.map((region) => region.id),
+      ['us-east', 'us-ord', 'br-gru', 'us-rno-1'],
+    );
+    assert.deepEqual(
+      types.map((type) => type.id),
+      ['g6-nanode-1', 'g6-standard-1', 'g6-standard-2', 'g6-dedicated-2'],
+    );
+    const pages = server.requests.filter((request) => request.path === '/v4/regions').map((r) => r.query.page);
+    assert.deepEqual(pages, ['1', '2'], 'two pages of two');
+  });
+});

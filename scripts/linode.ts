@@ -1,5 +1,6 @@
 /**
- * Linode, wrapped two ways, for the few calls deckhand needs (a cluster, its API endpoints, its kubeconfig):
+ * Linode, wrapped two ways, for the few calls deckhand needs (a cluster, its API endpoints, its kubeconfig; and for
+ * `setup` and `doctor`: the token's profile and scopes, the regions and the plans with their prices):
  *
  * - the Linode API v4 directly, with `fetch`: a bearer token, pagination, and the retries the official clients make
  *   (429 honouring Retry-After; 503 — "kubeconfig is not yet available" while a cluster is being created — with
@@ -93,6 +94,59 @@ export interface LinodeClient {
   listApiEndpoints(clusterId: number): Promise<string[]>;
   /** The decoded kubeconfig YAML; waits while the API answers 503 "not yet available". */
   getKubeconfig(clusterId: number): Promise<string>;
+  /** Who the token belongs to, and its scopes (any valid token may read its own profile). */
+  getProfile(): Promise<TokenProfile>;
+  listRegions(): Promise<LinodeRegion[]>;
+  listTypes(): Promise<LinodeType[]>;
+}
+
+export interface TokenProfile {
+  username: string;
+  email?: string;
+  /** From X-OAuth-Scopes: `*` (everything) or entries such as `lke:read_write`. */
+  scopes: string[];
+}
+
+/** GET /regions: the fields deckhand reads. `capabilities` says whether LKE and Block Storage are offered there. */
+export interface LinodeRegion {
+  id: string;
+  label: string;
+  country: string;
+  capabilities: string[];
+  status: string;
+  site_type?: string;
+}
+
+export interface LinodePrice {
+  hourly: number | null;
+  monthly: number | null;
+}
+
+/** GET /linode/types: a plan, its size and its price (regions priced differently are listed in region_prices). */
+export interface LinodeType {
+  id: string;
+  label: string;
+  class: string;
+  vcpus: number;
+  memory: number;
+  disk: number;
+  price: LinodePrice;
+  region_prices?: (LinodePrice & { id: string })[];
+  successor?: string | null;
+}
+
+/** What deckhand does with the token: terraform creates the cluster (and a volume), kubeconfig downloads its file. */
+export const REQUIRED_SCOPES: readonly string[] = ['lke:read_write', 'volumes:read_write'];
+
+/** X-OAuth-Scopes lists the token's scopes, separated by spaces or commas. */
+export function parseScopes(header: string | null): string[] {
+  return (header ?? '').split(/[\s,]+/).filter(Boolean);
+}
+
+/** The required scopes a token lacks (none for `*`; read_write also grants read_only). */
+export function missingScopes(scopes: readonly string[], required: readonly string[] = REQUIRED_SCOPES): string[] {
+  if (scopes.includes('*')) return [];
+  return required.filter((scope) => !scopes.includes(scope));
 }
 
 export function normalizeBaseUrl(url: string | undefined): string {
@@ -123,6 +177,15 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
     what: string,
     extra: { headers?: Record<string, string>; waitWhileNotReady?: boolean } = {},
   ): Promise<T> {
+    return (await getWithHeaders<T>(path, what, extra)).body;
+  }
+
+  /** The same GET, with the answer's headers (the token's scopes come in X-OAuth-Scopes). */
+  async function getWithHeaders<T>(
+    path: string,
+    what: string,
+    extra: { headers?: Record<string, string>; waitWhileNotReady?: boolean } = {},
+  ): Promise<{ body: T; headers: Headers }> {
     const url = `${baseUrl}${path}`;
     // Time spent waiting between tries, which is what the not-ready budget limits (requests themselves time out).
     let waited = 0;
@@ -160,7 +223,7 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
         continue;
       }
 
-      if (response.ok) return (await response.json()) as T;
+      if (response.ok) return { body: (await response.json()) as T, headers: response.headers };
       const reasons = await readReasons(response);
       const status = response.status;
 
@@ -219,6 +282,15 @@ export function createLinodeClient(options: LinodeClientOptions): LinodeClient {
 
   return {
     baseUrl,
+    getProfile: async () => {
+      const { body, headers } = await getWithHeaders<{ username?: string; email?: string }>(
+        '/profile',
+        'profile of this token',
+      );
+      return { username: body.username ?? '', email: body.email, scopes: parseScopes(headers.get('x-oauth-scopes')) };
+    },
+    listRegions: () => getAllPages<LinodeRegion>('/regions', 'regions'),
+    listTypes: () => getAllPages<LinodeType>('/linode/types', 'Linode types'),
     getCluster: (clusterId) => get<LkeCluster>(`/lke/clusters/${clusterId}`, `LKE cluster ${clusterId}`),
     findClustersByLabel: (label) =>
       getAllPages<LkeCluster>('/lke/clusters', `LKE clusters labelled "${label}"`, {

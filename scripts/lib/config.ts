@@ -216,6 +216,8 @@ export interface Config {
   readonly terraformDir: string;
   /** The folder holding `.deckhand/` (the record of the managed cluster), absolute. */
   readonly stateRoot: string;
+  /** `.deckhand/bin`: the pinned helm and kubectl of `tools install`, first on the PATH of every program deckhand runs. */
+  readonly toolsDir: string;
   /** Base URL of the Linode API when not the public one (a proxy, a test server). */
   readonly linodeApiUrl?: string;
   readonly helperImage: string;
@@ -310,6 +312,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
     outputDir: path.resolve(options.repoRoot, resolved.DECKHAND_OUTPUT_DIR!),
     terraformDir: path.resolve(options.repoRoot, resolved.DECKHAND_TERRAFORM_DIR ?? 'terraform'),
     stateRoot: path.resolve(options.repoRoot, resolved.DECKHAND_STATE_ROOT ?? '.'),
+    toolsDir: path.join(path.resolve(options.repoRoot, resolved.DECKHAND_STATE_ROOT ?? '.'), '.deckhand', 'bin'),
     linodeApiUrl: resolved.LINODE_API_URL,
     helperImage: resolved.DECKHAND_HELPER_IMAGE!,
     addons: Object.freeze({

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { estimateMonthlyCost, formatCostEstimate, PRICES_AS_OF } from './prices.ts';
+import { estimateMonthlyCost, formatCostEstimate, formatMonthly, planMonthlyUsd, PRICES_AS_OF } from './prices.ts';
 
 describe('the monthly cost estimate', () => {
   it('turns the autoscaler bounds into a cost range and adds the volume at $0.10/GB', () => {
@@ -43,5 +43,23 @@ describe('the monthly cost estimate', () => {
       /g9-imaginary-1: price unknown to deckhand, see https:\/\/www\.linode\.com\/pricing\//,
     );
     assert.match(formatCostEstimate(estimate), /total: unknown/);
+  });
+});
+
+describe("a plan's price from the API's own answer", () => {
+  const plan = {
+    price: { monthly: 24 },
+    region_prices: [
+      { id: 'id-cgk', monthly: 28.8 },
+      { id: 'br-gru', monthly: 33.6 },
+    ],
+  };
+  it('uses the region price where the API lists one, the base price elsewhere', () => {
+    assert.equal(planMonthlyUsd(plan, 'br-gru'), 33.6);
+    assert.equal(planMonthlyUsd(plan, 'us-ord'), 24);
+    assert.equal(planMonthlyUsd(plan), 24);
+    assert.equal(planMonthlyUsd({ price: { monthly: null } }), undefined);
+    assert.equal(formatMonthly(33.6), '$33.60/month');
+    assert.equal(formatMonthly(undefined), 'price unknown');
   });
 });

@@ -104,3 +104,24 @@ function usd(amount: number): string {
 function round(amount: number): number {
   return Math.round(amount * 100) / 100;
 }
+
+/** A plan's price as the Linode API gives it (GET /linode/types): a base price and the regions that differ. */
+export interface ApiPricedPlan {
+  price: { monthly: number | null };
+  region_prices?: readonly { id: string; monthly: number | null }[];
+}
+
+/**
+ * USD per month of one node of `plan` in `region`, from the API's own answer (so current, unlike the dated table
+ * above); undefined when the API gives no monthly price.
+ */
+export function planMonthlyUsd(plan: ApiPricedPlan, region?: string): number | undefined {
+  const regional = region ? plan.region_prices?.find((entry) => entry.id === region)?.monthly : undefined;
+  const monthly = regional ?? plan.price.monthly;
+  return monthly === null || monthly === undefined ? undefined : round(monthly);
+}
+
+/** "$24.00/month", or "price unknown". */
+export function formatMonthly(amount: number | undefined): string {
+  return amount === undefined ? 'price unknown' : `${usd(amount)}/month`;
+}

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { CommandError, InterruptedError, ToolMissingError } from './errors.ts';
 import { SecretMasker } from './redact.ts';
-import { createShell, type ShellOptions } from './shell.ts';
+import { createShell, withToolDirs, type ShellOptions } from './shell.ts';
 
 const CANARY = 'canary-9f3b2c7d-secret';
 
@@ -260,5 +260,32 @@ describe('the command runner', () => {
     // A program that exists and itself exits 127 is an ordinary failure.
     const ran = await makeShell().shell.run(['sh', '-c', 'echo nope >&2; exit 127'], { kind: 'read', nothrow: true });
     assert.equal(ran.exitCode, 127);
+  });
+});
+
+describe("the runner's tool folders", () => {
+  it('come first on every child PATH, so a program there wins over one of the same name elsewhere', async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'deckhand-tooldirs-'));
+    try {
+      const tools = path.join(dir, 'tools');
+      const other = path.join(dir, 'other');
+      for (const [folder, says] of [
+        [tools, 'pinned'],
+        [other, 'system'],
+      ] as const) {
+        mkdirSync(folder);
+        writeFileSync(path.join(folder, 'which-helm'), `#!/bin/sh\necho ${says}\n`, { mode: 0o755 });
+      }
+      const { shell } = makeShell({
+        env: { PATH: `${other}:/usr/bin:/bin`, HOME: dir },
+        toolDirs: [tools],
+      });
+      assert.equal((await shell.run(['which-helm'], { kind: 'read' })).stdout.trim(), 'pinned');
+      assert.deepEqual(shell.toolDirs, [tools]);
+      assert.equal(withToolDirs({ PATH: `/a:${tools}:/b` }, [tools]).PATH, `${tools}:/a:/b`, 'listed once');
+      assert.deepEqual(withToolDirs({ PATH: '/a' }), { PATH: '/a' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

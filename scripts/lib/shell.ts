@@ -12,7 +12,10 @@
  *   variable holding a registered secret are left out of every child's environment; a child that needs one gets it
  *   from its call, by name (terraform its token as TF_VAR_linode_token, linode-cli as LINODE_CLI_TOKEN).
  * - A program that is not installed is reported as that (ToolMissingError), never through the call's own hint.
+ * - The runner's tool folders (the project's .deckhand/bin, where `tools install` puts the pinned helm and kubectl)
+ *   come first on every child's PATH, so a program is looked up there before anywhere else.
  */
+import path from 'node:path';
 import { $, type ProcessPromise } from 'zx/core';
 import { SECRET_CONFIG_KEYS } from './config.ts';
 import { CommandError, InterruptedError, ToolMissingError, formatMs } from './errors.ts';
@@ -76,6 +79,8 @@ export interface Runner {
   readonly dryRun: boolean;
   readonly verbose: boolean;
   readonly masker: SecretMasker;
+  /** Folders searched first for the programs this runner starts. */
+  readonly toolDirs?: readonly string[];
   run(argv: readonly string[], options: RunOptions): Promise<RunResult>;
   /** The command as a person would type it, masked. */
   display(argv: readonly string[]): string;
@@ -107,6 +112,8 @@ export interface ShellOptions {
   withheldEnvKeys?: readonly string[];
   /** Ends every command of this runner, like RunOptions.stopSignal (see withStopSignal). */
   stopSignal?: AbortSignal;
+  /** Folders put first on every child's PATH (the project's pinned tools). */
+  toolDirs?: readonly string[];
 }
 
 export const DEFAULT_TIMEOUT_MS = 2 * 60_000;
@@ -141,7 +148,10 @@ export function createShell(options: ShellOptions): Runner {
       nothrow: true,
       verbose: false,
       cwd: runOptions.cwd,
-      env: mergeEnv(withoutSecrets(options.env ?? process.env, masker, options.withheldEnvKeys), runOptions.env),
+      env: mergeEnv(
+        withToolDirs(withoutSecrets(options.env ?? process.env, masker, options.withheldEnvKeys), options.toolDirs),
+        runOptions.env,
+      ),
       input: runOptions.input,
       // Its own process group, so stop() can signal the whole tree at once (bash and the program it started).
       // Ctrl-C from the terminal therefore reaches children only through us, which is what forwards it.
@@ -223,6 +233,7 @@ export function createShell(options: ShellOptions): Runner {
     dryRun: options.dryRun,
     verbose: options.verbose,
     masker,
+    toolDirs: options.toolDirs ?? [],
     run,
     display,
     dryRunNote: (action) => log(dryRunLine(action)),
@@ -241,7 +252,7 @@ export interface AttachedRunOptions {
   log: (line: string) => void;
   /** Aborted on Ctrl-C/SIGTERM: the child is stopped and the interruption is thrown. */
   signal?: AbortSignal;
-  /** The child's whole environment (default: this process's). */
+  /** The child's whole environment (default: this process's, with the runner's tool folders first on PATH). */
   env?: NodeJS.ProcessEnv;
 }
 
@@ -268,7 +279,10 @@ export async function runAttached(
   if (runner.verbose) log(`$ ${runner.display(argv)}`);
   const { spawn } = await import('node:child_process');
   const started = performance.now();
-  const child = spawn(command, args, { stdio: 'inherit', env: options.env ?? process.env });
+  const child = spawn(command, args, {
+    stdio: 'inherit',
+    env: options.env ?? withToolDirs(process.env, runner.toolDirs),
+  });
   const onAbort = () => child.kill('SIGTERM');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   // Aborted while the child was being started: the event has fired already.
@@ -343,6 +357,13 @@ export function withoutSecrets(
     kept[key] = value;
   }
   return kept;
+}
+
+/** `env` with `dirs` first on its PATH (unchanged when there are none). */
+export function withToolDirs(env: NodeJS.ProcessEnv, dirs: readonly string[] = []): NodeJS.ProcessEnv {
+  if (dirs.length === 0) return env;
+  const rest = (env.PATH ?? '').split(path.delimiter).filter((entry) => entry !== '' && !dirs.includes(entry));
+  return { ...env, PATH: [...dirs, ...rest].join(path.delimiter) };
 }
 
 function isNotFound(program: string, stderr: string): boolean {

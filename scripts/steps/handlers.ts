@@ -7,7 +7,18 @@ import * as shared from '../cli/commands/app.ts';
 import type { Handlers } from '../cli/main.ts';
 
 type Direct =
-  'logs' | 'releases' | 'status' | 'doctor' | 'apps' | 'infra' | 'kubeconfig' | 'ci' | 'ingress' | 'db' | 'dashboard';
+  | 'logs'
+  | 'releases'
+  | 'status'
+  | 'doctor'
+  | 'tools'
+  | 'apps'
+  | 'infra'
+  | 'kubeconfig'
+  | 'ci'
+  | 'ingress'
+  | 'db'
+  | 'dashboard';
 
 export const DIRECT_HANDLERS: Pick<Handlers<Commands>, Direct> = {
   logs: async (ctx) => {
@@ -18,6 +29,7 @@ export const DIRECT_HANDLERS: Pick<Handlers<Commands>, Direct> = {
   releases: async (ctx) => (await import('./job/commands.ts')).showReleases(ctx),
   status: async (ctx) => (await import('./service/status.ts')).showStatus(ctx),
   doctor: async (ctx) => (await import('./checks/doctor.ts')).runDoctor(ctx),
+  tools: async (ctx) => void (await (await import('./checks/tools-install.ts')).installTools(ctx)),
   apps: async (ctx) => (await import('./apps/describe.ts')).showApps(ctx),
   infra: async (ctx) => {
     const { runInfra } = await import('./infra/infra.ts');

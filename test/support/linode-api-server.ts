@@ -4,6 +4,9 @@
  * label, `{"errors":[{"reason":…}]}` bodies, and the kubeconfig as base64 YAML. Tests queue special answers for a
  * path (503 "not yet available", 429 with Retry-After, …) that are served before the normal one.
  *
+ * Also GET /v4/profile (echoing the token's scopes in X-OAuth-Scopes, as the real API does), and the public lists
+ * GET /v4/regions and GET /v4/linode/types.
+ *
  * It also answers `GET /version` like a Kubernetes API server, so the kubeconfigs it hands out (whose server is this
  * same address) work with the real kubectl.
  */
@@ -53,7 +56,103 @@ export interface LinodeApiServerOptions {
   defaultPageSize?: number;
   /** The bearer token inside the kubeconfigs (what kubectl sends to /version). */
   clusterToken?: string;
+  /** What GET /v4/profile echoes in X-OAuth-Scopes for the token (default `*`). */
+  scopes?: string;
+  /** GET /v4/regions (no auth, as the real one); default: a few real regions, one without Kubernetes. */
+  regions?: unknown[];
+  /** GET /v4/linode/types (no auth); default: a few real plans with their 2024-07 prices. */
+  types?: unknown[];
 }
+
+/** Regions as GET /v4/regions answers (fields deckhand reads; ids and labels are Linode's own). */
+export const FAKE_REGIONS = [
+  {
+    id: 'us-east',
+    label: 'Newark, NJ',
+    country: 'us',
+    capabilities: ['Linodes', 'Kubernetes', 'Block Storage', 'NodeBalancers'],
+    status: 'ok',
+    site_type: 'core',
+  },
+  {
+    id: 'us-ord',
+    label: 'Chicago, IL',
+    country: 'us',
+    capabilities: ['Linodes', 'Kubernetes', 'Block Storage', 'NodeBalancers'],
+    status: 'ok',
+    site_type: 'core',
+  },
+  {
+    id: 'br-gru',
+    label: 'Sao Paulo, BR',
+    country: 'br',
+    capabilities: ['Linodes', 'Kubernetes', 'Block Storage'],
+    status: 'ok',
+    site_type: 'core',
+  },
+  {
+    id: 'us-rno-1',
+    label: 'Reno, NV',
+    country: 'us',
+    capabilities: ['Linodes'],
+    status: 'ok',
+    site_type: 'distributed',
+  },
+];
+
+const price = (monthly: number) => ({ hourly: Math.round((monthly / 730) * 10_000) / 10_000, monthly });
+const regional = (monthly: number) => [
+  { id: 'id-cgk', ...price(monthly * 1.2) },
+  { id: 'br-gru', ...price(monthly * 1.4) },
+];
+
+/** Plans as GET /v4/linode/types answers them (sizes and prices from Linode's list of 2024-07). */
+export const FAKE_TYPES = [
+  {
+    id: 'g6-nanode-1',
+    label: 'Nanode 1GB',
+    class: 'nanode',
+    vcpus: 1,
+    memory: 1024,
+    disk: 25600,
+    price: price(5),
+    region_prices: regional(5),
+    successor: null,
+  },
+  {
+    id: 'g6-standard-1',
+    label: 'Linode 2GB',
+    class: 'standard',
+    vcpus: 1,
+    memory: 2048,
+    disk: 51200,
+    price: price(12),
+    region_prices: regional(12),
+    successor: null,
+  },
+  {
+    id: 'g6-standard-2',
+    label: 'Linode 4GB',
+    class: 'standard',
+    vcpus: 2,
+    memory: 4096,
+    disk: 81920,
+    price: price(24),
+    region_prices: regional(24),
+    successor: null,
+  },
+  {
+    id: 'g6-dedicated-2',
+    label: 'Dedicated 4GB',
+    class: 'dedicated',
+    vcpus: 2,
+    memory: 4096,
+    disk: 81920,
+    price: price(36),
+    region_prices: regional(36),
+    successor: null,
+  },
+];
 
 export const NOT_READY = { errors: [{ reason: 'Cluster kubeconfig is not yet available. Please try again later.' }] };
 
@@ -136,16 +235,24 @@ export async function startLinodeApiServer(options: LinodeApiServerOptions): Pro
     }
     const queued = queues.get(parsed.pathname)?.shift();
     if (queued) return send(queued.status, queued.body ?? {}, queued.headers);
-    if (request.headers.authorization !== `Bearer ${options.token}`)
-      return send(401, { errors: [{ reason: 'Invalid Token' }] });
-    if (request.method !== 'GET') return send(405, { errors: [{ reason: 'Method not allowed' }] });
-
     const paginate = (items: unknown[]) => {
       const pageSize = Number(parsed.searchParams.get('page_size') ?? options.defaultPageSize ?? 100);
       const page = Number(parsed.searchParams.get('page') ?? 1);
       const pages = Math.max(1, Math.ceil(items.length / pageSize));
       return { data: items.slice((page - 1) * pageSize, page * pageSize), page, pages, results: items.length };
     };
+    // Public, like the real ones: no token needed.
+    if (parsed.pathname === '/v4/regions') return send(200, paginate(options.regions ?? FAKE_REGIONS));
+    if (parsed.pathname === '/v4/linode/types') return send(200, paginate(options.types ?? FAKE_TYPES));
+    if (request.headers.authorization !== `Bearer ${options.token}`)
+      return send(401, { errors: [{ reason: 'Invalid Token' }] });
+    if (request.method !== 'GET') return send(405, { errors: [{ reason: 'Method not allowed' }] });
+    if (parsed.pathname === '/v4/profile')
+      return send(
+        200,
+        { username: 'deckhand-tester', email: 'tester@example.test', restricted: false },
+        { 'X-OAuth-Scopes': options.scopes ?? '*', 'X-Accepted-OAuth-Scopes': '*' },
+      );
     const describe = (cluster: FakeLkeCluster) => ({
       id: cluster.id,
       status: 'ready',

@@ -16,7 +16,7 @@ describe('help', () => {
     const result = await runCli(['help', 'help']);
     assert.equal(result.code, 0, result.output);
     assert.match(result.stdout, /^Usage: npx tsx tasks\.ts help \[command\]$/m);
-    assert.match(result.stdout, /one of: deploy, logs, releases, uninstall/);
+    assert.match(result.stdout, /one of: setup, deploy, logs, releases, uninstall,/);
     const typo = await runCli(['hepl']);
     assert.equal(typo.code, 2);
     assert.match(typo.stderr, /Did you mean "help"\?/);

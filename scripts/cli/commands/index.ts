@@ -9,8 +9,10 @@ import { infra, kubeconfig } from './infra.ts';
 import { copy, releases, uninstall } from './job.ts';
 import { apps, doctor } from './project.ts';
 import { restart, rollback, status } from './service.ts';
+import { setup, tools } from './setup.ts';
 
 export const COMMANDS = [
+  setup,
   deploy,
   logs,
   releases,
@@ -20,6 +22,7 @@ export const COMMANDS = [
   rollback,
   restart,
   doctor,
+  tools,
   apps,
   infra,
   kubeconfig,

@@ -12,7 +12,7 @@ import { ToolMissingError } from '../../lib/errors.ts';
 import type { Runner } from '../../lib/shell.ts';
 import * as terraform from '../../terraform.ts';
 
-export type ToolName = 'docker' | 'helm' | 'kubectl' | 'terraform' | 'linode-cli' | 'gh';
+export type ToolName = 'git' | 'docker' | 'helm' | 'kubectl' | 'terraform' | 'linode-cli' | 'gh';
 
 interface ToolDefinition {
   versionArgs: () => string[];
@@ -22,6 +22,11 @@ interface ToolDefinition {
 }
 
 export const TOOLS: Readonly<Record<ToolName, ToolDefinition>> = {
+  git: {
+    versionArgs: () => ['git', '--version'],
+    parseVersion: (stdout) => stdout.trim().replace(/^git version /, ''),
+    install: 'https://git-scm.com/downloads',
+  },
   docker: {
     versionArgs: docker.clientVersionArgs,
     parseVersion: docker.parseClientVersion,
