@@ -24,6 +24,8 @@ export function satisfies(version, range) {
       .split(/\s+/)
       .filter(Boolean)
       .every((comparator) => {
+        // `*` and `x` (any version), as some packages write it.
+        if (/^[*xX]$/.test(comparator)) return true;
         const [, operator = '=', wanted] = /^(\^|>=|<=|>|<|=)?v?(.+)$/.exec(comparator) ?? [];
         const bound = parse(wanted ?? '');
         const order = compare(actual, bound);

@@ -20,6 +20,7 @@ describe('the Node version deckhand needs', () => {
       assert.ok(!satisfies(old, inquirer), old);
     assert.ok(satisfies('12.0.0', '>= 12') && !satisfies('11.9.9', '>= 12'));
     assert.ok(satisfies('18.19.0', '>=18 <20') && !satisfies('20.0.0', '>=18 <20'));
+    assert.ok(satisfies('24.22.3', '*') && satisfies('20.0.0', 'x'));
   });
 
   it("is exactly the strictest runtime dependency's range, and satisfies every runtime dependency", () => {

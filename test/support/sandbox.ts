@@ -11,6 +11,21 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureKubeBinaries, type KubeBinaries } from './binaries.ts';
 
+/**
+ * No test reaches the internet: every HTTP(S) client the programs use (docker's registry client, helm, kubectl, gh)
+ * honours these, so a request to a public host (`docker manifest inspect ghcr.io/…` for an image a test names) fails
+ * at once on a closed loopback port instead of leaving the machine — or waiting for a DNS answer that never comes.
+ * Loopback stays direct: the simulator, the test registry and the stand-ins all listen there.
+ */
+export const OFFLINE_ENV = {
+  HTTPS_PROXY: 'http://127.0.0.1:9',
+  HTTP_PROXY: 'http://127.0.0.1:9',
+  https_proxy: 'http://127.0.0.1:9',
+  http_proxy: 'http://127.0.0.1:9',
+  NO_PROXY: 'localhost,127.0.0.1,::1',
+  no_proxy: 'localhost,127.0.0.1,::1',
+} as const;
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -68,6 +83,7 @@ export async function createSandbox(sim?: { writeKubeconfig(file: string): Promi
     HOME: home,
     KUBECONFIG: kubeconfig,
     PATH: `${bin.binDir}${path.delimiter}${process.env['PATH'] ?? ''}`,
+    ...OFFLINE_ENV,
   };
   const children = new Set<ChildProcess>();
 

@@ -36,7 +36,11 @@ const EXPLANATIONS: { outcome: string; timeout?: string; code: number; says: Reg
     says: [/The registry refused to give ghcr\.io\/tests\/caelundas:1\.0\.0 to the cluster/, /REGISTRY_PULL_TOKEN/],
   },
   { outcome: 'wrong-platform', code: 1, says: [/has no linux\/amd64 variant/, /install docker buildx/] },
-  { outcome: 'missing-key', code: 1, says: [/The Secret caelundas\/caelundas-env-secret has no key START_DATE/] },
+  {
+    outcome: 'missing-key',
+    code: 1,
+    says: [/The Secret caelundas\/caelundas-\d{8}-\d{6}(-\d+)?-inputs has no key START_DATE/],
+  },
   { outcome: 'oom-killed', code: 1, says: [/ran out of memory \(OOMKilled, exit 137\)/, /resources\.limits\.memory/] },
   { outcome: 'deadline', code: 1, says: [/The Job ran longer than its deadline of 3600 s \(activeDeadlineSeconds\)/] },
   {

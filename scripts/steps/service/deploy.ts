@@ -15,6 +15,7 @@ import type { StepTask } from '../../lib/pipeline.ts';
 import { targetBanner } from '../../lib/target.ts';
 import { probeTools } from '../checks/tools.ts';
 import { buildAndPush } from '../image/build.ts';
+import { resolveExistingImage } from '../image/existing.ts';
 import { whoRollsOut } from './change-cause.ts';
 import { secretNames, taskShell, type ServiceDeployRun } from './deploy-run.ts';
 import { kindsOf, startLiveReads } from './live.ts';
@@ -199,6 +200,13 @@ export async function collectInputs(run: ServiceDeployRun, task: StepTask): Prom
 export async function buildImage(run: ServiceDeployRun, image: ServiceImage, task: StepTask): Promise<void> {
   const planned = run.plan!.images.find((candidate) => candidate.image.name === image.name)!;
   try {
+    if (!planned.plan.build) {
+      // An image given with --image: kept as given, a tag pinned to the registry's digest when it answers.
+      const docker = run.tools.docker !== undefined;
+      const resolved = await resolveExistingImage({ shell: taskShell(run, task), image: planned.plan, docker }, task);
+      if (resolved.digest) run.digests[image.name] = resolved.digest;
+      return;
+    }
     const digest = await buildAndPush(
       {
         shell: taskShell(run, task),
