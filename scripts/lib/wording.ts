@@ -42,3 +42,8 @@ export function hangingLines(label: string, text: string, width: number): string
   const room = Math.max(width - label.length, 30);
   return wrapWords(text, room).map((line, index) => (index === 0 ? label : ' '.repeat(label.length)) + line);
 }
+
+/** How wide lines for `stream` may be: its columns on a terminal (at most `max`), else 80 (a pipe, a log file). */
+export function lineWidth(stream: { isTTY?: boolean; columns?: number } = process.stderr, max = Infinity): number {
+  return stream.isTTY && stream.columns ? Math.min(stream.columns, max) : 80;
+}

@@ -7,7 +7,7 @@ import type { releases } from '../../cli/commands/job.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { parseTail, streamReleaseLogs } from './logs.ts';
 import { readReleases } from './runs.ts';
-import { chooseRelease, formatReleaseTable, releasesJson } from './runs-view.ts';
+import { chooseRelease, formatReleaseTable, pickerWidth, releasesJson } from './runs-view.ts';
 
 /** releases <job app>: every run with its state, Job outcome, commit, age, PVC, and whether its output is here. */
 export async function showReleases(ctx: CommandContext<typeof releases>): Promise<void> {
@@ -54,6 +54,8 @@ export async function showLogs(ctx: CommandContext<typeof logs>): Promise<void> 
     given: options.release,
     purpose: 'show the logs of',
     now: new Date(),
+    width: pickerWidth(),
+    tell: (line) => ctx.ui.info(line),
     unusable: (candidate) =>
       candidate.helm || candidate.job.state !== 'gone'
         ? undefined

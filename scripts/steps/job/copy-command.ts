@@ -23,7 +23,7 @@ import {
 } from './record.ts';
 import { appOfRelease, RUN_ID_LABEL } from './release-name.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
-import { chooseRelease } from './runs-view.ts';
+import { chooseRelease, pickerWidth } from './runs-view.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { plural } from '../../lib/wording.ts';
 import * as kubectl from '../../kubectl.ts';
@@ -184,6 +184,8 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
     purpose: 'copy the output of',
     unusable: copyBlocker,
     now: new Date(),
+    width: pickerWidth(),
+    tell: (line) => ctx.ui.info(line),
   });
   if (row.output.copied && !ctx.invocation.options.force) {
     ctx.ui.success(

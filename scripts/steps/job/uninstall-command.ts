@@ -15,6 +15,7 @@ import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
+import { pickerWidth } from './runs-view.ts';
 import { keptVolumeMessage, uninstallRelease, UNINSTALL_WAIT_MS, type UninstallResult } from './uninstall.ts';
 import {
   decideUninstall,
@@ -82,6 +83,7 @@ export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): P
     rows,
     given: ctx.invocation.options.release,
     now: new Date(),
+    width: pickerWidth(),
   });
   const [decision, shared] = await Promise.all([
     decideUninstall({

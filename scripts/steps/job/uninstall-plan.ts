@@ -21,6 +21,8 @@ export interface SelectOptions {
   /** --release values (repeatable). */
   given: readonly string[];
   now: Date;
+  /** The picker's width (the terminal's columns). */
+  width: number;
 }
 
 export interface Selection {
@@ -48,8 +50,9 @@ export async function selectReleasesToUninstall(options: SelectOptions): Promise
   const ordered = uninstallOrder(rows);
   const chosen = await options.prompter.checkbox(
     {
-      message: `Releases of ${app} to uninstall (space selects, enter confirms; finished and oldest first)`,
-      choices: releaseChoices(ordered, options.now),
+      // Short enough for 80 columns: the keys are listed under the picker.
+      message: `Releases of ${app} to uninstall (finished and oldest first)`,
+      choices: releaseChoices(ordered, options.now, options.width),
       required: true,
     },
     {

@@ -592,6 +592,7 @@ describe('choosing releases to uninstall', () => {
         rows,
         given: ['caelundas-oops', 'wpp-bot'],
         now: new Date(),
+        width: 80,
       }),
       (error: unknown) => {
         assert.ok(error instanceof UsageError);
@@ -610,6 +611,7 @@ describe('choosing releases to uninstall', () => {
       rows,
       given: [COPIED.name, 'caelundas-20250101-000000'],
       now: new Date(),
+      width: 80,
     });
     assert.deepEqual(
       selection.selected.map((selected) => selected.name),
@@ -628,6 +630,7 @@ describe('choosing releases to uninstall', () => {
         rows,
         given: [],
         now: new Date(),
+        width: 80,
       }),
       (error: unknown) => {
         assert.ok(error instanceof MissingInputError);
