@@ -57,6 +57,13 @@ export const deploy = defineCommand({
       description: 'After a verified copy, uninstall the release and delete its PVC.',
       kinds: ['job'],
     },
+    'delete-volume': {
+      type: 'boolean',
+      description:
+        'With --cleanup: also delete the volume a Retain policy keeps after the PVC goes (its copy of the output is lost; it stops being billed).',
+      kinds: ['job'],
+      requires: 'cleanup',
+    },
     timeout: {
       type: 'string',
       valueName: 'duration',
@@ -73,6 +80,7 @@ export const deploy = defineCommand({
     deckhand('deploy', 'caelundas', '--dry-run'),
     deckhand('deploy', 'caelundas'),
     deckhand('deploy', 'caelundas', '--cleanup', '--timeout', '1h'),
+    deckhand('deploy', 'caelundas', '--cleanup', '--delete-volume'),
     deckhand('deploy', 'caelundas', '--image', 'ghcr.io/me/caelundas:sha-1a2b3c4'),
     deckhand('deploy', 'wpp-bot', '--dry-run'),
     deckhand('deploy', 'wpp-bot'),

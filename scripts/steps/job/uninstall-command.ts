@@ -10,13 +10,18 @@ import type { uninstall } from '../../cli/commands/job.ts';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError, UsageError } from '../../lib/errors.ts';
-import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
 import { pickerWidth } from './runs-view.ts';
-import { keptVolumeMessage, uninstallRelease, UNINSTALL_WAIT_MS, type UninstallResult } from './uninstall.ts';
+import {
+  keptVolumeMessage,
+  uninstallRelease,
+  UNINSTALL_WAIT_MS,
+  volumesStillThereError,
+  type UninstallResult,
+} from './uninstall.ts';
 import {
   decideUninstall,
   selectReleasesToUninstall,
@@ -210,15 +215,7 @@ export function uninstallReport(run: UninstallRun): {
       ? `${capitalize(parts.join(' and '))}.`
       : 'Nothing to do.';
   if (stillThere.length === 0) return { info, warnings, success };
-  const lines = stillThere.map(
-    ({ volume, reason, release }) =>
-      `  - ${volume.name}${volume.linodeVolumeId ? ` (Linode volume ${volume.linodeVolumeId}, still billed)` : ''} of ${release}: ${reason}`,
-  );
-  const failure = new DeckhandError(
-    `${stillThere.length === 1 ? 'A volume whose deletion was asked for is' : 'Volumes whose deletion was asked for are'} still there:\n${lines.join('\n')}`,
-    `Its reclaim policy is Delete, so the Linode CSI driver keeps trying. See why: kubectl describe persistentvolume ${stillThere[0]!.volume.name}; check again with: ${deckhand('releases', run.app)}${stillThere[0]!.volume.linodeVolumeId ? `; once the PV is gone, check the Linode volume: linode-cli volumes view ${stillThere[0]!.volume.linodeVolumeId}` : ''}`,
-  );
-  return { info, warnings, success, failure };
+  return { info, warnings, success, failure: volumesStillThereError(run.app, stillThere) };
 }
 
 function capitalize(text: string): string {
