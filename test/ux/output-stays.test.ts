@@ -48,11 +48,54 @@ describe('deploy on a terminal: what stays on screen', () => {
     await bed?.close();
   });
 
-  const deploy = async (cols: number, rows: number) => {
-    const session = startCliInPty(['deploy', 'caelundas', '--image', IMAGE], { env, cols, rows, watchdogMs: 120_000 });
+  const deploy = async (cols: number, rows: number, extra: readonly string[] = [], exitCode = 0) => {
+    const session = startCliInPty(['deploy', 'caelundas', '--image', IMAGE, ...extra], {
+      env,
+      cols,
+      rows,
+      watchdogMs: 120_000,
+    });
     const exit = await session.exited;
-    assert.equal(exit.exitCode, 0, exit.screen);
+    assert.equal(exit.exitCode, exitCode, exit.screen);
     return session.rendered();
+  };
+
+  /**
+   * The lines deckhand wrote from `first` up to the next ✔/✖/⚠ message, each with the rows it took: a line wider
+   * than the terminal continues on the rows the terminal wrapped.
+   */
+  const writtenLines = (rendered: RenderedTerminal, first: number) => {
+    const lines: { text: string; rows: number }[] = [];
+    for (let row = first; row < rendered.lines.length; row += 1) {
+      // The next message (the outcome, an error) ends the block.
+      if (row > first && /^[✔✖⚠]/.test(rendered.lines[row]!)) break;
+      if (rendered.overflowed.includes(row) && lines.length > 0) {
+        const last = lines.at(-1)!;
+        last.text += rendered.lines[row];
+        last.rows += 1;
+      } else lines.push({ text: rendered.lines[row]!, rows: 1 });
+    }
+    return lines;
+  };
+
+  /**
+   * The next steps at 80 columns: every line fits, except a path that is wider than any line by itself (the tests'
+   * output folder is deep in /tmp); every command is whole, on rows of its own (continued with ` \` when it must).
+   */
+  const checkNextSteps = (rendered: RenderedTerminal, from: RegExp, commands: readonly string[]) => {
+    const block = writtenLines(rendered, onlyOnce(rendered, from));
+    for (const line of block) {
+      if (line.rows > 1)
+        assert.match(line.text, /^\s*\S+$/, `only a lone path may be wider than 80 columns: ${line.text}`);
+      else assert.ok(line.text.length <= 80, line.text);
+    }
+    const joined = block
+      .map((line) => line.text)
+      .join('\n')
+      .replace(/ \\\n\s+/g, ' ');
+    for (const command of commands)
+      assert.ok(joined.split('\n').includes(`  ${command}`), `"${command}" whole on its own line in:\n${joined}`);
+    return block.map((line) => line.text);
   };
 
   it('keeps the plan, where each input came from, and the last log lines, each once, in 80 columns', async () => {
@@ -128,5 +171,51 @@ describe('deploy on a terminal: what stays on screen', () => {
       /^ {2}› Target: context "kube-sim" · API server http:\/\/127\.0\.0\.1:\d+ · namespace "caelundas"$/,
     );
     assert.deepEqual(rendered.overflowed, []);
+  });
+  it('prints the next steps of a failed run in 80 columns: each command whole on its own row, its comment above', async () => {
+    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'fail', exitCode: 2, logLines: ['bad input'] });
+    try {
+      const rendered = await deploy(80, 24, [], 1);
+      const release = /Job (caelundas-\d{8}-\d{6}(?:-\d+)?) failed after/.exec(rendered.text)![1]!;
+      const commands = ['logs', 'copy', 'uninstall'].map(
+        (verb) => `npx tsx tasks.ts ${verb} caelundas --release ${release}`,
+      );
+      const lines = checkNextSteps(rendered, /^Next steps:$/, commands);
+      assert.deepEqual(lines.slice(0, 7), [
+        'Next steps:',
+        "  # the Job's logs",
+        `  ${commands[0]}`,
+        '  # copy its output when it is done',
+        `  ${commands[1]}`,
+        '  # remove the release and its PVC',
+        `  ${commands[2]}`,
+      ]);
+    } finally {
+      bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'succeed', exitCode: 0, logLines: LOG_LINES });
+    }
+  });
+
+  it('with --cleanup says what the kept volume costs a month and gives the command that deletes it, in 80 columns', async () => {
+    const rendered = await deploy(80, 24, ['--cleanup']);
+    const release =
+      /Uninstalled (caelundas-\d{8}-\d{6}(?:-\d+)?) and deleted its PVC; kept its volume (\S+) \(still/.exec(
+        rendered.text.replace(/\n\s*/g, ' '),
+      );
+    assert.ok(release, rendered.text);
+    const [, name, volume] = release;
+    // Under the step: what is kept and what it costs (the simulated class keeps volumes, as LKE's default does).
+    assert.match(
+      rendered.text.replace(/\n\s*/g, ' '),
+      new RegExp(
+        `Kept volume ${volume} \\(10Gi, reclaim policy Retain, Linode volume \\d+\\): it still holds the run's files and the Linode volume behind it is still billed \\(about \\$1\\.00/month at \\d{4}-\\d{2} prices\\)\\.`,
+      ),
+    );
+    const command = `npx tsx tasks.ts uninstall caelundas --release ${name} --delete-volume`;
+    const lines = checkNextSteps(rendered, /^Output:/, [command]);
+    assert.match(
+      lines.join(' '),
+      new RegExp(`The volume ${volume} is kept by its reclaim policy \\(Retain\\) and billed, about \\$1\\.00/month`),
+    );
+    assert.ok(bed.sim.get('v1', 'PersistentVolume', undefined, volume!), 'the volume is still there');
   });
 });
