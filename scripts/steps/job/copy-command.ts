@@ -25,7 +25,7 @@ import { appOfRelease, RUN_ID_LABEL } from './release-name.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
 import { chooseRelease, pickerWidth } from './runs-view.ts';
 import { deckhand } from '../../lib/hints.ts';
-import { plural } from '../../lib/wording.ts';
+import { lineWidth, plural, wrapIndented } from '../../lib/wording.ts';
 import * as kubectl from '../../kubectl.ts';
 
 /** Why this run's output cannot be copied now, or undefined when it can. */
@@ -197,7 +197,7 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
   const place = { cluster: target.cluster, namespace: row.namespace, release: row.name };
   const destination = path.relative(ctx.config.repoRoot, filesFolder(runFolder(ctx.config.outputDir, place)));
   // The copy creates (and deletes) a helper pod: name the cluster first.
-  ctx.ui.info(targetBanner(target));
+  for (const line of wrapIndented(targetBanner(target), lineWidth())) ctx.ui.info(line);
   return {
     shell: ctx.shell,
     helperImage: ctx.config.helperImage,

@@ -29,7 +29,7 @@ import {
   type UninstallFlags,
   type UninstallItem,
 } from './uninstall-plan.ts';
-import { plural } from '../../lib/wording.ts';
+import { lineWidth, plural, wrapIndented } from '../../lib/wording.ts';
 
 // ─── The `uninstall` command ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -72,7 +72,7 @@ export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): P
   if (flags.keepPvc && flags.deleteVolume)
     throw new UsageError('--keep-pvc keeps the PVC and so its volume; it cannot be combined with --delete-volume.');
   const target = ctx.resolveTarget(app.namespace, { forWrite: true });
-  ctx.ui.info(targetBanner(target));
+  for (const line of wrapIndented(targetBanner(target), lineWidth())) ctx.ui.info(line);
   const rows = await readReleases({
     shell: ctx.shell,
     target,
