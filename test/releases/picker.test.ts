@@ -84,9 +84,28 @@ describe('release pickers on a terminal', () => {
       // Under the list, the highlighted release's description: what its line left out (its PVC), within 80 columns.
       const description = rendered.lines.slice(rows.at(-1)! + 1).join('\n');
       assert.match(description, /PVC 10Gi Bound/);
+      if (command === 'uninstall') {
+        // The confirmation that follows is wrapped at spaces too, not cut by Inquirer at the 80th column.
+        session.type(KEYS.space);
+        session.type(KEYS.enter);
+        await session.waitFor(/Uninstall this release[\s\S]*\(y\/N\)/);
+        const asked = await session.rendered();
+        const first = asked.lines.findIndex((line) => line.startsWith('? Uninstall this release'));
+        const last = asked.lines.findIndex((line, index) => index > first && /\(y\/N\)/.test(line));
+        const question = asked.lines.slice(first, last + 1);
+        for (const line of question) assert.ok(line.length <= 80, line);
+        assert.deepEqual(asked.overflowed, []);
+        assert.match(
+          question.join(' ').replace(/\s+/g, ' '),
+          new RegExp(
+            `^\\? Uninstall this release of caelundas \\(Helm release, Job, pods\\)\\? Their PVCs go too, with the output on them\\. - ${OLDEST}: job complete, PVC 10Gi Bound, output copied \\(1 file, 1 B\\) \\(y/N\\)`,
+          ),
+        );
+      }
       session.type(KEYS.escape);
       const { exitCode, screen } = await session.exited;
       assert.equal(exitCode, 130, screen);
+      assert.equal((await helmReleases(bed)).length, 4, 'nothing changed');
     });
   }
 

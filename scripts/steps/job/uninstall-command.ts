@@ -98,6 +98,7 @@ export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): P
       rows: selection.selected,
       flags,
       log: (line) => ctx.ui.info(line),
+      width: pickerWidth(),
     }),
     kubectl.get(ctx.shell, target, 'secret', app.secret.name, target.namespace),
   ]);
