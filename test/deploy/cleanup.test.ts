@@ -46,6 +46,9 @@ describe('deploy --cleanup and the kept volume', () => {
     assert.match(result.output, new RegExp(`Uninstalled ${release} and deleted its PVC and its volume ${volume}`));
     assert.doesNotMatch(result.output, /still billed|--delete-volume/, 'nothing is left to pay for, or to delete');
     assert.equal((await bed.record(release)).copy.verified, true);
+    // Off a terminal the summary line is printed as it comes; the log stays beside the record, the volume or not.
+    assert.match(result.output, new RegExp(`Full log: \\S+/${release}/job\\.log`));
+    assert.match(await readFile(path.join(bed.runDir(release), 'job.log'), 'utf8'), /^==> pod /);
     bed.sim.assertNoGaps();
   });
 
