@@ -135,6 +135,19 @@ describe('the command line parser', () => {
     }
   });
 
+  it('refuses an option given without the one it needs (deploy --delete-volume without --cleanup), exit 2', async () => {
+    const error = usageError(() => parseCommandLine(['deploy', 'caelundas', '--delete-volume'], COMMANDS));
+    assert.equal(error.message, '--delete-volume works only together with --cleanup.');
+    assert.equal(error.exitCode, 2);
+    const parsed = parseCommandLine(['deploy', 'caelundas', '--delete-volume', '--cleanup'], COMMANDS);
+    assert.ok(parsed.kind === 'run');
+    assert.equal(parsed.invocation.options['delete-volume'], true);
+    // Through the real entry point: exit 2 before anything is read or run.
+    const result = await runCli(['deploy', 'caelundas', '--delete-volume', '--dry-run']);
+    assert.equal(result.code, 2, result.output);
+    assert.match(result.stderr, /--delete-volume works only together with --cleanup\./);
+  });
+
   it('keeps integer options within their range', () => {
     const specs: CommandSpec[] = [
       {

@@ -69,9 +69,11 @@ function renderOptions(options: Readonly<Record<string, OptionSpec>>, width: num
   return Object.entries(options).flatMap(([name, option]) => {
     const flag = `${option.short ? `-${option.short}, ` : '    '}--${name}${option.type === 'string' ? ` <${option.valueName ?? 'value'}>` : ''}`;
     const kinds = option.kinds ? ` (${option.kinds.join(' and ')} apps only)` : '';
+    const requires =
+      option.requires && !option.description.includes(`--${option.requires}`) ? ` (with --${option.requires})` : '';
     return hangingLines(
       `  ${flag}`.padEnd(32),
-      `${option.description}${option.multiple ? ' (repeatable)' : ''}${kinds}`,
+      `${option.description}${option.multiple ? ' (repeatable)' : ''}${requires}${kinds}`,
       width,
     );
   });

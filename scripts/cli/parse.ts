@@ -117,6 +117,15 @@ export function parseCommandLine(argv: readonly string[], commands: readonly Com
       options[name] = value as string | undefined;
     }
   }
+  for (const [name, option] of Object.entries(spec.options)) {
+    const given = options[name] === true || (typeof options[name] === 'string' && options[name] !== '');
+    if (given && option.requires !== undefined && options[option.requires] !== true) {
+      throw new UsageError(
+        `--${name} works only together with --${option.requires}.`,
+        `Add --${option.requires}, or leave --${name} out. Run \`${deckhand('help', spec.name)}\` for what each does.`,
+      );
+    }
+  }
   const flags: GlobalFlags = {
     dryRun: values['dry-run'] === true,
     verbose: values.verbose === true,

@@ -21,6 +21,11 @@ export interface OptionSpec {
    * is refused (exit 2) before anything runs. Absent: every kind.
    */
   readonly kinds?: readonly ('job' | 'service')[];
+  /**
+   * A boolean option of the same command without which this one means nothing (`--delete-volume` needs `--cleanup`):
+   * given alone it is refused (exit 2) before anything runs.
+   */
+  readonly requires?: string;
 }
 
 export interface ArgumentSpec {

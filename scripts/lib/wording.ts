@@ -37,8 +37,21 @@ export function wrapWords(text: string, width: number): string[] {
   return lines;
 }
 
+/** Prose wrapped to `width`, the lines after the first indented by `indent` (a long message under its start). */
+export function wrapIndented(text: string, width: number, indent = '  '): string[] {
+  const [first = '', ...rest] = wrapWords(text, width);
+  return rest.length === 0
+    ? [first]
+    : [first, ...wrapWords(rest.join(' '), width - indent.length).map((line) => indent + line)];
+}
+
 /** `label` then `text` wrapped beside it: the lines after the first start under the text, not under the label. */
 export function hangingLines(label: string, text: string, width: number): string[] {
   const room = Math.max(width - label.length, 30);
   return wrapWords(text, room).map((line, index) => (index === 0 ? label : ' '.repeat(label.length)) + line);
+}
+
+/** How wide lines for `stream` may be: its columns on a terminal (at most `max`), else 80 (a pipe, a log file). */
+export function lineWidth(stream: { isTTY?: boolean; columns?: number } = process.stderr, max = Infinity): number {
+  return stream.isTTY && stream.columns ? Math.min(stream.columns, max) : 80;
 }

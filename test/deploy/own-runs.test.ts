@@ -225,7 +225,7 @@ describe('runs started in the same second, in one namespace', () => {
     const result = await deployAt(bed, ['--image', IMAGE], { DECKHAND_TEST_NOW: '2026-03-01T14:00:00.000Z' });
     assert.equal(result.code, 0, result.output);
     const release = installedRelease(result);
-    assert.deepEqual((await readdir(bed.runDir(release))).sort(), ['files', 'run.json']);
+    assert.deepEqual((await readdir(bed.runDir(release))).sort(), ['files', 'job.log', 'run.json']);
     assert.equal(await readFile(path.join(bed.runDir(release), 'files', 'run.json'), 'utf8'), jobsOwn);
     const record = await bed.record(release);
     assert.equal(record.release, release);

@@ -52,6 +52,63 @@ describe('release pickers on a terminal', () => {
     assert.equal((await helmReleases(bed)).length, 4);
   });
 
+  for (const [command, ready] of [
+    ['uninstall', /Releases of caelundas to uninstall[\s\S]*⏎ submit/],
+    ['logs', /Which release of caelundas\? \(newest first\)[\s\S]*⏎ select/],
+  ] as const) {
+    it(`fits the ${command} picker in 80 columns: one row per release, what does not fit described under the list`, async () => {
+      const session = startCliInPty([command, 'caelundas'], { env, cols: 80, rows: 30, watchdogMs: 30_000 });
+      await session.waitFor(ready);
+      const rendered = await session.rendered();
+      const rows = rendered.lines.flatMap((line, index) =>
+        /^[❯ ][◯◉ ]? ?caelundas-\d{8}-\d{6}/.test(line) ? [index] : [],
+      );
+      const offered = command === 'logs' ? [STUCK, NEWEST, MIDDLE, OLDEST] : [OLDEST, MIDDLE, NEWEST, STUCK];
+      assert.deepEqual(
+        rows.map((row) => /caelundas-\d{8}-\d{6}/.exec(rendered.lines[row]!)![0]),
+        offered,
+        rendered.text,
+      );
+      // One row each, one after the other: no entry was cut and continued on the next row.
+      assert.deepEqual(
+        rows,
+        offered.map((_, index) => rows[0]! + index),
+        rendered.text,
+      );
+      for (const row of rows) {
+        assert.ok(rendered.lines[row]!.length <= 80, rendered.lines[row]);
+        // The facts that matter most stay on the line: whether its Job finished and its output is here.
+        assert.match(rendered.lines[row]!, /\s(complete|running|failed|gone)\s.*\s(copied|not copied)$/);
+      }
+      assert.deepEqual(rendered.overflowed, [], 'the terminal wrapped nothing');
+      // Under the list, the highlighted release's description: what its line left out (its PVC), within 80 columns.
+      const description = rendered.lines.slice(rows.at(-1)! + 1).join('\n');
+      assert.match(description, /PVC 10Gi Bound/);
+      if (command === 'uninstall') {
+        // The confirmation that follows is wrapped at spaces too, not cut by Inquirer at the 80th column.
+        session.type(KEYS.space);
+        session.type(KEYS.enter);
+        await session.waitFor(/Uninstall this release[\s\S]*\(y\/N\)/);
+        const asked = await session.rendered();
+        const first = asked.lines.findIndex((line) => line.startsWith('? Uninstall this release'));
+        const last = asked.lines.findIndex((line, index) => index > first && /\(y\/N\)/.test(line));
+        const question = asked.lines.slice(first, last + 1);
+        for (const line of question) assert.ok(line.length <= 80, line);
+        assert.deepEqual(asked.overflowed, []);
+        assert.match(
+          question.join(' ').replace(/\s+/g, ' '),
+          new RegExp(
+            `^\\? Uninstall this release of caelundas \\(Helm release, Job, pods\\)\\? Their PVCs go too, with the output on them\\. - ${OLDEST}: job complete, PVC 10Gi Bound, output copied \\(1 file, 1 B\\) \\(y/N\\)`,
+          ),
+        );
+      }
+      session.type(KEYS.escape);
+      const { exitCode, screen } = await session.exited;
+      assert.equal(exitCode, 130, screen);
+      assert.equal((await helmReleases(bed)).length, 4, 'nothing changed');
+    });
+  }
+
   it('uninstalls two of three releases picked with space and arrows, after a confirmation, and deletes their volumes when told to', async () => {
     const volumes = new Map(
       [OLDEST, MIDDLE, NEWEST].map((name) => [

@@ -118,6 +118,29 @@ describe('status, rollback, restart and logs of a service', () => {
     assert.match(imageOf(bed, 'dashboard'), /:sha-1111111@/);
   });
 
+  it('rollback off a terminal takes the only earlier revision, saying which, and still needs --yes', async () => {
+    // After the roll-back above, the dashboard runs revision 3 and has one earlier one: 2 (commit 2222222).
+    const using =
+      /No --to-revision given: using revision 2 of dashboard \(commit 2222222, wpp-bot-dashboard@sha256:b{12}\), the only earlier revision to go back to\./;
+    const unconfirmed = await bed.cli(['rollback', 'wpp-bot', '--deployment', 'dashboard']);
+    assert.equal(unconfirmed.code, 2, unconfirmed.output);
+    assert.match(unconfirmed.stderr, using);
+    assert.match(unconfirmed.stderr, /pass --yes to roll back without being asked/);
+    assert.match(imageOf(bed, 'dashboard'), /:sha-1111111@/, 'nothing changed');
+
+    const result = await bed.cli(['rollback', 'wpp-bot', '--deployment', 'dashboard', '--yes']);
+    assert.equal(result.code, 0, result.output);
+    assert.match(result.stderr, using);
+    assert.match(result.output, /Rolled dashboard back to revision 2 \(now revision 4\)/);
+    assert.match(imageOf(bed, 'dashboard'), /:sha-2222222@/);
+
+    // Without --deployment there are two to choose from (one per Deployment): exit 2, listing them.
+    const several = await bed.cli(['rollback', 'wpp-bot', '--yes']);
+    assert.equal(several.code, 2, several.output);
+    assert.doesNotMatch(several.stderr, /No --to-revision given: using/);
+    assert.match(several.stderr, /pass --to-revision N/);
+  });
+
   it('restart restarts only the Deployment named, and records who did', async () => {
     const before = bed.generations();
     const result = await bed.cli(['restart', 'wpp-bot', '--deployment', 'dashboard']);

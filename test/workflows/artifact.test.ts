@@ -32,7 +32,8 @@ describe('the caelundas artifact and summary of a real run', () => {
       { namePrefix: 'caelundas-' },
       {
         outcome: 'succeed',
-        logLines: ['computing ephemeris'],
+        // A careless program prints its inputs: the saved log in the artifact must hold them masked.
+        logLines: ['computing ephemeris', `for ${CANARY_LATITUDE},${CANARY_LONGITUDE}`],
         files: { 'calendar.ics': 'BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n' },
       },
     );
@@ -77,7 +78,12 @@ describe('the caelundas artifact and summary of a real run', () => {
     assert.equal(path.basename(folder), record.release, "the folder is the run's, named by its release");
     assert.equal(record.outcome, 'complete');
     const files = await filesUnder(folder);
-    assert.deepEqual(files.map((file) => path.relative(folder, file)).sort(), ['files/calendar.ics', 'run.json']);
+    assert.deepEqual(files.map((file) => path.relative(folder, file)).sort(), [
+      'files/calendar.ics',
+      'job.log',
+      'run.json',
+    ]);
+    assert.match(await readFile(path.join(folder, 'job.log'), 'utf8'), /\ncomputing ephemeris\nfor \*\*\*,\*\*\*\n$/);
     for (const file of files) {
       const bytes = await readFile(file);
       for (const canary of [CANARY_LATITUDE, CANARY_LONGITUDE, CANARY_PULL_TOKEN]) {

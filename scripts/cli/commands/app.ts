@@ -13,7 +13,7 @@ export const deploy = defineCommand({
   details: [
     "A Job app: each run is its own Helm release named <app>-YYYYMMDD-HHMMSS (UTC): a Job's pod template cannot be",
     'changed, so a run is never an upgrade of an earlier one. Its logs are followed and its output lands in',
-    'output/<release>/ with a run.json record.',
+    'output/<cluster>/<namespace>/<release>/files/, with run.json (the record) and job.log (the whole log) beside it.',
     'A service: its manifests are applied server-side in dependency order (namespace, policies, Secret and ConfigMaps;',
     'Postgres, ready; the app and the dashboard; the Ingress last) with every image set to the pushed digest in memory.',
     'Nothing is written when nothing changed; a changed Secret or ConfigMap restarts only the Deployments that read it.',
@@ -57,6 +57,13 @@ export const deploy = defineCommand({
       description: 'After a verified copy, uninstall the release and delete its PVC.',
       kinds: ['job'],
     },
+    'delete-volume': {
+      type: 'boolean',
+      description:
+        'With --cleanup: also delete the volume a Retain policy keeps after the PVC goes (its copy of the output is lost; it stops being billed).',
+      kinds: ['job'],
+      requires: 'cleanup',
+    },
     timeout: {
       type: 'string',
       valueName: 'duration',
@@ -73,6 +80,7 @@ export const deploy = defineCommand({
     deckhand('deploy', 'caelundas', '--dry-run'),
     deckhand('deploy', 'caelundas'),
     deckhand('deploy', 'caelundas', '--cleanup', '--timeout', '1h'),
+    deckhand('deploy', 'caelundas', '--cleanup', '--delete-volume'),
     deckhand('deploy', 'caelundas', '--image', 'ghcr.io/me/caelundas:sha-1a2b3c4'),
     deckhand('deploy', 'wpp-bot', '--dry-run'),
     deckhand('deploy', 'wpp-bot'),

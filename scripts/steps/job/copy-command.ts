@@ -23,9 +23,9 @@ import {
 } from './record.ts';
 import { appOfRelease, RUN_ID_LABEL } from './release-name.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
-import { chooseRelease } from './runs-view.ts';
+import { chooseRelease, pickerWidth } from './runs-view.ts';
 import { deckhand } from '../../lib/hints.ts';
-import { plural } from '../../lib/wording.ts';
+import { lineWidth, plural, wrapIndented } from '../../lib/wording.ts';
 import * as kubectl from '../../kubectl.ts';
 
 /** Why this run's output cannot be copied now, or undefined when it can. */
@@ -184,6 +184,8 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
     purpose: 'copy the output of',
     unusable: copyBlocker,
     now: new Date(),
+    width: pickerWidth(),
+    tell: (line) => ctx.ui.info(line),
   });
   if (row.output.copied && !ctx.invocation.options.force) {
     ctx.ui.success(
@@ -195,7 +197,7 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
   const place = { cluster: target.cluster, namespace: row.namespace, release: row.name };
   const destination = path.relative(ctx.config.repoRoot, filesFolder(runFolder(ctx.config.outputDir, place)));
   // The copy creates (and deletes) a helper pod: name the cluster first.
-  ctx.ui.info(targetBanner(target));
+  for (const line of wrapIndented(targetBanner(target), lineWidth())) ctx.ui.info(line);
   return {
     shell: ctx.shell,
     helperImage: ctx.config.helperImage,

@@ -16,8 +16,10 @@ import type { KubeTarget } from '../../lib/target.ts';
 import { systemNamespaceByName, systemNamespaceError } from '../cluster/namespace.ts';
 import type { ClusterReads } from '../cluster/reads.ts';
 import type { CopyResult } from './copy.ts';
+import type { JobLog } from './job-log.ts';
 import type { DeployFlags, DeployPlan } from './plan.ts';
 import type { RecordedImage, RunOutcome } from './record.ts';
+import type { VolumeFacts } from './runs.ts';
 import type { WatchResult } from './watch.ts';
 
 export type DeployDeps = Pick<CommandContext, 'config' | 'shell' | 'masker' | 'prompter' | 'ui' | 'resolveTarget'>;
@@ -55,6 +57,8 @@ export interface DeployRun {
   copy?: CopyResult;
   /** The release and PVC were removed after the copy (--cleanup finished). */
   cleanedUp?: boolean;
+  /** Volumes the clean-up left behind (reclaim policy Retain, no --delete-volume): they are still billed. */
+  keptVolumes?: VolumeFacts[];
   outcome?: RunOutcome;
   failure?: string;
 }
@@ -64,6 +68,8 @@ export interface Following {
   result: Promise<WatchResult>;
   attach(sink: (line: string) => void): void;
   stop(): void;
+  /** The Job's whole log, saved beside run.json as it arrives. */
+  log: JobLog;
 }
 
 /** Command-line checks that need no I/O; a UsageError here means exit 2 before anything ran. */
@@ -76,6 +82,7 @@ export function prepareDeploy(ctx: CommandContext<typeof deploy>): DeployRun {
     rebuild: options.rebuild,
     allowDirty: options['allow-dirty'],
     cleanup: options.cleanup,
+    deleteVolume: options['delete-volume'],
     dockerfile: options.dockerfile[0],
     buildContext: options['build-context'][0],
   };

@@ -6,14 +6,21 @@ import path from 'node:path';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError, InterruptedError } from '../../lib/errors.ts';
-import { deckhand } from '../../lib/hints.ts';
+import { commandLines, deckhand } from '../../lib/hints.ts';
 import type { JobApp } from '../../apps/index.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import { copyOutput, formatBytes } from './copy.ts';
 import { jobImage, targetOf, taskShell, type DeployRun } from './deploy-run.ts';
-import { assertFolderIsFor, RUN_RECORD, writeRunRecord, type RecordedInputs, type RunOutcome } from './record.ts';
-import { keptVolumeMessage, uninstallRelease, UNINSTALL_WAIT_MS } from './uninstall.ts';
-import { plural } from '../../lib/wording.ts';
+import { assertFolderIsFor, writeRunRecord, type RecordedInputs, type RunOutcome } from './record.ts';
+import {
+  keptVolumeNote,
+  monthlyVolumeCost,
+  uninstallRelease,
+  UNINSTALL_WAIT_MS,
+  volumesStillThereError,
+  type VolumeAction,
+} from './uninstall.ts';
+import { lineWidth, plural, wrapWords } from '../../lib/wording.ts';
 
 // ─── Output ───────────────────────────────────────────────────────────────────────────────────────────────────
 
@@ -59,33 +66,58 @@ export async function cleanUp(run: DeployRun, task: StepTask): Promise<void> {
     return;
   }
   const target = targetOf(run, plan.namespace);
-  task.title = `Uninstall ${plan.release} and delete its PVC`;
+  const deleteVolume = run.flags.deleteVolume === true;
+  const what = deleteVolume ? 'its PVC and volume' : 'its PVC';
+  task.title = `Uninstall ${plan.release} and delete ${what}`;
   if (shell.dryRun) {
-    // Nothing was installed in a dry run, so there is nothing to observe: show the two writes a real run starts with.
+    // Nothing was installed in a dry run, so there is nothing to observe: show the writes a real run starts with.
     const wait = { wait: true, timeoutMs: UNINSTALL_WAIT_MS };
     await shell.run(helm.uninstallArgs(target, plan.namespace, plan.release, wait), { kind: 'write' });
     await shell.run(
       kubectl.deleteArgs(target, 'persistentvolumeclaim', plan.release, { namespace: plan.namespace, ...wait }),
       { kind: 'write' },
     );
-    task.title = `Uninstall ${plan.release} and delete its PVC (dry run)`;
+    if (deleteVolume) {
+      // A real run switches only a volume a Retain policy would keep, then waits until the driver deleted it.
+      await shell.run(kubectl.patchReclaimPolicyArgs(target, `<volume of PVC ${plan.release}>`, 'Delete'), {
+        kind: 'write',
+      });
+    }
+    task.title = `Uninstall ${plan.release} and delete ${what} (dry run)`;
     return;
   }
-  // The same path as the `uninstall` command; a Retained volume is kept (deleting it is a separate, explicit choice).
+  // The same path as the `uninstall` command. A Retained volume goes only with --delete-volume: it is the last copy of
+  // the output on the cluster, and deleting it is a choice of its own.
   const result = await uninstallRelease({
     shell,
     target,
     namespace: plan.namespace,
     release: plan.release,
     app: run.app.name,
-    deleteRetainedVolumes: false,
+    deleteRetainedVolumes: deleteVolume,
     log: (line) => (task.output = line),
   });
   run.cleanedUp = true;
-  task.title = `Uninstalled ${plan.release} and deleted its PVC`;
-  for (const { volume, action } of result.volumes) {
-    if (action === 'kept') task.output = keptVolumeMessage(run.app.name, plan.release, volume);
-  }
+  const volumes = (action: VolumeAction) =>
+    result.volumes.filter((entry) => entry.action === action).map((entry) => entry.volume);
+  run.keptVolumes = volumes('kept');
+  const done = [
+    `Uninstalled ${plan.release} and deleted its PVC`,
+    ...volumes('deleted').map((volume) => `and its volume ${volume.name}`),
+  ].join(' ');
+  const left = [
+    ...volumes('kept').map((volume) => `kept its volume ${volume.name} (still billed)`),
+    ...volumes('still-there').map((volume) => `its volume ${volume.name} is still there`),
+  ];
+  task.title = [done, ...left].join('; ');
+  // What a kept volume costs stays under the step; the command that deletes it is in the next steps, whole.
+  for (const volume of run.keptVolumes) task.output = keptVolumeNote(volume);
+  const stillThere = result.volumes.filter((entry) => entry.action === 'still-there');
+  if (stillThere.length > 0)
+    throw volumesStillThereError(
+      run.app.name,
+      stillThere.map((entry) => ({ ...entry, release: plan.release })),
+    );
 }
 
 // ─── After the run ────────────────────────────────────────────────────────────────────────────────────────────
@@ -137,28 +169,41 @@ export function recordedInputs(app: JobApp, secret: string, values: Readonly<Rec
   };
 }
 
-/** What to do next, with the exact commands. */
-export function nextSteps(run: DeployRun): string[] {
+/**
+ * What to do next, with the exact commands: each on a line of its own, its comment above, so that lines fit `width`
+ * (the terminal's, 80 off one) and every command can be copied whole — one too long for a line continues with ` \`.
+ */
+export function nextSteps(run: DeployRun, width = lineWidth(process.stderr, 120)): string[] {
   const plan = run.plan;
   if (!plan || run.deps.config.dryRun) return [];
   const app = run.app.name;
-  const output = `Output: ${path.relative(run.deps.config.repoRoot, plan.filesDir)}/ (record: ${path.relative(run.deps.config.repoRoot, path.join(plan.runDir, RUN_RECORD))})`;
   const release = ['--release', plan.release];
-  if (run.copy && run.cleanedUp) return [output];
+  const lines: string[] = [];
+  const say = (text: string) => lines.push(...wrapWords(text, width));
+  const command = (comment: string | undefined, ...parts: string[]) => {
+    if (comment) lines.push(...wrapWords(comment, width - 4).map((line) => `  # ${line}`));
+    lines.push(...commandLines(width, '  ', ...parts));
+  };
+  if (run.copy) say(`Output: ${path.relative(run.deps.config.repoRoot, plan.filesDir)}/`);
+  if (run.copy && run.cleanedUp) {
+    for (const volume of run.keptVolumes ?? []) {
+      const cost = monthlyVolumeCost(volume.size);
+      say(
+        `The volume ${volume.name} is kept by its reclaim policy (${volume.reclaimPolicy ?? 'Retain'}) and billed${cost ? `, ${cost}` : ''}. When you no longer need the copy of the output on it, delete it:`,
+      );
+      command(undefined, 'uninstall', app, ...release, '--delete-volume');
+    }
+    return lines;
+  }
   if (run.copy) {
-    return [
-      output,
-      `The release and its PVC are kept. When you no longer need them:`,
-      `  ${deckhand('uninstall', app, ...release)}`,
-    ];
+    say('The release and its PVC are kept. When you no longer need them:');
+    command(undefined, 'uninstall', app, ...release);
+    return lines;
   }
-  if (run.installed) {
-    return [
-      'Next steps:',
-      `  ${deckhand('logs', app, ...release)}        # the Job's logs`,
-      `  ${deckhand('copy', app, ...release)}        # copy its output when it is done`,
-      `  ${deckhand('uninstall', app, ...release)}   # remove the release and its PVC`,
-    ];
-  }
-  return [];
+  if (!run.installed) return [];
+  say('Next steps:');
+  command("the Job's logs", 'logs', app, ...release);
+  command('copy its output when it is done', 'copy', app, ...release);
+  command('remove the release and its PVC', 'uninstall', app, ...release);
+  return lines;
 }

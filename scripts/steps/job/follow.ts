@@ -8,6 +8,7 @@ import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import { targetOf, taskShell, type DeployRun, type Following } from './deploy-run.ts';
+import { jobLogSummary, openJobLog } from './job-log.ts';
 import { watchJob } from './watch.ts';
 
 export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
@@ -31,7 +32,13 @@ export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
   const started = Date.now();
   const following = run.following ?? startFollowing(run, target);
   following.attach((line) => (task.output = line));
-  const result = await following.result;
+  let result;
+  try {
+    result = await following.result;
+  } finally {
+    const saved = jobLogSummary(following.log.close(), run.deps.config.repoRoot);
+    if (saved) task.summary(saved);
+  }
   run.watch = result;
   const elapsed = formatMs(Date.now() - started);
   const app = run.app.name;
@@ -77,6 +84,7 @@ export function startFollowing(run: DeployRun, target: KubeTarget): Following {
   let sink: ((line: string) => void) | undefined;
   const emit = (line: string) => (sink ? sink(line) : held.push(line));
   const stop = new AbortController();
+  const log = openJobLog(plan.runDir, { server: target.server, namespace: plan.namespace, release: plan.release });
   const result = watchJob({
     shell: run.deps.shell.withLog(emit),
     target,
@@ -86,7 +94,10 @@ export function startFollowing(run: DeployRun, target: KubeTarget): Following {
     pvcNames: [plan.release],
     runId: plan.runId,
     stopSignal: stop.signal,
-    onLogLine: (line) => emit(`│ ${line}`),
+    onLogLine: (line, pod) => {
+      log.write(line, pod);
+      emit(`│ ${line}`);
+    },
     onNote: emit,
   });
   // Nobody awaits the wait when the install fails and stops it; that rejection is expected.
@@ -98,5 +109,6 @@ export function startFollowing(run: DeployRun, target: KubeTarget): Following {
       for (const line of held.splice(0)) next(line);
     },
     stop: () => stop.abort(),
+    log,
   };
 }

@@ -49,7 +49,7 @@ export async function streamReleaseLogs(options: StreamLogsOptions): Promise<Str
   if (!job) {
     throw new DeckhandError(
       `The Job ${release} is gone (its ttlSecondsAfterFinished deleted it, or it was uninstalled), and its logs went with its pods.`,
-      `Its output may still be on the PVC: ${deckhand('copy', app, '--release', release)}. Next time, keep the logs while deploy follows them, or raise job.ttlSecondsAfterFinished.`,
+      `Its output may still be on the PVC: ${deckhand('copy', app, '--release', release)}. deploy saves the whole log beside the run's record while it follows the Job; to read it on the cluster later, raise job.ttlSecondsAfterFinished.`,
     );
   }
   const pod = newestPod(pods as PodLike[]);

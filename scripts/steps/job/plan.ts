@@ -17,6 +17,8 @@ export interface DeployFlags {
   rebuild: boolean;
   allowDirty: boolean;
   cleanup: boolean;
+  /** With cleanup: also delete the volume a Retain policy keeps after the PVC goes. */
+  deleteVolume?: boolean;
   /** Overrides the app's Dockerfile and build context (relative to the project). */
   dockerfile?: string;
   buildContext?: string;

@@ -8,7 +8,7 @@ import { formatBytes } from './copy.ts';
 import { appOfRelease } from './release-name.ts';
 import type { ReleaseRow } from './runs.ts';
 import { deckhand } from '../../lib/hints.ts';
-import { plural } from '../../lib/wording.ts';
+import { lineWidth, plural, wrapWords } from '../../lib/wording.ts';
 
 /** "deployed", "stuck (pending-upgrade)", "failed", or "no release (PVC left)" for leftovers. */
 export function releaseStateText(row: ReleaseRow): string {
@@ -127,32 +127,152 @@ export function releasesJson(rows: readonly ReleaseRow[], now: Date): object[] {
   }));
 }
 
-/** One line per release for the pickers: the same facts as the table, in a fixed-width layout. */
-export function releaseChoices(rows: readonly ReleaseRow[], now: Date): Choice<string>[] {
-  const cells = rows.map((row) => [
-    row.name,
-    releaseStateText(row),
-    `job ${jobText(row)}`,
-    shortCommit(row.commit),
-    ageText(row, now),
-    storageText(row),
-    outputText(row),
-  ]);
-  const widths = cells[0]?.map((_, column) => Math.max(...cells.map((line) => line[column]!.length))) ?? [];
+// ─── The pickers' lines ─────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * One fact of a run in a picker line: its text, a shorter one for narrow terminals, and what the description says
+ * when the line shows the short one or none (undefined: nothing worth saying, such as "commit —").
+ */
+interface PickerFact {
+  full: string;
+  short: string;
+  /** When the line shows the short form (undefined: the short one says it all). */
+  detailOfShort?: string;
+  /** When the line leaves the fact out. */
+  detail?: string;
+}
+
+type PickerColumn = 'state' | 'job' | 'commit' | 'age' | 'storage' | 'output';
+type PickerLevel = 'full' | 'short' | 'hidden';
+const PICKER_COLUMNS: readonly PickerColumn[] = ['state', 'job', 'commit', 'age', 'storage', 'output'];
+/**
+ * What gives way first when a line is too wide: the facts needed least to tell runs apart go to the description
+ * (shown under the list for the highlighted run), the others get shorter. The release name always stays.
+ */
+const NARROWING: readonly [PickerColumn, PickerLevel][] = [
+  ['storage', 'hidden'],
+  ['output', 'short'],
+  ['commit', 'hidden'],
+  ['state', 'short'],
+  ['job', 'short'],
+  ['age', 'hidden'],
+  ['state', 'hidden'],
+  ['output', 'hidden'],
+];
+/** Inquirer draws a cursor and a checkbox (or a space) and a space before each entry. */
+const PICKER_PREFIX = 3;
+
+function pickerFacts(row: ReleaseRow, now: Date): Record<PickerColumn, PickerFact> {
+  const state = releaseStateText(row);
+  const shortState = state.replace(/ \(.*\)$/, '');
+  const job = jobText(row);
+  const commit = shortCommit(row.commit);
+  const storage = storageText(row);
+  const output = outputText(row);
+  const shortOutput = row.output.copied ? 'copied' : 'not copied';
+  return {
+    state: {
+      full: state,
+      short: shortState,
+      ...(shortState !== state ? { detailOfShort: `release ${state}` } : {}),
+      detail: `release ${state}`,
+    },
+    job: {
+      full: `job ${job}`,
+      short: row.job.state,
+      ...(job !== row.job.state ? { detailOfShort: `job ${job}` } : {}),
+      detail: `job ${job}`,
+    },
+    commit: { full: commit, short: commit, ...(row.commit ? { detail: `commit ${commit}` } : {}) },
+    age: { full: ageText(row, now), short: ageText(row, now), detail: `started ${ageText(row, now)} ago` },
+    storage: {
+      full: storage,
+      short: storage,
+      ...(row.pvc ? { detail: `PVC ${storage}` } : row.volume ? { detail: storage } : {}),
+    },
+    output: {
+      full: output,
+      short: shortOutput,
+      ...(shortOutput !== output ? { detailOfShort: `output ${output}` } : {}),
+      detail: `output ${output}`,
+    },
+  };
+}
+
+/** The terminal's width for a picker (Inquirer draws on stdout), or 80 off a terminal. */
+export function pickerWidth(stream: { isTTY?: boolean; columns?: number } = process.stdout): number {
+  return lineWidth(stream);
+}
+
+/**
+ * One line per release for the pickers, the same facts as the table in a fixed-width layout that fits `width`
+ * columns (the terminal's): what does not fit on the line — or fits only shortened — is in the entry's description,
+ * wrapped to the same width, with the notes that need attention.
+ */
+export function releaseChoices(rows: readonly ReleaseRow[], now: Date, width: number): Choice<string>[] {
+  const facts = rows.map((row) => pickerFacts(row, now));
+  const nameWidth = Math.max(0, ...rows.map((row) => row.name.length));
+  const level = Object.fromEntries(PICKER_COLUMNS.map((column) => [column, 'full'])) as Record<
+    PickerColumn,
+    PickerLevel
+  >;
+  const textOf = (fact: PickerFact, column: PickerColumn) => (level[column] === 'full' ? fact.full : fact.short);
+  const columnWidth = (column: PickerColumn) =>
+    Math.max(0, ...facts.map((fact) => textOf(fact[column], column).length));
+  const fits = () =>
+    PICKER_COLUMNS.filter((column) => level[column] !== 'hidden').reduce(
+      (sum, column) => sum + 2 + columnWidth(column),
+      PICKER_PREFIX + nameWidth,
+    ) <= width;
+  for (const [column, narrower] of NARROWING) {
+    if (fits()) break;
+    level[column] = narrower;
+  }
+  // A fact left out early may fit again once later ones got shorter.
+  for (const [column] of [...NARROWING].reverse()) {
+    if (level[column] !== 'hidden') continue;
+    for (const wider of ['full', 'short'] as const) {
+      level[column] = wider;
+      if (fits()) break;
+      level[column] = 'hidden';
+    }
+  }
+  const shown = PICKER_COLUMNS.filter((column) => level[column] !== 'hidden');
+  const widths = new Map(shown.map((column) => [column, columnWidth(column)]));
   return rows.map((row, index) => {
+    const fact = facts[index]!;
+    const line = [
+      row.name.padEnd(nameWidth),
+      ...shown.map((column) => textOf(fact[column], column).padEnd(widths.get(column)!)),
+    ]
+      .join('  ')
+      .trimEnd();
+    // What the line leaves out, or shows only shortened, in full.
+    const elsewhere = PICKER_COLUMNS.map((column) =>
+      level[column] === 'hidden'
+        ? fact[column].detail
+        : level[column] === 'short'
+          ? fact[column].detailOfShort
+          : undefined,
+    ).filter((detail): detail is string => detail !== undefined);
+    const notes =
+      releaseNotes(row).length > 0
+        ? releaseNotes(row)
+        : row.pvc && !row.output.copied
+          ? [`The output of ${row.name} was never copied to this machine.`]
+          : [];
+    // Each paragraph wrapped to the width on its own, so a note never runs on from the end of a command.
+    const description = [elsewhere.length > 0 ? `${elsewhere.join(' · ')}.` : '', ...notes]
+      .filter(Boolean)
+      .flatMap((paragraph) => wrapWords(paragraph, width))
+      .join('\n');
     // Inquirer echoes `short` as the answer once the prompt is done (the Prompter passes choices through as given):
     // the release name, not the whole line.
     const choice: Choice<string> & { short: string } = {
-      name: cells[index]!.map((cell, column) =>
-        column === widths.length - 1 ? cell : cell.padEnd(widths[column]!),
-      ).join('  '),
+      name: line,
       value: row.name,
       short: row.name,
-      ...(releaseNotes(row).length > 0
-        ? { description: releaseNotes(row).join(' ') }
-        : row.pvc && !row.output.copied
-          ? { description: `The output of ${row.name} was never copied to this machine.` }
-          : {}),
+      ...(description ? { description } : {}),
     };
     return choice;
   });
@@ -199,11 +319,16 @@ export interface ChooseReleaseOptions {
   /** Why a row cannot be used for this command, or undefined when it can. */
   unusable: (row: ReleaseRow) => string | undefined;
   now: Date;
+  /** The picker's width (the terminal's columns). */
+  width: number;
+  /** Says which release was taken when there was only one to take. */
+  tell: (line: string) => void;
 }
 
 /**
- * The release named by --release, or the one picked on a terminal (newest first). Off a terminal without
- * --release, the prompter refuses with exit 2 and the list of releases to choose from.
+ * The release named by --release, or the one picked on a terminal (newest first). Off a terminal without --release,
+ * the only release this command can use is taken (and said so) — a script needs no picker when there is one choice;
+ * with several, the prompter refuses with exit 2 and the list to choose from.
  */
 export async function chooseRelease(options: ChooseReleaseOptions): Promise<ReleaseRow> {
   const { app, namespace, rows, given } = options;
@@ -223,8 +348,20 @@ export async function chooseRelease(options: ChooseReleaseOptions): Promise<Rele
         : `Start a run with: ${deckhand('deploy', app)}`,
     );
   }
+  if (usable.length === 1 && !options.prompter.interactive) {
+    const only = usable[0]!;
+    const others = rows.length - 1;
+    const rest = others === 1 ? 'the other run cannot be' : `the ${others} other runs cannot be`;
+    options.tell(
+      `No --release given: using ${only.name}, the only release of ${app} to ${options.purpose}${others > 0 ? ` (${rest}; see them all: ${deckhand('releases', app)})` : ''}.`,
+    );
+    return only;
+  }
   const name = await options.prompter.select(
-    { message: `Which release of ${app}? (newest first)`, choices: releaseChoices(usable, options.now) },
+    {
+      message: `Which release of ${app}? (newest first)`,
+      choices: releaseChoices(usable, options.now, options.width),
+    },
     {
       what: `the release to ${options.purpose}`,
       howToProvide: `pass --release NAME, one of: ${usable.map((row) => row.name).join(', ')}`,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReleaseListEntry } from '../../helm.ts';
 import type { KubeObject } from '../../kubectl.ts';
-import { UsageError } from '../../lib/errors.ts';
+import { MissingInputError, UsageError } from '../../lib/errors.ts';
 import type { Prompter } from '../../lib/prompts.ts';
 import { parseHelmTime } from '../../helm.ts';
 import { copyBlocker, recordAfterCopy } from './copy-command.ts';
@@ -371,12 +371,49 @@ describe('picker lines and order', () => {
   });
 
   it('aligns the same facts as the table on each line and explains a never-copied output', () => {
-    const choices = releaseChoices(uninstallOrder(rows), NOW);
+    const choices = releaseChoices(uninstallOrder(rows), NOW, 200);
     const jobColumn = choices[0]!.name.indexOf('job ');
     for (const choice of choices) assert.equal(choice.name.indexOf('job '), jobColumn, choice.name);
     const failed = choices.find((choice) => choice.value === FAILED)!;
     assert.match(failed.name, /failed\s+job failed\s+abcdef1\s+1d4h\s+10Gi Bound\s+not copied/);
     assert.equal(failed.description, `The output of ${FAILED} was never copied to this machine.`);
+  });
+
+  for (const width of [80, 60, 40]) {
+    it(`fits ${width} columns: each entry one line, the facts left off it in its description, wrapped`, () => {
+      const choices = releaseChoices(uninstallOrder(rows), NOW, width);
+      for (const choice of choices) {
+        // Inquirer puts a cursor, a checkbox and a space before the entry, and cuts longer lines anywhere.
+        assert.ok(3 + choice.name.length <= width, `${choice.name.length + 3} columns: ${choice.name}`);
+        assert.ok(choice.name.startsWith(`${choice.value} `), choice.name);
+        for (const line of (choice.description ?? '').split('\n'))
+          assert.ok(line.length <= width || !line.includes(' '), `description line of ${line.length}: ${line}`);
+      }
+      const failed = choices.find((choice) => choice.value === FAILED)!;
+      // Whatever the width, every fact of the table is either on the line or in the description.
+      const shown = `${failed.name}\n${failed.description}`.replace(/\n/g, ' ');
+      for (const fact of ['failed', 'abcdef1', '1d4h', '10Gi Bound', 'not copied'])
+        assert.ok(shown.includes(fact), `${fact} in: ${shown}`);
+      // Entries stay aligned: the second column starts at the same place on every line.
+      const second = (name: string) => name.search(/(?<=^\S+\s+)\S/);
+      assert.equal(new Set(choices.map((choice) => second(choice.name))).size, 1);
+    });
+  }
+
+  it('keeps the release state, Job, commit, age and whether it was copied on the line at 80 columns', () => {
+    const choices = releaseChoices(uninstallOrder(rows), NOW, 80);
+    const stuck = choices.find((choice) => choice.value === STUCK)!;
+    assert.match(stuck.name, new RegExp(`^${STUCK}\\s+stuck\\s+complete\\s+—\\s+1d21h\\s+not copied$`));
+    // The shortened state is given in full below, before the note that says what to do.
+    assert.match(stuck.description!, /^release stuck \(pending-upgrade\) · PVC 10Gi Bound\.\n/);
+    assert.match(
+      stuck.description!,
+      new RegExp(`\\n${STUCK} is stuck \\(pending-upgrade\\)\\. An interrupted helm\\n`),
+    );
+    assert.match(stuck.description!, new RegExp(`--recover --yes\\n${STUCK} was made before per-run inputs`));
+    const copied = choices.find((choice) => choice.value === COPIED)!;
+    assert.match(copied.name, /deployed\s+complete\s+1a2b3c4\s+7d2h\s+copied$/);
+    assert.match(copied.description!, /^PVC 10Gi Bound · output copied \(1 file, 2\.0 KiB\)\.\n/);
   });
 });
 
@@ -398,6 +435,8 @@ describe('choosing one release for logs and copy', () => {
         purpose: 'copy the output of',
         unusable: copyBlocker,
         now: NOW,
+        width: 200,
+        tell: () => assert.fail('nothing to tell'),
       }),
       (error: unknown) => {
         assert.ok(error instanceof UsageError);
@@ -419,8 +458,59 @@ describe('choosing one release for logs and copy', () => {
         purpose: 'copy the output of',
         unusable: copyBlocker,
         now: NOW,
+        width: 200,
+        tell: () => assert.fail('nothing to tell'),
       }),
       /still running.*logs caelundas --release/,
+    );
+  });
+
+  it('off a terminal takes the only release it can use, saying which and that the others cannot be', async () => {
+    const told: string[] = [];
+    const row = await chooseRelease({
+      prompter: refusingPrompter,
+      app: 'caelundas',
+      namespace: NS,
+      rows: [rowNamed(rows, RUNNING), rowNamed(rows, FAILED)],
+      given: undefined,
+      purpose: 'copy the output of',
+      unusable: copyBlocker,
+      now: NOW,
+      width: 80,
+      tell: (line) => told.push(line),
+    });
+    assert.equal(row.name, FAILED);
+    assert.deepEqual(told, [
+      `No --release given: using ${FAILED}, the only release of caelundas to copy the output of (the other run cannot be; see them all: npx tsx tasks.ts releases caelundas).`,
+    ]);
+  });
+
+  it('off a terminal with several to choose from exits 2, listing them newest first', async () => {
+    const { createPrompter } = await import('../../lib/prompts.ts');
+    await assert.rejects(
+      chooseRelease({
+        prompter: createPrompter({ interactive: false }),
+        app: 'caelundas',
+        namespace: NS,
+        rows,
+        given: undefined,
+        purpose: 'copy the output of',
+        unusable: copyBlocker,
+        now: NOW,
+        width: 80,
+        tell: () => assert.fail('nothing is taken when there is a choice'),
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof MissingInputError);
+        assert.equal(error.exitCode, 2);
+        assert.match(
+          error.message,
+          new RegExp(
+            `the release to copy the output of: pass --release NAME, one of: ${FAILED}, ${STUCK}, ${COPIED}, `,
+          ),
+        );
+        return true;
+      },
     );
   });
 
@@ -442,6 +532,8 @@ describe('choosing one release for logs and copy', () => {
       purpose: 'copy the output of',
       unusable: copyBlocker,
       now: NOW,
+      width: 200,
+      tell: () => assert.fail('nothing to tell: the person picked'),
     });
     assert.equal(row.name, FAILED);
     assert.deepEqual(offered, [FAILED, STUCK, COPIED, TTL_GONE, LEFT_PVC]);

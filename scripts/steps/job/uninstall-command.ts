@@ -10,12 +10,18 @@ import type { uninstall } from '../../cli/commands/job.ts';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError, UsageError } from '../../lib/errors.ts';
-import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
-import { keptVolumeMessage, uninstallRelease, UNINSTALL_WAIT_MS, type UninstallResult } from './uninstall.ts';
+import { pickerWidth } from './runs-view.ts';
+import {
+  keptVolumeMessage,
+  uninstallRelease,
+  UNINSTALL_WAIT_MS,
+  volumesStillThereError,
+  type UninstallResult,
+} from './uninstall.ts';
 import {
   decideUninstall,
   selectReleasesToUninstall,
@@ -23,7 +29,7 @@ import {
   type UninstallFlags,
   type UninstallItem,
 } from './uninstall-plan.ts';
-import { plural } from '../../lib/wording.ts';
+import { lineWidth, plural, wrapIndented } from '../../lib/wording.ts';
 
 // ─── The `uninstall` command ─────────────────────────────────────────────────────────────────────────────────────
 
@@ -66,7 +72,7 @@ export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): P
   if (flags.keepPvc && flags.deleteVolume)
     throw new UsageError('--keep-pvc keeps the PVC and so its volume; it cannot be combined with --delete-volume.');
   const target = ctx.resolveTarget(app.namespace, { forWrite: true });
-  ctx.ui.info(targetBanner(target));
+  for (const line of wrapIndented(targetBanner(target), lineWidth())) ctx.ui.info(line);
   const rows = await readReleases({
     shell: ctx.shell,
     target,
@@ -82,6 +88,7 @@ export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): P
     rows,
     given: ctx.invocation.options.release,
     now: new Date(),
+    width: pickerWidth(),
   });
   const [decision, shared] = await Promise.all([
     decideUninstall({
@@ -91,6 +98,7 @@ export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): P
       rows: selection.selected,
       flags,
       log: (line) => ctx.ui.info(line),
+      width: pickerWidth(),
     }),
     kubectl.get(ctx.shell, target, 'secret', app.secret.name, target.namespace),
   ]);
@@ -208,15 +216,7 @@ export function uninstallReport(run: UninstallRun): {
       ? `${capitalize(parts.join(' and '))}.`
       : 'Nothing to do.';
   if (stillThere.length === 0) return { info, warnings, success };
-  const lines = stillThere.map(
-    ({ volume, reason, release }) =>
-      `  - ${volume.name}${volume.linodeVolumeId ? ` (Linode volume ${volume.linodeVolumeId}, still billed)` : ''} of ${release}: ${reason}`,
-  );
-  const failure = new DeckhandError(
-    `${stillThere.length === 1 ? 'A volume whose deletion was asked for is' : 'Volumes whose deletion was asked for are'} still there:\n${lines.join('\n')}`,
-    `Its reclaim policy is Delete, so the Linode CSI driver keeps trying. See why: kubectl describe persistentvolume ${stillThere[0]!.volume.name}; check again with: ${deckhand('releases', run.app)}${stillThere[0]!.volume.linodeVolumeId ? `; once the PV is gone, check the Linode volume: linode-cli volumes view ${stillThere[0]!.volume.linodeVolumeId}` : ''}`,
-  );
-  return { info, warnings, success, failure };
+  return { info, warnings, success, failure: volumesStillThereError(run.app, stillThere) };
 }
 
 function capitalize(text: string): string {

@@ -11,7 +11,7 @@ import { isRunReleaseName } from './release-name.ts';
 import type { ReleaseRow } from './runs.ts';
 import { jobText, outputText, releaseChoices, storageText, uninstallOrder, unknownReleaseError } from './runs-view.ts';
 import { monthlyVolumeCost } from './uninstall.ts';
-import { noun } from '../../lib/wording.ts';
+import { hangingLines, noun, wrapWords } from '../../lib/wording.ts';
 
 export interface SelectOptions {
   prompter: Prompter;
@@ -21,6 +21,8 @@ export interface SelectOptions {
   /** --release values (repeatable). */
   given: readonly string[];
   now: Date;
+  /** The picker's width (the terminal's columns). */
+  width: number;
 }
 
 export interface Selection {
@@ -48,8 +50,9 @@ export async function selectReleasesToUninstall(options: SelectOptions): Promise
   const ordered = uninstallOrder(rows);
   const chosen = await options.prompter.checkbox(
     {
-      message: `Releases of ${app} to uninstall (space selects, enter confirms; finished and oldest first)`,
-      choices: releaseChoices(ordered, options.now),
+      // Short enough for 80 columns: the keys are listed under the picker.
+      message: `Releases of ${app} to uninstall (finished and oldest first)`,
+      choices: releaseChoices(ordered, options.now, options.width),
       required: true,
     },
     {
@@ -113,8 +116,11 @@ export async function decideUninstall(options: {
   rows: readonly ReleaseRow[];
   flags: UninstallFlags;
   log: (line: string) => void;
+  /** The terminal's width: Inquirer cuts longer lines anywhere, so the questions are wrapped to it. */
+  width?: number;
 }): Promise<UninstallDecision> {
   const { prompter, app, flags, log } = options;
+  const fit = (question: string) => fitQuestion(question, options.width ?? 80);
   const rows = [...options.rows];
   const left: UninstallDecision['left'] = [];
   if (rows.length === 0) return { items: [], deleteRetainedVolumes: false, left };
@@ -188,7 +194,9 @@ export async function decideUninstall(options: {
     const pvcNote = flags.keepPvc ? 'Their PVCs are kept (--keep-pvc).' : 'Their PVCs go too, with the output on them.';
     const yes = await prompter.confirm(
       {
-        message: `Uninstall ${toUninstall().length === 1 ? 'this release' : `these ${toUninstall().length} releases`} of ${app} (Helm release, Job, pods)? ${pvcNote}\n${list.join('\n')}\n `,
+        message: fit(
+          `Uninstall ${toUninstall().length === 1 ? 'this release' : `these ${toUninstall().length} releases`} of ${app} (Helm release, Job, pods)? ${pvcNote}\n${list.join('\n')}\n `,
+        ),
         default: false,
       },
       { what: 'confirmation', howToProvide: 'pass --yes' },
@@ -210,7 +218,9 @@ export async function decideUninstall(options: {
     );
     deleteRetainedVolumes = await prompter.confirm(
       {
-        message: `${noun(costly.length, 'Its volume uses', 'Their volumes use')} reclaim policy Retain: ${noun(costly.length, 'it stays', 'they stay')} after the ${noun(costly.length, 'PVC goes', 'PVCs go')}, with the data, and the Linode ${noun(costly.length, 'volume is', 'volumes are')} billed until deleted.\n${list.join('\n')}\n  Delete the ${noun(costly.length, 'volume')} too?`,
+        message: fit(
+          `${noun(costly.length, 'Its volume uses', 'Their volumes use')} reclaim policy Retain: ${noun(costly.length, 'it stays', 'they stay')} after the ${noun(costly.length, 'PVC goes', 'PVCs go')}, with the data, and the Linode ${noun(costly.length, 'volume is', 'volumes are')} billed until deleted.\n${list.join('\n')}\n  Delete the ${noun(costly.length, 'volume')} too?`,
+        ),
         default: false,
       },
       { what: 'whether to delete the volumes', howToProvide: 'pass --delete-volume' },
@@ -221,7 +231,9 @@ export async function decideUninstall(options: {
     for (const row of toUninstall().filter((candidate) => outputAtRisk(candidate, flags, deleteRetainedVolumes))) {
       const yes = await prompter.confirm(
         {
-          message: `The output of ${row.name} was never copied to this machine (no verified copy recorded in ${row.output.record}); deleting ${whatIsDestroyed(row)} destroys it. Delete ${row.name} anyway?`,
+          message: fit(
+            `The output of ${row.name} was never copied to this machine (no verified copy recorded in ${row.output.record}); deleting ${whatIsDestroyed(row)} destroys it. Delete ${row.name} anyway?`,
+          ),
           default: false,
         },
         { what: `the output of ${row.name} was never copied`, howToProvide: 'pass --force' },
@@ -263,4 +275,21 @@ async function askAboutStuck(
     { what: `what to do with the stuck release ${row.name}`, howToProvide: stuck.hint },
   );
   return typeof answer === 'number' ? { revision: answer } : answer;
+}
+
+/**
+ * A question wrapped to the terminal: prose at spaces (room left for Inquirer's "? "), list items ("  - …") with
+ * their continuation under the text. A path or command wider than a line stays whole.
+ */
+export function fitQuestion(question: string, width: number): string {
+  return question
+    .split('\n')
+    .flatMap((line) => {
+      if (line.trim() === '') return [line];
+      const item = /^(\s*- )(.*)$/.exec(line);
+      if (item) return hangingLines(item[1]!, item[2]!, width);
+      const indent = /^\s*/.exec(line)![0];
+      return wrapWords(line.trim(), width - Math.max(indent.length, 2)).map((wrapped) => indent + wrapped);
+    })
+    .join('\n');
 }

@@ -369,6 +369,9 @@ function scriptedPrompter(
   };
 }
 
+// What is asked is tested here, unwrapped; that the questions fit 80 columns is tested on a real terminal.
+const UNWRAPPED = Number.POSITIVE_INFINITY;
+
 describe('deciding what an uninstall may do', () => {
   it('off a terminal lists every missing consent at once (--yes, --recover, --force) and asks nothing', async () => {
     const prompter = scriptedPrompter({}, false);
@@ -380,6 +383,7 @@ describe('deciding what an uninstall may do', () => {
         rows: [COPIED, NEVER_COPIED, STUCK],
         flags: FLAGS,
         log: () => undefined,
+        width: UNWRAPPED,
       }),
       (error: unknown) => {
         assert.ok(error instanceof MissingInputError);
@@ -410,6 +414,7 @@ describe('deciding what an uninstall may do', () => {
       rows: [COPIED],
       flags: { ...FLAGS, yes: true },
       log: () => undefined,
+      width: UNWRAPPED,
     });
     assert.equal(kept.deleteRetainedVolumes, false);
     assert.deepEqual(
@@ -423,6 +428,7 @@ describe('deciding what an uninstall may do', () => {
       rows: [COPIED],
       flags: { ...FLAGS, yes: true, deleteVolume: true },
       log: () => undefined,
+      width: UNWRAPPED,
     });
     assert.equal(deleted.deleteRetainedVolumes, true);
   });
@@ -437,6 +443,7 @@ describe('deciding what an uninstall may do', () => {
         rows: [VOLUME_ONLY],
         flags: { ...FLAGS, yes: true, deleteVolume: true },
         log: () => undefined,
+        width: UNWRAPPED,
       }),
       (error: unknown) => {
         assert.ok(error instanceof MissingInputError);
@@ -461,6 +468,7 @@ describe('deciding what an uninstall may do', () => {
         rows: [VOLUME_ONLY],
         flags,
         log: () => undefined,
+        width: UNWRAPPED,
       });
       assert.equal(decision.items.length, 1);
     }
@@ -475,6 +483,7 @@ describe('deciding what an uninstall may do', () => {
       rows: [VOLUME_ONLY],
       flags: FLAGS,
       log: () => undefined,
+      width: UNWRAPPED,
     });
     assert.equal(prompter.asked.length, 3);
     assert.match(prompter.asked[1]!, /Its volume uses reclaim policy Retain/);
@@ -496,6 +505,7 @@ describe('deciding what an uninstall may do', () => {
       rows: [COPIED, NEVER_COPIED],
       flags: FLAGS,
       log: () => undefined,
+      width: UNWRAPPED,
     });
     assert.equal(prompter.asked.length, 3);
     assert.match(
@@ -527,6 +537,7 @@ describe('deciding what an uninstall may do', () => {
       rows: [COPIED],
       flags: FLAGS,
       log: () => undefined,
+      width: UNWRAPPED,
     });
     assert.deepEqual(decision.items, []);
     assert.equal(prompter.asked.length, 1);
@@ -541,6 +552,7 @@ describe('deciding what an uninstall may do', () => {
       rows: [COPIED, NEVER_COPIED],
       flags: { ...FLAGS, yes: true, force: true },
       log: () => undefined,
+      width: UNWRAPPED,
     });
     assert.equal(decision.items.length, 2);
     assert.equal(decision.deleteRetainedVolumes, false);
@@ -556,6 +568,7 @@ describe('deciding what an uninstall may do', () => {
       rows: [STUCK],
       flags: FLAGS,
       log: () => undefined,
+      width: UNWRAPPED,
     });
     assert.match(prompter.asked[0]!, /caelundas-20260103-000000 is stuck in pending-upgrade/);
     assert.deepEqual(
@@ -574,6 +587,7 @@ describe('deciding what an uninstall may do', () => {
       rows: [NEVER_COPIED],
       flags: { ...FLAGS, keepPvc: true },
       log: () => undefined,
+      width: UNWRAPPED,
     });
     assert.equal(prompter.asked.length, 1);
     assert.equal(decision.items.length, 1);
@@ -592,6 +606,7 @@ describe('choosing releases to uninstall', () => {
         rows,
         given: ['caelundas-oops', 'wpp-bot'],
         now: new Date(),
+        width: 80,
       }),
       (error: unknown) => {
         assert.ok(error instanceof UsageError);
@@ -610,6 +625,7 @@ describe('choosing releases to uninstall', () => {
       rows,
       given: [COPIED.name, 'caelundas-20250101-000000'],
       now: new Date(),
+      width: 80,
     });
     assert.deepEqual(
       selection.selected.map((selected) => selected.name),
@@ -628,6 +644,7 @@ describe('choosing releases to uninstall', () => {
         rows,
         given: [],
         now: new Date(),
+        width: 80,
       }),
       (error: unknown) => {
         assert.ok(error instanceof MissingInputError);

@@ -24,7 +24,7 @@
  */
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
-import { UsageError, formatMs } from '../../lib/errors.ts';
+import { DeckhandError, UsageError, formatMs } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { PRICES_AS_OF, VOLUME_GB_MONTHLY_USD } from '../../lib/prices.ts';
 import { commandFailure, type Runner } from '../../lib/shell.ts';
@@ -259,7 +259,8 @@ export function monthlyVolumeCost(size: string | undefined): string | undefined 
   return `about $${(Math.max(gib, 10) * VOLUME_GB_MONTHLY_USD).toFixed(2)}/month at ${PRICES_AS_OF} prices`;
 }
 
-export function keptVolumeMessage(app: string, release: string, volume: VolumeFacts): string {
+/** What a kept volume is and costs, without the command (for a line that may be wrapped anywhere). */
+export function keptVolumeNote(volume: VolumeFacts): string {
   const details = [
     volume.size,
     `reclaim policy ${volume.reclaimPolicy ?? 'Retain'}`,
@@ -268,7 +269,27 @@ export function keptVolumeMessage(app: string, release: string, volume: VolumeFa
     .filter(Boolean)
     .join(', ');
   const cost = monthlyVolumeCost(volume.size);
-  return `Kept volume ${volume.name} (${details}): it still holds the run's files and the Linode volume behind it is still billed${cost ? ` (${cost})` : ''}. Delete it with: ${deckhand('uninstall', app, '--release', release, '--delete-volume')}`;
+  return `Kept volume ${volume.name} (${details}): it still holds the run's files and the Linode volume behind it is still billed${cost ? ` (${cost})` : ''}.`;
+}
+
+export function keptVolumeMessage(app: string, release: string, volume: VolumeFacts): string {
+  return `${keptVolumeNote(volume)} Delete it with: ${deckhand('uninstall', app, '--release', release, '--delete-volume')}`;
+}
+
+/** Volumes whose deletion was asked for and that are still there: the failure a command ends with (exit 1). */
+export function volumesStillThereError(
+  app: string,
+  stillThere: readonly { volume: VolumeFacts; reason?: string; release: string }[],
+): DeckhandError {
+  const lines = stillThere.map(
+    ({ volume, reason, release }) =>
+      `  - ${volume.name}${volume.linodeVolumeId ? ` (Linode volume ${volume.linodeVolumeId}, still billed)` : ''} of ${release}: ${reason ?? 'it is still there'}`,
+  );
+  const first = stillThere[0]!.volume;
+  return new DeckhandError(
+    `${stillThere.length === 1 ? 'A volume whose deletion was asked for is' : 'Volumes whose deletion was asked for are'} still there:\n${lines.join('\n')}`,
+    `Its reclaim policy is Delete, so the Linode CSI driver keeps trying. See why: kubectl describe persistentvolume ${first.name}; check again with: ${deckhand('releases', app)}${first.linodeVolumeId ? `; once the PV is gone, check the Linode volume: linode-cli volumes view ${first.linodeVolumeId}` : ''}`,
+  );
 }
 
 export function stuckReleaseError(

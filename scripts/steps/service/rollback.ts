@@ -71,13 +71,21 @@ export async function prepareRollback(ctx: CommandContext<typeof rollback>): Pro
         `${names.join(', ')} ${names.length === 1 ? 'has' : 'have'} no earlier revision to go back to (revisionHistoryLimit keeps a few; a first roll-out has none).`,
       );
     }
-    to = await ctx.prompter.select(
-      { message: `Roll ${app.name} back to which revision? (newest first)`, choices },
-      {
-        what: 'the revision to roll back to',
-        howToProvide: `pass --to-revision N (and --deployment NAME; revisions of ${names[0]}: ${listed(names[0]!)})`,
-      },
-    );
+    // A script needs no picker when there is one choice: it is taken and said (the roll-back is still confirmed).
+    const only = choices.length === 1 && !ctx.prompter.interactive ? choices[0]!.value : undefined;
+    if (only)
+      ctx.ui.info(
+        `No --to-revision given: using revision ${only.revision} of ${only.deployment} (${describe(only)}), the only earlier revision to go back to.`,
+      );
+    to =
+      only ??
+      (await ctx.prompter.select(
+        { message: `Roll ${app.name} back to which revision? (newest first)`, choices },
+        {
+          what: 'the revision to roll back to',
+          howToProvide: `pass --to-revision N (and --deployment NAME; revisions of ${names[0]}: ${listed(names[0]!)})`,
+        },
+      ));
   }
   const from = revisions.find((revision) => revision.deployment === to.deployment && revision.current);
   if (!from)

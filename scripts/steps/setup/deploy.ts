@@ -16,6 +16,7 @@ function deployOptions(run: SetupRun) {
     rebuild: false,
     'allow-dirty': false,
     cleanup: false,
+    'delete-volume': false,
     timeout: undefined,
     dockerfile: [],
     'build-context': [],
