@@ -199,13 +199,6 @@ export async function collectInputs(run: ServiceDeployRun, task: StepTask): Prom
 
 export async function buildImage(run: ServiceDeployRun, image: ServiceImage, task: StepTask): Promise<void> {
   const planned = run.plan!.images.find((candidate) => candidate.image.name === image.name)!;
-  if (!planned.plan.build) {
-    // An --image is used as given (buildAndPush only builds since the Job path resolves given tags on its own).
-    const given = planned.plan;
-    task.skip(`Using the existing image ${given.repository}:${given.tag}${given.digest ? `@${given.digest}` : ''}`);
-    if (given.digest) run.digests[image.name] = given.digest;
-    return;
-  }
   try {
     if (!planned.plan.build) {
       // An image given with --image: kept as given, a tag pinned to the registry's digest when it answers.
