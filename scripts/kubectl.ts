@@ -288,17 +288,7 @@ export function execArgs(
   command: readonly string[],
   container?: string,
 ): string[] {
-  return [
-    'kubectl',
-    'exec',
-    pod,
-    ...kubectlTargetArgs(target),
-    '--namespace',
-    namespace,
-    ...(container ? ['--container', container] : []),
-    '--',
-    ...command,
-  ];
+  return execSessionArgs(target, namespace, pod, command, { container });
 }
 
 /**

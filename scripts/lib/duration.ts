@@ -41,3 +41,20 @@ function readDuration(text: string): { ms: number } | { problem: string } {
 export function toGoDuration(ms: number): string {
   return `${Math.max(1, Math.ceil(ms / 1000))}s`;
 }
+
+/** Kubernetes-style ages: 45s, 12m, 3h5m, 2d4h. */
+export function formatAge(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 24) return minutes % 60 ? `${hours}h${minutes % 60}m` : `${hours}h`;
+  const days = Math.floor(hours / 24);
+  return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
+}
+
+/** The age of a Kubernetes timestamp at `now`, or `?` when there is none. */
+export function ageOf(timestamp: string | undefined, now: Date): string {
+  return timestamp ? formatAge(now.getTime() - new Date(timestamp).getTime()) : '?';
+}

@@ -2,6 +2,7 @@
  * How runs are shown: the `releases` table and JSON, the lines of the pickers, the notes that say what needs
  * attention — and choosing one run for `logs` and `copy` (named with --release, or picked on a terminal).
  */
+import { ageOf } from '../../lib/duration.ts';
 import { UsageError } from '../../lib/errors.ts';
 import type { Choice, Prompter } from '../../lib/prompts.ts';
 import { formatBytes } from './copy.ts';
@@ -39,20 +40,8 @@ export function outputText(row: ReleaseRow): string {
   return row.output.recorded ? 'not copied (run.json without a verified copy)' : 'not copied';
 }
 
-/** Kubernetes-style ages: 45s, 12m, 3h5m, 2d4h. */
-export function formatAge(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 ? `${hours}h${minutes % 60}m` : `${hours}h`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
-}
-
 export function ageText(row: ReleaseRow, now: Date): string {
-  return row.startedAt ? formatAge(now.getTime() - new Date(row.startedAt).getTime()) : '?';
+  return ageOf(row.startedAt, now);
 }
 
 function shortCommit(commit: string | undefined): string {

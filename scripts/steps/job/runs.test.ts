@@ -1,3 +1,4 @@
+import { formatAge } from '../../lib/duration.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ReleaseListEntry } from '../../helm.ts';
@@ -8,14 +9,7 @@ import { parseHelmTime } from '../../helm.ts';
 import { copyBlocker, recordAfterCopy } from './copy-command.ts';
 import { releaseFilter, releaseStartedAt } from './release-name.ts';
 import { joinReleases, lastDeployedRevision, type ReleaseRow, type ReleaseSources } from './runs.ts';
-import {
-  chooseRelease,
-  formatAge,
-  formatReleaseTable,
-  releaseChoices,
-  releasesJson,
-  uninstallOrder,
-} from './runs-view.ts';
+import { chooseRelease, formatReleaseTable, releaseChoices, releasesJson, uninstallOrder } from './runs-view.ts';
 import { recordImage, type FoundRecord, type RunRecord } from './record.ts';
 
 const NS = 'caelundas';

@@ -15,7 +15,8 @@ import type { Choice } from '../../lib/prompts.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import { changeCause, shortImage, whoRollsOut, withOutcome } from './change-cause.ts';
-import { ageOf, readServiceState, revisionsOf, unknownDeployment, type Revision } from './state.ts';
+import { ageOf } from '../../lib/duration.ts';
+import { readServiceState, revisionsOf, unknownDeployment, type Revision } from './state.ts';
 import { recordOutcome } from './undo.ts';
 import { watchRollout } from './watch.ts';
 

@@ -105,22 +105,6 @@ export function podsOf(state: ServiceState, deployment: string): ServiceState['p
     .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
 }
 
-/** Kubernetes-style ages: 45s, 12m, 3h5m, 2d4h. */
-export function formatAge(ms: number): string {
-  const seconds = Math.max(0, Math.floor(ms / 1000));
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 24) return minutes % 60 ? `${hours}h${minutes % 60}m` : `${hours}h`;
-  const days = Math.floor(hours / 24);
-  return hours % 24 ? `${days}d${hours % 24}h` : `${days}d`;
-}
-
-export function ageOf(timestamp: string | undefined, now: Date): string {
-  return timestamp ? formatAge(now.getTime() - new Date(timestamp).getTime()) : '?';
-}
-
 /** The commands that work on one Deployment of the app refuse a name it does not have (exit 2). */
 export function unknownDeployment(app: { name: string; deployments: readonly string[] }, name: string): UsageError {
   return new UsageError(`${app.name} has no Deployment "${name}".`, `Its Deployments: ${app.deployments.join(', ')}.`);

@@ -6,7 +6,8 @@ import { deckhand } from '../../lib/hints.ts';
 import { parseImageReference } from '../../lib/image-ref.ts';
 import { shortImage } from './change-cause.ts';
 import { rolloutProgress } from './rollout-diagnosis.ts';
-import { ageOf, podsOf, readServiceState, revisionsOf, type DeploymentInfo, type ServiceState } from './state.ts';
+import { ageOf } from '../../lib/duration.ts';
+import { podsOf, readServiceState, revisionsOf, type DeploymentInfo, type ServiceState } from './state.ts';
 
 export interface DeploymentStatus {
   name: string;
