@@ -42,13 +42,14 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
   const notes: string[] = [];
   const needDocker = !run.flags.image;
 
-  // The cluster target first: a real run's cluster reads are the longest chain here (round trips to a remote API), so
-  // they get their processes started before the local checks compete for the CPU.
+  // What a build needs and the person must fix (exit 2) is checked before anything else starts.
   requireImageOwner(
     config,
     needDocker ? { images: 'image', alternative: '--image REF to deploy an existing image' } : undefined,
   );
   if (needDocker) await checkBuildSources(config.repoRoot, [buildSource(run)]);
+  // The cluster target first: a real run's cluster reads are the longest chain here (round trips to a remote API), so
+  // they get their processes started before the local checks compete for the CPU.
   const [, probes, buildx, gitState, engineNote] = await Promise.all([
     resolveClusterTarget(run, notes),
     probeTools(shell, ['docker', 'helm', 'kubectl']),
