@@ -95,3 +95,28 @@ describe('docker argv', () => {
     assert.equal(docker.isLoopbackRegistry('ghcr.io'), false);
   });
 });
+
+describe('docker answers', () => {
+  it('asks the engine, not the client, for its version', () => {
+    assert.deepEqual(docker.serverVersionArgs(), ['docker', 'version', '--format', '{{.Server.Version}}']);
+  });
+
+  it('tells a registry that was never reached from one that has no such image', () => {
+    const unreachable = [
+      'failed to configure transport: error pinging v2 registry: Get "https://localhost:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused',
+      'Get "https://ghcr.io/v2/": dial tcp: lookup ghcr.io on 10.0.0.53:53: no such host',
+      'Get "https://ghcr.io/v2/": proxyconnect tcp: dial tcp 127.0.0.1:9: connect: connection refused',
+      'Get "https://ghcr.io/v2/": net/http: TLS handshake timeout',
+      'Get "https://ghcr.io/v2/": dial tcp 140.82.112.33:443: i/o timeout',
+      'Get "https://ghcr.io/v2/": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
+    ];
+    for (const stderr of unreachable) assert.equal(docker.isNetworkFailure(stderr), true, stderr);
+    const answered = [
+      'no such manifest: localhost:5000/tests/caelundas:sha-1a2b3c4',
+      'manifest unknown',
+      'errors:\ndenied: requested access to the resource is denied\nunauthorized: authentication required',
+      'invalid reference format: repository name (<IMAGE_OWNER>/caelundas) must be lowercase',
+    ];
+    for (const stderr of answered) assert.equal(docker.isNetworkFailure(stderr), false, stderr);
+  });
+});

@@ -113,6 +113,17 @@ export function manifestInspectArgs(
   ];
 }
 
+/**
+ * The registry (or the proxy in front of it) was never reached — refused, unknown host, no route, timed out, reset —
+ * as docker's Go client words it, e.g. `dial tcp 127.0.0.1:1: connect: connection refused`. A registry that answers
+ * "manifest unknown", "not found" or "unauthorized" was reached: those are not network failures.
+ */
+export function isNetworkFailure(stderr: string): boolean {
+  return /\b(dial tcp|proxyconnect|connection refused|connection reset|no such host|server misbehaving|network is unreachable|no route to host|i\/o timeout|TLS handshake timeout|context deadline exceeded|Client\.Timeout exceeded|temporary failure in name resolution)\b/i.test(
+    stderr,
+  );
+}
+
 export function loginArgs(registry: string, user: string): string[] {
   return ['docker', 'login', registry, '--username', user, '--password-stdin'];
 }

@@ -222,3 +222,17 @@ describe('helm argv', () => {
     assert.equal(await helm.getValues(missing, TEST_TARGET, 'traefik', 'traefik'), undefined);
   });
 });
+
+describe("helm's schema failures", () => {
+  it('are read as the --set-string keys they refuse', () => {
+    const stderr = [
+      "Error: values don't meet the specifications of the schema(s) in the following chart(s):",
+      'kubernetes-job:',
+      "- at '/image/repository': 'ghcr.io/<IMAGE_OWNER>/caelundas' does not match pattern '^x$'",
+      "- at '/imagePullSecrets/0/name': got number, want string",
+      "- at '': missing property 'image'",
+    ].join('\n');
+    assert.deepEqual(helm.schemaFailurePaths(stderr), ['image.repository', 'imagePullSecrets[0].name', '']);
+    assert.deepEqual(helm.schemaFailurePaths('Error: parse error in "templates/job.yaml"'), []);
+  });
+});

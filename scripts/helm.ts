@@ -140,6 +140,21 @@ export function releaseNameTaken(stderr: string): boolean {
   return /cannot re-?use a name that is still in use|release: already exists/i.test(stderr);
 }
 
+/**
+ * The values a chart's schema refused, from helm's "- at '/image/repository': …" lines, in --set-string form
+ * (`/imagePullSecrets/0/name` → `imagePullSecrets[0].name`); `''` for the root (a required key missing).
+ */
+export function schemaFailurePaths(stderr: string): string[] {
+  const paths = [...stderr.matchAll(/^\s*- at '([^']*)'/gm)].map((match) =>
+    match[1]!
+      .split('/')
+      .filter(Boolean)
+      .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .reduce((key, part) => (/^\d+$/.test(part) ? `${key}[${part}]` : key ? `${key}.${part}` : part), ''),
+  );
+  return [...new Set(paths)];
+}
+
 export function templateArgs(options: Omit<UpgradeInstallOptions, 'wait' | 'timeoutMs' | 'skipCrds'>): string[] {
   return [
     'helm',

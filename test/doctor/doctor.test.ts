@@ -105,6 +105,7 @@ describe('doctor', { concurrency: 4 }, () => {
     assert.equal(result.code, 0, result.output);
     assert.match(result.stdout, /^✔ cluster +Target: context /m);
     assert.match(result.stdout, /^⚠ docker engine +no docker engine answers$/m);
+    assert.match(result.stdout, /→ Start Docker Desktop \/ `sudo systemctl start docker` \(deploy needs it to build/);
     assert.match(
       result.stdout,
       /^⚠ ghcr\.io login +docker has no credential for ghcr\.io and GITHUB_TOKEN is not set/m,

@@ -24,7 +24,7 @@ describe('deploy wpp-bot --dry-run without a cluster', () => {
 
   it('shows the plan, the phases and every write with the images by digest, and changes nothing', async () => {
     const { KUBECONFIG: _kubeconfig, IMAGE_OWNER: _owner, ...env } = bed.env;
-    const result = await runCli(['deploy', 'wpp-bot', '--dry-run'], {
+    const result = await runCli(['deploy', 'wpp-bot', '--dry-run', '--verbose'], {
       env: { ...env, HOME: home, DECKHAND_STATE_ROOT: home },
       replaceEnv: true,
       timeoutMs: 60_000,
@@ -44,7 +44,7 @@ describe('deploy wpp-bot --dry-run without a cluster', () => {
       assert.match(
         result.output,
         new RegExp(
-          `\\[dry run\\] would run: docker (buildx )?build --platform linux/amd64 .*--tag 'ghcr\\.io/<IMAGE_OWNER>/${image}:sha-[0-9a-f]{7}'`,
+          `\\[dry run\\] would run: docker (buildx )?build --platform linux/amd64 .*--tag ghcr\\.io/your-github-user/${image}:sha-[0-9a-f]{7}`,
         ),
       );
     assert.equal(
@@ -57,10 +57,17 @@ describe('deploy wpp-bot --dry-run without a cluster', () => {
     assert.match(result.output, /Secret wpp-bot-secret: would be created/);
     assert.match(
       result.output,
-      /Deployment wpp-bot: would be created, running ghcr\.io\/<IMAGE_OWNER>\/wpp-bot:sha-[0-9a-f]{7} \(by the digest its push reports\)/,
+      /Deployment wpp-bot: would be created, running ghcr\.io\/your-github-user\/wpp-bot:sha-[0-9a-f]{7} \(by the digest its push reports\)/,
     );
     assert.match(result.output, /Deployment postgres: would be created, running postgres:17\.6-bookworm$/m);
     assert.match(result.output, /\[dry run\] would watch: kubectl get deployments .*--watch --output-watch-events/);
+    // IMAGE_OWNER is not set: the plan says a stand-in is used, and no registry is asked about the stand-in.
+    assert.match(
+      result.output,
+      /image owner: not set — a stand-in is used for this dry run; set IMAGE_OWNER in \.env for a real run/,
+    );
+    assert.doesNotMatch(result.output, /docker manifest inspect/);
+    assert.doesNotMatch(result.output, /<IMAGE_OWNER>/);
     assert.match(result.output, /Dry run done: nothing was changed\./);
     assert.doesNotMatch(result.output, /Roll-out record/, 'a dry run leaves no record');
   });

@@ -139,7 +139,7 @@ async function checkDocker(config: Config, shell: Runner, os: OsInfo): Promise<C
           name: 'docker engine',
           status: 'warn',
           message: 'no docker engine answers',
-          fix: 'Start Docker Desktop or the docker service (deploy needs it unless you pass --image).',
+          fix: 'Start Docker Desktop / `sudo systemctl start docker` (deploy needs it to build; `deploy --image REF` does not).',
           blocks: { purposes: ['build'], lack: 'no docker engine' },
         },
     buildx,

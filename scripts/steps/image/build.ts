@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import * as docker from '../../docker.ts';
 import type { Config } from '../../lib/config.ts';
-import { DeckhandError } from '../../lib/errors.ts';
+import { CommandError, DeckhandError, formatMs } from '../../lib/errors.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
 
@@ -29,6 +29,8 @@ export interface ImagePlan {
   /** The --image reference exactly as the person gave it. */
   given?: string;
   repository: string;
+  /** IMAGE_OWNER is not set (a dry run): the repository names a stand-in owner, so no registry is asked about it. */
+  standInOwner?: boolean;
   /**
    * The tag people and the run record see: sha-<commit>[-dirty-<time>], or the tag of --image. None for an --image
    * given by digest alone: that runs exactly as given.
@@ -61,18 +63,25 @@ export async function buildAndPush(input: BuildAndPushInput, task: StepTask): Pr
   const primary = `${image.repository}:${image.tag}`;
   const insecure = docker.isLoopbackRegistry(config.image.registry);
 
-  if (!input.rebuild && !input.dirty) {
-    const existing = await registryDigest(
-      shell,
-      primary,
-      insecure,
-      (reason) => (task.output = `${primary} is not in the registry yet (${reason}): building it.`),
-    );
-    if (existing) {
+  if (image.standInOwner) {
+    if (!shell.dryRun) throw new Error('internal: a real run cannot push to the stand-in owner');
+    // The stand-in names nobody's image: asking a registry about it could only mislead.
+    task.output = `${primary} is not looked up in the registry (IMAGE_OWNER is not set; the owner is a stand-in).`;
+  } else if (!input.rebuild && !input.dirty) {
+    const lookup = await lookUpDigest(shell, primary, insecure);
+    if (lookup.status === 'found' && lookup.digest) {
       task.skip(
-        `${primary} is already in the registry (built from commit ${input.shortCommit}): reusing ${existing.slice(0, 19)}…; pass --rebuild to build again`,
+        `${primary} is already in the registry (built from commit ${input.shortCommit}): reusing ${lookup.digest.slice(0, 19)}…; pass --rebuild to build again`,
       );
-      return existing;
+      return lookup.digest;
+    }
+    if (lookup.status === 'unreachable') {
+      const what = `Could not look ${primary} up in the registry: network error (${lookup.reason}).`;
+      if (!shell.dryRun) throw new DeckhandError(what, registryUnreachableHint(config.image.registry));
+      task.output = `⚠ ${what} A real run stops here; the build is shown as if the image were not there.`;
+    } else {
+      const reason = lookup.status === 'absent' ? lookup.reason : 'no linux/amd64 image';
+      task.output = `${primary} is not in the registry yet (${reason}): building it.`;
     }
   }
   task.title = `Build and push ${primary}`;
@@ -144,21 +153,36 @@ export async function buildAndPush(input: BuildAndPushInput, task: StepTask): Pr
   return digest;
 }
 
-/** The digest of a tag in the registry, or undefined when the registry does not have it (or does not answer). */
-export async function registryDigest(
-  shell: Runner,
-  reference: string,
-  insecure: boolean,
-  onMissing: (reason: string) => void,
-): Promise<string | undefined> {
-  const result = await shell.run(docker.manifestInspectArgs(reference, insecure, { verbose: true }), {
-    kind: 'read',
-    nothrow: true,
-    timeoutMs: REGISTRY_READ_TIMEOUT_MS,
-  });
-  if (result.exitCode !== 0) {
-    onMissing(result.stderr.trim().split('\n').pop() || `exit ${result.exitCode}`);
-    return undefined;
+/**
+ * What the registry says about a tag: its digest (undefined when it has no linux/amd64 image), that it has no such
+ * tag, or nothing at all — a network error, which must never pass for "not there yet" (that would rebuild and then
+ * fail to push, or hide a wrong IMAGE_REGISTRY).
+ */
+export type RegistryLookup =
+  | { status: 'found'; digest: string | undefined }
+  | { status: 'absent'; reason: string }
+  | { status: 'unreachable'; reason: string };
+
+export async function lookUpDigest(shell: Runner, reference: string, insecure: boolean): Promise<RegistryLookup> {
+  let result;
+  try {
+    result = await shell.run(docker.manifestInspectArgs(reference, insecure, { verbose: true }), {
+      kind: 'read',
+      nothrow: true,
+      timeoutMs: REGISTRY_READ_TIMEOUT_MS,
+    });
+  } catch (error) {
+    if (error instanceof CommandError && error.timedOut)
+      return { status: 'unreachable', reason: `no answer within ${formatMs(REGISTRY_READ_TIMEOUT_MS)}` };
+    throw error;
   }
-  return docker.manifestDigest(result.stdout, 'amd64');
+  if (result.exitCode !== 0) {
+    const reason = result.stderr.trim().split('\n').pop() || `exit ${result.exitCode}`;
+    return { status: docker.isNetworkFailure(result.stderr) ? 'unreachable' : 'absent', reason };
+  }
+  return { status: 'found', digest: docker.manifestDigest(result.stdout, 'amd64') };
+}
+
+export function registryUnreachableHint(registry: string): string {
+  return `Check the network connection (and a proxy, if you use one) and that IMAGE_REGISTRY (${registry}) is right and answers, then run again.`;
 }

@@ -8,7 +8,7 @@
 import * as docker from '../../docker.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
-import { registryDigest, type ImagePlan } from './build.ts';
+import { lookUpDigest, type ImagePlan } from './build.ts';
 
 export interface ExistingImageInput {
   shell: Runner;
@@ -36,19 +36,18 @@ export async function resolveExistingImage(input: ExistingImageInput, task: Step
     );
     return {};
   }
-  let reason = '';
-  const digest = await registryDigest(
-    input.shell,
-    given,
-    docker.isLoopbackRegistry(registryOf(image.repository)),
-    (why) => (reason = why),
-  );
-  if (!digest) {
-    task.skip(
-      `Using the existing image ${given}: the registry did not tell its digest (${reason || 'no linux/amd64 image'}); ${byTag}`,
-    );
+  const lookup = await lookUpDigest(input.shell, given, docker.isLoopbackRegistry(registryOf(image.repository)));
+  if (lookup.status !== 'found' || !lookup.digest) {
+    const reason =
+      lookup.status === 'unreachable'
+        ? `it did not answer: network error, ${lookup.reason}`
+        : lookup.status === 'absent'
+          ? lookup.reason
+          : 'no linux/amd64 image';
+    task.skip(`Using the existing image ${given}: the registry did not tell its digest (${reason}); ${byTag}`);
     return {};
   }
+  const digest = lookup.digest;
   task.skip(`Using the existing image ${given}, pinned to the digest the registry has for it now: ${digest}`);
   return { digest, digestFrom: 'registry' };
 }

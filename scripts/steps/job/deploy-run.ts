@@ -15,6 +15,7 @@ import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import { systemNamespaceByName, systemNamespaceError } from '../cluster/namespace.ts';
 import type { ClusterReads } from '../cluster/reads.ts';
+import { refuseOptionLikeValue } from '../image/preflight.ts';
 import type { CopyResult } from './copy.ts';
 import type { JobLog } from './job-log.ts';
 import type { DeployFlags, DeployPlan } from './plan.ts';
@@ -86,6 +87,8 @@ export function prepareDeploy(ctx: CommandContext<typeof deploy>): DeployRun {
     dockerfile: options.dockerfile[0],
     buildContext: options['build-context'][0],
   };
+  if (flags.dockerfile) refuseOptionLikeValue('--dockerfile', flags.dockerfile);
+  if (flags.buildContext) refuseOptionLikeValue('--build-context', flags.buildContext);
   if (flags.image) {
     const problem = imageReferenceProblem(flags.image);
     if (problem) throw new UsageError(`--image: ${problem}.`, 'Example: --image ghcr.io/me/caelundas:sha-1a2b3c4');

@@ -11,13 +11,16 @@ import * as docker from '../../docker.ts';
 import * as git from '../../git.ts';
 import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
-import { DeckhandError, MissingInputError, UsageError, formatMs } from '../../lib/errors.ts';
+import { DeckhandError, UsageError, formatMs } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
+import { commandFailure } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { probeTools, type ToolProbe } from '../checks/tools.ts';
 import { buildAndPush } from '../image/build.ts';
 import { resolveExistingImage } from '../image/existing.ts';
+import { STAND_IN_OWNER_NOTE, requireImageOwner } from '../image/owner.ts';
+import { checkBuildSources, checkDockerEngine, type BuildSource } from '../image/preflight.ts';
 import {
   convergeNamespaceAndSecrets,
   dockerConfigJson,
@@ -27,6 +30,7 @@ import {
   type SecretSpec,
 } from '../cluster/namespace.ts';
 import { startClusterReads, type ClusterReads } from '../cluster/reads.ts';
+import { chartValueInputs, schemaFailureHint } from './chart-values.ts';
 import { createInputsSecret } from './claim.ts';
 import { releaseValues, targetOf, taskShell, type DeployRun } from './deploy-run.ts';
 import { planDeploy } from './plan.ts';
@@ -38,13 +42,20 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
   const notes: string[] = [];
   const needDocker = !run.flags.image;
 
+  // What a build needs and the person must fix (exit 2) is checked before anything else starts.
+  requireImageOwner(
+    config,
+    needDocker ? { images: 'image', alternative: '--image REF to deploy an existing image' } : undefined,
+  );
+  if (needDocker) await checkBuildSources(config.repoRoot, [buildSource(run)]);
   // The cluster target first: a real run's cluster reads are the longest chain here (round trips to a remote API), so
   // they get their processes started before the local checks compete for the CPU.
-  const [, probes, buildx, gitState] = await Promise.all([
+  const [, probes, buildx, gitState, engineNote] = await Promise.all([
     resolveClusterTarget(run, notes),
     probeTools(shell, ['docker', 'helm', 'kubectl']),
     needDocker ? docker.hasBuildx(shell) : Promise.resolve(false),
     git.workTreeState(shell, config.repoRoot),
+    needDocker ? checkDockerEngine(shell, config.dryRun) : Promise.resolve(undefined),
   ]);
   const problems: string[] = [];
   const judge = (probe: ToolProbe, needed: boolean) => {
@@ -62,6 +73,7 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
     }
   };
   judge(probes.docker, needDocker);
+  if (engineNote) notes.push(engineNote);
   judge(probes.helm, true);
   judge(probes.kubectl, true);
   run.tools.buildx = buildx;
@@ -81,15 +93,6 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
       );
     }
   }
-  if (needDocker && !config.image.owner && !config.dryRun) {
-    throw new MissingInputError('deploy needs to know where to push the image:', [
-      {
-        name: 'IMAGE_OWNER',
-        howToProvide:
-          'set IMAGE_OWNER=<your GitHub user or org> in .env or the environment, or pass --image REF to deploy an existing image',
-      },
-    ]);
-  }
   if (problems.length > 0) {
     throw new DeckhandError(
       `Missing tools:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
@@ -105,6 +108,20 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
     `commit ${gitState.shortCommit}`,
   ];
   task.title = `Checked prerequisites: ${versions.filter(Boolean).join(', ')}`;
+}
+
+/** The Dockerfile and context a build uses: the flags', else the app's own. */
+function buildSource(run: DeployRun): BuildSource {
+  const { flags, app } = run;
+  return {
+    image: app.image.name,
+    dockerfile: flags.dockerfile
+      ? { value: flags.dockerfile, option: '--dockerfile' }
+      : { value: app.image.dockerfile },
+    context: flags.buildContext
+      ? { value: flags.buildContext, option: '--build-context' }
+      : { value: app.image.context },
+  };
 }
 
 async function resolveClusterTarget(run: DeployRun, notes: string[]): Promise<void> {
@@ -173,6 +190,7 @@ export async function planRun(run: DeployRun, task: StepTask): Promise<void> {
     `wait       up to ${formatMs(plan.jobTimeoutMs)} for the Job`,
     `output     ${path.relative(config.repoRoot, plan.filesDir)}/ (record: run.json beside it)`,
   ];
+  if (plan.image.standInOwner) lines.splice(2, 0, STAND_IN_OWNER_NOTE);
   if (plan.image.build && !version) {
     lines.push(`note       no ${run.app.image.versionFile ?? 'version file'}: the image is tagged sha-<commit> only`);
   }
@@ -321,20 +339,21 @@ export async function renderChart(run: DeployRun, task: StepTask): Promise<void>
     return;
   }
   const shell = taskShell(run, task);
+  const setString = releaseValues(run);
   const result = await shell.run(
     helm.templateArgs({
       release: plan.release,
       chart: plan.chart.path,
       namespace: plan.namespace,
       valuesFiles: plan.chart.valuesFiles,
-      setString: releaseValues(run),
+      setString,
     }),
-    {
-      kind: 'read',
-      cwd: run.deps.config.repoRoot,
-      hint: 'The values do not pass the chart schema; fix the values file named above.',
-    },
+    { kind: 'read', cwd: run.deps.config.repoRoot, nothrow: true },
   );
+  if (result.exitCode !== 0) {
+    const refused = helm.schemaFailurePaths(result.stderr);
+    throw commandFailure(shell, result, schemaFailureHint(refused, setString, chartValueInputs(plan)));
+  }
   const kinds = [...result.stdout.matchAll(/^kind: (\S+)$/gm)].map((match) => match[1]!);
   task.title = `Chart renders: ${kinds.join(', ')}`;
   if (shell.dryRun) for (const line of result.stdout.trimEnd().split('\n')) task.output = line;

@@ -117,6 +117,16 @@ describe('the deploy plan', () => {
     ]);
   });
 
+  it('plans a dry run without IMAGE_OWNER with the stand-in owner, which passes the reference checks', () => {
+    const base = input();
+    const plan = planDeploy({ ...base, config: { ...base.config, image: { registry: 'ghcr.io' } } });
+    assert.equal(plan.image.repository, 'ghcr.io/your-github-user/caelundas');
+    assert.equal(plan.image.standInOwner, true);
+    assert.equal(plan.setString['image.repository'], 'ghcr.io/your-github-user/caelundas');
+    assert.equal(imageReferenceProblem(`${plan.image.repository}:${plan.image.tag}`), undefined);
+    assert.equal(planDeploy(input()).image.standInOwner, undefined, 'a real owner is no stand-in');
+  });
+
   it('uses --image as given, with its digest, and builds nothing', () => {
     const digest = `sha256:${'ab'.repeat(32)}`;
     const plan = planDeploy(

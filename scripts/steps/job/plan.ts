@@ -2,12 +2,13 @@
  * The deploy plan: every name and value a run will use, computed up front by a pure function from configuration,
  * flags, the app entry, the git state and the clock. The pipeline only executes it, and `--dry-run` prints it.
  */
-import { imageRepository, type JobApp } from '../../apps/index.ts';
+import type { JobApp } from '../../apps/index.ts';
 import type { WorkTreeState } from '../../git.ts';
 import type { Config } from '../../lib/config.ts';
 import { parseImageReference } from '../../lib/image-ref.ts';
 import { releaseNameProblem } from '../../lib/names.ts';
 import type { ImagePlan } from '../image/build.ts';
+import { buildRepository } from '../image/owner.ts';
 import { filesFolder, runFolder } from './record.ts';
 import { inputsSecretName, releaseName } from './release-name.ts';
 
@@ -119,8 +120,7 @@ export function planDeploy(input: PlanInput): DeployPlan {
   );
 
   function planBuild({ version }: PlanInput): ImagePlan {
-    const repository =
-      imageRepository(app.image, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${app.image.name}`;
+    const { repository, standInOwner } = buildRepository(app.image, config.image);
     // A dirty tree's image must never pass for the commit's image: its tag says so and is unique to this run.
     const tag = git.dirty
       ? `sha-${git.shortCommit}-dirty-${release.slice(app.name.length + 1)}`
@@ -128,6 +128,7 @@ export function planDeploy(input: PlanInput): DeployPlan {
     const pushTags = [tag, ...(version && !git.dirty ? [version] : [])];
     return {
       repository,
+      ...(standInOwner ? { standInOwner } : {}),
       tag,
       pushTags,
       build: {

@@ -9,13 +9,15 @@ import { collectAppInputs, readAppInputs } from '../../apps/inputs.ts';
 import * as docker from '../../docker.ts';
 import * as git from '../../git.ts';
 import * as kubectl from '../../kubectl.ts';
-import { DeckhandError, MissingInputError, UsageError } from '../../lib/errors.ts';
+import { DeckhandError, UsageError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import { targetBanner } from '../../lib/target.ts';
 import { probeTools } from '../checks/tools.ts';
 import { buildAndPush } from '../image/build.ts';
 import { resolveExistingImage } from '../image/existing.ts';
+import { STAND_IN_OWNER_NOTE, requireImageOwner } from '../image/owner.ts';
+import { checkBuildSources, checkDockerEngine, type BuildSource } from '../image/preflight.ts';
 import { whoRollsOut } from './change-cause.ts';
 import { secretNames, taskShell, type ServiceDeployRun } from './deploy-run.ts';
 import { kindsOf, startLiveReads } from './live.ts';
@@ -29,12 +31,15 @@ export async function checkPrerequisites(run: ServiceDeployRun, task: StepTask):
   // The per-image options are checked first: a typo there is exit 2 before anything runs.
   const given = assignPerImage(run.app, run.flags.images, '--image', { matchReference: true });
   const needDocker = given.size < run.app.images.length;
+  requireImageOwner(config, needDocker ? { images: 'images', alternative: '--image for each image' } : undefined);
+  await checkBuildSources(config.repoRoot, buildSources(run, given));
   const notes: string[] = [];
-  const [, probes, buildx, gitState] = await Promise.all([
+  const [, probes, buildx, gitState, engineNote] = await Promise.all([
     resolveClusterTarget(run, notes),
     probeTools(shell, ['docker', 'kubectl']),
     needDocker ? docker.hasBuildx(shell) : Promise.resolve(false),
     git.workTreeState(shell, config.repoRoot),
+    needDocker ? checkDockerEngine(shell, config.dryRun) : Promise.resolve(undefined),
   ]);
   const problems: string[] = [];
   for (const [probe, needed] of [
@@ -44,6 +49,7 @@ export async function checkPrerequisites(run: ServiceDeployRun, task: StepTask):
     if (probe.found) {
       run.tools[probe.name as 'docker' | 'kubectl'] = probe.version;
       notes.push(`${probe.name} ${probe.version}`);
+      if (probe.name === 'docker' && engineNote) notes.push(engineNote);
     } else if (!needed) notes.push(`${probe.name} not found (not needed: every image is given with --image)`);
     else if (config.dryRun) notes.push(`${probe.name} not found: a real run needs it`);
     else
@@ -64,15 +70,6 @@ export async function checkPrerequisites(run: ServiceDeployRun, task: StepTask):
     }
     notes.push(`⚠ ${message} A real run refuses; commit first or pass --allow-dirty.`);
   }
-  if (needDocker && !config.image.owner && !config.dryRun) {
-    throw new MissingInputError('deploy needs to know where to push the images:', [
-      {
-        name: 'IMAGE_OWNER',
-        howToProvide:
-          'set IMAGE_OWNER=<your GitHub user or org> in .env or the environment, or pass --image for each image',
-      },
-    ]);
-  }
   if (problems.length > 0) {
     throw new DeckhandError(
       `Missing tools:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
@@ -86,6 +83,23 @@ export async function checkPrerequisites(run: ServiceDeployRun, task: StepTask):
     run.tools.kubectl && `kubectl ${run.tools.kubectl}`,
   ];
   task.title = `Checked prerequisites: ${[...versions, `commit ${gitState.shortCommit}`].filter(Boolean).join(', ')}`;
+}
+
+/** The Dockerfile and context of each image that is built: the flags', else the image's own. */
+function buildSources(run: ServiceDeployRun, given: ReadonlyMap<string, string>): BuildSource[] {
+  const dockerfiles = assignPerImage(run.app, run.flags.dockerfiles, '--dockerfile');
+  const contexts = assignPerImage(run.app, run.flags.buildContexts, '--build-context');
+  return run.app.images
+    .filter((image) => !given.has(image.name))
+    .map((image) => {
+      const dockerfile = dockerfiles.get(image.name);
+      const context = contexts.get(image.name);
+      return {
+        image: image.name,
+        dockerfile: dockerfile ? { value: dockerfile, option: '--dockerfile' } : { value: image.dockerfile },
+        context: context ? { value: context, option: '--build-context' } : { value: image.context },
+      };
+    });
 }
 
 async function resolveClusterTarget(run: ServiceDeployRun, notes: string[]): Promise<void> {
@@ -150,6 +164,7 @@ export async function planRollout(run: ServiceDeployRun, task: StepTask): Promis
       : 'existing image, no build';
     task.output = `image      ${imagePlan.repository}:${imagePlan.tag} → ${image.deployment}/${image.container}, ${how}`;
   }
+  if (plan.images.some(({ plan: imagePlan }) => imagePlan.standInOwner)) task.output = STAND_IN_OWNER_NOTE;
   const { phases } = plan;
   const names = (objects: readonly { kind: string; metadata: { name: string } }[]) =>
     objects.map((object) => `${object.kind} ${object.metadata.name}`).join(', ');

@@ -78,6 +78,15 @@ describe('the service roll-out plan', () => {
     assert.equal(given.images[1]!.plan.build, false);
     assert.equal(given.images[1]!.plan.digest, DIGEST);
     assert.ok(given.images[0]!.plan.build, 'the other image is still built');
+    const standIn = await planService({ ...(await planInput()), config: { image: { registry: 'ghcr.io' } } });
+    assert.deepEqual(
+      standIn.images.map(({ plan: p }) => [p.repository, p.standInOwner]),
+      [
+        ['ghcr.io/your-github-user/wpp-bot', true],
+        ['ghcr.io/your-github-user/wpp-bot-dashboard', true],
+      ],
+      'without IMAGE_OWNER (a dry run): the same stand-in as a Job',
+    );
     const dirty = await planService({ ...(await planInput()), git: { ...GIT, dirty: true } });
     assert.deepEqual(dirty.images[0]!.plan.pushTags, ['sha-1a2b3c4-dirty-20260125-143022']);
   });

@@ -3,12 +3,13 @@
  * (--image), and the manifests grouped into the phases the roll-out applies. A pure function of configuration, flags,
  * the registry entry, the git state and the clock; the pipeline executes it and `--dry-run` prints it.
  */
-import { imageRepository, type ServiceApp, type ServiceImage } from '../../apps/index.ts';
+import type { ServiceApp, ServiceImage } from '../../apps/index.ts';
 import type { WorkTreeState } from '../../git.ts';
 import type { Config } from '../../lib/config.ts';
 import { UsageError } from '../../lib/errors.ts';
 import { imageReferenceProblem, parseImageReference } from '../../lib/image-ref.ts';
 import type { ImagePlan } from '../image/build.ts';
+import { buildRepository } from '../image/owner.ts';
 import { phasesOf, retarget, type ManifestEntry, type RolloutPhases } from './manifests.ts';
 
 export interface ServiceDeployFlags {
@@ -70,7 +71,7 @@ export function planService(input: ServicePlanInput): ServicePlan {
   const images = app.images.map((image): ServiceImagePlan => {
     const reference = given.get(image.name);
     if (reference) return { image, plan: existingImage(reference) };
-    const repository = imageRepository(image, config.image) ?? `${config.image.registry}/<IMAGE_OWNER>/${image.name}`;
+    const { repository, standInOwner } = buildRepository(image, config.image);
     const version = input.versions[image.name];
     // A dirty tree's image must never pass for the commit's image: its tag says so and is unique to this run.
     const tag = git.dirty ? `sha-${git.shortCommit}-dirty-${stamp}` : `sha-${git.shortCommit}`;
@@ -78,6 +79,7 @@ export function planService(input: ServicePlanInput): ServicePlan {
       image,
       plan: {
         repository,
+        ...(standInOwner ? { standInOwner } : {}),
         tag,
         pushTags: [tag, ...(version && !git.dirty ? [version] : [])],
         build: {
