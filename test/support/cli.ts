@@ -4,7 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { OFFLINE_ENV } from './sandbox.ts';
+import { TEST_ENV } from './sandbox.ts';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
 export const TASKS = path.join(REPO_ROOT, 'tasks.ts');
@@ -34,7 +34,7 @@ export function baseEnv(): NodeJS.ProcessEnv {
     HOME: process.env.HOME,
     LANG: 'C.UTF-8',
     NO_COLOR: '1',
-    ...OFFLINE_ENV,
+    ...TEST_ENV,
   };
 }
 

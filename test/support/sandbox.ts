@@ -6,6 +6,7 @@
  * in the test process, and a synchronous child would block its event loop and deadlock.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -24,6 +25,21 @@ export const OFFLINE_ENV = {
   http_proxy: 'http://127.0.0.1:9',
   NO_PROXY: 'localhost,127.0.0.1,::1',
   no_proxy: 'localhost,127.0.0.1,::1',
+} as const;
+
+/**
+ * What a developer's own checkout holds never reaches a test: the pinned tools `tools install` put into
+ * `.deckhand/bin` (they would stand in front of a test's own helm), the managed cluster's record (the cluster guard
+ * would refuse the simulator) and the answers in `.env` files. A test that wants any of them sets the variable itself.
+ */
+const EMPTY_PROJECT_STATE = mkdtempSync(path.join(tmpdir(), 'deckhand-test-state-'));
+process.on('exit', () => rmSync(EMPTY_PROJECT_STATE, { recursive: true, force: true }));
+
+/** OFFLINE_ENV plus a project state and env folder of the test's own (empty unless the test writes there). */
+export const TEST_ENV = {
+  ...OFFLINE_ENV,
+  DECKHAND_STATE_ROOT: EMPTY_PROJECT_STATE,
+  DECKHAND_ENV_DIR: EMPTY_PROJECT_STATE,
 } as const;
 
 export interface RunResult {
@@ -83,7 +99,7 @@ export async function createSandbox(sim?: { writeKubeconfig(file: string): Promi
     HOME: home,
     KUBECONFIG: kubeconfig,
     PATH: `${bin.binDir}${path.delimiter}${process.env['PATH'] ?? ''}`,
-    ...OFFLINE_ENV,
+    ...TEST_ENV,
   };
   const children = new Set<ChildProcess>();
 
