@@ -216,6 +216,7 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     },
   });
   const connections = new Set<Socket>();
+  let coming: Promise<void> | undefined;
   server.on('connection', (socket: Socket) => {
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
@@ -291,15 +292,18 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       for (const socket of connections) socket.destroy();
       streams.closeAll();
     },
-    goOnline: () =>
-      new Promise<void>((resolve, reject) => {
+    goOnline: () => {
+      // Callers that ask at once share one listen (a second listen while the first binds would throw).
+      coming ??= new Promise<void>((resolve, reject) => {
         if (server.listening) return resolve();
         server.once('error', reject);
         server.listen(port, '127.0.0.1', () => {
           server.off('error', reject);
           resolve();
         });
-      }),
+      }).finally(() => (coming = undefined));
+      return coming;
+    },
     stop: async () => {
       manager.stop();
       timers.stop();
