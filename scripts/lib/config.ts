@@ -124,7 +124,8 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     description:
       "How often a watch (a Job's, a roll-out's) may try in a row to get the API back after its connection dropped, and the first wait between tries (doubling, at most 15s): ATTEMPTS or ATTEMPTS,WAIT such as 8,1s.",
     default: '8,1s',
-    validate: (value) => (parseWatchRetry(value) ? undefined : 'ATTEMPTS or ATTEMPTS,WAIT such as 8 or 8,1s (1 to 100 attempts)'),
+    validate: (value) =>
+      parseWatchRetry(value) ? undefined : 'ATTEMPTS or ATTEMPTS,WAIT such as 8 or 8,1s (1 to 100 attempts)',
   },
   {
     key: 'DECKHAND_OUTPUT_DIR',

@@ -63,7 +63,8 @@ describe('a failure that is the network’s', () => {
   });
 
   it('keeps the call’s hint for the failures it is about', () => {
-    const forbidden = 'Error from server (Forbidden): pods "x-copy" is forbidden: User "ci" cannot create resource "pods/exec"';
+    const forbidden =
+      'Error from server (Forbidden): pods "x-copy" is forbidden: User "ci" cannot create resource "pods/exec"';
     assert.equal(failure(forbidden).fix, TAR_HINT);
     assert.equal(failure('tar: not found').fix, TAR_HINT);
     assert.equal(failure('tar: not found').network, false);

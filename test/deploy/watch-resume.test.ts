@@ -87,7 +87,8 @@ describe('a deploy whose watches the API drops', () => {
     assert.equal(bed.sim.closeWatches(jobWatches), 2);
     // Both come back, resumed from the resourceVersion each saw last (no second list).
     await bed.sim.waitFor(
-      (sim) => sim.openWatches().filter((watch) => jobWatches(watch) && watch.resourceVersion !== undefined).length === 2,
+      (sim) =>
+        sim.openWatches().filter((watch) => jobWatches(watch) && watch.resourceVersion !== undefined).length === 2,
       { description: 'the watches are open again' },
     );
     assert.equal(bed.sim.finishJobPods({ namePrefix: 'caelundas-' }), 1);
@@ -105,10 +106,7 @@ describe('a deploy whose watches the API drops', () => {
     const record = await bed.record(release);
     assert.equal(record.outcome, 'complete');
     assert.equal(record.copy.verified, true);
-    assert.equal(
-      await readFile(path.join(bed.runDir(release), 'files', 'calendar.ics'), 'utf8'),
-      'BEGIN:VCALENDAR',
-    );
+    assert.equal(await readFile(path.join(bed.runDir(release), 'files', 'calendar.ics'), 'utf8'), 'BEGIN:VCALENDAR');
     assert.match(await readFile(path.join(bed.runDir(release), 'job.log'), 'utf8'), /working/);
   });
 

@@ -30,7 +30,13 @@ const ROLLOUT_WATCHES = 4;
 
 async function watchWeb({ sim, sandbox, kubectlOk }: SimCluster, retry: WatchRetry) {
   await kubectlOk(['create', 'namespace', NS]);
-  const shell = createShell({ dryRun: false, verbose: false, masker: new SecretMasker(), log: () => undefined, env: sandbox.env });
+  const shell = createShell({
+    dryRun: false,
+    verbose: false,
+    masker: new SecretMasker(),
+    log: () => undefined,
+    env: sandbox.env,
+  });
   const notes: string[] = [];
   const watching = watchRollout({
     shell,
@@ -66,13 +72,19 @@ describe('the roll-out watch when the API drops it', () => {
   it('watches again after the API ends its watches, and sees the roll-out through', async () => {
     await withKubeSim(async (cluster) => {
       const { watching, notes } = await watchWeb(cluster, { attempts: 8, firstWaitMs: 0 });
-      assert.equal(cluster.sim.closeWatches((watch) => watch.namespace === NS), ROLLOUT_WATCHES);
+      assert.equal(
+        cluster.sim.closeWatches((watch) => watch.namespace === NS),
+        ROLLOUT_WATCHES,
+      );
       await watchesOpen(cluster);
       await cluster.kubectlOk(['apply', '-f', '-'], { input: DEPLOYMENT });
       const result = await watching;
       assert.equal(result.outcome, 'complete');
       assert.deepEqual(result.revisions, { web: 1 });
-      assert.ok(notes.includes('API connection dropped; watching deployments again (attempt 2 of 8).'), notes.join('\n'));
+      assert.ok(
+        notes.includes('API connection dropped; watching deployments again (attempt 2 of 8).'),
+        notes.join('\n'),
+      );
     });
   });
 
@@ -91,7 +103,10 @@ describe('the roll-out watch when the API drops it', () => {
       const result = await watching;
       assert.equal(result.outcome, 'complete');
       // Whichever watch came to its third attempt first brought the API back; none needed a fourth.
-      assert.ok(notes.some((note) => /^API connection dropped; watching \S+ again \(attempt 3 of 4\)\.$/.test(note)), notes.join('\n'));
+      assert.ok(
+        notes.some((note) => /^API connection dropped; watching \S+ again \(attempt 3 of 4\)\.$/.test(note)),
+        notes.join('\n'),
+      );
       assert.ok(!notes.some((note) => note.includes('attempt 4 of 4')), notes.join('\n'));
     });
   });
@@ -106,7 +121,10 @@ describe('the roll-out watch when the API drops it', () => {
         assert.match(error.reason, /The connection to the server 127\.0\.0\.1:\d+ was refused/);
         return true;
       });
-      assert.ok(notes.some((note) => note.includes('attempt 3 of 3')), notes.join('\n'));
+      assert.ok(
+        notes.some((note) => note.includes('attempt 3 of 3')),
+        notes.join('\n'),
+      );
       await cluster.sim.goOnline();
     });
   });

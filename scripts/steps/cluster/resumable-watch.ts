@@ -128,7 +128,8 @@ export async function resumableWatch<T extends Watched>(options: ResumableWatchO
     if (gone || isGone(result.stderr)) return { kind: 'gone' };
     const reason = streamError ?? lastLine(result.stderr, 'the API ended the watch');
     if (result.exitCode === 0 && !result.stopped) return { kind: 'ended', worked: true, reason };
-    if (streamError !== undefined || isNetworkFailure(result.stderr)) return { kind: 'ended', worked: delivered, reason };
+    if (streamError !== undefined || isNetworkFailure(result.stderr))
+      return { kind: 'ended', worked: delivered, reason };
     return { kind: 'failed', reason };
   };
 
@@ -148,7 +149,8 @@ export async function resumableWatch<T extends Watched>(options: ResumableWatchO
     const present = new Set(fresh.items.map((item) => item.metadata.name));
     // What went while nobody watched: as the watch would have told it.
     for (const [name, object] of [...known]) if (!present.has(name)) deliver({ type: 'DELETED', object });
-    for (const item of fresh.items) deliver({ type: known.has(item.metadata.name) ? 'MODIFIED' : 'ADDED', object: item });
+    for (const item of fresh.items)
+      deliver({ type: known.has(item.metadata.name) ? 'MODIFIED' : 'ADDED', object: item });
     resourceVersion = fresh.metadata?.resourceVersion ?? resourceVersion;
     return undefined;
   };
@@ -179,7 +181,11 @@ export async function resumableWatch<T extends Watched>(options: ResumableWatchO
     }
     attempt += 1;
     if (attempt > retry.attempts) {
-      throw new WatchConnectionLost(resource, ending.kind === 'ended' ? ending.reason : 'the API kept answering 410 Gone', retry.attempts);
+      throw new WatchConnectionLost(
+        resource,
+        ending.kind === 'ended' ? ending.reason : 'the API kept answering 410 Gone',
+        retry.attempts,
+      );
     }
     options.onNote(
       ending.kind === 'gone'

@@ -198,7 +198,8 @@ export async function watchRollout(options: WatchRolloutOptions): Promise<Rollou
       onNote: options.onNote,
       onEvent: (event: WatchEvent<T>) => {
         if (event.type === 'DELETED') store.delete(event.object.metadata.name);
-        else if (event.type === 'ADDED' || event.type === 'MODIFIED') store.set(event.object.metadata.name, event.object);
+        else if (event.type === 'ADDED' || event.type === 'MODIFIED')
+          store.set(event.object.metadata.name, event.object);
         else return;
         evaluate();
       },
