@@ -72,9 +72,10 @@ describe('a deploy whose watches the API drops', () => {
       },
     );
 
-  /** Waits until the Job's pod streams and both of its watches are open. */
+  /** Waits until the release is installed, the Job's pod streams and both of its watches are open. */
   const running = async (child: ChildProcess, result: Promise<CliResult>) => {
-    await printed(child, result, '│ working');
+    // helm's install has returned too: the drop meets only the Job's watches, never the install.
+    await Promise.all([printed(child, result, 'Installed release'), printed(child, result, '│ working')]);
     await bed.sim.waitFor((sim) => sim.openWatches().filter(jobWatches).length === 2, {
       description: 'the watches on the Job and its pods are open',
     });
