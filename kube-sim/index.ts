@@ -23,7 +23,7 @@
  * - CustomResourceDefinitions serve their kinds without schema validation, pruning, defaulting or conversion.
  * - No attach, aggregated APIs or metrics.
  */
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { createAccess, type AccessOptions, type KubeSimAccess } from './access.ts';
 import { BehaviorBook, jobMatches } from './behaviors.ts';
 import { DeploymentController } from './controllers/deployments.ts';
@@ -41,7 +41,7 @@ import { ApiError } from './errors.ts';
 import { createExecHandler } from './exec.ts';
 import { GapRecorder } from './gaps.ts';
 import { createApiServer } from './http/server.ts';
-import { StreamTracker } from './http/watch.ts';
+import { StreamTracker, type OpenWatch } from './http/watch.ts';
 import { getPath } from './json.ts';
 import { writeKubeconfig, type KubeconfigOptions } from './kubeconfig.ts';
 import { createLogsHandler, LogBook } from './logs.ts';
@@ -54,6 +54,7 @@ import { VolumeStore } from './volumes.ts';
 
 export type { DeploymentMatch, Gap, JobBehavior, JobMatch, JobOutcome, KubeObject, RequestRecord, ServiceBehavior, ServiceOutcome, SimTimings } from './types.ts';
 export type { KubeconfigOptions } from './kubeconfig.ts';
+export type { OpenWatch } from './http/watch.ts';
 export type { AccessOptions, ExecProgram, ExecRecord, IssuedToken, KubeSimAccess, PodMatch, PortForwardRecord, PortTarget } from './access.ts';
 
 export interface KubeSimOptions extends AccessOptions {
@@ -125,6 +126,22 @@ export interface KubeSim extends KubeSimAccess {
   assertNoGaps(): void;
   /** Open watch, log-follow and exec streams (0 once clients have gone). */
   openStreams(): number;
+  /** The watches open now: what each follows, and the resourceVersion it resumed from (absent: it listed first). */
+  openWatches(): OpenWatch[];
+  /**
+   * Ends open watches now (all, or those `which` picks), cleanly, as a real API server does when a watch's timeout
+   * (30–60 min) runs out. Log follows and exec sessions stay. Returns how many were ended.
+   */
+  closeWatches(which?: (watch: OpenWatch) => boolean): number;
+  /** Compacts the change history: a watch resuming from any resourceVersion seen so far gets 410 Gone. */
+  compactHistory(): void;
+  /**
+   * An outage: every connection is cut and new ones are refused (nothing listens on the port) until goOnline().
+   * Open streams end mid-body, as when an API server restarts or the network goes.
+   */
+  goOffline(): void;
+  /** Listens on the same port again after goOffline(). */
+  goOnline(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -198,6 +215,12 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       portForward: access.portForward.handleUpgrade,
     },
   });
+  const connections = new Set<Socket>();
+  let coming: Promise<void> | undefined;
+  server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
@@ -259,12 +282,35 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
       throw new Error(`kube-sim recorded ${gaps.gaps.length} gap(s):\n${listed}`);
     },
     openStreams: () => streams.size,
+    openWatches: () => streams.watches(),
+    closeWatches: (which) => streams.closeWatches(which),
+    compactHistory: () => store.compact(),
+    goOffline: () => {
+      if (!server.listening) return;
+      server.close();
+      // Cut mid-body: a stream a restarting API server drops has no clean end.
+      for (const socket of connections) socket.destroy();
+      streams.closeAll();
+    },
+    goOnline: () => {
+      // Callers that ask at once share one listen (a second listen while the first binds would throw).
+      coming ??= new Promise<void>((resolve, reject) => {
+        if (server.listening) return resolve();
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', () => {
+          server.off('error', reject);
+          resolve();
+        });
+      }).finally(() => (coming = undefined));
+      return coming;
+    },
     stop: async () => {
       manager.stop();
       timers.stop();
       streams.closeAll();
       await access.stop();
       await new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
         server.close(() => resolve());
         server.closeAllConnections();
       });

@@ -33,6 +33,8 @@ export class ObjectStore {
   private readonly history: StoreEvent[] = [];
   private readonly listeners = new Set<StoreListener>();
   private readonly historyLimit: number;
+  /** Changes at or before this revision are gone from history (compacted), even when none came after. */
+  private compactedRevision = 0;
 
   constructor(historyLimit = DEFAULT_HISTORY) {
     this.historyLimit = historyLimit;
@@ -96,14 +98,24 @@ export class ObjectStore {
   /** Changes after `resourceVersion`, oldest first; throws 410 Gone when they are no longer all in history. */
   eventsSince(resourceVersion: number): StoreEvent[] {
     const oldest = this.history[0];
-    if (oldest && resourceVersion < oldest.resourceVersion - 1) {
-      throw gone(`too old resource version: ${resourceVersion} (${oldest.resourceVersion - 1})`);
+    const reachesBack = oldest ? oldest.resourceVersion - 1 : this.compactedRevision;
+    if (resourceVersion < Math.max(reachesBack, this.compactedRevision)) {
+      throw gone(`too old resource version: ${resourceVersion} (${Math.max(reachesBack, this.compactedRevision)})`);
     }
     if (resourceVersion > this.revision) {
       // The real server waits for a future revision; here it can only mean a bug in a client or the simulator.
       throw gone(`too large resource version: ${resourceVersion}, current: ${this.revision}`);
     }
     return this.history.filter((e) => e.resourceVersion > resourceVersion);
+  }
+
+  /**
+   * Drops the whole history, as etcd's compaction does: a watch resuming from any earlier resourceVersion gets
+   * `410 Gone` and has to list again.
+   */
+  compact(): void {
+    this.history.length = 0;
+    this.compactedRevision = this.revision;
   }
 
   private bucket(type: ResourceType): Map<string, KubeObject> {

@@ -71,10 +71,12 @@ export function serverVersionArgs(target: KubeTarget): string[] {
 }
 
 export async function serverVersion(shell: Runner, target: KubeTarget): Promise<string> {
+  const hint = `Check that the cluster behind ${target.server} is up and that ${target.kubeconfig} is current (${deckhand('kubeconfig')}).`;
   const result = await shell.run(serverVersionArgs(target), {
     kind: 'read',
     timeoutMs: 20_000,
-    hint: `Check that the cluster behind ${target.server} is up and that ${target.kubeconfig} is current (${deckhand('kubeconfig')}).`,
+    hint,
+    networkHint: hint,
   });
   return (
     (JSON.parse(result.stdout) as { serverVersion?: { gitVersion: string } }).serverVersion?.gitVersion ?? 'unknown'
@@ -447,6 +449,35 @@ export function waitArgs(
  */
 export function listWatchArgs(target: KubeTarget, resource: string, options: ListOptions = {}): string[] {
   return [...listArgs(target, resource, options), '--watch', '--output-watch-events'];
+}
+
+/** The kinds deckhand watches, by the resource name its watches use: what a resumed watch's API path is built from. */
+const WATCHED_KINDS: Record<string, { apiVersion: string; kind: string }> = {
+  job: { apiVersion: 'batch/v1', kind: 'Job' },
+  jobs: { apiVersion: 'batch/v1', kind: 'Job' },
+  pods: { apiVersion: 'v1', kind: 'Pod' },
+  deployments: { apiVersion: 'apps/v1', kind: 'Deployment' },
+  replicasets: { apiVersion: 'apps/v1', kind: 'ReplicaSet' },
+  events: { apiVersion: 'v1', kind: 'Event' },
+};
+
+/**
+ * A watch resumed where an earlier one ended: `kubectl get --watch` cannot start from a resourceVersion, so this is
+ * the collection's watch URL through `kubectl get --raw`, which streams one JSON event per line. The API server
+ * answers 410 Gone (before the stream, or as an ERROR event in it) when its history no longer reaches back that far.
+ */
+export function resumeWatchArgs(
+  target: KubeTarget,
+  resource: string,
+  options: ListOptions & { resourceVersion: string },
+): string[] {
+  const watched = WATCHED_KINDS[resource];
+  if (!watched) throw new Error(`resumeWatchArgs: no API path known for "${resource}"`);
+  const query = new URLSearchParams({ watch: 'true', resourceVersion: options.resourceVersion });
+  if (options.labelSelector) query.set('labelSelector', options.labelSelector);
+  if (options.fieldSelector) query.set('fieldSelector', options.fieldSelector);
+  const apiPath = resourcePath({ ...watched, ...(options.namespace ? { namespace: options.namespace } : {}) });
+  return getByPathArgs(target, `${apiPath}?${query.toString()}`);
 }
 
 /**

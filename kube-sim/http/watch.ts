@@ -26,12 +26,22 @@ export interface WatchSpec {
   includeObject: string;
 }
 
-/** Open streams (watches, log follows, exec sessions), closed together when the simulator stops. */
-export class StreamTracker {
-  private readonly closers = new Set<() => void>();
+/** What an open watch follows: its resource's plural, namespace, and whether it resumed from a resourceVersion. */
+export interface OpenWatch {
+  resource: string;
+  namespace?: string;
+  resourceVersion?: string;
+}
 
-  add(close: () => void): () => void {
-    this.closers.add(close);
+/**
+ * Open streams (watches, log follows, exec sessions), closed together when the simulator stops. Watches are known
+ * apart so a test can end just them, as a real API server does when a watch's timeout (30–60 min) runs out.
+ */
+export class StreamTracker {
+  private readonly closers = new Map<() => void, OpenWatch | undefined>();
+
+  add(close: () => void, watch?: OpenWatch): () => void {
+    this.closers.set(close, watch);
     return () => this.closers.delete(close);
   }
 
@@ -39,8 +49,19 @@ export class StreamTracker {
     return this.closers.size;
   }
 
+  watches(): OpenWatch[] {
+    return [...this.closers.values()].filter((watch): watch is OpenWatch => watch !== undefined);
+  }
+
+  /** Ends the open watches (all, or those `which` picks) cleanly; returns how many. */
+  closeWatches(which: (watch: OpenWatch) => boolean = () => true): number {
+    const picked = [...this.closers].filter(([, watch]) => watch !== undefined && which(watch));
+    for (const [close] of picked) close();
+    return picked.length;
+  }
+
   closeAll(): void {
-    for (const close of [...this.closers]) close();
+    for (const close of [...this.closers.keys()]) close();
     this.closers.clear();
   }
 }
@@ -111,7 +132,11 @@ export function serveWatch(res: ServerResponse, store: ObjectStore, spec: WatchS
     if (timer) clearTimeout(timer);
     if (!res.writableEnded) res.end();
   };
-  const untrack = streams.add(close);
+  const untrack = streams.add(close, {
+    resource: spec.type.plural,
+    ...(spec.namespace !== undefined ? { namespace: spec.namespace } : {}),
+    ...(rv !== undefined && rv !== '' && rv !== '0' && !spec.sendInitialEvents ? { resourceVersion: rv } : {}),
+  });
   if (spec.timeoutSeconds && spec.timeoutSeconds > 0) timer = setTimeout(close, spec.timeoutSeconds * 1000);
   res.on('close', close);
 }

@@ -120,6 +120,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     validate: durationProblem,
   },
   {
+    key: 'DECKHAND_WATCH_RETRY',
+    description:
+      "How often a watch (a Job's, a roll-out's) may try in a row to get the API back after its connection dropped, and the first wait between tries (doubling, at most 15s): ATTEMPTS or ATTEMPTS,WAIT such as 8,1s.",
+    default: '8,1s',
+    validate: (value) =>
+      parseWatchRetry(value) ? undefined : 'ATTEMPTS or ATTEMPTS,WAIT such as 8 or 8,1s (1 to 100 attempts)',
+  },
+  {
     key: 'DECKHAND_OUTPUT_DIR',
     description: 'Folder (relative to the project) that Job output is copied into, one subfolder per release.',
     default: 'output',
@@ -194,6 +202,23 @@ export interface GlobalFlags {
   namespace?: string;
 }
 
+export interface WatchRetryPolicy {
+  /** Connection attempts in a row (the first one included) before a watch gives up on the API. */
+  readonly attempts: number;
+  /** The wait before the third attempt (the second follows at once); it doubles up to 15 s. */
+  readonly firstWaitMs: number;
+}
+
+/** `8` or `8,1s` or `3,0s` (tests: no waiting); undefined when it is neither. */
+export function parseWatchRetry(text: string): WatchRetryPolicy | undefined {
+  const match = /^(\d{1,3})(?:,(\d+)(ms|s))?$/.exec(text.trim());
+  if (!match) return undefined;
+  const attempts = Number(match[1]);
+  if (attempts < 1 || attempts > 100) return undefined;
+  const wait = match[2] === undefined ? 1000 : Number(match[2]) * (match[3] === 's' ? 1000 : 1);
+  return { attempts, firstWaitMs: Math.min(wait, 15_000) };
+}
+
 export interface Config {
   readonly repoRoot: string;
   /** Where .env and the app env files are read from. */
@@ -211,6 +236,8 @@ export interface Config {
   readonly pullUser?: string;
   readonly linodeToken?: string;
   readonly jobTimeoutMs: number;
+  /** DECKHAND_WATCH_RETRY: reconnect attempts in a row, and the first wait between them. */
+  readonly watchRetry: WatchRetryPolicy;
   readonly outputDir: string;
   /** The terraform configuration folder (absolute). */
   readonly terraformDir: string;
@@ -309,6 +336,7 @@ export function loadConfig(options: LoadConfigOptions): Config {
     pullUser: resolved.REGISTRY_PULL_USER ?? resolved.GITHUB_USER ?? resolved.IMAGE_OWNER,
     linodeToken: resolved.LINODE_TOKEN,
     jobTimeoutMs: parseDuration(resolved.DECKHAND_JOB_TIMEOUT!)!,
+    watchRetry: parseWatchRetry(resolved.DECKHAND_WATCH_RETRY!)!,
     outputDir: path.resolve(options.repoRoot, resolved.DECKHAND_OUTPUT_DIR!),
     terraformDir: path.resolve(options.repoRoot, resolved.DECKHAND_TERRAFORM_DIR ?? 'terraform'),
     stateRoot: path.resolve(options.repoRoot, resolved.DECKHAND_STATE_ROOT ?? '.'),

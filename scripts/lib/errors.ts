@@ -3,11 +3,11 @@
  * tasks.ts turns them into output and an exit code, so every path ends the same way.
  *
  *   0   done
- *   1   a step failed (DeckhandError, CommandError, anything unexpected)
+ *   1   a step failed (DeckhandError, CommandError, NetworkError, anything unexpected)
  *   2   bad usage or missing input (UsageError, MissingInputError) — nothing was changed
  *   130 interrupted (Ctrl-C, SIGTERM, the output pipe closed, or a prompt cancelled)
  */
-import { deckhand } from './hints.ts';
+import { deckhand, isNetworkFailure, NETWORK_HINT } from './hints.ts';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -85,18 +85,33 @@ export class ToolMissingError extends DeckhandError {
   }
 }
 
-/** An external command exited non-zero or timed out. Its text is already masked by the runner. */
+/**
+ * The cluster's API could not be reached, or the connection to it broke and did not come back. Exit 1 like any
+ * failed step; its own class so callers (and tests) tell it apart from a refusal, and so it never carries hints
+ * about permissions or images.
+ */
+export class NetworkError extends DeckhandError {}
+
+/**
+ * An external command exited non-zero or timed out. Its text is already masked by the runner. A failure that is
+ * the network's (refused, reset, timed out) gets `networkHint` or the general one instead of the call's own hint,
+ * which is written for the call's other failures (permissions, a helper image without tar).
+ */
 export class CommandError extends DeckhandError {
   readonly command: string;
   readonly commandExitCode: number | null;
   readonly stderrTail: string;
   readonly timedOut: boolean;
+  /** The command failed because the API could not be reached (see isNetworkFailure). */
+  readonly network: boolean;
 
   constructor(details: {
     command: string;
     exitCode: number | null;
     stderrTail: string;
     hint?: string;
+    /** What to do when the failure is the network's; default: NETWORK_HINT. */
+    networkHint?: string;
     timedOut?: boolean;
     timeoutMs?: number;
   }) {
@@ -104,11 +119,13 @@ export class CommandError extends DeckhandError {
       ? `Timed out after ${formatMs(details.timeoutMs ?? 0)}: ${details.command}`
       : `Command failed (exit ${details.exitCode ?? 'signal'}): ${details.command}`;
     const body = details.stderrTail ? `\n${indent(details.stderrTail)}` : '';
-    super(`${headline}${body}`, details.hint);
+    const network = isNetworkFailure(details.stderrTail);
+    super(`${headline}${body}`, network ? (details.networkHint ?? NETWORK_HINT) : details.hint);
     this.command = details.command;
     this.commandExitCode = details.exitCode;
     this.stderrTail = details.stderrTail;
     this.timedOut = details.timedOut ?? false;
+    this.network = network;
   }
 }
 

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { commandLines, deckhand } from './hints.ts';
+import { CommandError } from './errors.ts';
+import { commandLines, deckhand, isNetworkFailure, NETWORK_HINT } from './hints.ts';
 
 const RELEASE = 'caelundas-20260125-143022';
 
@@ -31,5 +32,41 @@ describe('commands on lines that fit', () => {
     assert.deepEqual(lines, ['npx tsx tasks.ts copy caelundas \\', `  --release ${RELEASE} \\`, '  --force']);
     const narrow = commandLines(10, '', 'copy', 'caelundas');
     assert.deepEqual(narrow, ['npx tsx tasks.ts copy caelundas']);
+  });
+});
+
+describe('a failure that is the network’s', () => {
+  const TAR_HINT = 'The helper image must contain tar (busybox does).';
+  const failure = (stderrTail: string, networkHint?: string) =>
+    new CommandError({
+      command: 'kubectl exec …',
+      exitCode: 1,
+      stderrTail,
+      hint: TAR_HINT,
+      ...(networkHint ? { networkHint } : {}),
+    });
+
+  it('never gets the call’s hint about permissions or tar, but the network one', () => {
+    for (const stderr of [
+      'The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?',
+      'Unable to connect to the server: dial tcp 10.0.0.1:443: i/o timeout',
+      'error: read tcp 10.0.0.2:50000->10.0.0.1:443: read: connection reset by peer',
+      'error: unexpected EOF',
+      'Unable to connect to the server: net/http: TLS handshake timeout',
+    ]) {
+      const error = failure(stderr);
+      assert.ok(isNetworkFailure(stderr), stderr);
+      assert.equal(error.network, true, stderr);
+      assert.equal(error.fix, NETWORK_HINT, stderr);
+    }
+    assert.equal(failure('error: unexpected EOF', 'Check the cluster behind X.').fix, 'Check the cluster behind X.');
+  });
+
+  it('keeps the call’s hint for the failures it is about', () => {
+    const forbidden =
+      'Error from server (Forbidden): pods "x-copy" is forbidden: User "ci" cannot create resource "pods/exec"';
+    assert.equal(failure(forbidden).fix, TAR_HINT);
+    assert.equal(failure('tar: not found').fix, TAR_HINT);
+    assert.equal(failure('tar: not found').network, false);
   });
 });

@@ -46,3 +46,37 @@ export function commandLines(
   lines.push(line);
   return lines;
 }
+
+/**
+ * What kubectl, helm and Go's HTTP client say when the cluster's API cannot be reached or the connection broke:
+ * refused, reset, timed out, cut mid-answer. Such a failure says nothing about permissions or a helper image, so
+ * it never gets those hints (see CommandError).
+ */
+const NETWORK_FAILURE = new RegExp(
+  [
+    'unable to connect to the server',
+    'the connection to the server \\S+ was refused',
+    'dial tcp [^\\n]*: connect: ',
+    'connection reset by peer',
+    'connection refused',
+    'i/o timeout',
+    'tls handshake timeout',
+    'unexpected eof',
+    'no such host',
+    'network is unreachable',
+    'no route to host',
+    'http2: client connection lost',
+    'broken pipe',
+    'context deadline exceeded',
+    'client\\.timeout exceeded',
+  ].join('|'),
+  'i',
+);
+
+export function isNetworkFailure(text: string): boolean {
+  return NETWORK_FAILURE.test(text);
+}
+
+/** The hint a network failure gets unless its call has a more exact one (which cluster, which kubeconfig). */
+export const NETWORK_HINT =
+  "The cluster's API did not answer: check your network (VPN, proxy) and that the cluster is up, then run again.";

@@ -52,6 +52,11 @@ export interface RunOptions {
   onStdoutData?: (chunk: Buffer) => void;
   /** What to do when this command fails; shown under the error. */
   hint?: string;
+  /**
+   * What to do when it fails because the API or registry could not be reached (refused, reset, timed out): such a
+   * failure never gets `hint`, which is about the call's other failures. Default: the general network hint.
+   */
+  networkHint?: string;
   /** What a skipped write "returns" in dry-run, for callers that parse output. */
   dryRunStdout?: string;
   /** Run even after an interruption (cleanup commands such as deleting a helper pod). */
@@ -209,6 +214,7 @@ export function createShell(options: ShellOptions): Runner {
           exitCode: null,
           stderrTail: tail(masker.mask(output.stderr)),
           hint: runOptions.hint,
+          networkHint: runOptions.networkHint,
           timedOut: true,
           timeoutMs,
         });
@@ -219,6 +225,7 @@ export function createShell(options: ShellOptions): Runner {
           exitCode,
           stderrTail: tail(masker.mask(output.stderr || output.stdout)),
           hint: runOptions.hint,
+          networkHint: runOptions.networkHint,
         });
       }
       return result;

@@ -84,6 +84,7 @@ export function fakeRunner(
           exitCode: result.exitCode,
           stderrTail: result.stderr,
           hint: runOptions.hint,
+          networkHint: runOptions.networkHint,
         });
       return result;
     },

@@ -3,10 +3,11 @@
  * are held until the step that shows them begins; the step then waits for the outcome and explains a failure.
  */
 import * as kubectl from '../../kubectl.ts';
-import { DeckhandError, formatMs } from '../../lib/errors.ts';
+import { DeckhandError, NetworkError, formatMs } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { KubeTarget } from '../../lib/target.ts';
+import { WatchConnectionLost } from '../cluster/resumable-watch.ts';
 import { targetOf, taskShell, type DeployRun, type Following } from './deploy-run.ts';
 import { jobLogSummary, openJobLog } from './job-log.ts';
 import { watchJob } from './watch.ts';
@@ -32,17 +33,27 @@ export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
   const started = Date.now();
   const following = run.following ?? startFollowing(run, target);
   following.attach((line) => (task.output = line));
+  const app = run.app.name;
+  const release = ['--release', plan.release];
   let result;
   try {
     result = await following.result;
+  } catch (error) {
+    if (!(error instanceof WatchConnectionLost)) throw error;
+    // Only the watch ended: the Job runs on, and nothing of it is deleted (the copy and clean-up steps do not run).
+    run.outcome = 'error';
+    run.failure = `lost the connection to the cluster's API: ${error.reason}`;
+    throw new NetworkError(
+      `Lost the connection to the cluster's API while watching Job ${plan.release} (${error.attempts} attempts in a row failed): ${error.reason}`,
+      `The run goes on in the cluster. When the API answers again, follow it: ${deckhand('logs', app, ...release)} · copy its output when it is done: ${deckhand('copy', app, ...release)}`,
+      { cause: error },
+    );
   } finally {
     const saved = jobLogSummary(following.log.close(), run.deps.config.repoRoot);
     if (saved) task.summary(saved);
   }
   run.watch = result;
   const elapsed = formatMs(Date.now() - started);
-  const app = run.app.name;
-  const release = ['--release', plan.release];
   const keep = `The release ${plan.release} and its PVC were kept. Logs: ${deckhand('logs', app, ...release)} · clean up: ${deckhand('uninstall', app, ...release)}`;
   switch (result.outcome) {
     case 'complete':
@@ -93,6 +104,7 @@ export function startFollowing(run: DeployRun, target: KubeTarget): Following {
     timeoutMs: plan.jobTimeoutMs,
     pvcNames: [plan.release],
     runId: plan.runId,
+    retry: run.deps.config.watchRetry,
     stopSignal: stop.signal,
     onLogLine: (line, pod) => {
       log.write(line, pod);

@@ -6,7 +6,6 @@
  * out the timeout on a failure.
  */
 import * as kubectl from '../../kubectl.ts';
-import { createJsonStreamSplitter } from '../../lib/json-stream.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import {
@@ -17,6 +16,7 @@ import {
   type PodLike,
   type PvcLike,
 } from '../cluster/pod-diagnosis.ts';
+import { DEFAULT_WATCH_RETRY, resumableWatch, type WatchEvent, type WatchRetry } from '../cluster/resumable-watch.ts';
 import { explainFailure, jobOutcome, type Diagnosis, type JobLike } from './diagnose.ts';
 import { RUN_ID_LABEL } from './release-name.ts';
 
@@ -45,16 +45,16 @@ export interface WatchJobOptions {
    * another run, and is not this run's to follow.
    */
   runId?: string;
+  /**
+   * How the watches get the API back after their connection drops (default DEFAULT_WATCH_RETRY); when it stays
+   * away, the wait rejects with WatchConnectionLost and the Job runs on.
+   */
+  retry?: WatchRetry;
 }
 
 const LOG_TAIL = 20;
 /** After the Job finishes, how long the last log lines get to arrive before the log stream is cut. */
 const LOG_DRAIN_MS = 5_000;
-
-interface WatchEvent<T> {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: T;
-}
 
 export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
   const { shell, target, namespace, job } = options;
@@ -190,24 +190,25 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     checkPod(event.object).catch((error: unknown) => finish(error as Error));
   };
 
-  const watch = <T>(argv: string[], onEvent: (event: WatchEvent<T>) => unknown) => {
-    const splitter = createJsonStreamSplitter((document) => {
-      Promise.resolve(onEvent(document as WatchEvent<T>)).catch((error: unknown) => finish(error as Error));
-    });
-    return shell
-      .run(argv, {
-        kind: 'read',
-        timeoutMs: options.timeoutMs + LOG_DRAIN_MS,
-        stopSignal: stopWatches.signal,
-        onStdoutData: (chunk) => splitter.write(chunk.toString('utf8')),
-      })
-      .then((result) => {
-        // A watch that ends by itself (the API server closes it) before the Job is done: say so rather than hang.
-        if (!result.stopped && !done)
-          finish(new Error(`The watch on ${argv[2]} ended unexpectedly: ${result.stderr.trim() || 'no reason given'}`));
-      })
-      .catch((error: unknown) => finish(error as Error));
-  };
+  // Each watch resumes by itself when the API ends or drops it; only a lasting outage (or a refusal) ends the wait.
+  const watch = <T extends { metadata: { name: string } }>(
+    resource: string,
+    list: kubectl.ListOptions,
+    onEvent: (event: WatchEvent<T>) => unknown,
+  ) =>
+    resumableWatch<T>({
+      shell,
+      target,
+      resource,
+      list,
+      timeoutMs: options.timeoutMs + LOG_DRAIN_MS,
+      stopSignal: stopWatches.signal,
+      retry: options.retry ?? DEFAULT_WATCH_RETRY,
+      onEvent: (event) => {
+        Promise.resolve(onEvent(event)).catch((error: unknown) => finish(error as Error));
+      },
+      onNote: options.onNote,
+    }).catch((error: unknown) => finish(error as Error));
 
   const onStop = () => finish(new Error('The wait for the Job was stopped.'));
   if (options.stopSignal?.aborted) onStop();
@@ -219,15 +220,16 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
   }, options.timeoutMs);
 
   const watches = [
-    watch<JobLike>(kubectl.watchArgs(target, namespace, 'job', job), onJob),
+    watch<JobLike>('job', { namespace, fieldSelector: `metadata.name=${job}` }, onJob),
     watch<PodLike>(
-      kubectl.listWatchArgs(target, 'pods', {
+      'pods',
+      {
         namespace,
         labelSelector: [
           `batch.kubernetes.io/job-name=${job}`,
           ...(options.runId ? [`${RUN_ID_LABEL}=${options.runId}`] : []),
         ].join(','),
-      }),
+      },
       onPod,
     ),
   ];

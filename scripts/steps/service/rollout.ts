@@ -5,9 +5,10 @@
  * nothing and starts no roll-out.
  */
 import * as kubectl from '../../kubectl.ts';
-import { DeckhandError } from '../../lib/errors.ts';
+import { DeckhandError, NetworkError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
+import { WatchConnectionLost } from '../cluster/resumable-watch.ts';
 import { withOutcome } from './change-cause.ts';
 import { CHANGE_CAUSE, objectKey, REVISION } from './compare.ts';
 import { startReadsAhead } from './deploy.ts';
@@ -148,6 +149,15 @@ async function rollOut(
     onLogLine: (line, deployment) => (task.output = `${LOG_PREFIX} ${deployment}: ${line}`),
     onNote: (line) => (task.output = line),
     stopSignal: run.stopCluster.signal,
+    retry: run.deps.config.watchRetry,
+  }).catch((error: unknown) => {
+    if (!(error instanceof WatchConnectionLost)) throw error;
+    // Nothing is undone: with the API away an undo could not be applied, and the roll-out may well succeed.
+    throw new NetworkError(
+      `Lost the connection to the cluster's API while watching the roll-out of ${targets.map((item) => item.deployment).join(', ')} (${error.attempts} attempts in a row failed): ${error.reason}`,
+      `The roll-out goes on in the cluster. When the API answers again, see where it got: ${deckhand('status', run.app.name)}`,
+      { cause: error },
+    );
   });
   const changed = rollouts.filter((rollout) => rollout.changed);
   for (const rollout of changed) {

@@ -7,9 +7,9 @@
  * events — not after the progress deadline.
  */
 import * as kubectl from '../../kubectl.ts';
-import { createJsonStreamSplitter } from '../../lib/json-stream.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
+import { DEFAULT_WATCH_RETRY, resumableWatch, type WatchEvent, type WatchRetry } from '../cluster/resumable-watch.ts';
 import { REVISION } from './compare.ts';
 import {
   isCrashLooping,
@@ -58,15 +58,15 @@ export interface WatchRolloutOptions {
   /** Progress notes, each distinct one once. */
   onNote: (note: string) => void;
   stopSignal?: AbortSignal;
+  /**
+   * How the watches get the API back after their connection drops (default DEFAULT_WATCH_RETRY); when it stays
+   * away, the watch rejects with WatchConnectionLost.
+   */
+  retry?: WatchRetry;
 }
 
 const LOG_TAIL = 20;
 const EVENT_LINES = 8;
-
-interface WatchEvent<T> {
-  type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
-  object: T;
-}
 
 type EventObject = EventLike & { metadata: { name: string } };
 
@@ -186,25 +186,24 @@ export async function watchRollout(options: WatchRolloutOptions): Promise<Rollou
     store: Map<string, T>,
     extra: kubectl.ListOptions = {},
   ) => {
-    const splitter = createJsonStreamSplitter((document) => {
-      const event = document as WatchEvent<T>;
-      if (event.type === 'DELETED') store.delete(event.object.metadata.name);
-      else if (event.type === 'ADDED' || event.type === 'MODIFIED') store.set(event.object.metadata.name, event.object);
-      else return;
-      evaluate();
-    });
-    return shell
-      .run(kubectl.listWatchArgs(target, resource, { namespace, ...extra }), {
-        kind: 'read',
-        timeoutMs: options.timeoutMs,
-        stopSignal: stopWatches.signal,
-        onStdoutData: (chunk) => splitter.write(chunk.toString('utf8')),
-      })
-      .then((ended) => {
-        if (!ended.stopped && !finished)
-          finish(new Error(`The watch on ${resource} ended unexpectedly: ${ended.stderr.trim() || 'no reason given'}`));
-      })
-      .catch((error: unknown) => finish(error));
+    // Resumes by itself when the API ends or drops it; a re-list after 410 Gone brings what went as DELETED.
+    resumableWatch<T>({
+      shell,
+      target,
+      resource,
+      list: { namespace, ...extra },
+      timeoutMs: options.timeoutMs,
+      stopSignal: stopWatches.signal,
+      retry: options.retry ?? DEFAULT_WATCH_RETRY,
+      onNote: options.onNote,
+      onEvent: (event: WatchEvent<T>) => {
+        if (event.type === 'DELETED') store.delete(event.object.metadata.name);
+        else if (event.type === 'ADDED' || event.type === 'MODIFIED')
+          store.set(event.object.metadata.name, event.object);
+        else return;
+        evaluate();
+      },
+    }).catch((error: unknown) => finish(error));
   };
 
   const onStop = () => finish(new Error('The roll-out watch was stopped.'));
