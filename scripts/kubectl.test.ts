@@ -180,6 +180,25 @@ describe('kubectl argv', () => {
       '--tail',
       '0',
     ]);
+    assert.deepEqual(
+      kubectl.logsArgs(TEST_TARGET, 'ns', 'p', {
+        follow: true,
+        timestamps: true,
+        sinceTime: '2026-01-25T14:30:22.123456789Z',
+      }),
+      [
+        'kubectl',
+        'logs',
+        'p',
+        ...TARGET_ARGS,
+        '--namespace',
+        'ns',
+        '--follow',
+        '--timestamps',
+        '--since-time',
+        '2026-01-25T14:30:22.123456789Z',
+      ],
+    );
     assert.deepEqual(kubectl.execArgs(TEST_TARGET, 'ns', 'p', ['tar', 'cf', '-', '/data'], 'copy'), [
       'kubectl',
       'exec',

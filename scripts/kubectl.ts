@@ -266,7 +266,16 @@ export function logsArgs(
   target: KubeTarget,
   namespace: string,
   pod: string,
-  options: { container?: string; follow?: boolean; tail?: number; previous?: boolean } = {},
+  options: {
+    container?: string;
+    follow?: boolean;
+    tail?: number;
+    previous?: boolean;
+    /** Each line prefixed with its RFC 3339 time: what a follow that resumes needs to know where it was. */
+    timestamps?: boolean;
+    /** Lines from this time on (the API server counts whole seconds). */
+    sinceTime?: string;
+  } = {},
 ): string[] {
   return [
     'kubectl',
@@ -277,6 +286,8 @@ export function logsArgs(
     namespace,
     ...(options.container ? ['--container', options.container] : []),
     ...(options.follow ? ['--follow'] : []),
+    ...(options.timestamps ? ['--timestamps'] : []),
+    ...(options.sinceTime ? ['--since-time', options.sinceTime] : []),
     // The container run before the last restart: what a crash-looping container printed before it died.
     ...(options.previous ? ['--previous'] : []),
     ...(options.tail !== undefined ? ['--tail', String(options.tail)] : []),

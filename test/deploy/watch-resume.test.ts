@@ -132,6 +132,33 @@ describe('a deploy whose watches the API drops', () => {
     assert.equal(record.copy.verified, true);
   });
 
+  it('follows the log again after an outage cut it, and keeps every line once, in order', async () => {
+    const lines = Array.from({ length: 40 }, (_, index) => `line ${index + 1}`);
+    bed.sim.setJobBehavior(
+      { namePrefix: 'caelundas-' },
+      { outcome: 'never-finish', logLines: lines, logIntervalMs: 20, files: { 'calendar.ics': 'BEGIN:VCALENDAR' } },
+    );
+    const { child, result } = startDeploy(bed);
+    let output = '';
+    const collect = (chunk: Buffer) => (output += chunk.toString());
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    await Promise.all([printed(child, result, 'Installed release'), printed(child, result, '│ line 3')]);
+    // The container goes on printing while the API is away; the cut stream must pick up where it was.
+    bed.sim.goOffline();
+    await bed.sim.goOnline();
+    await bed.sim.waitFor(() => output.includes('│ line 40'), { description: 'the last line arrived' });
+    assert.equal(bed.sim.finishJobPods({ namePrefix: 'caelundas-' }), 1);
+    const ended = await result;
+    assert.equal(ended.code, 0, ended.output);
+    const release = releaseOf(ended);
+    assert.match(ended.output, /API connection dropped; following the log of pod \S+ again \(attempt 2 of 3\)/);
+    const saved = (await readFile(path.join(bed.runDir(release), 'job.log'), 'utf8'))
+      .split('\n')
+      .filter((line) => /^line \d+$/.test(line));
+    assert.deepEqual(saved, lines);
+  });
+
   it('fails as a network error naming logs and copy when the API stays away, and deletes nothing', async () => {
     runForever();
     const { child, result } = startDeploy(bed, ['--cleanup']);

@@ -192,12 +192,12 @@ export async function resumableWatch<T extends Watched>(options: ResumableWatchO
         ? `The API's history no longer reaches back to what the watch on ${resource} saw; listing again (attempt ${attempt} of ${retry.attempts}).`
         : `API connection dropped; watching ${resource} again (attempt ${attempt} of ${retry.attempts}).`,
     );
-    await (retry.wait ?? backoff(retry.firstWaitMs))(attempt, options.stopSignal);
+    await waitBeforeAttempt(retry, attempt, options.stopSignal);
     if (options.stopSignal.aborted) return;
   }
 }
 
-function lastLine(text: string, otherwise: string): string {
+export function lastLine(text: string, otherwise: string): string {
   return (
     text
       .trim()
@@ -211,6 +211,11 @@ function lastLine(text: string, otherwise: string): string {
 /** kubectl's words for a 410 before the stream: `Error from server (Expired): too old resource version: …`. */
 function isGone(stderr: string): boolean {
   return /\(Expired\)|\(Gone\)|too old resource version/i.test(stderr);
+}
+
+/** The pause before reconnect attempt `attempt`: the retry's own wait, or the back-off below. */
+export function waitBeforeAttempt(retry: WatchRetry, attempt: number, signal: AbortSignal): Promise<void> {
+  return (retry.wait ?? backoff(retry.firstWaitMs))(attempt, signal);
 }
 
 /** Attempt 2 at once (a watch the API ended on time needs no pause), then `firstWaitMs`, doubling to 15 s. */

@@ -17,6 +17,7 @@ import {
   type PvcLike,
 } from '../cluster/pod-diagnosis.ts';
 import { DEFAULT_WATCH_RETRY, resumableWatch, type WatchEvent, type WatchRetry } from '../cluster/resumable-watch.ts';
+import { followPodLog } from './log-follow.ts';
 import { explainFailure, jobOutcome, type Diagnosis, type JobLike } from './diagnose.ts';
 import { RUN_ID_LABEL } from './release-name.ts';
 
@@ -90,19 +91,22 @@ export async function watchJob(options: WatchJobOptions): Promise<WatchResult> {
     if (followed.has(name)) return;
     const container = pod.spec?.containers?.[0]?.name;
     note(`Pod ${name} started; following its logs.`);
-    const following = shell
-      .run(kubectl.logsArgs(target, namespace, name, { container, follow: true }), {
-        kind: 'read',
-        timeoutMs: options.timeoutMs + LOG_DRAIN_MS,
-        nothrow: true,
-        stopSignal: stopLogs.signal,
-        onStdoutLine: (line) => {
-          recentLines.push(line);
-          if (recentLines.length > LOG_TAIL) recentLines.shift();
-          options.onLogLine(line, name);
-        },
-      })
-      .catch((error: unknown) => finish(error as Error));
+    const following = followPodLog({
+      shell,
+      target,
+      namespace,
+      pod: name,
+      container,
+      timeoutMs: options.timeoutMs + LOG_DRAIN_MS,
+      stopSignal: stopLogs.signal,
+      retry: options.retry ?? DEFAULT_WATCH_RETRY,
+      onLine: (line) => {
+        recentLines.push(line);
+        if (recentLines.length > LOG_TAIL) recentLines.shift();
+        options.onLogLine(line, name);
+      },
+      onNote: options.onNote,
+    }).catch((error: unknown) => finish(error as Error));
     followed.set(name, following);
   };
 
