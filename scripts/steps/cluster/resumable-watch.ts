@@ -10,6 +10,7 @@
  * every attempt failed on the network does the watch give up, with WatchConnectionLost; any other failure
  * (Forbidden, a bad selector) ends it at once, as before.
  */
+import { plural } from '../../lib/wording.ts';
 import * as kubectl from '../../kubectl.ts';
 import type { WatchRetryPolicy } from '../../lib/config.ts';
 import { isNetworkFailure } from '../../lib/hints.ts';
@@ -39,7 +40,7 @@ export class WatchConnectionLost extends Error {
   readonly attempts: number;
 
   constructor(resource: string, reason: string, attempts: number) {
-    super(`The watch on ${resource} lost the API's connection ${attempts} times in a row: ${reason}`);
+    super(`The watch on ${resource} lost the API's connection ${plural(attempts, 'time')} in a row: ${reason}`);
     this.name = 'WatchConnectionLost';
     this.reason = reason;
     this.attempts = attempts;

@@ -4,19 +4,22 @@
  * tasks.ts puts them in order.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { collectAppInputs, readAppInputs } from '../../apps/inputs.ts';
 import * as docker from '../../docker.ts';
 import * as git from '../../git.ts';
 import * as helm from '../../helm.ts';
-import * as kubectl from '../../kubectl.ts';
-import { DeckhandError, UsageError, formatMs } from '../../lib/errors.ts';
-import { deckhand } from '../../lib/hints.ts';
+import { formatMs } from '../../lib/errors.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import { commandFailure } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
-import { probeTools, type ToolProbe } from '../checks/tools.ts';
+import { probeTools } from '../checks/tools.ts';
+import {
+  checkWorkTree,
+  collectDeployInputs,
+  judgeTools,
+  readAppVersion,
+  resolveDeployTarget,
+} from '../apps/deploy-common.ts';
 import { buildAndPush } from '../image/build.ts';
 import { resolveExistingImage } from '../image/existing.ts';
 import { STAND_IN_OWNER_NOTE, requireImageOwner } from '../image/owner.ts';
@@ -57,48 +60,24 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
     git.workTreeState(shell, config.repoRoot),
     needDocker ? checkDockerEngine(shell, config.dryRun) : Promise.resolve(undefined),
   ]);
-  const problems: string[] = [];
-  const judge = (probe: ToolProbe, needed: boolean) => {
-    if (probe.found) {
-      run.tools[probe.name as 'docker' | 'helm' | 'kubectl'] = probe.version;
-      notes.push(`${probe.name} ${probe.version}`);
-    } else if (!needed) {
-      notes.push(`${probe.name} not found (not needed for this run)`);
-    } else if (config.dryRun) {
-      notes.push(`${probe.name} not found: a real run needs it`);
-    } else {
-      problems.push(
-        `${probe.name} is not installed or does not run (${probe.reason}). See the README's prerequisites.`,
-      );
-    }
-  };
-  judge(probes.docker, needDocker);
+  judgeTools(
+    [
+      { probe: probes.docker, needed: needDocker, unneededBecause: 'the image is given with --image' },
+      { probe: probes.helm, needed: true },
+      { probe: probes.kubectl, needed: true },
+    ],
+    config.dryRun,
+    notes,
+    run.tools,
+  );
   if (engineNote) notes.push(engineNote);
-  judge(probes.helm, true);
-  judge(probes.kubectl, true);
   run.tools.buildx = buildx;
   run.git = gitState;
-  const changes = `${gitState.changes.slice(0, 3).join(', ')}${gitState.changes.length > 3 ? ', …' : ''}`;
-  notes.push(
-    `commit ${gitState.shortCommit}${gitState.dirty ? ` with uncommitted changes (${changes})` : ' (clean work tree)'}`,
+  checkWorkTree(
+    gitState,
+    { builds: needDocker, allowDirty: run.flags.allowDirty, dryRun: config.dryRun, what: 'image' },
+    notes,
   );
-  // Only a build must match a commit; with --image nothing is built from the work tree.
-  if (gitState.dirty && !run.flags.allowDirty && !run.flags.image) {
-    const message = 'The work tree has uncommitted changes: the image would not match any commit.';
-    if (config.dryRun) notes.push(`⚠ ${message} A real run refuses; commit first or pass --allow-dirty.`);
-    else {
-      throw new UsageError(
-        message,
-        'Commit (or stash) the changes, or pass --allow-dirty to build anyway (the image tag then says "-dirty").',
-      );
-    }
-  }
-  if (problems.length > 0) {
-    throw new DeckhandError(
-      `Missing tools:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      `Install them (see README → Prerequisites) and run \`${deckhand('doctor')}\`.`,
-    );
-  }
   for (const line of notes) task.output = line;
   task.output = run.target ? targetBanner(run.target) : `Target: no cluster (dry run) · namespace "${run.namespace}"`;
   const versions = [
@@ -125,30 +104,13 @@ function buildSource(run: DeployRun): BuildSource {
 }
 
 async function resolveClusterTarget(run: DeployRun, notes: string[]): Promise<void> {
-  const { config, shell } = run.deps;
-  try {
-    run.target = run.deps.resolveTarget(run.app.namespace, { forWrite: true });
-  } catch (error) {
-    if (config.dryRun && error instanceof UsageError && /kubeconfig/i.test(error.message)) {
-      notes.push(`no cluster: ${error.message} (dry run: cluster reads are skipped)`);
-      return;
-    }
-    throw error;
-  }
-  // A real run starts its cluster reads now, beside the tool checks, and the step that prepares the namespace awaits
-  // them: on a remote API (TLS, round trips) they need not hold up the checks or the image build. A dry run needs the
-  // answer now, to know whether it can read the cluster's state at all.
-  if (!config.dryRun) {
-    run.clusterReads = startReadsAhead(run, run.target);
-    return;
-  }
-  try {
-    const version = await kubectl.serverVersion(shell, run.target);
-    run.clusterReadable = true;
-    notes.push(`cluster ${run.target.server} answers (Kubernetes ${version})`);
-  } catch {
-    notes.push(`cluster ${run.target.server} does not answer (dry run: cluster reads are skipped)`);
-  }
+  const resolved = await resolveDeployTarget(run.deps, run.app.namespace, notes, (target) => {
+    // Awaited by the step that prepares the namespace: on a remote API (TLS, round trips) they need not hold up the
+    // checks or the image build.
+    run.clusterReads = startReadsAhead(run, target);
+  });
+  run.target = resolved.target;
+  run.clusterReadable = resolved.readable;
 }
 
 /**
@@ -165,7 +127,7 @@ export function startReadsAhead(run: DeployRun, target: KubeTarget): ClusterRead
 
 export async function planRun(run: DeployRun, task: StepTask): Promise<void> {
   const { config } = run.deps;
-  const version = await readVersion(config.repoRoot, run.app.image.versionFile);
+  const version = await readAppVersion(config.repoRoot, run.app.image.versionFile);
   const plan = planDeploy({
     app: run.app,
     config,
@@ -197,39 +159,10 @@ export async function planRun(run: DeployRun, task: StepTask): Promise<void> {
   for (const line of lines) task.output = line;
 }
 
-async function readVersion(repoRoot: string, versionFile: string | undefined): Promise<string | undefined> {
-  if (!versionFile) return undefined;
-  try {
-    const manifest = JSON.parse(await readFile(path.join(repoRoot, versionFile), 'utf8')) as { version?: string };
-    return manifest.version && /^[\w][\w.-]{0,127}$/.test(manifest.version) ? manifest.version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 // ─── Inputs ───────────────────────────────────────────────────────────────────────────────────────────────────
 
 export async function collectInputs(run: DeployRun, task: StepTask): Promise<void> {
-  const { app } = run;
-  const { config, masker } = run.deps;
-  if (config.dryRun && !task.prompter.interactive) {
-    // A dry run shows the plan even before the inputs exist; it says which ones a real run still needs.
-    const { values, missing } = readAppInputs(app, config, masker);
-    run.inputs = { ...values, ...Object.fromEntries(missing.map((input) => [input.key, `<${input.key}>`])) };
-    if (missing.length > 0) {
-      task.output = `A real run needs ${missing.map((input) => input.key).join(', ')} (set them in ${app.secret.envFile}); placeholders are used here.`;
-    }
-    task.title = `Collected ${app.name} inputs (${Object.keys(values).length} of ${app.secret.inputs.length} set)`;
-    return;
-  }
-  const { values, sources } = await collectAppInputs(app, config, masker, task.prompter);
-  run.inputs = values;
-  run.inputsPrompted = Object.values(sources).includes('prompt');
-  for (const input of app.secret.inputs) {
-    const source = sources[input.key] === 'env file' ? app.secret.envFile : sources[input.key];
-    task.output = `${input.key.padEnd(12)} from ${source}${input.sensitive ? ' (sensitive, masked)' : `: ${values[input.key]}`}`;
-  }
-  task.title = `Collected ${app.name} inputs (${app.secret.inputs.length} of ${app.secret.inputs.length})`;
+  await collectDeployInputs(run, task);
 }
 
 // ─── Image ────────────────────────────────────────────────────────────────────────────────────────────────────

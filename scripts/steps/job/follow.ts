@@ -2,6 +2,7 @@
  * Following the Job: the watch starts beside `helm install` (so no event or early log line is missed) and its lines
  * are held until the step that shows them begins; the step then waits for the outcome and explains a failure.
  */
+import { plural } from '../../lib/wording.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError, NetworkError, formatMs } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
@@ -44,7 +45,7 @@ export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
     run.outcome = 'error';
     run.failure = `lost the connection to the cluster's API: ${error.reason}`;
     throw new NetworkError(
-      `Lost the connection to the cluster's API while watching Job ${plan.release} (${error.attempts} attempts in a row failed): ${error.reason}`,
+      `Lost the connection to the cluster's API while watching Job ${plan.release} (${plural(error.attempts, 'attempt')} in a row failed): ${error.reason}`,
       `The run goes on in the cluster. When the API answers again, follow it: ${deckhand('logs', app, ...release)} · copy its output when it is done: ${deckhand('copy', app, ...release)}`,
       { cause: error },
     );

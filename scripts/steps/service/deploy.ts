@@ -2,18 +2,19 @@
  * The first steps of `deploy <service>`: prerequisites and target, the plan, the inputs, the images. Each observes,
  * decides, acts and reports; tasks.ts puts them in order. The cluster itself is changed by rollout.ts.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { ServiceImage } from '../../apps/index.ts';
-import { collectAppInputs, readAppInputs } from '../../apps/inputs.ts';
 import * as docker from '../../docker.ts';
 import * as git from '../../git.ts';
-import * as kubectl from '../../kubectl.ts';
-import { DeckhandError, UsageError } from '../../lib/errors.ts';
-import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import { targetBanner } from '../../lib/target.ts';
 import { probeTools } from '../checks/tools.ts';
+import {
+  checkWorkTree,
+  collectDeployInputs,
+  judgeTools,
+  readAppVersion,
+  resolveDeployTarget,
+} from '../apps/deploy-common.ts';
 import { buildAndPush } from '../image/build.ts';
 import { resolveExistingImage } from '../image/existing.ts';
 import { STAND_IN_OWNER_NOTE, requireImageOwner } from '../image/owner.ts';
@@ -41,41 +42,23 @@ export async function checkPrerequisites(run: ServiceDeployRun, task: StepTask):
     git.workTreeState(shell, config.repoRoot),
     needDocker ? checkDockerEngine(shell, config.dryRun) : Promise.resolve(undefined),
   ]);
-  const problems: string[] = [];
-  for (const [probe, needed] of [
-    [probes.docker, needDocker],
-    [probes.kubectl, true],
-  ] as const) {
-    if (probe.found) {
-      run.tools[probe.name as 'docker' | 'kubectl'] = probe.version;
-      notes.push(`${probe.name} ${probe.version}`);
-      if (probe.name === 'docker' && engineNote) notes.push(engineNote);
-    } else if (!needed) notes.push(`${probe.name} not found (not needed: every image is given with --image)`);
-    else if (config.dryRun) notes.push(`${probe.name} not found: a real run needs it`);
-    else
-      problems.push(
-        `${probe.name} is not installed or does not run (${probe.reason}). See the README's prerequisites.`,
-      );
-  }
+  judgeTools(
+    [
+      { probe: probes.docker, needed: needDocker, unneededBecause: 'every image is given with --image' },
+      { probe: probes.kubectl, needed: true },
+    ],
+    config.dryRun,
+    notes,
+    run.tools,
+  );
+  if (engineNote) notes.push(engineNote);
   run.tools.buildx = buildx;
   run.git = gitState;
-  notes.push(`commit ${gitState.shortCommit}${gitState.dirty ? ' with uncommitted changes' : ' (clean work tree)'}`);
-  if (gitState.dirty && !run.flags.allowDirty && needDocker) {
-    const message = 'The work tree has uncommitted changes: the images would not match any commit.';
-    if (!config.dryRun) {
-      throw new UsageError(
-        message,
-        'Commit (or stash) the changes, or pass --allow-dirty to build anyway (the image tags then say "-dirty").',
-      );
-    }
-    notes.push(`⚠ ${message} A real run refuses; commit first or pass --allow-dirty.`);
-  }
-  if (problems.length > 0) {
-    throw new DeckhandError(
-      `Missing tools:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      `Install them (see README → Prerequisites) and run \`${deckhand('doctor')}\`.`,
-    );
-  }
+  checkWorkTree(
+    gitState,
+    { builds: needDocker, allowDirty: run.flags.allowDirty, dryRun: config.dryRun, what: 'images' },
+    notes,
+  );
   for (const line of notes) task.output = line;
   task.output = run.target ? targetBanner(run.target) : `Target: no cluster (dry run) · namespace "${run.namespace}"`;
   const versions = [
@@ -103,30 +86,16 @@ function buildSources(run: ServiceDeployRun, given: ReadonlyMap<string, string>)
 }
 
 async function resolveClusterTarget(run: ServiceDeployRun, notes: string[]): Promise<void> {
-  const { config, shell } = run.deps;
-  run.entries = await loadManifests(config.repoRoot, run.app.manifests);
-  try {
-    run.target = run.deps.resolveTarget(run.app.namespace, { forWrite: true });
-  } catch (error) {
-    if (config.dryRun && error instanceof UsageError && /kubeconfig/i.test(error.message)) {
-      notes.push(`no cluster: ${error.message} (dry run: cluster reads are skipped)`);
-      return;
-    }
-    throw error;
-  }
-  run.namespace = run.target.namespace;
-  if (!config.dryRun) {
+  run.entries = await loadManifests(run.deps.config.repoRoot, run.app.manifests);
+  const resolved = await resolveDeployTarget(run.deps, run.app.namespace, notes, (target) => {
     // Started now, awaited by the first step that changes the cluster: the round trips overlap the builds.
+    run.target = target;
+    run.namespace = target.namespace;
     startReadsAhead(run);
-    return;
-  }
-  try {
-    const version = await kubectl.serverVersion(shell, run.target);
-    run.clusterReadable = true;
-    notes.push(`cluster ${run.target.server} answers (Kubernetes ${version})`);
-  } catch {
-    notes.push(`cluster ${run.target.server} does not answer (dry run: cluster reads are skipped)`);
-  }
+  });
+  run.target = resolved.target;
+  if (resolved.target) run.namespace = resolved.target.namespace;
+  run.clusterReadable = resolved.readable;
 }
 
 /** (Re)starts the reads of what the cluster holds now. */
@@ -142,7 +111,9 @@ export async function planRollout(run: ServiceDeployRun, task: StepTask): Promis
   const { config } = run.deps;
   const versions = Object.fromEntries(
     await Promise.all(
-      run.app.images.map(async (image) => [image.name, await readVersion(config.repoRoot, image.versionFile)] as const),
+      run.app.images.map(
+        async (image) => [image.name, await readAppVersion(config.repoRoot, image.versionFile)] as const,
+      ),
     ),
   );
   const plan = planService({
@@ -175,39 +146,10 @@ export async function planRollout(run: ServiceDeployRun, task: StepTask): Promis
   task.title = `Plan the roll-out of ${run.app.name} (commit ${plan.shortCommit}) into namespace ${plan.namespace}`;
 }
 
-async function readVersion(repoRoot: string, versionFile: string | undefined): Promise<string | undefined> {
-  if (!versionFile) return undefined;
-  try {
-    const manifest = JSON.parse(await readFile(path.join(repoRoot, versionFile), 'utf8')) as { version?: string };
-    return manifest.version && /^[\w][\w.-]{0,127}$/.test(manifest.version) ? manifest.version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 // ─── Inputs ───────────────────────────────────────────────────────────────────────────────────────────────────
 
 export async function collectInputs(run: ServiceDeployRun, task: StepTask): Promise<void> {
-  const { app } = run;
-  const { config, masker } = run.deps;
-  const total = app.secret.inputs.length;
-  if (config.dryRun && !task.prompter.interactive) {
-    // A dry run shows the plan even before the inputs exist; it says which ones a real run still needs.
-    const { values, missing } = readAppInputs(app, config, masker);
-    run.inputs = { ...values, ...Object.fromEntries(missing.map((input) => [input.key, `<${input.key}>`])) };
-    if (missing.length > 0)
-      task.output = `A real run needs ${missing.map((input) => input.key).join(', ')} (set them in ${app.secret.envFile}); placeholders are used here.`;
-    task.title = `Collected ${app.name} inputs (${Object.keys(values).length} of ${total} set)`;
-    return;
-  }
-  const { values, sources } = await collectAppInputs(app, config, masker, task.prompter);
-  run.inputs = values;
-  run.inputsPrompted = Object.values(sources).includes('prompt');
-  for (const input of app.secret.inputs) {
-    const source = sources[input.key] === 'env file' ? app.secret.envFile : sources[input.key];
-    task.output = `${input.key.padEnd(20)} from ${source}${input.sensitive ? ' (sensitive, masked)' : `: ${values[input.key]}`}`;
-  }
-  task.title = `Collected ${app.name} inputs (${total} of ${total})`;
+  await collectDeployInputs(run, task);
 }
 
 // ─── Images ───────────────────────────────────────────────────────────────────────────────────────────────────

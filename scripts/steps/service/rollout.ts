@@ -4,6 +4,7 @@
  * Ingress. Each phase writes only what differs from what the cluster holds, so a deploy that changes nothing writes
  * nothing and starts no roll-out.
  */
+import { plural } from '../../lib/wording.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError, NetworkError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
@@ -154,7 +155,7 @@ async function rollOut(
     if (!(error instanceof WatchConnectionLost)) throw error;
     // Nothing is undone: with the API away an undo could not be applied, and the roll-out may well succeed.
     throw new NetworkError(
-      `Lost the connection to the cluster's API while watching the roll-out of ${targets.map((item) => item.deployment).join(', ')} (${error.attempts} attempts in a row failed): ${error.reason}`,
+      `Lost the connection to the cluster's API while watching the roll-out of ${targets.map((item) => item.deployment).join(', ')} (${plural(error.attempts, 'attempt')} in a row failed): ${error.reason}`,
       `The roll-out goes on in the cluster. When the API answers again, see where it got: ${deckhand('status', run.app.name)}`,
       { cause: error },
     );
