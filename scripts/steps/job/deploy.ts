@@ -13,6 +13,7 @@ import * as helm from '../../helm.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError, MissingInputError, UsageError, formatMs } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
+import { toolProblem } from '../checks/install-hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { probeTools, type ToolProbe } from '../checks/tools.ts';
@@ -56,9 +57,7 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
     } else if (config.dryRun) {
       notes.push(`${probe.name} not found: a real run needs it`);
     } else {
-      problems.push(
-        `${probe.name} is not installed or does not run (${probe.reason}). See the README's prerequisites.`,
-      );
+      problems.push(toolProblem(probe));
     }
   };
   judge(probes.docker, needDocker);
@@ -93,7 +92,7 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
   if (problems.length > 0) {
     throw new DeckhandError(
       `Missing tools:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      `Install them (see README → Prerequisites) and run \`${deckhand('doctor')}\`.`,
+      `Install them, then run again (\`${deckhand('doctor')}\` checks every tool).`,
     );
   }
   for (const line of notes) task.output = line;

@@ -11,6 +11,7 @@ import * as git from '../../git.ts';
 import * as kubectl from '../../kubectl.ts';
 import { DeckhandError, MissingInputError, UsageError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
+import { toolProblem } from '../checks/install-hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import { targetBanner } from '../../lib/target.ts';
 import { probeTools } from '../checks/tools.ts';
@@ -46,10 +47,7 @@ export async function checkPrerequisites(run: ServiceDeployRun, task: StepTask):
       notes.push(`${probe.name} ${probe.version}`);
     } else if (!needed) notes.push(`${probe.name} not found (not needed: every image is given with --image)`);
     else if (config.dryRun) notes.push(`${probe.name} not found: a real run needs it`);
-    else
-      problems.push(
-        `${probe.name} is not installed or does not run (${probe.reason}). See the README's prerequisites.`,
-      );
+    else problems.push(toolProblem(probe));
   }
   run.tools.buildx = buildx;
   run.git = gitState;
@@ -76,7 +74,7 @@ export async function checkPrerequisites(run: ServiceDeployRun, task: StepTask):
   if (problems.length > 0) {
     throw new DeckhandError(
       `Missing tools:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      `Install them (see README → Prerequisites) and run \`${deckhand('doctor')}\`.`,
+      `Install them, then run again (\`${deckhand('doctor')}\` checks every tool).`,
     );
   }
   for (const line of notes) task.output = line;
