@@ -13,6 +13,7 @@ import { typeFor } from '../resources.ts';
 import type { StoreEvent } from '../store.ts';
 import type { KubeObject } from '../types.ts';
 import { claimMountPaths, resolvePodPath } from '../volumes.ts';
+import { SELECTED_NODE } from './storage.ts';
 import { NODE_NAMES } from '../seed.ts';
 import type { Controller, ControllerContext } from './runtime.ts';
 import { backOffText, driveReadiness, pullErrorMessage } from './service-pods.ts';
@@ -44,6 +45,11 @@ interface ContainerProblem {
   container?: string;
   volume?: string;
 }
+
+const PVC = typeFor('v1', 'PersistentVolumeClaim');
+const STORAGE_CLASS = typeFor('storage.k8s.io/v1', 'StorageClass');
+/** unschedulableReason: the pod fits, and waits only for its WaitForFirstConsumer claims to bind. */
+const WAITING_FOR_BINDING = 'waiting for volume binding';
 
 const NO_PREEMPTION = 'preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
 
@@ -193,15 +199,34 @@ export class PodRuntime implements Controller {
       return '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.';
     }
     const volumes = (getPath(pod, 'spec.volumes') as unknown[] | undefined ?? []).filter(isPlainObject);
+    const waitingClaims: KubeObject[] = [];
     for (const volume of volumes) {
       const claimName = getPath(volume, 'persistentVolumeClaim.claimName');
       if (typeof claimName !== 'string') continue;
       const pvc = this.ctx.registry.find(typeFor('v1', 'PersistentVolumeClaim'), pod.metadata.namespace, claimName);
       if (!pvc) return `0/3 nodes are available: persistentvolumeclaim "${claimName}" not found. ${NO_PREEMPTION}`;
       if (pvc.metadata.deletionTimestamp) return `0/3 nodes are available: persistentvolumeclaim "${claimName}" is being deleted. ${NO_PREEMPTION}`;
-      if (getPath(pvc, 'status.phase') !== 'Bound') return `0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. ${NO_PREEMPTION}`;
+      if (getPath(pvc, 'status.phase') === 'Bound') continue;
+      if (!this.waitsForFirstConsumer(pvc)) return `0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. ${NO_PREEMPTION}`;
+      waitingClaims.push(pvc);
     }
-    return undefined;
+    if (waitingClaims.length === 0) return undefined;
+    // The pod fits a node: the scheduler names it on each claim that waited for this consumer (the provisioner then
+    // creates the volume there) and binds the pod once they are Bound — no FailedScheduling, this is the normal path.
+    const node = NODE_NAMES[this.nodeIndex % NODE_NAMES.length] ?? 'node';
+    for (const pvc of waitingClaims) {
+      if (pvc.metadata.annotations?.[SELECTED_NODE]) continue;
+      const annotated = clone(pvc);
+      annotated.metadata.annotations = { ...annotated.metadata.annotations, [SELECTED_NODE]: node };
+      this.ctx.registry.writeInternal(PVC, annotated);
+    }
+    return WAITING_FOR_BINDING;
+  }
+
+  private waitsForFirstConsumer(pvc: KubeObject): boolean {
+    const className = getPath(pvc, 'spec.storageClassName');
+    if (typeof className !== 'string' || className === '') return false;
+    return getPath(this.ctx.registry.find(STORAGE_CLASS, undefined, className) ?? {}, 'volumeBindingMode') === 'WaitForFirstConsumer';
   }
 
   private trySchedule(run: PodRun): void {
@@ -209,6 +234,12 @@ export class PodRuntime implements Controller {
     if (!pod) return;
     const plan = run.assignment.planFor(0);
     const reason = this.unschedulableReason(pod, plan);
+    if (reason === WAITING_FOR_BINDING) {
+      // Retried when the claims change (PersistentVolumeClaim events).
+      run.stage = 'unschedulable';
+      run.waitingOn = 'cluster';
+      return;
+    }
     if (reason) {
       run.stage = 'unschedulable';
       run.waitingOn = plan.outcome === 'unschedulable' ? 'behavior' : 'cluster';

@@ -3,7 +3,9 @@
  * PersistentVolume from the Linode CSI driver and binds; a missing class leaves it Pending with ProvisioningFailed.
  * Deleting the claim honours the volume's reclaim policy (Retain -> the PV is Released and keeps its files;
  * Delete -> the CSI driver deletes the Linode volume, then the PV goes), also when the policy of a Released volume is
- * switched to Delete later. The pvc-protection and pv-protection finalizers hold a claim while a running
+ * switched to Delete later. A class with volumeBindingMode WaitForFirstConsumer provisions nothing until the scheduler
+ * has picked a node for a pod that uses the claim (and named it on the claim, SELECTED_NODE); until then the claim
+ * stays Pending with a Normal WaitForFirstConsumer event, which is no fault. The pvc-protection and pv-protection finalizers hold a claim while a running
  * pod uses it and a volume while it is bound, as in a real cluster.
  */
 import { clone, getPath, isPlainObject, timestamp } from '../json.ts';
@@ -20,6 +22,8 @@ const PV = typeFor('v1', 'PersistentVolume');
 const POD = typeFor('v1', 'Pod');
 const STORAGE_CLASS = typeFor('storage.k8s.io/v1', 'StorageClass');
 const BINDER = { component: 'persistentvolume-controller' };
+/** The annotation the scheduler puts on a WaitForFirstConsumer claim once it has chosen the pod's node. */
+export const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 const PROVISIONER = { component: `${LINODE_CSI_DRIVER}_csi-linode-controller-0_6c0f5fd8-2f0e-4b5c-9f53-4b1e8e0c2a11` };
 
 // Linode Block Storage volumes are at least 10 GiB; LKE rounds smaller claims up.
@@ -117,6 +121,10 @@ export class StorageController implements Controller {
     const storageClass = this.ctx.registry.find(STORAGE_CLASS, undefined, String(className));
     if (!storageClass) {
       this.ctx.events.record(pvc, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${String(className)}" not found`, BINDER);
+      return;
+    }
+    if (storageClass['volumeBindingMode'] === 'WaitForFirstConsumer' && !pvc.metadata.annotations?.[SELECTED_NODE]) {
+      this.ctx.events.record(pvc, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', BINDER);
       return;
     }
     const uid = pvc.metadata.uid ?? '';

@@ -69,6 +69,9 @@ export class InterruptedError extends DeckhandError {
   }
 }
 
+/** The tools `tools install` puts into .deckhand/bin. */
+const PINNED_TOOLS: readonly string[] = ['helm', 'kubectl'];
+
 /**
  * A program deckhand runs is not installed (or not on PATH). Reported as that, whatever the call's own hint says:
  * a missing helm is not a cluster that does not answer.
@@ -79,7 +82,9 @@ export class ToolMissingError extends DeckhandError {
   constructor(program: string) {
     super(
       `${program} is not installed (or not on PATH).`,
-      `Install ${program} (see the README's prerequisites), then run again; \`${deckhand('doctor')}\` checks every tool and says where to get it.`,
+      PINNED_TOOLS.includes(program)
+        ? `Install it with \`${deckhand('tools', 'install')}\` (the pinned helm 4 and kubectl 1.34, on Linux x64; elsewhere see the README's prerequisites), then run again; \`${deckhand('doctor')}\` checks every tool.`
+        : `Install ${program} (see the README's prerequisites), then run again; \`${deckhand('doctor')}\` checks every tool and says where to get it.`,
     );
     this.program = program;
   }

@@ -151,14 +151,30 @@ describe('doctor', { concurrency: 4 }, () => {
     assert.match(result.stderr, /1 check failed: helm\./);
     assert.doesNotMatch(result.output, /reachable/);
 
-    // Every command says the same, not "is the cluster reachable?" (the hint of a helm call that did run).
-    const releases = await runCli(['releases', 'caelundas'], {
-      env: { ...env, PATH: env.PATH!.replace(binDir, kubectlOnly) },
-    });
-    assert.equal(releases.code, 1, releases.output);
-    assert.match(releases.stderr, /^✖ helm is not installed \(or not on PATH\)\.$/m);
-    assert.match(releases.stderr, /→ Install helm .*`npx tsx tasks\.ts doctor` checks every tool/);
-    assert.doesNotMatch(releases.output, /reachable|exit 127/);
+    // Every command that needs helm says the same, with how to install it — not "is the cluster reachable?" (the
+    // hint of a helm call that did run).
+    const withoutHelm = { ...env, PATH: env.PATH!.replace(binDir, kubectlOnly), IMAGE_OWNER: 'me' };
+    const run = '--release=caelundas-20260101-000000';
+    for (const args of [
+      ['releases', 'caelundas'],
+      ['uninstall', 'caelundas', run, '--yes'],
+      ['logs', 'caelundas', run],
+      ['copy', 'caelundas', run],
+    ]) {
+      const result = await runCli(args, { env: withoutHelm });
+      assert.equal(result.code, 1, result.output);
+      assert.match(result.stderr, /^✖ helm is not installed \(or not on PATH\)\.$/m, args[0]);
+      assert.match(result.stderr, /→ Install it with `npx tsx tasks\.ts tools install` \(the pinned helm 4/, args[0]);
+      assert.doesNotMatch(result.output, /reachable|exit 127/, args[0]);
+    }
+    symlinkSync('/usr/bin/git', path.join(kubectlOnly, 'git'));
+    const deploy = await runCli(['deploy', 'caelundas', '--image', 'ghcr.io/me/caelundas:1.0.0'], { env: withoutHelm });
+    assert.equal(deploy.code, 1, deploy.output);
+    assert.match(
+      deploy.stderr,
+      /- helm is not installed \(not on PATH\): npx tsx tasks\.ts tools install +\(the pinned helm 4 and kubectl 1\.34/,
+    );
+    assert.doesNotMatch(deploy.output, /reachable|exit 127/);
   });
 
   it('checks the Linode token against the API: valid with its scopes, rejected, or without the scopes infra needs', async () => {

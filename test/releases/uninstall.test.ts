@@ -78,9 +78,31 @@ describe('uninstall off a terminal', () => {
   it('exits 2 for a name that is not a run of the app, listing the existing ones', async () => {
     const result = await bed.cli(['uninstall', 'caelundas', '--release', 'caelundas-latest', '--yes']);
     assert.equal(result.code, 2, result.output);
-    assert.match(result.stderr, /No release "caelundas-latest" of caelundas in namespace caelundas\./);
-    assert.match(result.stderr, new RegExp(`Existing releases: .*${copied}`));
-    assert.match(result.stderr, new RegExp(`Existing releases: .*${NEVER_COPIED}`));
+    assert.match(
+      result.stderr,
+      /No run caelundas-latest in namespace caelundas\. Runs of caelundas are named caelundas-YYYYMMDD-HHMMSS\./,
+    );
+    assert.match(result.stderr, new RegExp(`Runs there: .*${copied}`));
+    assert.match(
+      result.stderr,
+      new RegExp(`Runs there: .*${NEVER_COPIED}.* \\(npx tsx tasks\\.ts releases caelundas\\)`),
+    );
+  });
+
+  it('exits 2 for a well-formed run name that neither the cluster nor this machine knows, for uninstall, logs and copy', async () => {
+    const never = 'caelundas-20200101-000000';
+    for (const command of [
+      ['uninstall', 'caelundas', '--release', never, '--yes'],
+      ['logs', 'caelundas', '--release', never],
+      ['copy', 'caelundas', '--release', never],
+    ]) {
+      const result = await bed.cli(command);
+      assert.equal(result.code, 2, `${command[0]}: ${result.output}`);
+      assert.match(result.stderr, new RegExp(`No run ${never} in namespace caelundas\\.`), command[0]);
+      assert.match(result.stderr, new RegExp(`Runs there: .*${NEVER_COPIED}`), command[0]);
+      assert.match(result.stderr, new RegExp(`Runs there: .*${copied}`), command[0]);
+      assert.doesNotMatch(result.output, /nothing to do/, command[0]);
+    }
   });
 
   it('with --release and --yes uninstalls, waits for the pods, deletes the PVC, and keeps the Retained volume, saying it is billed', async () => {
@@ -127,6 +149,14 @@ describe('uninstall off a terminal', () => {
     const again = await bed.cli(['uninstall', 'caelundas', '--release', copied, '--yes']);
     assert.equal(again.code, 0, again.output);
     assert.match(again.stderr, new RegExp(`${copied}: not found, nothing to do\\.`));
+
+    // Nothing of it is left on the cluster, but its record here says it ran: logs and copy say what is here.
+    const logs = await bed.cli(['logs', 'caelundas', '--release', copied]);
+    assert.equal(logs.code, 0, logs.output);
+    assert.match(logs.stderr, new RegExp(`The Job ${copied} is gone; showing the log deploy saved`));
+    const copy = await bed.cli(['copy', 'caelundas', '--release', copied]);
+    assert.equal(copy.code, 0, copy.output);
+    assert.match(copy.output, new RegExp(`The output of ${copied} is already in .*verified`));
   });
 
   it('refuses to delete output that was never copied without --force, and deletes it with --force', async () => {

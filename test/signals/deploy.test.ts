@@ -23,7 +23,14 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
   before(async () => {
     bed = await createDeployBed();
     gate = installGate(bed.dir, { helm: bed.sandbox.bin.helm, kubectl: bed.sandbox.bin.kubectl });
-    env = { ...bed.env, ...VALID_INPUTS, PATH: `${gate.binDir}${path.delimiter}${bed.env.PATH}` };
+    env = {
+      ...bed.env,
+      ...VALID_INPUTS,
+      PATH: `${gate.binDir}${path.delimiter}${bed.env.PATH}`,
+      // deckhand puts <state root>/.deckhand/bin first on its programs' PATH: the project's own (after `tools
+      // install`) would run the real helm and kubectl in front of the gate.
+      DECKHAND_STATE_ROOT: bed.dir,
+    };
   });
   after(() => bed.close());
 
@@ -105,6 +112,35 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
     });
   }
 
+  it('while helm install runs, once helm has stored the release: run.json "interrupted", the next steps, the inputs kept', async () => {
+    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'never-finish' });
+    const before = recorded();
+    const run = launch(['deploy', 'caelundas', '--image', IMAGE], {
+      env: { ...env, ...gate.envAfter('helm install *') },
+    });
+    await gate.reached();
+    run.pressCtrlC();
+    const result = await run.result;
+    assertInterrupted(result);
+    const { release } = assertRecorded(result, before);
+    assert.match(result.stderr, new RegExp(`npx tsx tasks\\.ts uninstall caelundas --release ${release}`));
+    assert.ok(inputsSecrets().includes(`${release}-inputs`), 'the release still reads its inputs Secret');
+    assert.deepEqual(helperPods(), []);
+  });
+
+  it('while watching a Job whose pod has no node yet: run.json "interrupted", the next steps, exit 130', async () => {
+    bed.sim.setJobBehavior({ namePrefix: 'caelundas-' }, { outcome: 'unschedulable' });
+    const before = recorded();
+    const run = launch(['deploy', 'caelundas', '--image', IMAGE], { env });
+    await run.waitForOutput(/Not scheduled yet: 0\/3 nodes are available/);
+    run.pressCtrlC();
+    const result = await run.result;
+    assertInterrupted(result);
+    const { release } = assertRecorded(result, before);
+    assert.match(result.stderr, new RegExp(`npx tsx tasks\\.ts uninstall caelundas --release ${release}`));
+    assert.deepEqual(helperPods(), []);
+  });
+
   it('while following the Job: cleanup, run.json "interrupted", the next steps, exit 130', async () => {
     bed.sim.setJobBehavior(
       { namePrefix: 'caelundas-' },
@@ -123,6 +159,17 @@ describe('deploy interrupted through the launcher', { concurrency: false }, () =
     await bed.sim.waitFor((sim) => sim.openStreams() === 0, {
       timeoutMs: 10_000,
       description: 'watches and log streams closed',
+    });
+
+    // `logs` following the same run: one Ctrl-C stops the stream, plainly, with exit 130.
+    const logs = launch(['logs', 'caelundas', '--release', release], { env });
+    await logs.waitForOutput(/still working/);
+    logs.pressCtrlC();
+    const followed = await logs.result;
+    assertInterrupted(followed);
+    await bed.sim.waitFor((sim) => sim.openStreams() === 0, {
+      timeoutMs: 10_000,
+      description: 'the log stream closed',
     });
   });
 

@@ -12,6 +12,8 @@ export interface Gate {
   binDir: string;
   /** Environment that holds the commands matching `pattern` (e.g. 'helm upgrade --install *'). */
   env(pattern: string): Record<string, string>;
+  /** Environment that runs the commands matching `pattern`, then holds them before they return. */
+  envAfter(pattern: string): Record<string, string>;
   /** Resolves once a held command has started; rejects after `timeoutMs`. */
   reached(timeoutMs?: number): Promise<void>;
 }
@@ -29,6 +31,10 @@ export function installGate(dir: string, programs: Record<string, string>): Gate
         `case "${name} $*" in`,
         '  $DECKHAND_TEST_GATE) : > "$DECKHAND_TEST_GATE_REACHED"; exec sleep 600 ;;',
         'esac',
+        // Held once the real command has done its work (helm has stored the release), before deckhand hears back.
+        `case "${name} $*" in`,
+        `  $DECKHAND_TEST_GATE_AFTER) '${real}' "$@"; : > "$DECKHAND_TEST_GATE_REACHED"; exec sleep 600 ;;`,
+        'esac',
         `exec '${real}' "$@"`,
         '',
       ].join('\n'),
@@ -42,6 +48,10 @@ export function installGate(dir: string, programs: Record<string, string>): Gate
     env(pattern) {
       current = `${marker}-${++round}`;
       return { DECKHAND_TEST_GATE: pattern, DECKHAND_TEST_GATE_REACHED: current };
+    },
+    envAfter(pattern) {
+      current = `${marker}-${++round}`;
+      return { DECKHAND_TEST_GATE: '', DECKHAND_TEST_GATE_AFTER: pattern, DECKHAND_TEST_GATE_REACHED: current };
     },
     async reached(timeoutMs = 60_000) {
       const deadline = Date.now() + timeoutMs;

@@ -67,6 +67,35 @@ describe('storage in kube-sim', { concurrency: 4 }, () => {
     });
   });
 
+  test('a claim on a WaitForFirstConsumer class stays Pending until its pod fits a node, and stays so while the pod cannot be scheduled', async () => {
+    await withKubeSim(async ({ kubectlOk, kubectlJson, sim }) => {
+      const lateClass = 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: late}\nprovisioner: linodebs.csi.linode.com\nreclaimPolicy: Delete\nvolumeBindingMode: WaitForFirstConsumer\n';
+      await kubectlOk(['apply', '-f', '-'], { input: [lateClass, claim('later', 'late'), claim('never', 'late')].join('\n---\n') });
+      const claimEvents = async (name: string) =>
+        (await kubectlJson<{ items: Event[] }>(['get', 'events', '--field-selector', `involvedObject.name=${name},involvedObject.kind=PersistentVolumeClaim`])).items.map((e) => [e.type, e.reason, e.message]);
+      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'WaitForFirstConsumer'), { description: 'WaitForFirstConsumer event' });
+      assert.deepEqual((await claimEvents('later'))[0], ['Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding']);
+      assert.equal(phase(sim.get('v1', 'PersistentVolumeClaim', 'default', 'later')), 'Pending');
+
+      // A pod that fits: the claim gets its volume on the pod's node, then the pod runs.
+      await kubectlOk(['apply', '-f', '-'], { input: writerJob('fits', 'later') });
+      await kubectlOk(['wait', '--for=condition=complete', 'job/fits', '--timeout=10s']);
+      const bound = await kubectlJson<KubeObject>(['get', 'pvc', 'later']);
+      assert.equal(phase(bound), 'Bound');
+      assert.match(bound.metadata.annotations?.['volume.kubernetes.io/selected-node'] ?? '', /^lke/);
+
+      // A pod that fits no node: its FailedScheduling names the real cause; the claim keeps waiting, without a fault.
+      sim.setJobBehavior({ namePrefix: 'stuck' }, { outcome: 'unschedulable' });
+      await kubectlOk(['apply', '-f', '-'], { input: writerJob('stuck', 'never') });
+      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'FailedScheduling'), { description: 'FailedScheduling event' });
+      const pod = sim.list('v1', 'Pod', 'default').find((p) => p.metadata.labels?.['job-name'] === 'stuck')!;
+      const podEvents = await kubectlJson<{ items: Event[] }>(['get', 'events', '--field-selector', `involvedObject.name=${pod.metadata.name}`]);
+      assert.match(podEvents.items.find((e) => e.reason === 'FailedScheduling')?.message ?? '', /^0\/3 nodes are available: 3 Insufficient cpu\./);
+      assert.equal(phase(sim.get('v1', 'PersistentVolumeClaim', 'default', 'never')), 'Pending');
+      assert.deepEqual(new Set((await claimEvents('never')).map((e) => e[1])), new Set(['WaitForFirstConsumer']));
+    });
+  });
+
   test('a claim on the default Retain class binds a Linode CSI volume that is Released, files intact, after the claim is deleted', async () => {
     await withKubeSim(async ({ kubectlOk, kubectlJson, sim }) => {
       await kubectlOk(['apply', '-f', '-'], { input: [claim('results'), writerJob('produce', 'results')].join('\n---\n') });

@@ -54,7 +54,8 @@ const EXPLANATIONS: { outcome: string; timeout?: string; code: number; says: Reg
     timeout: '3s',
     code: 1,
     says: [
-      /did not finish within 3\.0 s: Not scheduled yet: 0\/3 nodes are available: 3 Insufficient cpu\..*\(the autoscaler may be adding a node\)\.$/m,
+      /did not finish within 3\.0 s: its pod was never scheduled: 0\/3 nodes are available: 3 Insufficient cpu\..*; nothing ran\.$/m,
+      /No node has room for the pod/,
     ],
   },
   { outcome: 'disrupted', code: 0, says: [/caelundas run caelundas-\d{8}-\d{6} done\./] },

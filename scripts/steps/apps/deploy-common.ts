@@ -14,6 +14,7 @@ import { DeckhandError, UsageError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { KubeTarget } from '../../lib/target.ts';
+import { toolProblem } from '../checks/install-hints.ts';
 import type { ToolProbe } from '../checks/tools.ts';
 
 type Deps = Pick<CommandContext, 'config' | 'shell' | 'masker' | 'resolveTarget'>;
@@ -35,15 +36,12 @@ export function judgeTools(
       notes.push(`${probe.name} ${probe.version}`);
     } else if (!needed) notes.push(`${probe.name} not found (not needed: ${unneededBecause ?? 'not for this run'})`);
     else if (dryRun) notes.push(`${probe.name} not found: a real run needs it`);
-    else
-      problems.push(
-        `${probe.name} is not installed or does not run (${probe.reason}). See the README's prerequisites.`,
-      );
+    else problems.push(toolProblem(probe));
   }
   if (problems.length > 0) {
     throw new DeckhandError(
       `Missing tools:\n${problems.map((problem) => `  - ${problem}`).join('\n')}`,
-      `Install them (see README → Prerequisites) and run \`${deckhand('doctor')}\`.`,
+      `Install them, then run again (\`${deckhand('doctor')}\` checks every tool).`,
     );
   }
 }

@@ -143,3 +143,10 @@ function hasPackage(tool: InstallableTool, os: OsInfo): boolean {
   const major = Number(os.version?.split('.')[0] ?? 0);
   return os.id === 'ubuntu' ? major >= 24 : os.id === 'debian' ? major >= 13 : false;
 }
+
+/** A prerequisite check's line for a tool that is missing or does not run, with how to install it here. */
+export function toolProblem(probe: { name: string; reason: string; missing: boolean }): string {
+  const what = probe.missing ? 'is not installed (not on PATH)' : `does not run (${probe.reason})`;
+  const installable = (Object.keys(PAGES) as string[]).includes(probe.name);
+  return `${probe.name} ${what}: ${installable ? installHint(probe.name as InstallableTool) : "see the README's prerequisites"}`;
+}

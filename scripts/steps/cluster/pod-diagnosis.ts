@@ -81,13 +81,70 @@ export function stuckReason(
   return undefined;
 }
 
-/** Why the pod cannot start yet although nothing is broken for sure (for example, waiting for a node). */
+/**
+ * Why the pod cannot start yet although nothing is broken for sure (for example, waiting for a node). The autoscaler
+ * is named only when the nodes are short of CPU, memory or pod slots — what a new node fixes — never for a claim.
+ * (One argument only: it is passed to `Array.map`.)
+ */
 export function waitingNote(pod: PodLike): string | undefined {
+  const reason = unscheduledReason(pod);
+  if (reason === undefined) return undefined;
+  const autoscaler = nodeShortage(reason) ? ' (the autoscaler may be adding a node)' : '';
+  return `Not scheduled yet: ${autoscaler ? `${reason}${autoscaler}` : reason.replace(/\.$/, '')}.`;
+}
+
+/** The scheduler's reason the pod has no node (its FailedScheduling text), or undefined when it is not waiting for one. */
+export function unscheduledReason(pod: PodLike): string | undefined {
   const scheduled = pod.status?.conditions?.find((condition) => condition.type === 'PodScheduled');
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return `Not scheduled yet: ${scheduled.message ?? 'no node fits'} (the autoscaler may be adding a node).`;
-  }
-  return undefined;
+  if (scheduled?.status !== 'False' || scheduled.reason !== 'Unschedulable') return undefined;
+  return scheduled.message?.trim() || 'no node fits';
+}
+
+/** The nodes lack CPU, memory or room for pods: a node the cluster autoscaler adds would fit the pod. */
+export function nodeShortage(reason: string): boolean {
+  return /Insufficient (cpu|memory|pods|ephemeral-storage)|Too many pods/i.test(reason);
+}
+
+/**
+ * The claims among `pvcs` that are Pending only because their StorageClass binds a volume once a pod using them has
+ * a node (volumeBindingMode WaitForFirstConsumer): normal until the pod is scheduled, never the cause itself.
+ */
+export function claimsWaitingForConsumer(pvcs: readonly PvcLike[], pvcEvents: readonly EventLike[]): PvcLike[] {
+  return pvcs.filter(
+    (pvc) =>
+      pvc.status?.phase === 'Pending' &&
+      pvcEvents.some(
+        (event) =>
+          event.reason === 'WaitForFirstConsumer' &&
+          (event.involvedObject?.name === undefined || event.involvedObject.name === pvc.metadata.name),
+      ) &&
+      !pvcEvents.some(
+        (event) => event.reason === 'ProvisioningFailed' && event.involvedObject?.name === pvc.metadata.name,
+      ),
+  );
+}
+
+/**
+ * A workload's pod that was never given a node: the cause is the scheduler's reason (a claim waiting for its first
+ * consumer is only a consequence, and said so), and what to do depends on it.
+ */
+export function explainNeverScheduled(
+  pod: PodLike,
+  reason: string,
+  pvcs: readonly PvcLike[],
+  pvcEvents: readonly EventLike[],
+): Diagnosis {
+  const waiting = claimsWaitingForConsumer(pvcs, pvcEvents).map((pvc) => pvc.metadata.name);
+  const claims =
+    waiting.length > 0
+      ? ` (its PVC ${waiting.join(', ')} is Pending only because its storage class binds a volume once the pod has a node — volumeBindingMode WaitForFirstConsumer — which is normal)`
+      : '';
+  const fix = nodeShortage(reason)
+    ? "No node has room for the pod: lower the Job's resources.requests in the app values file, or let the cluster grow (node_max in terraform/terraform.tfvars)."
+    : /PersistentVolumeClaim|persistentvolumeclaim|volume/i.test(reason)
+      ? 'Its volume is the problem: see `kubectl describe pvc` and the storage class.'
+      : `See why: kubectl describe pod ${pod.metadata.name}.`;
+  return { summary: `${reason.replace(/\.$/, '')}${claims}`, fix };
 }
 
 export function lastExitCode(pods: readonly PodLike[]): number | undefined {

@@ -114,22 +114,28 @@ export async function installRelease(run: DeployRun, task: StepTask): Promise<vo
 }
 
 /**
- * After a run that never got its release (it failed or was interrupted before, or its install failed before helm
- * stored anything): its inputs Secret is deleted, so no run's inputs linger without a run. Runs after Ctrl-C too.
+ * After a run whose install never reported success (it failed, or Ctrl-C came while helm ran), or that stopped before
+ * it: when helm stored the release anyway, the run has its release — it counts as installed, so its record is written
+ * and its next steps shown; when it did not, its inputs Secret is deleted, so no run's inputs linger without a run.
+ * Runs after Ctrl-C too.
  */
 export async function discardUnusedInputs(run: DeployRun): Promise<void> {
   const plan = run.plan;
   if (!plan || !run.inputsSecretCreated || run.installed || !run.target) return;
   const shell = run.deps.shell;
   if (run.installAttempted) {
-    // An install that failed after helm stored the release (a timeout, say) leaves a release that uses the Secret;
+    // An install that failed or was interrupted after helm stored the release leaves a release that uses the Secret;
     // uninstall removes the two together.
     const status = await shell.run(helm.statusArgs(run.target, plan.namespace, plan.release), {
       kind: 'read',
       nothrow: true,
       uninterruptible: true,
     });
-    if (status.exitCode === 0 || !/release: not found/i.test(status.stderr)) return;
+    if (status.exitCode === 0) {
+      run.installed = true;
+      return;
+    }
+    if (!/release: not found/i.test(status.stderr)) return;
   }
   await deleteInputsSecret(run, shell, run.target).catch(() => undefined);
 }

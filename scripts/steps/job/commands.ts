@@ -53,6 +53,7 @@ export async function showLogs(ctx: CommandContext<typeof logs>): Promise<void> 
     namespace: target.namespace,
     outputDir: ctx.config.outputDir,
     sharedSecret: app.secret.name,
+    named: options.release === undefined ? [] : [options.release],
   });
   const row = await chooseRelease({
     prompter: ctx.prompter,

@@ -174,6 +174,7 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
     namespace: target.namespace,
     outputDir: ctx.config.outputDir,
     sharedSecret: app.secret.name,
+    named: ctx.invocation.options.release === undefined ? [] : [ctx.invocation.options.release],
   });
   const row = await chooseRelease({
     prompter: ctx.prompter,
@@ -182,7 +183,11 @@ export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<Cop
     rows,
     given: ctx.invocation.options.release,
     purpose: 'copy the output of',
-    unusable: copyBlocker,
+    // A run named whose output is already here, verified, is told so below even when its PVC is gone.
+    unusable: (candidate) =>
+      candidate.name === ctx.invocation.options.release && candidate.output.copied && !ctx.invocation.options.force
+        ? undefined
+        : copyBlocker(candidate),
     now: new Date(),
     width: pickerWidth(),
     tell: (line) => ctx.ui.info(line),

@@ -14,6 +14,7 @@ import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 import { systemNamespaceByName, systemNamespaceError } from '../cluster/namespace.ts';
+import type { Diagnosis } from '../cluster/pod-diagnosis.ts';
 import type { ClusterReads } from '../cluster/reads.ts';
 import { refuseOptionLikeValue } from '../image/preflight.ts';
 import type { CopyResult } from './copy.ts';
@@ -62,6 +63,8 @@ export interface DeployRun {
   keptVolumes?: VolumeFacts[];
   outcome?: RunOutcome;
   failure?: string;
+  /** The Job timed out without any of its pods getting a node: which pod, and why (nothing ran). */
+  neverScheduled?: { pod: string; diagnosis: Diagnosis };
 }
 
 /** A wait on the Job whose lines are held until a step shows them. */

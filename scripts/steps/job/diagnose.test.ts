@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { explainNeverScheduled } from '../cluster/pod-diagnosis.ts';
 import { explainFailure, jobOutcome, stuckReason, waitingNote, type JobLike, type PodLike } from './diagnose.ts';
 
 const job = (conditions: { type: string; reason?: string }[], extra: Partial<JobLike> = {}): JobLike => ({
@@ -168,5 +169,55 @@ describe('which pod states are worth a closer look', async () => {
       ),
       'unschedulable:x',
     );
+  });
+});
+
+describe('a pod that has no node', () => {
+  const unschedulable = (message: string): PodLike => ({
+    metadata: { name: 'caelundas-x-abcde' },
+    status: {
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message }],
+    },
+  });
+  const lateClaim = {
+    metadata: { name: 'caelundas-x' },
+    spec: { storageClassName: 'late' },
+    status: { phase: 'Pending' },
+  };
+  const waitsForConsumer = [
+    {
+      reason: 'WaitForFirstConsumer',
+      message: 'waiting for first consumer to be created before binding',
+      involvedObject: { kind: 'PersistentVolumeClaim', name: 'caelundas-x' },
+    },
+  ];
+
+  it('does not wait for the autoscaler when the scheduler blames a claim, not the nodes', () => {
+    assert.equal(
+      waitingNote(unschedulable('0/3 nodes are available: persistentvolumeclaim "caelundas-x" not found.')),
+      'Not scheduled yet: 0/3 nodes are available: persistentvolumeclaim "caelundas-x" not found.',
+    );
+  });
+
+  it('names the scheduler reason as the cause and a WaitForFirstConsumer claim only as normal', () => {
+    const diagnosis = explainNeverScheduled(
+      unschedulable('0/3 nodes are available: 3 Insufficient cpu.'),
+      '0/3 nodes are available: 3 Insufficient cpu.',
+      [lateClaim],
+      waitsForConsumer,
+    );
+    assert.equal(
+      diagnosis.summary,
+      '0/3 nodes are available: 3 Insufficient cpu (its PVC caelundas-x is Pending only because its storage class binds a volume once the pod has a node — volumeBindingMode WaitForFirstConsumer — which is normal)',
+    );
+    assert.match(diagnosis.fix, /^No node has room for the pod: lower the Job's resources\.requests/);
+  });
+
+  it('leaves a claim out when it waits for no consumer, and sends a volume reason to the PVC', () => {
+    const reason = '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims.';
+    const diagnosis = explainNeverScheduled(unschedulable(reason), reason, [lateClaim], []);
+    assert.equal(diagnosis.summary, '0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims');
+    assert.match(diagnosis.fix, /kubectl describe pvc/);
   });
 });

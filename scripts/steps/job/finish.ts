@@ -201,6 +201,16 @@ export function nextSteps(run: DeployRun, width = lineWidth(process.stderr, 120)
     return lines;
   }
   if (!run.installed) return [];
+  if (run.neverScheduled) {
+    // Nothing ran, so there are no logs and no output: only why the pod waits, and how to remove what waits.
+    say('Next steps:');
+    lines.push(
+      '  # why the pod has no node',
+      `  kubectl describe pod ${run.neverScheduled.pod} --namespace ${plan.namespace}`,
+    );
+    command('remove the release and its PVC (nothing ran)', 'uninstall', app, ...release);
+    return lines;
+  }
   say('Next steps:');
   command("the Job's logs", 'logs', app, ...release);
   command('copy its output when it is done', 'copy', app, ...release);

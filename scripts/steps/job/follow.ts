@@ -12,6 +12,13 @@ import { WatchConnectionLost } from '../cluster/resumable-watch.ts';
 import { targetOf, taskShell, type DeployRun, type Following } from './deploy-run.ts';
 import { jobLogSummary, openJobLog } from './job-log.ts';
 import { watchJob } from './watch.ts';
+import {
+  explainNeverScheduled,
+  unscheduledReason,
+  type EventLike,
+  type PodLike,
+  type PvcLike,
+} from '../cluster/pod-diagnosis.ts';
 
 export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
   const plan = run.plan!;
@@ -73,13 +80,24 @@ export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
         `${result.diagnosis.fix}\n  ${keep}`,
       );
     }
-    case 'timeout':
+    case 'timeout': {
       run.outcome = 'timeout';
+      const unscheduled = await neverScheduled(run, target);
+      if (unscheduled) {
+        // Nothing ran: "it keeps running" and "copy its output" would send the person after output that never was.
+        run.neverScheduled = unscheduled;
+        run.failure = `its pod was never scheduled: ${unscheduled.diagnosis.summary}`;
+        throw new DeckhandError(
+          `Job ${plan.release} did not finish within ${formatMs(plan.jobTimeoutMs)}: its pod was never scheduled: ${unscheduled.diagnosis.summary}; nothing ran.`,
+          `${unscheduled.diagnosis.fix}\n  The release ${plan.release} and its PVC were kept, and the pod still waits for a node. Remove them: ${deckhand('uninstall', app, ...release)}`,
+        );
+      }
       run.failure = `did not finish within ${formatMs(plan.jobTimeoutMs)}`;
       throw new DeckhandError(
         `Job ${plan.release} did not finish within ${formatMs(plan.jobTimeoutMs)}${result.note ? `: ${result.note.replace(/\.$/, '')}` : ''}.`,
         `It keeps running in the cluster. Follow it: ${deckhand('logs', app, ...release)}; copy its output when done: ${deckhand('copy', app, ...release)}. Wait longer next time with --timeout.`,
       );
+    }
     case 'deleted':
       run.outcome = 'error';
       run.failure = 'the Job was deleted before it finished';
@@ -88,6 +106,34 @@ export async function followJob(run: DeployRun, task: StepTask): Promise<void> {
         `Someone (or its TTL) removed it; the PVC may still hold output: ${deckhand('copy', app, ...release)}`,
       );
   }
+}
+
+/**
+ * At the timeout: the Job's pods, when none of them ever got a node, with the scheduler's reason (and the run's PVC,
+ * which a WaitForFirstConsumer class keeps Pending until then). Undefined when a pod was scheduled.
+ */
+async function neverScheduled(run: DeployRun, target: KubeTarget): Promise<DeployRun['neverScheduled']> {
+  const plan = run.plan!;
+  const shell = run.deps.shell;
+  const [pods, pvc, pvcEvents] = await Promise.all([
+    kubectl.list(shell, target, 'pods', {
+      namespace: plan.namespace,
+      labelSelector: `batch.kubernetes.io/job-name=${plan.release}`,
+    }),
+    kubectl.get(shell, target, 'persistentvolumeclaim', plan.release, plan.namespace),
+    kubectl.list<EventLike & kubectl.KubeObject>(shell, target, 'events', {
+      namespace: plan.namespace,
+      fieldSelector: `involvedObject.name=${plan.release},involvedObject.kind=PersistentVolumeClaim`,
+    }),
+  ]);
+  const ours = (pods as PodLike[]).filter((pod) => !pod.metadata.deletionTimestamp);
+  const reasons = ours.map(unscheduledReason);
+  if (ours.length === 0 || reasons.some((reason) => reason === undefined)) return undefined;
+  const pod = ours[0]!;
+  return {
+    pod: pod.metadata.name,
+    diagnosis: explainNeverScheduled(pod, reasons[0]!, pvc ? [pvc as PvcLike] : [], pvcEvents),
+  };
 }
 
 export function startFollowing(run: DeployRun, target: KubeTarget): Following {

@@ -6,13 +6,14 @@ import { ageOf } from '../../lib/duration.ts';
 import { UsageError } from '../../lib/errors.ts';
 import type { Choice, Prompter } from '../../lib/prompts.ts';
 import { formatBytes } from './copy.ts';
-import { appOfRelease } from './release-name.ts';
+import { appOfRelease, isRunReleaseName } from './release-name.ts';
 import type { ReleaseRow } from './runs.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { lineWidth, plural, wrapWords } from '../../lib/wording.ts';
 
 /** "deployed", "stuck (pending-upgrade)", "failed", or "no release (PVC left)" for leftovers. */
 export function releaseStateText(row: ReleaseRow): string {
+  if (row.gone) return 'gone (only its record is here)';
   if (row.stuck) return `stuck (${row.stuck.status})`;
   if (row.helm) return row.helm.status;
   if (row.pvc) return 'no release (PVC left)';
@@ -279,18 +280,23 @@ export function newestFirst(rows: readonly ReleaseRow[]): ReleaseRow[] {
 }
 
 /** A `--release` value that is not a release of this app: exit 2, listing the ones that exist. */
+/**
+ * A name given with --release that is neither on the cluster nor recorded on this machine: exit 2 with the runs
+ * that are there, so a typo or a run of another cluster is told apart from one that is already gone.
+ */
 export function unknownReleaseError(
   app: string,
   namespace: string,
   names: readonly string[],
   rows: readonly ReleaseRow[],
 ): UsageError {
-  const existing = rows.map((row) => row.name);
+  const there = rows.filter((row) => !row.gone).map((row) => row.name);
+  const malformed = names.filter((name) => !isRunReleaseName(app, name));
   return new UsageError(
-    `${names.length === 1 ? 'No release' : 'No releases'} ${names.map((name) => `"${name}"`).join(', ')} of ${app} in namespace ${namespace}.`,
-    existing.length > 0
-      ? `Existing releases: ${existing.join(', ')}.`
-      : `${app} has no releases in namespace ${namespace}. List them with: ${deckhand('releases', app)}`,
+    `No ${names.length === 1 ? 'run' : 'runs'} ${names.join(', ')} in namespace ${namespace}.${malformed.length > 0 ? ` Runs of ${app} are named ${app}-YYYYMMDD-HHMMSS.` : ''}`,
+    there.length > 0
+      ? `Runs there: ${there.join(', ')} (${deckhand('releases', app)})`
+      : `${app} has no runs in namespace ${namespace} (${deckhand('releases', app)}); start one with: ${deckhand('deploy', app)}`,
   );
 }
 

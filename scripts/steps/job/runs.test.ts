@@ -434,8 +434,8 @@ describe('choosing one release for logs and copy', () => {
       }),
       (error: unknown) => {
         assert.ok(error instanceof UsageError);
-        assert.match(error.message, /No release "caelundas-typo" of caelundas in namespace caelundas/);
-        assert.match(error.fix!, new RegExp(`Existing releases: .*${COPIED}`));
+        assert.match(error.message, /No run caelundas-typo in namespace caelundas\. Runs of caelundas are named/);
+        assert.match(error.fix!, new RegExp(`Runs there: .*${COPIED}.* \\(npx tsx tasks\\.ts releases caelundas\\)$`));
         return true;
       },
     );

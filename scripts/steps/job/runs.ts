@@ -81,6 +81,11 @@ export interface ReleaseRow {
   inputs: { secret: string; shared: boolean; present: boolean };
   /** Set when an interrupted helm operation left the release in a pending-* state. */
   stuck?: StuckFacts;
+  /**
+   * Nothing of the run is left on the cluster; only this machine's record says it existed (a run named on the
+   * command line, see ReadReleasesOptions.named).
+   */
+  gone?: true;
 }
 
 export interface StuckFacts {
@@ -114,6 +119,8 @@ export interface ReleaseSources {
   sharedSecret?: string;
   /** Histories of stuck releases, by name (read only for those). */
   histories?: ReadonlyMap<string, readonly helm.HistoryEntry[]>;
+  /** Runs the cluster has nothing of but this machine has a record of (in `records`): listed as gone. */
+  recordedOnly?: readonly string[];
 }
 
 const INSTANCE = 'app.kubernetes.io/instance';
@@ -140,6 +147,8 @@ export function joinReleases(sources: ReleaseSources): ReleaseRow[] {
     const release = secret.replace(/-inputs$/, '');
     if (secret !== release && isRunReleaseName(sources.app, release)) names.add(release);
   }
+  const recordedOnly = (sources.recordedOnly ?? []).filter((name) => !names.has(name) && sources.records.get(name));
+  for (const name of recordedOnly) names.add(name);
   const place = { cluster: sources.cluster, server: sources.server, namespace: sources.namespace };
 
   const rows = [...names].map((name): ReleaseRow => {
@@ -199,6 +208,7 @@ export function joinReleases(sources: ReleaseSources): ReleaseRow[] {
         status && helm.PENDING_STATUSES.includes(status)
           ? stuckFacts(sources.app, sources.namespace, name, status, sources.histories?.get(name))
           : undefined,
+      ...(recordedOnly.includes(name) ? { gone: true as const } : {}),
     };
   });
   return rows.sort((a, b) => (a.startedAt ?? '').localeCompare(b.startedAt ?? '') || compareRunNames(a.name, b.name));
@@ -339,6 +349,11 @@ export interface ReadReleasesOptions {
   outputDir: string;
   /** The Secret the app's runs shared before per-run inputs (the app registry's secret name). */
   sharedSecret?: string;
+  /**
+   * Release names given on the command line: one the cluster has nothing of still gets a row (marked `gone`) when
+   * this machine has its record, so "already gone" is told apart from a name that never was a run.
+   */
+  named?: readonly string[];
 }
 
 /** Five cluster reads, side by side, however many releases there are (plus `helm history` for stuck ones). */
@@ -368,6 +383,8 @@ export async function readReleases(options: ReadReleasesOptions): Promise<Releas
   const stuck = releases.filter(
     (release) => helm.PENDING_STATUSES.includes(release.status) && release.status !== 'pending-install',
   );
+  const recordedOnly = (options.named ?? []).filter((name) => !names.has(name) && isRunReleaseName(app, name));
+  for (const name of recordedOnly) names.add(name);
   const place = { cluster: target.cluster, server: target.server, namespace };
   const [records, histories] = await Promise.all([
     Promise.all(
@@ -394,5 +411,6 @@ export async function readReleases(options: ReadReleasesOptions): Promise<Releas
     histories: new Map(histories),
     secrets,
     ...(options.sharedSecret ? { sharedSecret: options.sharedSecret } : {}),
+    recordedOnly,
   });
 }

@@ -80,6 +80,7 @@ export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): P
     namespace: target.namespace,
     outputDir: ctx.config.outputDir,
     sharedSecret: app.secret.name,
+    named: ctx.invocation.options.release,
   });
   const selection = await selectReleasesToUninstall({
     prompter: ctx.prompter,

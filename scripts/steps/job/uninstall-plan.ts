@@ -7,7 +7,6 @@
 import { MissingInputError, type MissingItem } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import type { Prompter } from '../../lib/prompts.ts';
-import { isRunReleaseName } from './release-name.ts';
 import type { ReleaseRow } from './runs.ts';
 import { jobText, outputText, releaseChoices, storageText, uninstallOrder, unknownReleaseError } from './runs-view.ts';
 import { monthlyVolumeCost } from './uninstall.ts';
@@ -32,18 +31,20 @@ export interface Selection {
 }
 
 /**
- * The releases named with --release, or the ones picked on a terminal. A name that is not one of the app's runs is
- * a usage error listing the existing ones; a well-formed run name with nothing left of it is "nothing to do".
+ * The releases named with --release, or the ones picked on a terminal. A name the cluster has nothing of is "already
+ * gone" (nothing to do) only when this machine has the run's record (a row marked `gone`); otherwise — a typo, a run
+ * of another cluster — it is a usage error listing the runs that are there.
  */
 export async function selectReleasesToUninstall(options: SelectOptions): Promise<Selection> {
   const { app, namespace, rows } = options;
   if (options.given.length > 0) {
     const names = [...new Set(options.given)];
-    const unknown = names.filter((name) => !rows.some((row) => row.name === name) && !isRunReleaseName(app, name));
+    const unknown = names.filter((name) => !rows.some((row) => row.name === name));
     if (unknown.length > 0) throw unknownReleaseError(app, namespace, unknown, rows);
+    const named = rows.filter((row) => names.includes(row.name));
     return {
-      selected: uninstallOrder(rows.filter((row) => names.includes(row.name))),
-      alreadyGone: names.filter((name) => !rows.some((row) => row.name === name)),
+      selected: uninstallOrder(named.filter((row) => !row.gone)),
+      alreadyGone: named.filter((row) => row.gone).map((row) => row.name),
     };
   }
   if (rows.length === 0) return { selected: [], alreadyGone: [] };

@@ -610,20 +610,33 @@ describe('choosing releases to uninstall', () => {
       }),
       (error: unknown) => {
         assert.ok(error instanceof UsageError);
-        assert.match(error.message, /No releases "caelundas-oops", "wpp-bot" of caelundas/);
-        assert.equal(error.fix, `Existing releases: ${COPIED.name}, ${NEVER_COPIED.name}.`);
+        assert.match(
+          error.message,
+          /^No runs caelundas-oops, wpp-bot in namespace caelundas\. Runs of caelundas are named/,
+        );
+        assert.equal(
+          error.fix,
+          `Runs there: ${COPIED.name}, ${NEVER_COPIED.name} (npx tsx tasks.ts releases caelundas)`,
+        );
         return true;
       },
     );
   });
 
-  it('counts a well-formed run name with nothing left as already gone', async () => {
+  it('counts a run whose record is here but of which nothing is left on the cluster as already gone', async () => {
+    const gone: ReleaseRow = {
+      ...COPIED,
+      name: 'caelundas-20250101-000000',
+      helm: undefined,
+      pvc: undefined,
+      gone: true,
+    };
     const selection = await selectReleasesToUninstall({
       prompter: scriptedPrompter({}, false),
       app: 'caelundas',
       namespace: NS,
-      rows,
-      given: [COPIED.name, 'caelundas-20250101-000000'],
+      rows: [...rows, gone],
+      given: [COPIED.name, gone.name],
       now: new Date(),
       width: 80,
     });
@@ -631,7 +644,30 @@ describe('choosing releases to uninstall', () => {
       selection.selected.map((selected) => selected.name),
       [COPIED.name],
     );
-    assert.deepEqual(selection.alreadyGone, ['caelundas-20250101-000000']);
+    assert.deepEqual(selection.alreadyGone, [gone.name]);
+  });
+
+  it('refuses a well-formed run name that neither the cluster nor this machine knows, listing the runs there', async () => {
+    await assert.rejects(
+      selectReleasesToUninstall({
+        prompter: scriptedPrompter({}, false),
+        app: 'caelundas',
+        namespace: NS,
+        rows,
+        given: [COPIED.name, 'caelundas-20250101-000000'],
+        now: new Date(),
+        width: 80,
+      }),
+      (error: unknown) => {
+        assert.ok(error instanceof UsageError);
+        assert.equal(error.message, 'No run caelundas-20250101-000000 in namespace caelundas.');
+        assert.equal(
+          error.fix,
+          `Runs there: ${COPIED.name}, ${NEVER_COPIED.name} (npx tsx tasks.ts releases caelundas)`,
+        );
+        return true;
+      },
+    );
   });
 
   it('off a terminal without --release refuses with the releases to choose from', async () => {
