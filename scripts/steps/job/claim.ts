@@ -133,11 +133,22 @@ export async function discardUnusedInputs(run: DeployRun): Promise<void> {
     });
     if (status.exitCode === 0) {
       run.installed = true;
+      run.stuckStatus = pendingStatus(status.stdout);
       return;
     }
     if (!/release: not found/i.test(status.stderr)) return;
   }
   await deleteInputsSecret(run, shell, run.target).catch(() => undefined);
+}
+
+/** `pending-install` (and the like) from `helm status --output json`; undefined for a settled release. */
+function pendingStatus(json: string): string | undefined {
+  try {
+    const state = (JSON.parse(json) as { info?: { status?: string } }).info?.status;
+    return state?.startsWith('pending-') ? state : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 async function deleteInputsSecret(run: DeployRun, shell: Runner, target: KubeTarget): Promise<void> {

@@ -65,6 +65,8 @@ export interface DeployRun {
   failure?: string;
   /** The Job timed out without any of its pods getting a node: which pod, and why (nothing ran). */
   neverScheduled?: { pod: string; diagnosis: Diagnosis };
+  /** helm was stopped before it finished: its release is left `pending-install`, which only `--recover` removes. */
+  stuckStatus?: string;
 }
 
 /** A wait on the Job whose lines are held until a step shows them. */

@@ -41,6 +41,16 @@ describe('the next steps after a deploy', () => {
     check(lines, 80, []);
   });
 
+  it('after helm was stopped mid-install: uninstall --recover, since the pending release blocks the rest', () => {
+    const lines = nextSteps(run({ stuckStatus: 'pending-install' }), 80);
+    check(lines, 80, [
+      `npx tsx tasks.ts logs caelundas --release ${RELEASE}`,
+      `npx tsx tasks.ts uninstall caelundas --release ${RELEASE} --recover`,
+    ]);
+    assert.match(lines.join('\n'), /release is\s+pending-install/);
+    assert.ok(!lines.some((line) => line.includes('tasks.ts copy')), lines.join('\n'));
+  });
+
   it('after a copy: where the output is, and how to remove the release when done', () => {
     const lines = nextSteps(run({ copy: COPY }), 80);
     assert.deepEqual(lines, [

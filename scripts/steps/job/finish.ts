@@ -213,6 +213,17 @@ export function nextSteps(run: DeployRun, width = lineWidth(process.stderr, 120)
   }
   say('Next steps:');
   command("the Job's logs", 'logs', app, ...release);
+  if (run.stuckStatus) {
+    // A release helm left pending-* blocks every later helm command on it; plain uninstall asks what to do.
+    command(
+      `helm was stopped before it finished (the release is ${run.stuckStatus}): remove it, its inputs and its PVC`,
+      'uninstall',
+      app,
+      ...release,
+      '--recover',
+    );
+    return lines;
+  }
   command('copy its output when it is done', 'copy', app, ...release);
   command('remove the release and its PVC', 'uninstall', app, ...release);
   return lines;
