@@ -11,7 +11,14 @@ import type { StreamTracker } from './http/watch.ts';
 import type { PodMatch } from './pod-match.ts';
 import { PodSessions } from './pod-sessions.ts';
 import { createPortForwardHandler, PortBackends, type PortForwardRecord, type PortTarget } from './port-forward.ts';
-import { LinodeCloud, type DeletedVolumeRecord, type LoadBalancerBehavior, type LoadBalancerMatch, type NodeBalancerRecord, type VolumeDeletionBehavior } from './linode-cloud.ts';
+import {
+  LinodeCloud,
+  type DeletedVolumeRecord,
+  type LoadBalancerBehavior,
+  type LoadBalancerMatch,
+  type NodeBalancerRecord,
+  type VolumeDeletionBehavior,
+} from './linode-cloud.ts';
 import { BOOTSTRAP_RBAC } from './rbac-defaults.ts';
 import { ClusterRoleAggregator } from './rbac.ts';
 import type { Registry } from './registry.ts';
@@ -22,7 +29,13 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 
 export type { IssuedToken } from './auth.ts';
-export type { DeletedVolumeRecord, LoadBalancerBehavior, LoadBalancerMatch, NodeBalancerRecord, VolumeDeletionBehavior } from './linode-cloud.ts';
+export type {
+  DeletedVolumeRecord,
+  LoadBalancerBehavior,
+  LoadBalancerMatch,
+  NodeBalancerRecord,
+  VolumeDeletionBehavior,
+} from './linode-cloud.ts';
 export type { ExecProgram, ExecRecord } from './exec-programs.ts';
 export type { PodMatch } from './pod-match.ts';
 export type { PortForwardRecord, PortTarget } from './port-forward.ts';
@@ -99,14 +112,22 @@ export interface AccessParts {
   portForward: ReturnType<typeof createPortForwardHandler>;
 }
 
-export function createAccess(deps: { registry: Registry; streams: StreamTracker; recordGap(method: string, path: string, reason: string): void }, options: AccessOptions = {}): AccessParts {
+export function createAccess(
+  deps: { registry: Registry; streams: StreamTracker; recordGap(method: string, path: string, reason: string): void },
+  options: AccessOptions = {},
+): AccessParts {
   const podSessions = new PodSessions();
   const backends = new PortBackends();
   const programs = new ExecPrograms();
   const execRecords: ExecRecord[] = [];
   const portForwardRecords: PortForwardRecord[] = [];
   const portForward = createPortForwardHandler({ ...deps, backends, records: portForwardRecords, podSessions });
-  const auth = new Auth(deps.registry, options.maxTokenExpirationSeconds !== undefined ? { maxTokenExpirationSeconds: options.maxTokenExpirationSeconds } : {});
+  const auth = new Auth(
+    deps.registry,
+    options.maxTokenExpirationSeconds !== undefined
+      ? { maxTokenExpirationSeconds: options.maxTokenExpirationSeconds }
+      : {},
+  );
   const aggregator = new ClusterRoleAggregator(deps.registry);
   const cloud = new LinodeCloud();
   const customTypes = new CustomTypes();
@@ -157,9 +178,16 @@ export function createAccess(deps: { registry: Registry; streams: StreamTracker;
         const config = {
           apiVersion: 'v1',
           kind: 'Config',
-          clusters: [{ name: context, cluster: { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') } }],
+          clusters: [
+            {
+              name: context,
+              cluster: { server: url, 'certificate-authority-data': Buffer.from(caPem).toString('base64') },
+            },
+          ],
           users: [{ name: context, user: { token } }],
-          contexts: [{ name: context, context: { cluster: context, user: context, namespace: options.namespace ?? 'default' } }],
+          contexts: [
+            { name: context, context: { cluster: context, user: context, namespace: options.namespace ?? 'default' } },
+          ],
           'current-context': context,
         };
         await writeFile(file, stringify(config), { mode: 0o600 });

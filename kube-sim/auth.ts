@@ -10,13 +10,23 @@
  * - TokenRequest (POST serviceaccounts/NAME/token) signs an RS256 JWT with a key made per simulator; TokenReview,
  *   SelfSubjectAccessReview, SubjectAccessReview, LocalSubjectAccessReview, SelfSubjectRulesReview and
  *   SelfSubjectReview answer from the same state.
+ *
+ * Long on purpose: authentication, impersonation and the review APIs answer from one state (who issued which token,
+ * which bindings apply); apart, each would need the others' internals.
  */
 import { createHash, generateKeyPairSync, randomUUID, sign, verify, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ApiError, invalid, notFound } from './errors.ts';
 import { readBody, decodeObjectBody, sendJson } from './http/body.ts';
 import { getPath, isPlainObject, timestamp } from './json.ts';
-import { RbacAuthorizer, SERVICE_ACCOUNT_PREFIX, serviceAccountUser, type NonResourceAttributes, type ResourceAttributes, type UserInfo } from './rbac.ts';
+import {
+  RbacAuthorizer,
+  SERVICE_ACCOUNT_PREFIX,
+  serviceAccountUser,
+  type NonResourceAttributes,
+  type ResourceAttributes,
+  type UserInfo,
+} from './rbac.ts';
 import type { Registry } from './registry.ts';
 import { apiVersionOf, qualifiedName, typeFor, type ResourceType } from './resources.ts';
 
@@ -54,16 +64,30 @@ function base64url(data: Buffer | string): string {
   return Buffer.from(data).toString('base64url');
 }
 
-function forbiddenError(user: UserInfo, attrs: ResourceAttributes | NonResourceAttributes, type?: ResourceType): ApiError {
-  if ('path' in attrs) return new ApiError(403, 'Forbidden', `forbidden: User "${user.username}" cannot ${attrs.verb} path "${attrs.path}"`);
+function forbiddenError(
+  user: UserInfo,
+  attrs: ResourceAttributes | NonResourceAttributes,
+  type?: ResourceType,
+): ApiError {
+  if ('path' in attrs)
+    return new ApiError(
+      403,
+      'Forbidden',
+      `forbidden: User "${user.username}" cannot ${attrs.verb} path "${attrs.path}"`,
+    );
   const resource = attrs.subresource ? `${attrs.resource}/${attrs.subresource}` : attrs.resource;
   const where = attrs.namespace ? `in the namespace "${attrs.namespace}"` : 'at the cluster scope';
   const what = type ? qualifiedName(type) : attrs.group ? `${attrs.resource}.${attrs.group}` : attrs.resource;
-  return new ApiError(403, 'Forbidden', `${what}${attrs.name ? ` "${attrs.name}"` : ''} is forbidden: User "${user.username}" cannot ${attrs.verb} resource "${resource}" in API group "${attrs.group}" ${where}`, {
-    ...(attrs.name ? { name: attrs.name } : {}),
-    ...(attrs.group ? { group: attrs.group } : {}),
-    kind: attrs.resource,
-  });
+  return new ApiError(
+    403,
+    'Forbidden',
+    `${what}${attrs.name ? ` "${attrs.name}"` : ''} is forbidden: User "${user.username}" cannot ${attrs.verb} resource "${resource}" in API group "${attrs.group}" ${where}`,
+    {
+      ...(attrs.name ? { name: attrs.name } : {}),
+      ...(attrs.group ? { group: attrs.group } : {}),
+      kind: attrs.resource,
+    },
+  );
 }
 
 function verbOf(method: string, route: ResourceRequest, query: URLSearchParams, upgrade: boolean): string {
@@ -122,7 +146,11 @@ export class Auth {
           resource: route.type.plural,
           ...(route.subresource ? { subresource: route.subresource } : {}),
           // A namespace's own URL is in that namespace, as kube-apiserver's request info has it.
-          ...(route.namespace ? { namespace: route.namespace } : route.type.kind === 'Namespace' && route.name ? { namespace: route.name } : {}),
+          ...(route.namespace
+            ? { namespace: route.namespace }
+            : route.type.kind === 'Namespace' && route.name
+              ? { namespace: route.name }
+              : {}),
           ...(route.name ? { name: route.name } : {}),
         }
       : { verb: method === 'GET' || method === 'HEAD' ? 'get' : method.toLowerCase(), path: url.pathname };
@@ -142,23 +170,44 @@ export class Auth {
   private impersonate(req: IncomingMessage, requester: UserInfo): UserInfo {
     const asUser = req.headers['impersonate-user'];
     const rawGroups = req.headers['impersonate-group'];
-    const asGroups = (Array.isArray(rawGroups) ? rawGroups : rawGroups ? [rawGroups] : []).flatMap((g) => g.split(',').map((s) => s.trim()));
+    const asGroups = (Array.isArray(rawGroups) ? rawGroups : rawGroups ? [rawGroups] : []).flatMap((g) =>
+      g.split(',').map((s) => s.trim()),
+    );
     if (asUser === undefined && asGroups.length === 0) return requester;
     const username = String(asUser ?? '');
-    if (!username) throw new ApiError(500, 'InternalError', 'Internal error occurred: requested [Impersonate-Group] without impersonating a user');
+    if (!username)
+      throw new ApiError(
+        500,
+        'InternalError',
+        'Internal error occurred: requested [Impersonate-Group] without impersonating a user',
+      );
     const isServiceAccount = username.startsWith(SERVICE_ACCOUNT_PREFIX);
-    const [namespace = '', name = ''] = isServiceAccount ? username.slice(SERVICE_ACCOUNT_PREFIX.length).split(':') : [];
+    const [namespace = '', name = ''] = isServiceAccount
+      ? username.slice(SERVICE_ACCOUNT_PREFIX.length).split(':')
+      : [];
     const checks: ResourceAttributes[] = [
-      isServiceAccount ? { verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace, name } : { verb: 'impersonate', group: '', resource: 'users', name: username },
+      isServiceAccount
+        ? { verb: 'impersonate', group: '', resource: 'serviceaccounts', namespace, name }
+        : { verb: 'impersonate', group: '', resource: 'users', name: username },
       ...asGroups.map((group) => ({ verb: 'impersonate', group: '', resource: 'groups', name: group })),
     ];
     for (const check of checks) {
       if (!requester.groups.includes('system:masters') && !this.rbac.authorize(requester, check).allowed) {
-        throw new ApiError(403, 'Forbidden', `${check.resource} "${check.name ?? ''}" is forbidden: User "${requester.username}" cannot impersonate resource "${check.resource}" in API group "" ${check.namespace ? `in the namespace "${check.namespace}"` : 'at the cluster scope'}`);
+        throw new ApiError(
+          403,
+          'Forbidden',
+          `${check.resource} "${check.name ?? ''}" is forbidden: User "${requester.username}" cannot impersonate resource "${check.resource}" in API group "" ${check.namespace ? `in the namespace "${check.namespace}"` : 'at the cluster scope'}`,
+        );
       }
     }
-    const groups = asGroups.length > 0 ? [...asGroups] : isServiceAccount ? serviceAccountUser(namespace, name).groups.filter((g) => g !== 'system:authenticated') : [];
-    if (!groups.includes('system:authenticated') && username !== 'system:anonymous') groups.push('system:authenticated');
+    const groups =
+      asGroups.length > 0
+        ? [...asGroups]
+        : isServiceAccount
+          ? serviceAccountUser(namespace, name).groups.filter((g) => g !== 'system:authenticated')
+          : [];
+    if (!groups.includes('system:authenticated') && username !== 'system:anonymous')
+      groups.push('system:authenticated');
     return { username, groups };
   }
 
@@ -166,7 +215,9 @@ export class Auth {
     // Made on first use: most simulators never issue a token, and an RSA key costs tens of milliseconds.
     if (!this.keys) {
       const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-      const kid = createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('base64url');
+      const kid = createHash('sha256')
+        .update(publicKey.export({ type: 'spki', format: 'der' }))
+        .digest('base64url');
       this.keys = { privateKey, publicKey, kid };
     }
     return this.keys;
@@ -180,8 +231,21 @@ export class Auth {
   private verifyToken(token: string): { user: UserInfo; audiences: string[] } | undefined {
     const [header, payload, signature] = token.split('.');
     if (!header || !payload || !signature || !this.keys) return undefined;
-    if (!verify('RSA-SHA256', Buffer.from(`${header}.${payload}`), this.keys.publicKey, Buffer.from(signature, 'base64url'))) return undefined;
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp: number; nbf: number; aud: string[]; 'kubernetes.io'?: { namespace: string; serviceaccount: { name: string; uid: string } } };
+    if (
+      !verify(
+        'RSA-SHA256',
+        Buffer.from(`${header}.${payload}`),
+        this.keys.publicKey,
+        Buffer.from(signature, 'base64url'),
+      )
+    )
+      return undefined;
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as {
+      exp: number;
+      nbf: number;
+      aud: string[];
+      'kubernetes.io'?: { namespace: string; serviceaccount: { name: string; uid: string } };
+    };
     const now = Math.floor(Date.now() / 1000);
     if (claims.exp <= now || claims.nbf > now + 60) return undefined;
     const sa = claims['kubernetes.io'];
@@ -189,7 +253,10 @@ export class Auth {
     // A token is bound to its ServiceAccount: deleting (or recreating) the account invalidates it.
     const account = this.registry.find(typeFor('v1', 'ServiceAccount'), sa.namespace, sa.serviceaccount.name);
     if (!account || account.metadata.uid !== sa.serviceaccount.uid) return undefined;
-    return { user: serviceAccountUser(sa.namespace, sa.serviceaccount.name, sa.serviceaccount.uid), audiences: claims.aud };
+    return {
+      user: serviceAccountUser(sa.namespace, sa.serviceaccount.name, sa.serviceaccount.uid),
+      audiences: claims.aud,
+    };
   }
 
   /** Answers the auth APIs; returns false for every other request. */
@@ -200,17 +267,35 @@ export class Auth {
       sendJson(res, 201, this.issueToken(route.namespace ?? 'default', route.name, await this.body(req)));
       return true;
     }
-    const reviews = ['TokenReview', 'SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview'];
+    const reviews = [
+      'TokenReview',
+      'SelfSubjectAccessReview',
+      'SubjectAccessReview',
+      'LocalSubjectAccessReview',
+      'SelfSubjectRulesReview',
+      'SelfSubjectReview',
+    ];
     if (!reviews.includes(type.kind) || method !== 'POST') return false;
     const body = await this.body(req);
     const user = this.userOf(req);
-    const answer = { apiVersion: apiVersionOf(type), kind: type.kind, metadata: { creationTimestamp: null, ...(route.namespace ? { namespace: route.namespace } : {}) }, ...(isPlainObject(body['spec']) ? { spec: body['spec'] } : {}) };
+    const answer = {
+      apiVersion: apiVersionOf(type),
+      kind: type.kind,
+      metadata: { creationTimestamp: null, ...(route.namespace ? { namespace: route.namespace } : {}) },
+      ...(isPlainObject(body['spec']) ? { spec: body['spec'] } : {}),
+    };
     const spec = isPlainObject(body['spec']) ? body['spec'] : {};
     switch (type.kind) {
       case 'TokenReview': {
         const verified = typeof spec['token'] === 'string' ? this.verifyToken(spec['token']) : undefined;
         const { token: _token, ...specWithoutToken } = spec;
-        sendJson(res, 201, { ...answer, spec: specWithoutToken, status: verified ? { authenticated: true, user: verified.user, audiences: verified.audiences } : { user: {}, error: 'invalid bearer token, token could not be verified' } });
+        sendJson(res, 201, {
+          ...answer,
+          spec: specWithoutToken,
+          status: verified
+            ? { authenticated: true, user: verified.user, audiences: verified.audiences }
+            : { user: {}, error: 'invalid bearer token, token could not be verified' },
+        });
         return true;
       }
       case 'SelfSubjectReview':
@@ -222,7 +307,13 @@ export class Auth {
         return true;
       }
       default: {
-        const subject: UserInfo = type.kind === 'SelfSubjectAccessReview' ? user : { username: String(spec['user'] ?? ''), groups: Array.isArray(spec['groups']) ? spec['groups'].map(String) : [] };
+        const subject: UserInfo =
+          type.kind === 'SelfSubjectAccessReview'
+            ? user
+            : {
+                username: String(spec['user'] ?? ''),
+                groups: Array.isArray(spec['groups']) ? spec['groups'].map(String) : [],
+              };
         const resourceAttributes = spec['resourceAttributes'];
         const nonResource = spec['nonResourceAttributes'];
         const attrs: ResourceAttributes | NonResourceAttributes | undefined = isPlainObject(resourceAttributes)
@@ -231,15 +322,29 @@ export class Auth {
               group: String(resourceAttributes['group'] ?? ''),
               resource: String(resourceAttributes['resource'] ?? ''),
               ...(resourceAttributes['subresource'] ? { subresource: String(resourceAttributes['subresource']) } : {}),
-              ...(route.namespace ?? resourceAttributes['namespace'] ? { namespace: String(route.namespace ?? resourceAttributes['namespace']) } : {}),
+              ...((route.namespace ?? resourceAttributes['namespace'])
+                ? { namespace: String(route.namespace ?? resourceAttributes['namespace']) }
+                : {}),
               ...(resourceAttributes['name'] ? { name: String(resourceAttributes['name']) } : {}),
             }
           : isPlainObject(nonResource)
             ? { verb: String(nonResource['verb'] ?? ''), path: String(nonResource['path'] ?? '') }
             : undefined;
-        if (!attrs) throw invalid(type, '', [{ field: 'spec.resourceAttributes', message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified', reason: 'FieldValueRequired' }]);
-        const decision = subject.groups.includes('system:masters') ? { allowed: true, reason: '' } : this.rbac.authorize(subject, attrs);
-        sendJson(res, 201, { ...answer, status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) } });
+        if (!attrs)
+          throw invalid(type, '', [
+            {
+              field: 'spec.resourceAttributes',
+              message: 'Required value: exactly one of nonResourceAttributes or resourceAttributes must be specified',
+              reason: 'FieldValueRequired',
+            },
+          ]);
+        const decision = subject.groups.includes('system:masters')
+          ? { allowed: true, reason: '' }
+          : this.rbac.authorize(subject, attrs);
+        sendJson(res, 201, {
+          ...answer,
+          status: { allowed: decision.allowed, ...(decision.reason ? { reason: decision.reason } : {}) },
+        });
         return true;
       }
     }
@@ -251,17 +356,36 @@ export class Auth {
   }
 
   private issueToken(namespace: string, name: string, body: Record<string, unknown>): Record<string, unknown> {
-    const tokenRequest: ResourceType = { ...typeFor('v1', 'ServiceAccount'), group: 'authentication.k8s.io', kind: 'TokenRequest' };
+    const tokenRequest: ResourceType = {
+      ...typeFor('v1', 'ServiceAccount'),
+      group: 'authentication.k8s.io',
+      kind: 'TokenRequest',
+    };
     const account = this.registry.find(typeFor('v1', 'ServiceAccount'), namespace, name);
     if (!account) throw notFound(typeFor('v1', 'ServiceAccount'), name);
     const requested = Number(getPath(body, 'spec.expirationSeconds') ?? 3600);
     if (!Number.isInteger(requested) || requested < MIN_EXPIRATION_SECONDS) {
-      throw invalid(tokenRequest, name, [{ field: 'spec.expirationSeconds', message: `Invalid value: ${requested}: may not specify a duration less than 10 minutes`, reason: 'FieldValueInvalid' }]);
+      throw invalid(tokenRequest, name, [
+        {
+          field: 'spec.expirationSeconds',
+          message: `Invalid value: ${requested}: may not specify a duration less than 10 minutes`,
+          reason: 'FieldValueInvalid',
+        },
+      ]);
     }
     if (requested > MAX_EXPIRATION_SECONDS) {
-      throw invalid(tokenRequest, name, [{ field: 'spec.expirationSeconds', message: `Invalid value: ${requested}: may not specify a duration larger than 2^32 seconds`, reason: 'FieldValueInvalid' }]);
+      throw invalid(tokenRequest, name, [
+        {
+          field: 'spec.expirationSeconds',
+          message: `Invalid value: ${requested}: may not specify a duration larger than 2^32 seconds`,
+          reason: 'FieldValueInvalid',
+        },
+      ]);
     }
-    const granted = this.options.maxTokenExpirationSeconds !== undefined ? Math.min(requested, this.options.maxTokenExpirationSeconds) : requested;
+    const granted =
+      this.options.maxTokenExpirationSeconds !== undefined
+        ? Math.min(requested, this.options.maxTokenExpirationSeconds)
+        : requested;
     const audienceList = getPath(body, 'spec.audiences');
     const audiences = Array.isArray(audienceList) && audienceList.length > 0 ? audienceList.map(String) : [ISSUER];
     const now = Math.floor(Date.now() / 1000);
@@ -279,7 +403,15 @@ export class Auth {
     const unsigned = `${base64url(JSON.stringify({ alg: 'RS256', kid }))}.${base64url(JSON.stringify(claims))}`;
     const token = `${unsigned}.${sign('RSA-SHA256', Buffer.from(unsigned), privateKey).toString('base64url')}`;
     const expirationTimestamp = timestamp(new Date((now + granted) * 1000));
-    this.tokens.push({ namespace, serviceAccount: name, token, audiences, requestedExpirationSeconds: requested, expirationSeconds: granted, expirationTimestamp });
+    this.tokens.push({
+      namespace,
+      serviceAccount: name,
+      token,
+      audiences,
+      requestedExpirationSeconds: requested,
+      expirationSeconds: granted,
+      expirationTimestamp,
+    });
     return {
       kind: 'TokenRequest',
       apiVersion: 'authentication.k8s.io/v1',

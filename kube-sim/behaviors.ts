@@ -49,7 +49,12 @@ function defined<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-export function deploymentMatches(match: DeploymentMatch, namespace: string, name: string, image: string | undefined): boolean {
+export function deploymentMatches(
+  match: DeploymentMatch,
+  namespace: string,
+  name: string,
+  image: string | undefined,
+): boolean {
   if (!jobMatches(match, namespace, name)) return false;
   return match.image === undefined || match.image === image;
 }
@@ -69,7 +74,11 @@ export function servicePlan(behavior: ServiceBehavior): PodPlan {
     case 'never-ready':
       return { ...base, outcome: 'serve', readiness: { mode: 'never' } };
     case 'slow':
-      return { ...base, outcome: 'serve', readiness: { mode: 'after', ...(behavior.readyAfterMs !== undefined ? { ms: behavior.readyAfterMs } : {}) } };
+      return {
+        ...base,
+        outcome: 'serve',
+        readiness: { mode: 'after', ...(behavior.readyAfterMs !== undefined ? { ms: behavior.readyAfterMs } : {}) },
+      };
     case 'image-pull-error':
       return { ...base, outcome: 'image-pull-error', pullError: behavior.pullError ?? 'not-found' };
     case 'unschedulable':
@@ -98,13 +107,15 @@ export class BehaviorBook {
   /** The plan for attempt `attempt` (0-based) of a Job's pods. */
   forJob(namespace: string, name: string, attempt: number): PodPlan {
     let merged: JobBehavior = { ...this.defaults };
-    for (const rule of this.rules) if (jobMatches(rule.match, namespace, name)) merged = { ...merged, ...defined(rule.behavior) };
+    for (const rule of this.rules)
+      if (jobMatches(rule.match, namespace, name)) merged = { ...merged, ...defined(rule.behavior) };
     const override = merged.attempts?.[attempt];
     if (override) merged = { ...merged, ...defined(override) };
     const outcome = merged.outcome;
     return {
       outcome,
-      exitCode: outcome === 'oom-killed' || outcome === 'disrupted' ? 137 : outcome === 'fail' ? (merged.exitCode ?? 1) : 0,
+      exitCode:
+        outcome === 'oom-killed' || outcome === 'disrupted' ? 137 : outcome === 'fail' ? (merged.exitCode ?? 1) : 0,
       delayMs: merged.delayMs ?? 0,
       logLines: merged.logLines ?? [],
       ...(merged.logIntervalMs !== undefined ? { logIntervalMs: merged.logIntervalMs } : {}),
@@ -117,7 +128,9 @@ export class BehaviorBook {
   /** The deadline a scripted rule gives a Job instead of its own activeDeadlineSeconds, if any. */
   jobDeadlineSeconds(namespace: string, name: string): number | undefined {
     let seconds = this.defaults.deadlineSeconds;
-    for (const rule of this.rules) if (jobMatches(rule.match, namespace, name) && rule.behavior.deadlineSeconds !== undefined) seconds = rule.behavior.deadlineSeconds;
+    for (const rule of this.rules)
+      if (jobMatches(rule.match, namespace, name) && rule.behavior.deadlineSeconds !== undefined)
+        seconds = rule.behavior.deadlineSeconds;
     return seconds;
   }
 
@@ -128,7 +141,8 @@ export class BehaviorBook {
   /** What a pod of Deployment `name` running `image` does: matching rules in the order they were set. */
   forService(namespace: string, name: string, image: string | undefined): ServiceBehavior {
     let merged: ServiceBehavior = { outcome: 'ready' };
-    for (const rule of this.serviceRules) if (deploymentMatches(rule.match, namespace, name, image)) merged = { ...merged, ...defined(rule.behavior) };
+    for (const rule of this.serviceRules)
+      if (deploymentMatches(rule.match, namespace, name, image)) merged = { ...merged, ...defined(rule.behavior) };
     return merged;
   }
 

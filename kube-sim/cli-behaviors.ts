@@ -30,31 +30,80 @@ type DeploymentChoice = ServiceBehavior['outcome'];
 
 const JOB_CHOICES: Record<JobChoice, { behavior: Partial<JobBehavior>; says: string }> = {
   succeed: { behavior: { outcome: 'succeed' }, says: 'succeed after a moment' },
-  fail: { behavior: { outcome: 'fail', exitCode: 1, logLines: ['starting', 'Error: something went wrong'] }, says: 'fail with exit code 1 (every retry, up to backoffLimit)' },
-  'never-finish': { behavior: { outcome: 'never-finish', logLines: ['starting', 'still working'] }, says: 'run and never finish' },
-  slow: { behavior: { outcome: 'succeed', delayMs: 60_000, logLines: ['starting', 'step 1 of 3', 'step 2 of 3', 'step 3 of 3', 'done'] }, says: 'succeed after a minute, printing progress' },
-  'image-pull-error': { behavior: { outcome: 'image-pull-error' }, says: 'fail to pull their image: the tag does not exist (ErrImagePull, ImagePullBackOff)' },
+  fail: {
+    behavior: { outcome: 'fail', exitCode: 1, logLines: ['starting', 'Error: something went wrong'] },
+    says: 'fail with exit code 1 (every retry, up to backoffLimit)',
+  },
+  'never-finish': {
+    behavior: { outcome: 'never-finish', logLines: ['starting', 'still working'] },
+    says: 'run and never finish',
+  },
+  slow: {
+    behavior: {
+      outcome: 'succeed',
+      delayMs: 60_000,
+      logLines: ['starting', 'step 1 of 3', 'step 2 of 3', 'step 3 of 3', 'done'],
+    },
+    says: 'succeed after a minute, printing progress',
+  },
+  'image-pull-error': {
+    behavior: { outcome: 'image-pull-error' },
+    says: 'fail to pull their image: the tag does not exist (ErrImagePull, ImagePullBackOff)',
+  },
   // A private package without an image pull secret: the registry answers 401.
-  'pull-unauthorized': { behavior: { outcome: 'image-pull-error', pullError: 'unauthorized' }, says: 'fail to pull their image: the registry refuses (401 Unauthorized, no pull secret)' },
+  'pull-unauthorized': {
+    behavior: { outcome: 'image-pull-error', pullError: 'unauthorized' },
+    says: 'fail to pull their image: the registry refuses (401 Unauthorized, no pull secret)',
+  },
   // An image built on an arm64 laptop without buildx: no linux/amd64 variant for the node.
-  'wrong-platform': { behavior: { outcome: 'image-pull-error', pullError: 'wrong-platform' }, says: 'fail to pull their image: no variant for linux/amd64 (no match for platform in manifest)' },
-  'missing-key': { behavior: { outcome: 'missing-key' }, says: 'miss the first Secret key they read (CreateContainerConfigError)' },
-  'oom-killed': { behavior: { outcome: 'oom-killed' }, says: 'be killed for running out of memory (OOMKilled, exit code 137)' },
-  deadline: { behavior: { outcome: 'never-finish', deadlineSeconds: 10, logLines: ['starting', 'still working'] }, says: 'run past the Job\'s deadline, counted as 10 s instead of its activeDeadlineSeconds (DeadlineExceeded)' },
+  'wrong-platform': {
+    behavior: { outcome: 'image-pull-error', pullError: 'wrong-platform' },
+    says: 'fail to pull their image: no variant for linux/amd64 (no match for platform in manifest)',
+  },
+  'missing-key': {
+    behavior: { outcome: 'missing-key' },
+    says: 'miss the first Secret key they read (CreateContainerConfigError)',
+  },
+  'oom-killed': {
+    behavior: { outcome: 'oom-killed' },
+    says: 'be killed for running out of memory (OOMKilled, exit code 137)',
+  },
+  deadline: {
+    behavior: { outcome: 'never-finish', deadlineSeconds: 10, logLines: ['starting', 'still working'] },
+    says: "run past the Job's deadline, counted as 10 s instead of its activeDeadlineSeconds (DeadlineExceeded)",
+  },
   unschedulable: { behavior: { outcome: 'unschedulable' }, says: 'find no node (Pending, FailedScheduling)' },
   // The first pod is evicted (a node drain, the autoscaler scaling down); the Job's podFailurePolicy ignores that, so
   // the next pod runs and succeeds without using up backoffLimit.
-  disrupted: { behavior: { outcome: 'succeed', attempts: [{ outcome: 'disrupted' }] }, says: 'be evicted once (DisruptionTarget), then succeed on the next pod' },
+  disrupted: {
+    behavior: { outcome: 'succeed', attempts: [{ outcome: 'disrupted' }] },
+    says: 'be evicted once (DisruptionTarget), then succeed on the next pod',
+  },
 };
 
 const DEPLOYMENT_CHOICES: Record<DeploymentChoice, { behavior: Partial<ServiceBehavior>; says: string }> = {
   ready: { behavior: { outcome: 'ready' }, says: 'start and turn Ready' },
-  'crash-loop': { behavior: { outcome: 'crash-loop', exitCode: 1, logLines: ['starting', 'Error: cannot connect to the database'] }, says: 'crash on start, again and again (CrashLoopBackOff)' },
-  'never-ready': { behavior: { outcome: 'never-ready' }, says: 'run but fail their readiness probe for ever (Unhealthy)' },
-  'image-pull-error': { behavior: { outcome: 'image-pull-error' }, says: 'fail to pull their image (ErrImagePull, ImagePullBackOff)' },
-  slow: { behavior: { outcome: 'slow', logLines: ['starting', 'migrating', 'listening'] }, says: 'turn Ready late, just inside what their probes allow' },
+  'crash-loop': {
+    behavior: { outcome: 'crash-loop', exitCode: 1, logLines: ['starting', 'Error: cannot connect to the database'] },
+    says: 'crash on start, again and again (CrashLoopBackOff)',
+  },
+  'never-ready': {
+    behavior: { outcome: 'never-ready' },
+    says: 'run but fail their readiness probe for ever (Unhealthy)',
+  },
+  'image-pull-error': {
+    behavior: { outcome: 'image-pull-error' },
+    says: 'fail to pull their image (ErrImagePull, ImagePullBackOff)',
+  },
+  slow: {
+    behavior: { outcome: 'slow', logLines: ['starting', 'migrating', 'listening'] },
+    says: 'turn Ready late, just inside what their probes allow',
+  },
   unschedulable: { behavior: { outcome: 'unschedulable' }, says: 'find no node (Pending, FailedScheduling)' },
-  'missing-key': { behavior: { outcome: 'missing-key' }, says: 'miss the first Secret key they read (CreateContainerConfigError)' },
+  'missing-key': {
+    behavior: { outcome: 'missing-key' },
+    says: 'miss the first Secret key they read (CreateContainerConfigError)',
+  },
 };
 
 export interface ScriptedBehavior {
@@ -74,7 +123,9 @@ function split(option: string, value: string): { name?: string; choice: string }
 }
 
 function unknown(option: string, value: string, choice: string, choices: object): BehaviorOptionError {
-  return new BehaviorOptionError(`${option} "${value}": unknown behaviour "${choice}"; choose one of: ${Object.keys(choices).join(', ')}.`);
+  return new BehaviorOptionError(
+    `${option} "${value}": unknown behaviour "${choice}"; choose one of: ${Object.keys(choices).join(', ')}.`,
+  );
 }
 
 export function parseJobBehavior(value: string): ScriptedBehavior {
@@ -89,7 +140,8 @@ export function parseJobBehavior(value: string): ScriptedBehavior {
 
 export function parseDeploymentBehavior(value: string): ScriptedBehavior {
   const { name, choice } = split('--deployment-behavior', value);
-  if (!Object.hasOwn(DEPLOYMENT_CHOICES, choice)) throw unknown('--deployment-behavior', value, choice, DEPLOYMENT_CHOICES);
+  if (!Object.hasOwn(DEPLOYMENT_CHOICES, choice))
+    throw unknown('--deployment-behavior', value, choice, DEPLOYMENT_CHOICES);
   const picked = DEPLOYMENT_CHOICES[choice as DeploymentChoice];
   return {
     description: `${name ? `Deployment ${name}` : 'every Deployment'}: pods ${picked.says}`,
@@ -99,7 +151,8 @@ export function parseDeploymentBehavior(value: string): ScriptedBehavior {
 
 export const BEHAVIOR_HELP = [
   '  --job-behavior [NAME-PREFIX=]OUTCOME      what Job pods do; OUTCOME: ' + Object.keys(JOB_CHOICES).join(', '),
-  '  --deployment-behavior [NAME=]OUTCOME      what Deployment pods do; OUTCOME: ' + Object.keys(DEPLOYMENT_CHOICES).join(', '),
+  '  --deployment-behavior [NAME=]OUTCOME      what Deployment pods do; OUTCOME: ' +
+    Object.keys(DEPLOYMENT_CHOICES).join(', '),
   '  --probe-second-ms MS                      how long one second of a probe setting lasts (default 1000: real time)',
   '  Both behaviour options repeat; without NAME they apply to all. Example:',
   '    npm run sim -- --kubeconfig sim.yaml --job-behavior caelundas-=fail --deployment-behavior wpp-bot=crash-loop',

@@ -5,7 +5,13 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { BEHAVIOR_HELP, BehaviorOptionError, parseDeploymentBehavior, parseJobBehavior, type ScriptedBehavior } from './cli-behaviors.ts';
+import {
+  BEHAVIOR_HELP,
+  BehaviorOptionError,
+  parseDeploymentBehavior,
+  parseJobBehavior,
+  type ScriptedBehavior,
+} from './cli-behaviors.ts';
 import { startKubeSim } from './index.ts';
 
 const USAGE = `Usage: npm run sim -- --kubeconfig PATH [--port N] [--latency MS] [--context NAME] [behaviour options]\n${BEHAVIOR_HELP}`;
@@ -41,7 +47,10 @@ async function main(): Promise<void> {
   }
   let scripted: ScriptedBehavior[];
   try {
-    scripted = [...values['job-behavior'].map(parseJobBehavior), ...values['deployment-behavior'].map(parseDeploymentBehavior)];
+    scripted = [
+      ...values['job-behavior'].map(parseJobBehavior),
+      ...values['deployment-behavior'].map(parseDeploymentBehavior),
+    ];
   } catch (error) {
     if (!(error instanceof BehaviorOptionError)) throw error;
     process.stderr.write(`${error.message}\n${USAGE}\n`);
@@ -55,7 +64,15 @@ async function main(): Promise<void> {
     return;
   }
   // A person watches in real time: pod restarts and image pull retries at the kubelet's first back-off (10 s).
-  const sim = await startKubeSim({ latencyMs, timings: { probeMsPerSecond: probeSecondMs, restartBackoffMs: 10 * probeSecondMs, imageBackoffMs: 10 * probeSecondMs }, ...(port !== undefined ? { port } : {}) });
+  const sim = await startKubeSim({
+    latencyMs,
+    timings: {
+      probeMsPerSecond: probeSecondMs,
+      restartBackoffMs: 10 * probeSecondMs,
+      imageBackoffMs: 10 * probeSecondMs,
+    },
+    ...(port !== undefined ? { port } : {}),
+  });
   for (const behavior of scripted) behavior.apply(sim);
   const kubeconfig = path.resolve(values.kubeconfig);
   await sim.writeKubeconfig(kubeconfig, { context: values.context });
@@ -67,7 +84,9 @@ async function main(): Promise<void> {
       `  export KUBECONFIG=${kubeconfig}`,
       '  kubectl get ns',
       '',
-      scripted.length > 0 ? 'Scripted behaviour (later lines win where both match):' : 'Nothing is scripted: Jobs succeed, Deployment pods turn Ready (see --help to script failures).',
+      scripted.length > 0
+        ? 'Scripted behaviour (later lines win where both match):'
+        : 'Nothing is scripted: Jobs succeed, Deployment pods turn Ready (see --help to script failures).',
       ...scripted.map((b) => `  ${b.description}`),
       '',
       'Gaps (requests the simulator cannot answer faithfully) are printed here as they happen.',

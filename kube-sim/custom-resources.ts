@@ -64,27 +64,32 @@ function typesFromCrd(crd: KubeObject): ResourceType[] {
   const kind = String(names['kind'] ?? '');
   if (!plural || !kind) return [];
   const strings = (value: unknown): string[] => (Array.isArray(value) ? value.map(String) : []);
-  return versions.filter(isPlainObject).filter((v) => v['served'] !== false).map((v) => {
-    const version = String(v['name'] ?? '');
-    const hasStatus = isPlainObject(getPath(v, 'subresources.status'));
-    return {
-      group,
-      version,
-      plural,
-      singular: String(names['singular'] ?? kind.toLowerCase()),
-      kind,
-      namespaced: getPath(crd, 'spec.scope') !== 'Cluster',
-      shortNames: strings(names['shortNames']),
-      categories: strings(names['categories']),
-      verbs: CRUD,
-      subresources: hasStatus ? [{ name: 'status', kind, group, version, verbs: ['get', 'patch', 'update'] }] : [],
-      hasStatusSubresource: hasStatus,
-    };
-  });
+  return versions
+    .filter(isPlainObject)
+    .filter((v) => v['served'] !== false)
+    .map((v) => {
+      const version = String(v['name'] ?? '');
+      const hasStatus = isPlainObject(getPath(v, 'subresources.status'));
+      return {
+        group,
+        version,
+        plural,
+        singular: String(names['singular'] ?? kind.toLowerCase()),
+        kind,
+        namespaced: getPath(crd, 'spec.scope') !== 'Cluster',
+        shortNames: strings(names['shortNames']),
+        categories: strings(names['categories']),
+        verbs: CRUD,
+        subresources: hasStatus ? [{ name: 'status', kind, group, version, verbs: ['get', 'patch', 'update'] }] : [],
+        hasStatusSubresource: hasStatus,
+      };
+    });
 }
 
 function condition(type: string, reason: string, message: string, previous: unknown): Record<string, unknown> {
-  const old = Array.isArray(previous) ? previous.filter(isPlainObject).find((c) => c['type'] === type && c['status'] === 'True') : undefined;
+  const old = Array.isArray(previous)
+    ? previous.filter(isPlainObject).find((c) => c['type'] === type && c['status'] === 'True')
+    : undefined;
   return { type, status: 'True', lastTransitionTime: old?.['lastTransitionTime'] ?? timestamp(), reason, message };
 }
 
@@ -103,7 +108,8 @@ export class CustomResourceController implements Controller {
     const obj = event.object;
     if (obj.kind === 'Namespace' && obj.metadata.deletionTimestamp) {
       for (const type of this.types.all().filter((t) => t.namespaced)) {
-        for (const item of this.registry.list(type, { namespace: obj.metadata.name ?? '' })) this.registry.remove(type, item);
+        for (const item of this.registry.list(type, { namespace: obj.metadata.name ?? '' }))
+          this.registry.remove(type, item);
       }
       return;
     }
@@ -120,7 +126,10 @@ export class CustomResourceController implements Controller {
       return;
     }
     if (!(crd.metadata.finalizers ?? []).includes(CLEANUP_FINALIZER)) {
-      this.registry.writeInternal(CRD, { ...crd, metadata: { ...crd.metadata, finalizers: [...(crd.metadata.finalizers ?? []), CLEANUP_FINALIZER] } });
+      this.registry.writeInternal(CRD, {
+        ...crd,
+        metadata: { ...crd.metadata, finalizers: [...(crd.metadata.finalizers ?? []), CLEANUP_FINALIZER] },
+      });
       return;
     }
     const types = typesFromCrd(crd);
@@ -128,14 +137,25 @@ export class CustomResourceController implements Controller {
     for (const type of types) GENERATION_KINDS.add(type.kind);
     const names = getPath(crd, 'spec.names') as Record<string, unknown>;
     const previous = getPath(crd, 'status.conditions');
-    const storage = (getPath(crd, 'spec.versions') as unknown[] | undefined ?? []).filter(isPlainObject).find((v) => v['storage'] === true);
-    const stored = Array.isArray(getPath(crd, 'status.storedVersions')) ? (getPath(crd, 'status.storedVersions') as string[]) : [];
+    const storage = ((getPath(crd, 'spec.versions') as unknown[] | undefined) ?? [])
+      .filter(isPlainObject)
+      .find((v) => v['storage'] === true);
+    const stored = Array.isArray(getPath(crd, 'status.storedVersions'))
+      ? (getPath(crd, 'status.storedVersions') as string[])
+      : [];
     const status = {
       conditions: [
         condition('NamesAccepted', 'NoConflicts', 'no conflicts found', previous),
         condition('Established', 'InitialNamesAccepted', 'the initial names have been accepted', previous),
       ],
-      acceptedNames: { plural: names['plural'], singular: names['singular'] ?? String(names['kind']).toLowerCase(), kind: names['kind'], listKind: names['listKind'] ?? `${String(names['kind'])}List`, ...(names['shortNames'] ? { shortNames: names['shortNames'] } : {}), ...(names['categories'] ? { categories: names['categories'] } : {}) },
+      acceptedNames: {
+        plural: names['plural'],
+        singular: names['singular'] ?? String(names['kind']).toLowerCase(),
+        kind: names['kind'],
+        listKind: names['listKind'] ?? `${String(names['kind'])}List`,
+        ...(names['shortNames'] ? { shortNames: names['shortNames'] } : {}),
+        ...(names['categories'] ? { categories: names['categories'] } : {}),
+      },
       storedVersions: [...new Set([...stored, ...(storage ? [String(storage['name'])] : [])])],
     };
     if (!deepEqual(crd['status'], status)) this.registry.writeStatus(CRD, { ...crd, status });

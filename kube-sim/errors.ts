@@ -17,7 +17,14 @@ export interface StatusBody {
   status: 'Failure' | 'Success';
   message: string;
   reason: string;
-  details?: { name?: string; group?: string; kind?: string; uid?: string; causes?: StatusCause[]; retryAfterSeconds?: number };
+  details?: {
+    name?: string;
+    group?: string;
+    kind?: string;
+    uid?: string;
+    causes?: StatusCause[];
+    retryAfterSeconds?: number;
+  };
   code: number;
 }
 
@@ -69,7 +76,11 @@ export function conflict(type: ResourceType, name: string): ApiError {
   );
 }
 
-export function invalid(type: ResourceType, name: string, causes: Array<{ field: string; message: string; reason?: string }>): ApiError {
+export function invalid(
+  type: ResourceType,
+  name: string,
+  causes: Array<{ field: string; message: string; reason?: string }>,
+): ApiError {
   const summary = causes.map((c) => `${c.field}: ${c.message}`).join(', ');
   const shown = causes.length === 1 ? summary : `[${summary}]`;
   return new ApiError(422, 'Invalid', `${qualifiedKind(type)} "${name}" is invalid: ${shown}`, {
@@ -103,7 +114,9 @@ export function unsupportedMediaType(message: string): ApiError {
 /** A request the simulator does not implement: the HTTP layer records it as a gap as well as answering it. */
 export class GapError extends ApiError {
   constructor(code: 404 | 405 | 415 | 501, message: string) {
-    const reason = { 404: 'NotFound', 405: 'MethodNotAllowed', 415: 'UnsupportedMediaType', 501: 'NotImplemented' }[code];
+    const reason = { 404: 'NotFound', 405: 'MethodNotAllowed', 415: 'UnsupportedMediaType', 501: 'NotImplemented' }[
+      code
+    ];
     super(code, reason, `kube-sim does not implement this: ${message}`);
   }
 }

@@ -55,7 +55,10 @@ export class ExecPrograms {
   private readonly rules: Array<{ match: PodMatch; programs: Map<string, ExecProgram> }> = [];
 
   set(match: PodMatch, programs: Record<string, string | ExecProgram>): void {
-    this.rules.push({ match, programs: new Map(Object.entries(programs).map(([name, p]) => [name, typeof p === 'string' ? { path: p } : p])) });
+    this.rules.push({
+      match,
+      programs: new Map(Object.entries(programs).map(([name, p]) => [name, typeof p === 'string' ? { path: p } : p])),
+    });
   }
 
   /** The newest matching rule naming the command (as given, or by its base name for `/usr/bin/psql`) wins. */
@@ -76,8 +79,12 @@ function decodeValue(value: unknown, base64: boolean): string {
 }
 
 /** The container's environment as the kubelet would set it (the parts the simulator can resolve). */
-export function containerEnvironment(registry: Registry, pod: KubeObject, containerName: string): Record<string, string> {
-  const containers = (getPath(pod, 'spec.containers') as unknown[] | undefined ?? []).filter(isPlainObject);
+export function containerEnvironment(
+  registry: Registry,
+  pod: KubeObject,
+  containerName: string,
+): Record<string, string> {
+  const containers = ((getPath(pod, 'spec.containers') as unknown[] | undefined) ?? []).filter(isPlainObject);
   const container = containers.find((c) => c['name'] === containerName);
   const namespace = pod.metadata.namespace;
   const env: Record<string, string> = {};
@@ -90,16 +97,24 @@ export function containerEnvironment(registry: Registry, pod: KubeObject, contai
     const prefix = typeof from['prefix'] === 'string' ? from['prefix'] : '';
     const secret = getPath(from, 'secretRef.name');
     const configMap = getPath(from, 'configMapRef.name');
-    const values = typeof secret === 'string' ? dataOf('Secret', secret) : typeof configMap === 'string' ? dataOf('ConfigMap', configMap) : {};
+    const values =
+      typeof secret === 'string'
+        ? dataOf('Secret', secret)
+        : typeof configMap === 'string'
+          ? dataOf('ConfigMap', configMap)
+          : {};
     for (const [k, v] of Object.entries(values)) env[`${prefix}${k}`] = v;
   }
   for (const item of (Array.isArray(container?.['env']) ? container['env'] : []).filter(isPlainObject)) {
     const name = String(item['name'] ?? '');
-    if (typeof item['value'] === 'string') env[name] = item['value'].replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, ref: string) => env[ref] ?? whole);
+    if (typeof item['value'] === 'string')
+      env[name] = item['value'].replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, ref: string) => env[ref] ?? whole);
     const secretRef = getPath(item, 'valueFrom.secretKeyRef');
     const configMapRef = getPath(item, 'valueFrom.configMapKeyRef');
-    if (isPlainObject(secretRef)) env[name] = dataOf('Secret', String(secretRef['name'] ?? ''))[String(secretRef['key'] ?? '')] ?? '';
-    if (isPlainObject(configMapRef)) env[name] = dataOf('ConfigMap', String(configMapRef['name'] ?? ''))[String(configMapRef['key'] ?? '')] ?? '';
+    if (isPlainObject(secretRef))
+      env[name] = dataOf('Secret', String(secretRef['name'] ?? ''))[String(secretRef['key'] ?? '')] ?? '';
+    if (isPlainObject(configMapRef))
+      env[name] = dataOf('ConfigMap', String(configMapRef['name'] ?? ''))[String(configMapRef['key'] ?? '')] ?? '';
     if (getPath(item, 'valueFrom.fieldRef.fieldPath') === 'metadata.name') env[name] = pod.metadata.name ?? '';
     if (getPath(item, 'valueFrom.fieldRef.fieldPath') === 'metadata.namespace') env[name] = namespace ?? '';
   }
@@ -139,12 +154,18 @@ export interface ProgramSessionOptions {
 export function runProgramSession(options: ProgramSessionOptions): ProgramSession {
   const { ws, program, command } = options;
   const argv = [...(program.args ?? []), ...command.slice(1)];
-  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', ...options.env, ...(options.tty ? { TERM: options.env['TERM'] ?? 'xterm' } : {}), ...program.env };
+  const env = {
+    PATH: process.env['PATH'] ?? '/usr/bin:/bin',
+    ...options.env,
+    ...(options.tty ? { TERM: options.env['TERM'] ?? 'xterm' } : {}),
+    ...program.env,
+  };
   const cwd = program.cwd ?? tmpdir();
   let ended = false;
 
   const send = (channel: number, data: Buffer): void => {
-    for (let offset = 0; offset < data.length; offset += FRAME_SIZE) ws.send(Buffer.concat([Buffer.from([channel]), data.subarray(offset, offset + FRAME_SIZE)]));
+    for (let offset = 0; offset < data.length; offset += FRAME_SIZE)
+      ws.send(Buffer.concat([Buffer.from([channel]), data.subarray(offset, offset + FRAME_SIZE)]));
   };
   /** Holds a producer back while the client is slower than the program. */
   const throttle = (pause: () => void, resume: () => void): void => {
@@ -168,10 +189,20 @@ export function runProgramSession(options: ProgramSessionOptions): ProgramSessio
   };
 
   if (options.tty) {
-    const terminal = spawnPty(program.path, argv, { name: env.TERM ?? 'xterm', cols: 80, rows: 24, cwd, env, encoding: null });
+    const terminal = spawnPty(program.path, argv, {
+      name: env.TERM ?? 'xterm',
+      cols: 80,
+      rows: 24,
+      cwd,
+      env,
+      encoding: null,
+    });
     terminal.onData((chunk: string | Buffer) => {
       send(STDOUT, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk));
-      throttle(() => terminal.pause(), () => terminal.resume());
+      throttle(
+        () => terminal.pause(),
+        () => terminal.resume(),
+      );
     });
     terminal.onExit(({ exitCode, signal }) => end(signal ? 128 + signal : exitCode));
     ws.on('message', (message: Buffer) => {
@@ -192,7 +223,10 @@ export function runProgramSession(options: ProgramSessionOptions): ProgramSessio
   const child: ChildProcessWithoutNullStreams = spawn(program.path, argv, { cwd, env, stdio: 'pipe' });
   child.stdout.on('data', (chunk: Buffer) => {
     send(STDOUT, chunk);
-    throttle(() => child.stdout.pause(), () => child.stdout.resume());
+    throttle(
+      () => child.stdout.pause(),
+      () => child.stdout.resume(),
+    );
   });
   child.stderr.on('data', (chunk: Buffer) => {
     if (options.stderr) send(STDERR, chunk);

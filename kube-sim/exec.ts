@@ -45,15 +45,19 @@ export interface ExecDeps {
 function refuse(socket: Duplex, error: ApiError): void {
   const body = JSON.stringify(error.toStatus());
   const statusText = error.code === 404 ? 'Not Found' : error.code === 403 ? 'Forbidden' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${error.code} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${error.code} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 function checkRunnable(pod: KubeObject, container: string): void {
   const phase = getPath(pod, 'status.phase');
-  if (phase === 'Succeeded' || phase === 'Failed') throw badRequest(`cannot exec into a container in a completed pod; current phase is ${String(phase)}`);
-  const statuses = (getPath(pod, 'status.containerStatuses') as unknown[] | undefined ?? []).filter(isPlainObject);
+  if (phase === 'Succeeded' || phase === 'Failed')
+    throw badRequest(`cannot exec into a container in a completed pod; current phase is ${String(phase)}`);
+  const statuses = ((getPath(pod, 'status.containerStatuses') as unknown[] | undefined) ?? []).filter(isPlainObject);
   const status = statuses.find((s) => s['name'] === container);
-  if (!status || !isPlainObject(getPath(status, 'state.running'))) throw badRequest(`unable to upgrade connection: container not found ("${container}")`);
+  if (!status || !isPlainObject(getPath(status, 'state.running')))
+    throw badRequest(`unable to upgrade connection: container not found ("${container}")`);
 }
 
 function exitStatus(exitCode: number): Record<string, unknown> {
@@ -73,7 +77,11 @@ export function createExecHandler(deps: ExecDeps) {
     handleProtocols: (offered) => PROTOCOLS.find((p) => offered.has(p)) ?? false,
   });
 
-  function readPath(pod: KubeObject, container: string, argument: string): { kind: 'ok'; relative: string; pvName: string } | { kind: 'missing' } | { kind: 'gap' } {
+  function readPath(
+    pod: KubeObject,
+    container: string,
+    argument: string,
+  ): { kind: 'ok'; relative: string; pvName: string } | { kind: 'missing' } | { kind: 'gap' } {
     const absolute = argument.startsWith('/') ? argument : path.join('/', argument);
     const resolved = resolvePodPath(deps.registry, pod, container, absolute);
     if (resolved.kind === 'outside-volumes') return { kind: 'gap' };
@@ -81,11 +89,22 @@ export function createExecHandler(deps: ExecDeps) {
     return { kind: 'ok', relative: resolved.relative, pvName: resolved.pvName };
   }
 
-  async function run(pod: KubeObject, container: string, command: string[], gap: (reason: string) => void): Promise<CommandResult> {
+  async function run(
+    pod: KubeObject,
+    container: string,
+    command: string[],
+    gap: (reason: string) => void,
+  ): Promise<CommandResult> {
     const [program, ...args] = command;
     const outsideVolumes = (p: string): CommandResult => {
-      gap(`exec reads ${p}, which is not on a PVC mount of pod ${pod.metadata.name ?? ''} (only PVC-backed files are simulated)`);
-      return { stdout: Buffer.alloc(0), stderr: `kube-sim: ${p}: only files on PersistentVolumeClaim mounts are simulated\n`, exitCode: 2 };
+      gap(
+        `exec reads ${p}, which is not on a PVC mount of pod ${pod.metadata.name ?? ''} (only PVC-backed files are simulated)`,
+      );
+      return {
+        stdout: Buffer.alloc(0),
+        stderr: `kube-sim: ${p}: only files on PersistentVolumeClaim mounts are simulated\n`,
+        exitCode: 2,
+      };
     };
     if (program === 'tar' && (args[0] === 'cf' || args[0] === '-cf') && args[1] === '-' && args.length > 2) {
       const entries: TarEntry[] = [];
@@ -96,7 +115,8 @@ export function createExecHandler(deps: ExecDeps) {
       for (const target of targets) {
         const where = readPath(pod, container, target);
         if (where.kind === 'gap') return outsideVolumes(target);
-        const found = where.kind === 'ok' ? entriesFor(target, where.relative, deps.volumes.files(where.pvName)) : undefined;
+        const found =
+          where.kind === 'ok' ? entriesFor(target, where.relative, deps.volumes.files(where.pvName)) : undefined;
         if (!found) {
           stderr += `tar: ${target}: Cannot stat: No such file or directory\n`;
           failed = true;
@@ -123,13 +143,26 @@ export function createExecHandler(deps: ExecDeps) {
       const target = args[0] ?? '/';
       const where = readPath(pod, container, target);
       if (where.kind === 'gap') return outsideVolumes(target);
-      if (where.kind === 'missing') return { stdout: Buffer.alloc(0), stderr: `ls: ${target}: No such file or directory\n`, exitCode: 1 };
+      if (where.kind === 'missing')
+        return { stdout: Buffer.alloc(0), stderr: `ls: ${target}: No such file or directory\n`, exitCode: 1 };
       const files = deps.volumes.files(where.pvName);
       if (files.has(where.relative)) return { stdout: Buffer.from(`${target}\n`), stderr: '', exitCode: 0 };
       const prefix = where.relative === '' ? '' : `${where.relative}/`;
-      const names = new Set([...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length).split('/')[0] ?? ''));
-      if (names.size === 0 && where.relative !== '') return { stdout: Buffer.alloc(0), stderr: `ls: ${target}: No such file or directory\n`, exitCode: 1 };
-      return { stdout: Buffer.from([...names].sort().map((n) => `${n}\n`).join('')), stderr: '', exitCode: 0 };
+      const names = new Set(
+        [...files.keys()].filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length).split('/')[0] ?? ''),
+      );
+      if (names.size === 0 && where.relative !== '')
+        return { stdout: Buffer.alloc(0), stderr: `ls: ${target}: No such file or directory\n`, exitCode: 1 };
+      return {
+        stdout: Buffer.from(
+          [...names]
+            .sort()
+            .map((n) => `${n}\n`)
+            .join(''),
+        ),
+        stderr: '',
+        exitCode: 0,
+      };
     }
     if (program === 'test' && args.length === 2 && ['-e', '-f', '-d'].includes(args[0] ?? '')) {
       const target = args[1] ?? '';
@@ -156,10 +189,26 @@ export function createExecHandler(deps: ExecDeps) {
     }
   }
 
-  function handleProgram(req: IncomingMessage, socket: Duplex, head: Buffer, pod: KubeObject, container: string, query: URLSearchParams, program: NonNullable<ReturnType<ExecPrograms['find']>>): void {
+  function handleProgram(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    pod: KubeObject,
+    container: string,
+    query: URLSearchParams,
+    program: NonNullable<ReturnType<ExecPrograms['find']>>,
+  ): void {
     const command = query.getAll('command');
     const tty = query.get('tty') === 'true';
-    const record: ExecRecord = { namespace: pod.metadata.namespace ?? '', pod: pod.metadata.name ?? '', container, command, program: program.path, stdin: query.get('stdin') === 'true', tty };
+    const record: ExecRecord = {
+      namespace: pod.metadata.namespace ?? '',
+      pod: pod.metadata.name ?? '',
+      container,
+      command,
+      program: program.path,
+      stdin: query.get('stdin') === 'true',
+      tty,
+    };
     deps.execRecords?.push(record);
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session = runProgramSession({
@@ -184,13 +233,23 @@ export function createExecHandler(deps: ExecDeps) {
     });
   }
 
-  return function handleExec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, podName: string, query: URLSearchParams): void {
-    const gap = (reason: string): void => deps.recordGap('GET', `/api/v1/namespaces/${namespace}/pods/${podName}/exec`, reason);
+  return function handleExec(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    namespace: string,
+    podName: string,
+    query: URLSearchParams,
+  ): void {
+    const gap = (reason: string): void =>
+      deps.recordGap('GET', `/api/v1/namespaces/${namespace}/pods/${podName}/exec`, reason);
     let pod: KubeObject;
     let container: string;
     try {
       pod = deps.registry.get(typeFor('v1', 'Pod'), namespace, podName);
-      const containers = (getPath(pod, 'spec.containers') as unknown[] | undefined ?? []).filter(isPlainObject).map((c) => String(c['name']));
+      const containers = ((getPath(pod, 'spec.containers') as unknown[] | undefined) ?? [])
+        .filter(isPlainObject)
+        .map((c) => String(c['name']));
       container = query.get('container') ?? containers[0] ?? '';
       if (!containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
       checkRunnable(pod, container);
@@ -203,9 +262,13 @@ export function createExecHandler(deps: ExecDeps) {
         gap('exec with stdin or a TTY is not implemented');
         throw badRequest('kube-sim does not implement exec with stdin or a TTY');
       }
-      const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+      const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+        .split(',')
+        .map((p) => p.trim());
       if (!PROTOCOLS.some((p) => offered.includes(p))) {
-        gap(`exec subprotocols offered: ${offered.join(', ') || '(none)'}; only ${PROTOCOLS.join(', ')} are implemented`);
+        gap(
+          `exec subprotocols offered: ${offered.join(', ') || '(none)'}; only ${PROTOCOLS.join(', ')} are implemented`,
+        );
         throw badRequest('kube-sim implements exec only over v5.channel.k8s.io / v4.channel.k8s.io');
       }
     } catch (error) {

@@ -49,13 +49,42 @@ import { Registry } from './registry.ts';
 import { typeFor } from './resources.ts';
 import { seedCluster } from './seed.ts';
 import { ObjectStore } from './store.ts';
-import type { DeploymentMatch, Gap, JobBehavior, JobMatch, KubeObject, RequestRecord, ServiceBehavior, SimTimings } from './types.ts';
+import type {
+  DeploymentMatch,
+  Gap,
+  JobBehavior,
+  JobMatch,
+  KubeObject,
+  RequestRecord,
+  ServiceBehavior,
+  SimTimings,
+} from './types.ts';
 import { VolumeStore } from './volumes.ts';
 
-export type { DeploymentMatch, Gap, JobBehavior, JobMatch, JobOutcome, KubeObject, RequestRecord, ServiceBehavior, ServiceOutcome, SimTimings } from './types.ts';
+export type {
+  DeploymentMatch,
+  Gap,
+  JobBehavior,
+  JobMatch,
+  JobOutcome,
+  KubeObject,
+  RequestRecord,
+  ServiceBehavior,
+  ServiceOutcome,
+  SimTimings,
+} from './types.ts';
 export type { KubeconfigOptions } from './kubeconfig.ts';
 export type { OpenWatch } from './http/watch.ts';
-export type { AccessOptions, ExecProgram, ExecRecord, IssuedToken, KubeSimAccess, PodMatch, PortForwardRecord, PortTarget } from './access.ts';
+export type {
+  AccessOptions,
+  ExecProgram,
+  ExecRecord,
+  IssuedToken,
+  KubeSimAccess,
+  PodMatch,
+  PortForwardRecord,
+  PortTarget,
+} from './access.ts';
 
 export interface KubeSimOptions extends AccessOptions {
   /** Delay added before every API response, upgrades (exec, cp) included (default 0). */
@@ -117,7 +146,10 @@ export interface KubeSim extends KubeSimAccess {
   /** Files on a PersistentVolume, which outlive a deleted claim when the volume is Retained. */
   pvFiles(pvName: string): Map<string, Buffer>;
   /** Resolves once `check` returns a value other than undefined/false, re-checking on every change (and every 25 ms). */
-  waitFor<T>(check: (sim: KubeSim) => T | undefined | false, options?: { timeoutMs?: number; description?: string }): Promise<T>;
+  waitFor<T>(
+    check: (sim: KubeSim) => T | undefined | false,
+    options?: { timeoutMs?: number; description?: string },
+  ): Promise<T>;
   /** Every request as `METHOD /path?query` with its status code. */
   readonly requests: readonly RequestRecord[];
   /** Requests and internal situations the simulator could not answer faithfully. */
@@ -157,7 +189,11 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const reportError = (where: string, error: unknown): void => {
     // Controllers racing a namespace deletion are refused like real ones; that is not a simulator gap.
     if (error instanceof ApiError && error.code === 403 && error.message.includes('is being terminated')) return;
-    gaps.record('CONTROLLER', where, `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    gaps.record(
+      'CONTROLLER',
+      where,
+      `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
   };
   const timers = new Timers(reportError);
   const ctx: ControllerContext = {
@@ -173,7 +209,10 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     recordGap: (reason) => gaps.record('CONTROLLER', '-', reason),
   };
   const manager = new ControllerManager(ctx);
-  const access = createAccess({ registry, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) }, options);
+  const access = createAccess(
+    { registry, streams, recordGap: (method, path, reason) => gaps.record(method, path, reason) },
+    options,
+  );
   const kubelet = new PodRuntime(ctx);
   for (const controller of [
     new NamespaceController(ctx),
@@ -230,8 +269,10 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
   const url = `http://127.0.0.1:${port}`;
 
   // Built-in kinds, then those CustomResourceDefinitions added; an unknown kind is a bug in the caller.
-  const lookupType = (apiVersion: string, kind: string) => access.customTypes.findByKind(apiVersion, kind) ?? typeFor(apiVersion, kind);
-  const filesOf = (pvName: string): Map<string, Buffer> => new Map([...volumes.files(pvName)].map(([p, f]) => [p, Buffer.from(f.data)]));
+  const lookupType = (apiVersion: string, kind: string) =>
+    access.customTypes.findByKind(apiVersion, kind) ?? typeFor(apiVersion, kind);
+  const filesOf = (pvName: string): Map<string, Buffer> =>
+    new Map([...volumes.files(pvName)].map(([p, f]) => [p, Buffer.from(f.data)]));
 
   const sim: KubeSim = {
     ...access.api,
@@ -241,9 +282,15 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
     setJobBehavior: (match, behavior) => behaviors.set(match, behavior),
     setDeploymentBehavior: (match, behavior) => behaviors.setService(match, behavior),
     finishJobPods: (match, result = {}) =>
-      kubelet.finishRunning((jobName, namespace) => jobName !== undefined && jobMatches(match, namespace, jobName), result.outcome ?? 'succeed', result.exitCode ?? 1),
-    get: <T>(apiVersion: string, kind: string, namespace: string | undefined, name: string) => registry.find(lookupType(apiVersion, kind), namespace, name) as T | undefined,
-    list: <T>(apiVersion: string, kind: string, namespace?: string) => registry.list(lookupType(apiVersion, kind), namespace === undefined ? {} : { namespace }) as T[],
+      kubelet.finishRunning(
+        (jobName, namespace) => jobName !== undefined && jobMatches(match, namespace, jobName),
+        result.outcome ?? 'succeed',
+        result.exitCode ?? 1,
+      ),
+    get: <T>(apiVersion: string, kind: string, namespace: string | undefined, name: string) =>
+      registry.find(lookupType(apiVersion, kind), namespace, name) as T | undefined,
+    list: <T>(apiVersion: string, kind: string, namespace?: string) =>
+      registry.list(lookupType(apiVersion, kind), namespace === undefined ? {} : { namespace }) as T[],
     put: (object) => registry.put(object),
     pvcFiles: (namespace, pvcName) => {
       const pvc = registry.find(typeFor('v1', 'PersistentVolumeClaim'), namespace, pvcName);
@@ -265,7 +312,11 @@ export async function startKubeSim(options: KubeSimOptions = {}): Promise<KubeSi
         const poll = setInterval(attempt, 25);
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`kube-sim waitFor timed out after ${waitOptions.timeoutMs ?? 10_000} ms: ${waitOptions.description ?? 'condition'}`));
+          reject(
+            new Error(
+              `kube-sim waitFor timed out after ${waitOptions.timeoutMs ?? 10_000} ms: ${waitOptions.description ?? 'condition'}`,
+            ),
+          );
         }, waitOptions.timeoutMs ?? 10_000);
         const cleanup = (): void => {
           unsubscribe();

@@ -71,5 +71,7 @@ export function randomSuffix(length = 5): string {
 }
 
 export function hashHex(length: number): string {
-  return randomBytes(Math.ceil(length / 2)).toString('hex').slice(0, length);
+  return randomBytes(Math.ceil(length / 2))
+    .toString('hex')
+    .slice(0, length);
 }

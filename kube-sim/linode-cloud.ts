@@ -73,7 +73,12 @@ export class LinodeCloud {
     this.nextAddress += 1;
     const ip = behavior.ip ?? `172.236.${Math.floor(this.nextAddress / 250)}.${(this.nextAddress % 250) + 1}`;
     const hostname = behavior.hostname ?? `nb-${ip.replace(/\./g, '-')}.chicago.nodebalancer.linode.com`;
-    this.nodeBalancers.push({ namespace: service.metadata.namespace ?? '', service: service.metadata.name ?? '', ip, hostname });
+    this.nodeBalancers.push({
+      namespace: service.metadata.namespace ?? '',
+      service: service.metadata.name ?? '',
+      ip,
+      hostname,
+    });
     const hostnameOnly = service.metadata.annotations?.[HOSTNAME_ONLY_ANNOTATION] === 'true';
     return [hostnameOnly ? { hostname } : { ip, hostname, ipMode: 'VIP' }];
   }
@@ -86,9 +91,16 @@ export class LinodeCloud {
   deleteVolume(pv: KubeObject): string | undefined {
     const volumeHandle = String(getPath(pv, 'spec.csi.volumeHandle') ?? '');
     if (this.volumeDeletion.outcome === 'fail') {
-      return this.volumeDeletion.message ?? `rpc error: code = Internal desc = failed to delete volume ${volumeHandle}: [500] Internal Server Error`;
+      return (
+        this.volumeDeletion.message ??
+        `rpc error: code = Internal desc = failed to delete volume ${volumeHandle}: [500] Internal Server Error`
+      );
     }
-    this.deletedVolumes.push({ persistentVolume: pv.metadata.name ?? '', volumeHandle, linodeVolumeId: Number.parseInt(volumeHandle.split('-')[0] ?? '', 10) });
+    this.deletedVolumes.push({
+      persistentVolume: pv.metadata.name ?? '',
+      volumeHandle,
+      linodeVolumeId: Number.parseInt(volumeHandle.split('-')[0] ?? '', 10),
+    });
     return undefined;
   }
 }

@@ -94,21 +94,38 @@ function formatLine(line: LogLine, timestamps: boolean): string {
 }
 
 function containerState(pod: Record<string, unknown>, container: string): Record<string, unknown> | undefined {
-  const statuses = [...(getPath(pod, 'status.initContainerStatuses') as unknown[] | undefined ?? []), ...(getPath(pod, 'status.containerStatuses') as unknown[] | undefined ?? [])];
+  const statuses = [
+    ...((getPath(pod, 'status.initContainerStatuses') as unknown[] | undefined) ?? []),
+    ...((getPath(pod, 'status.containerStatuses') as unknown[] | undefined) ?? []),
+  ];
   const found = statuses.find((s) => isPlainObject(s) && s['name'] === container);
   return isPlainObject(found) ? found : undefined;
 }
 
 export function createLogsHandler(registry: Registry, logs: LogBook, streams: StreamTracker) {
-  return function handleLogs(_req: IncomingMessage, res: ServerResponse, namespace: string, podName: string, query: URLSearchParams): void {
+  return function handleLogs(
+    _req: IncomingMessage,
+    res: ServerResponse,
+    namespace: string,
+    podName: string,
+    query: URLSearchParams,
+  ): void {
     const pod = registry.get(typeFor('v1', 'Pod'), namespace, podName);
-    const containers = [...(getPath(pod, 'spec.initContainers') as unknown[] | undefined ?? []), ...(getPath(pod, 'spec.containers') as unknown[] | undefined ?? [])]
+    const containers = [
+      ...((getPath(pod, 'spec.initContainers') as unknown[] | undefined) ?? []),
+      ...((getPath(pod, 'spec.containers') as unknown[] | undefined) ?? []),
+    ]
       .filter(isPlainObject)
       .map((c) => String(c['name']));
-    const mainContainers = (getPath(pod, 'spec.containers') as unknown[] | undefined ?? []).filter(isPlainObject).map((c) => String(c['name']));
+    const mainContainers = ((getPath(pod, 'spec.containers') as unknown[] | undefined) ?? [])
+      .filter(isPlainObject)
+      .map((c) => String(c['name']));
     let container = query.get('container') ?? '';
     if (!container) {
-      if (mainContainers.length !== 1) throw badRequest(`a container name must be specified for pod ${podName}, choose one of: [${mainContainers.join(' ')}]`);
+      if (mainContainers.length !== 1)
+        throw badRequest(
+          `a container name must be specified for pod ${podName}, choose one of: [${mainContainers.join(' ')}]`,
+        );
       container = mainContainers[0] ?? '';
     }
     if (!containers.includes(container)) throw badRequest(`container ${container} is not valid for pod ${podName}`);
@@ -118,7 +135,8 @@ export function createLogsHandler(registry: Registry, logs: LogBook, streams: St
     // As the kubelet picks the container instance: --previous is the one in lastState.terminated, which during a
     // restart back-off is also the current one (the container has not started again yet).
     const lastTerminated = status ? getPath(status, 'lastState.terminated') : undefined;
-    if (previous && !isPlainObject(lastTerminated)) throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
+    if (previous && !isPlainObject(lastTerminated))
+      throw badRequest(`previous terminated container "${container}" in pod "${podName}" not found`);
     if (!getPath(pod, 'spec.nodeName')) {
       // Unscheduled pods have no kubelet to ask; the API server answers with an empty body.
       res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -128,14 +146,23 @@ export function createLogsHandler(registry: Registry, logs: LogBook, streams: St
     const waiting = status ? getPath(status, 'state.waiting') : { reason: 'ContainerCreating' };
     if (isPlainObject(waiting) && !isPlainObject(lastTerminated) && !logs.hasPrevious(uid, container)) {
       const reason = String(waiting['reason'] ?? 'ContainerCreating');
-      const why = reason === 'ErrImagePull' ? "image can't be pulled" : reason === 'ImagePullBackOff' ? 'trying and failing to pull image' : reason;
+      const why =
+        reason === 'ErrImagePull'
+          ? "image can't be pulled"
+          : reason === 'ImagePullBackOff'
+            ? 'trying and failing to pull image'
+            : reason;
       throw badRequest(`container "${container}" in pod "${podName}" is waiting to start: ${why}`);
     }
 
     let lines = logs.lines(uid, container, previous && !isPlainObject(waiting));
     const sinceSeconds = query.get('sinceSeconds');
     const sinceTime = query.get('sinceTime');
-    const since = sinceSeconds ? Date.now() - Number(sinceSeconds) * 1000 : sinceTime ? Date.parse(sinceTime) : undefined;
+    const since = sinceSeconds
+      ? Date.now() - Number(sinceSeconds) * 1000
+      : sinceTime
+        ? Date.parse(sinceTime)
+        : undefined;
     if (since !== undefined) lines = lines.filter((l) => l.time.getTime() >= since);
     const tail = query.get('tailLines');
     if (tail !== null && Number(tail) >= 0) lines = lines.slice(Math.max(0, lines.length - Number(tail)));
@@ -168,9 +195,14 @@ export function createLogsHandler(registry: Registry, logs: LogBook, streams: St
       if (!res.writableEnded) res.end();
     };
     const untrack = streams.add(finish);
-    stopFollowing = logs.follow(uid, container, (line) => {
-      if (!write(line)) finish();
-    }, finish);
+    stopFollowing = logs.follow(
+      uid,
+      container,
+      (line) => {
+        if (!write(line)) finish();
+      },
+      finish,
+    );
     res.on('close', finish);
   };
 }

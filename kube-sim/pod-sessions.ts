@@ -25,7 +25,10 @@ export class PodSessions implements Controller {
     const pod = event.object;
     if (pod.kind !== 'Pod') return;
     const uid = pod.metadata.uid ?? '';
-    const gone = event.type === 'DELETED' || pod.metadata.deletionTimestamp !== undefined || getPath(pod, 'status.phase') !== 'Running';
+    const gone =
+      event.type === 'DELETED' ||
+      pod.metadata.deletionTimestamp !== undefined ||
+      getPath(pod, 'status.phase') !== 'Running';
     if (gone) this.end(uid);
   }
 

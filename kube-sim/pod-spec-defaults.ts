@@ -26,7 +26,8 @@ function defaultContainer(container: Obj): void {
     const list = container[key];
     if (!Array.isArray(list)) continue;
     for (const item of list) {
-      const fieldRef = isPlainObject(item) && isPlainObject(item['valueFrom']) ? item['valueFrom']['fieldRef'] : undefined;
+      const fieldRef =
+        isPlainObject(item) && isPlainObject(item['valueFrom']) ? item['valueFrom']['fieldRef'] : undefined;
       if (isPlainObject(fieldRef)) fieldRef['apiVersion'] ??= 'v1';
     }
   }
@@ -60,7 +61,8 @@ export function defaultPodSpec(spec: Obj, forPod: boolean): void {
     spec['preemptionPolicy'] ??= 'PreemptLowerPriority';
     const tolerations = Array.isArray(spec['tolerations']) ? (spec['tolerations'] as Obj[]) : [];
     for (const key of ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']) {
-      if (!tolerations.some((t) => t['key'] === key)) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+      if (!tolerations.some((t) => t['key'] === key))
+        tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
     }
     spec['tolerations'] = tolerations;
   }

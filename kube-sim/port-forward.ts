@@ -88,7 +88,9 @@ interface Pair {
 function refuse(socket: Duplex, error: ApiError): void {
   const body = JSON.stringify(error.toStatus());
   const statusText = error.code === 404 ? 'Not Found' : error.code === 403 ? 'Forbidden' : 'Bad Request';
-  socket.end(`HTTP/1.1 ${error.code} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.end(
+    `HTTP/1.1 ${error.code} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 export function createPortForwardHandler(deps: PortForwardDeps) {
@@ -102,15 +104,21 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
     return `${pod.metadata.name ?? ''}_${pod.metadata.namespace ?? ''}`;
   }
 
-  function startSession(pod: KubeObject, transport: SpdyTransport, kind: PortForwardRecord['transport'], pause: () => void, resume: () => void): Session {
+  function startSession(
+    pod: KubeObject,
+    transport: SpdyTransport,
+    kind: PortForwardRecord['transport'],
+    pause: () => void,
+    resume: () => void,
+  ): Session {
     // One flag for the whole connection: any backend socket that cannot keep up holds back the client's frames.
     let paused = false;
     const inbound = {
       pause: () => {
-        if (!paused) (paused = true), pause();
+        if (!paused) ((paused = true), pause());
       },
       resume: () => {
-        if (paused) (paused = false), resume();
+        if (paused) ((paused = false), resume());
       },
     };
     const podUid = pod.metadata.uid ?? '';
@@ -126,7 +134,12 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
           sessions.delete(session);
           for (const socket of session.sockets) socket.destroy();
         },
-        onProtocolError: (message) => deps.recordGap('GET', `/api/v1/namespaces/${pod.metadata.namespace ?? ''}/pods/${pod.metadata.name ?? ''}/portforward`, `SPDY protocol error: ${message}`),
+        onProtocolError: (message) =>
+          deps.recordGap(
+            'GET',
+            `/api/v1/namespaces/${pod.metadata.namespace ?? ''}/pods/${pod.metadata.name ?? ''}/portforward`,
+            `SPDY protocol error: ${message}`,
+          ),
       }),
     };
     const untrack = deps.streams.add(() => session.spdy.close());
@@ -141,12 +154,23 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
    */
   function endSession(session: Session): void {
     for (const [requestId, pair] of [...session.pairs]) {
-      finish(session, requestId, pair, `error forwarding port ${pair.port} to pod ${session.podUid}, uid : network namespace for sandbox of pod ${session.podUid} is closed`);
+      finish(
+        session,
+        requestId,
+        pair,
+        `error forwarding port ${pair.port} to pod ${session.podUid}, uid : network namespace for sandbox of pod ${session.podUid} is closed`,
+      );
     }
     session.spdy.close();
   }
 
-  function onStream(session: Session, pod: KubeObject, stream: SpdyStream, kind: PortForwardRecord['transport'], inbound: { pause(): void; resume(): void }): void {
+  function onStream(
+    session: Session,
+    pod: KubeObject,
+    stream: SpdyStream,
+    kind: PortForwardRecord['transport'],
+    inbound: { pause(): void; resume(): void },
+  ): void {
     const type = stream.headers.get('streamtype');
     const port = Number(stream.headers.get('port'));
     const requestId = stream.headers.get('requestid') ?? '';
@@ -174,16 +198,32 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
     session.pairs.delete(requestId);
   }
 
-  function forward(session: Session, pod: KubeObject, requestId: string, pair: Pair, kind: PortForwardRecord['transport'], inbound: { pause(): void; resume(): void }): void {
+  function forward(
+    session: Session,
+    pod: KubeObject,
+    requestId: string,
+    pair: Pair,
+    kind: PortForwardRecord['transport'],
+    inbound: { pause(): void; resume(): void },
+  ): void {
     const data = pair.data as SpdyStream;
-    const record: PortForwardRecord = { namespace: pod.metadata.namespace ?? '', pod: pod.metadata.name ?? '', port: pair.port, transport: kind };
+    const record: PortForwardRecord = {
+      namespace: pod.metadata.namespace ?? '',
+      pod: pod.metadata.name ?? '',
+      port: pair.port,
+      transport: kind,
+    };
     deps.records.push(record);
     pair.record = record;
     const current = deps.registry.find(typeFor('v1', 'Pod'), pod.metadata.namespace, pod.metadata.name ?? '') ?? pod;
     const target = deps.backends.find(current, pair.port);
     const refused = `error forwarding port ${pair.port} to pod ${session.podUid}, uid : failed to execute portforward in network namespace of pod ${podId(pod)}: failed to connect to localhost:${pair.port} inside namespace of pod ${podId(pod)}, IPv4: dial tcp4 127.0.0.1:${pair.port}: connect: connection refused IPv6 dial tcp6 [::1]:${pair.port}: connect: connection refused `;
     if (!target) {
-      deps.recordGap('GET', `/api/v1/namespaces/${record.namespace}/pods/${record.pod}/portforward`, `port ${pair.port} of pod ${record.namespace}/${record.pod} leads nowhere: the test set no port backend for it (sim.setPortBackend)`);
+      deps.recordGap(
+        'GET',
+        `/api/v1/namespaces/${record.namespace}/pods/${record.pod}/portforward`,
+        `port ${pair.port} of pod ${record.namespace}/${record.pod} leads nowhere: the test set no port backend for it (sim.setPortBackend)`,
+      );
       finish(session, requestId, pair, refused);
       return;
     }
@@ -227,7 +267,13 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (!connected) finish(session, requestId, pair, refused);
-      else if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE') finish(session, requestId, pair, `error forwarding port ${pair.port} to pod ${session.podUid}, uid : ${error.message}`);
+      else if (error.code !== 'ECONNRESET' && error.code !== 'EPIPE')
+        finish(
+          session,
+          requestId,
+          pair,
+          `error forwarding port ${pair.port} to pod ${session.podUid}, uid : ${error.message}`,
+        );
     });
     socket.on('close', () => {
       session.sockets.delete(socket);
@@ -238,7 +284,9 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
   function lookupPod(namespace: string, podName: string): KubeObject {
     const pod = deps.registry.get(typeFor('v1', 'Pod'), namespace, podName);
     if (getPath(pod, 'status.phase') !== 'Running' || pod.metadata.deletionTimestamp) {
-      throw badRequest(`unable to upgrade connection: pod ${podName} is not running (phase ${String(getPath(pod, 'status.phase') ?? 'Pending')})`);
+      throw badRequest(
+        `unable to upgrade connection: pod ${podName} is not running (phase ${String(getPath(pod, 'status.phase') ?? 'Pending')})`,
+      );
     }
     return pod;
   }
@@ -255,10 +303,21 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
       }
       const upgrade = String(req.headers.upgrade ?? '').toLowerCase();
       if (upgrade === 'websocket') {
-        const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim());
+        const offered = String(req.headers['sec-websocket-protocol'] ?? '')
+          .split(',')
+          .map((p) => p.trim());
         if (!offered.includes(TUNNEL_PROTOCOL)) {
-          deps.recordGap('GET', path, `port-forward subprotocols offered: ${offered.join(', ') || '(none)'}; only ${TUNNEL_PROTOCOL} is implemented`);
-          refuse(socket, badRequest(`unable to upgrade connection: none of the offered subprotocols is supported: ${offered.join(', ')}`));
+          deps.recordGap(
+            'GET',
+            path,
+            `port-forward subprotocols offered: ${offered.join(', ') || '(none)'}; only ${TUNNEL_PROTOCOL} is implemented`,
+          );
+          refuse(
+            socket,
+            badRequest(
+              `unable to upgrade connection: none of the offered subprotocols is supported: ${offered.join(', ')}`,
+            ),
+          );
           return;
         }
         delete req.headers['sec-websocket-protocol'];
@@ -268,7 +327,13 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
             backlog: () => ws.bufferedAmount,
             close: () => ws.close(1000),
           };
-          const session = startSession(pod, transport, 'websocket', () => ws.pause(), () => ws.resume());
+          const session = startSession(
+            pod,
+            transport,
+            'websocket',
+            () => ws.pause(),
+            () => ws.resume(),
+          );
           ws.on('message', (message: Buffer, isBinary: boolean) => {
             if (!isBinary) {
               deps.recordGap('GET', path, 'a text message on a SPDY-over-WebSocket tunnel');
@@ -282,20 +347,34 @@ export function createPortForwardHandler(deps: PortForwardDeps) {
         return;
       }
       if (upgrade === 'spdy/3.1') {
-        const versions = String(req.headers['x-stream-protocol-version'] ?? '').split(',').map((p) => p.trim());
+        const versions = String(req.headers['x-stream-protocol-version'] ?? '')
+          .split(',')
+          .map((p) => p.trim());
         if (!versions.includes(PROTOCOL)) {
-          deps.recordGap(req.method ?? 'POST', path, `port-forward over SPDY with protocol versions ${versions.join(', ') || '(none)'}; only ${PROTOCOL} is implemented`);
+          deps.recordGap(
+            req.method ?? 'POST',
+            path,
+            `port-forward over SPDY with protocol versions ${versions.join(', ') || '(none)'}; only ${PROTOCOL} is implemented`,
+          );
           refuse(socket, badRequest('unable to upgrade: unable to negotiate protocol'));
           return;
         }
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PROTOCOL}\r\n\r\n`);
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${PROTOCOL}\r\n\r\n`,
+        );
         const raw = socket as Socket;
         const transport: SpdyTransport = {
           send: (frame) => void raw.write(frame),
           backlog: () => raw.writableLength,
           close: () => raw.end(),
         };
-        const session = startSession(pod, transport, 'spdy', () => raw.pause(), () => raw.resume());
+        const session = startSession(
+          pod,
+          transport,
+          'spdy',
+          () => raw.pause(),
+          () => raw.resume(),
+        );
         if (head.length > 0) session.spdy.feed(head);
         raw.on('data', (chunk: Buffer) => session.spdy.feed(chunk));
         raw.on('close', () => session.spdy.transportClosed());

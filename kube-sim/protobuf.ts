@@ -15,14 +15,7 @@ const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 type FieldType =
   /** Known and deliberately dropped (server-owned fields a client echoes back). */
-  | 'ignore'
-  | 'string'
-  | 'int'
-  | 'bool'
-  | 'bytes'
-  | 'time'
-  | { message: MessageSchema }
-  | { map: 'string' | 'bytes' };
+  'ignore' | 'string' | 'int' | 'bool' | 'bytes' | 'time' | { message: MessageSchema } | { map: 'string' | 'bytes' };
 
 /** field number -> [JSON name, type, repeated?] */
 type MessageSchema = Record<number, readonly [string, FieldType, 'repeated'?]>;
@@ -144,23 +137,57 @@ const OBJECT_META: MessageSchema = {
 };
 
 const META = { message: OBJECT_META } as const;
-const POLICY_RULE: MessageSchema = { 1: ['verbs', 'string', 'repeated'], 2: ['apiGroups', 'string', 'repeated'], 3: ['resources', 'string', 'repeated'], 4: ['resourceNames', 'string', 'repeated'], 5: ['nonResourceURLs', 'string', 'repeated'] };
+const POLICY_RULE: MessageSchema = {
+  1: ['verbs', 'string', 'repeated'],
+  2: ['apiGroups', 'string', 'repeated'],
+  3: ['resources', 'string', 'repeated'],
+  4: ['resourceNames', 'string', 'repeated'],
+  5: ['nonResourceURLs', 'string', 'repeated'],
+};
 const LABEL_SELECTOR: MessageSchema = {
   1: ['matchLabels', { map: 'string' }],
-  2: ['matchExpressions', { message: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', 'string', 'repeated'] } }, 'repeated'],
+  2: [
+    'matchExpressions',
+    { message: { 1: ['key', 'string'], 2: ['operator', 'string'], 3: ['values', 'string', 'repeated'] } },
+    'repeated',
+  ],
 };
-const SUBJECT: MessageSchema = { 1: ['kind', 'string'], 2: ['apiGroup', 'string'], 3: ['name', 'string'], 4: ['namespace', 'string'] };
+const SUBJECT: MessageSchema = {
+  1: ['kind', 'string'],
+  2: ['apiGroup', 'string'],
+  3: ['name', 'string'],
+  4: ['namespace', 'string'],
+};
 const ROLE_REF: MessageSchema = { 1: ['apiGroup', 'string'], 2: ['kind', 'string'], 3: ['name', 'string'] };
 const NAME_ONLY: MessageSchema = { 1: ['name', 'string'] };
 
 const SCHEMAS: Record<string, MessageSchema> = {
-  'v1/Secret': { 1: ['metadata', META], 2: ['data', { map: 'bytes' }], 3: ['type', 'string'], 4: ['stringData', { map: 'string' }], 5: ['immutable', 'bool'] },
-  'v1/ConfigMap': { 1: ['metadata', META], 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool'] },
+  'v1/Secret': {
+    1: ['metadata', META],
+    2: ['data', { map: 'bytes' }],
+    3: ['type', 'string'],
+    4: ['stringData', { map: 'string' }],
+    5: ['immutable', 'bool'],
+  },
+  'v1/ConfigMap': {
+    1: ['metadata', META],
+    2: ['data', { map: 'string' }],
+    3: ['binaryData', { map: 'bytes' }],
+    4: ['immutable', 'bool'],
+  },
   // Go always encodes non-pointer struct fields such as `status`, empty or not.
-  'v1/Namespace': { 1: ['metadata', META], 2: ['spec', { message: { 1: ['finalizers', 'string', 'repeated'] } }], 3: ['status', 'ignore'] },
+  'v1/Namespace': {
+    1: ['metadata', META],
+    2: ['spec', { message: { 1: ['finalizers', 'string', 'repeated'] } }],
+    3: ['status', 'ignore'],
+  },
   'v1/ServiceAccount': {
     1: ['metadata', META],
-    2: ['secrets', { message: { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'] } }, 'repeated'],
+    2: [
+      'secrets',
+      { message: { 1: ['kind', 'string'], 2: ['namespace', 'string'], 3: ['name', 'string'] } },
+      'repeated',
+    ],
     3: ['imagePullSecrets', { message: NAME_ONLY }, 'repeated'],
     4: ['automountServiceAccountToken', 'bool'],
   },
@@ -177,22 +204,62 @@ const SCHEMAS: Record<string, MessageSchema> = {
       'spec',
       {
         message: {
-          1: ['resourceAttributes', { message: { 1: ['namespace', 'string'], 2: ['verb', 'string'], 3: ['group', 'string'], 4: ['version', 'string'], 5: ['resource', 'string'], 6: ['subresource', 'string'], 7: ['name', 'string'] } }],
+          1: [
+            'resourceAttributes',
+            {
+              message: {
+                1: ['namespace', 'string'],
+                2: ['verb', 'string'],
+                3: ['group', 'string'],
+                4: ['version', 'string'],
+                5: ['resource', 'string'],
+                6: ['subresource', 'string'],
+                7: ['name', 'string'],
+              },
+            },
+          ],
           2: ['nonResourceAttributes', { message: { 1: ['path', 'string'], 2: ['verb', 'string'] } }],
         },
       },
     ],
     3: ['status', 'ignore'],
   },
-  'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: ['metadata', META], 2: ['spec', { message: { 1: ['namespace', 'string'] } }], 3: ['status', 'ignore'] },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': {
+    1: ['metadata', META],
+    2: ['spec', { message: { 1: ['namespace', 'string'] } }],
+    3: ['status', 'ignore'],
+  },
   'authentication.k8s.io/v1/SelfSubjectReview': { 1: ['metadata', META], 2: ['status', 'ignore'] },
   // kubectl create token
   'authentication.k8s.io/v1/TokenRequest': {
     1: ['metadata', META],
-    2: ['spec', { message: { 1: ['audiences', 'string', 'repeated'], 3: ['boundObjectRef', { message: { 1: ['kind', 'string'], 2: ['apiVersion', 'string'], 3: ['name', 'string'], 4: ['uid', 'string'] } }], 4: ['expirationSeconds', 'int'] } }],
+    2: [
+      'spec',
+      {
+        message: {
+          1: ['audiences', 'string', 'repeated'],
+          3: [
+            'boundObjectRef',
+            {
+              message: {
+                1: ['kind', 'string'],
+                2: ['apiVersion', 'string'],
+                3: ['name', 'string'],
+                4: ['uid', 'string'],
+              },
+            },
+          ],
+          4: ['expirationSeconds', 'int'],
+        },
+      },
+    ],
     3: ['status', 'ignore'],
   },
-  'authentication.k8s.io/v1/TokenReview': { 1: ['metadata', META], 2: ['spec', { message: { 1: ['token', 'string'], 2: ['audiences', 'string', 'repeated'] } }], 3: ['status', 'ignore'] },
+  'authentication.k8s.io/v1/TokenReview': {
+    1: ['metadata', META],
+    2: ['spec', { message: { 1: ['token', 'string'], 2: ['audiences', 'string', 'repeated'] } }],
+    3: ['status', 'ignore'],
+  },
   // kubectl create role|clusterrole|rolebinding|clusterrolebinding
   'rbac.authorization.k8s.io/v1/Role': { 1: ['metadata', META], 2: ['rules', { message: POLICY_RULE }, 'repeated'] },
   'rbac.authorization.k8s.io/v1/ClusterRole': {
@@ -200,19 +267,42 @@ const SCHEMAS: Record<string, MessageSchema> = {
     2: ['rules', { message: POLICY_RULE }, 'repeated'],
     3: ['aggregationRule', { message: { 1: ['clusterRoleSelectors', { message: LABEL_SELECTOR }, 'repeated'] } }],
   },
-  'rbac.authorization.k8s.io/v1/RoleBinding': { 1: ['metadata', META], 2: ['subjects', { message: SUBJECT }, 'repeated'], 3: ['roleRef', { message: ROLE_REF }] },
-  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': { 1: ['metadata', META], 2: ['subjects', { message: SUBJECT }, 'repeated'], 3: ['roleRef', { message: ROLE_REF }] },
+  'rbac.authorization.k8s.io/v1/RoleBinding': {
+    1: ['metadata', META],
+    2: ['subjects', { message: SUBJECT }, 'repeated'],
+    3: ['roleRef', { message: ROLE_REF }],
+  },
+  'rbac.authorization.k8s.io/v1/ClusterRoleBinding': {
+    1: ['metadata', META],
+    2: ['subjects', { message: SUBJECT }, 'repeated'],
+    3: ['roleRef', { message: ROLE_REF }],
+  },
 };
 for (const kind of ['SubjectAccessReview', 'LocalSubjectAccessReview']) {
   const review = SCHEMAS['authorization.k8s.io/v1/SelfSubjectAccessReview'] ?? {};
   const spec = review[2]?.[1];
   const specFields = spec && typeof spec === 'object' && 'message' in spec ? spec.message : {};
-  SCHEMAS[`authorization.k8s.io/v1/${kind}`] = { ...review, 2: ['spec', { message: { ...specFields, 3: ['user', 'string'], 4: ['groups', 'string', 'repeated'], 5: ['extra', 'ignore'], 6: ['uid', 'string'] } }] };
+  SCHEMAS[`authorization.k8s.io/v1/${kind}`] = {
+    ...review,
+    2: [
+      'spec',
+      {
+        message: {
+          ...specFields,
+          3: ['user', 'string'],
+          4: ['groups', 'string', 'repeated'],
+          5: ['extra', 'ignore'],
+          6: ['uid', 'string'],
+        },
+      },
+    ],
+  };
 }
 SCHEMAS['v1/DeleteOptions'] = SCHEMAS['meta.k8s.io/v1/DeleteOptions'] ?? {};
 
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
-  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw new GapError(415, 'protobuf body without the k8s\\0 magic prefix');
+  if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC))
+    throw new GapError(415, 'protobuf body without the k8s\\0 magic prefix');
   let apiVersion = '';
   let kind = '';
   let raw: Buffer = EMPTY;
@@ -230,7 +320,10 @@ export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
   }
   const schema = SCHEMAS[`${apiVersion}/${kind}`];
   if (!schema) {
-    throw new GapError(415, `protobuf body of ${apiVersion} ${kind} (only Secret, ConfigMap, Namespace, ServiceAccount, DeleteOptions, RBAC objects, tokens and access reviews are decoded; kubectl apply sends JSON)`);
+    throw new GapError(
+      415,
+      `protobuf body of ${apiVersion} ${kind} (only Secret, ConfigMap, Namespace, ServiceAccount, DeleteOptions, RBAC objects, tokens and access reviews are decoded; kubectl apply sends JSON)`,
+    );
   }
   return { apiVersion, kind, ...decodeMessage(raw, schema, kind) };
 }

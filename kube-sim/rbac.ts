@@ -55,7 +55,11 @@ const ROLE_BINDING = typeFor('rbac.authorization.k8s.io/v1', 'RoleBinding');
 export const SERVICE_ACCOUNT_PREFIX = 'system:serviceaccount:';
 
 export function serviceAccountUser(namespace: string, name: string, uid?: string): UserInfo {
-  return { username: `${SERVICE_ACCOUNT_PREFIX}${namespace}:${name}`, ...(uid ? { uid } : {}), groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] };
+  return {
+    username: `${SERVICE_ACCOUNT_PREFIX}${namespace}:${name}`,
+    ...(uid ? { uid } : {}),
+    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+  };
 }
 
 function rulesOf(role: KubeObject | undefined): PolicyRule[] {
@@ -69,13 +73,17 @@ function has(list: string[] | undefined, value: string): boolean {
 
 function resourceMatches(rule: PolicyRule, resource: string, subresource: string | undefined): boolean {
   const combined = subresource ? `${resource}/${subresource}` : resource;
-  return (rule.resources ?? []).some((r) => r === '*' || r === combined || (subresource !== undefined && r === `*/${subresource}`));
+  return (rule.resources ?? []).some(
+    (r) => r === '*' || r === combined || (subresource !== undefined && r === `*/${subresource}`),
+  );
 }
 
 export function ruleAllows(rule: PolicyRule, attrs: ResourceAttributes | NonResourceAttributes): boolean {
   if (!has(rule.verbs, attrs.verb)) return false;
   if ('path' in attrs) {
-    return (rule.nonResourceURLs ?? []).some((url) => url === '*' || url === attrs.path || (url.endsWith('*') && attrs.path.startsWith(url.slice(0, -1))));
+    return (rule.nonResourceURLs ?? []).some(
+      (url) => url === '*' || url === attrs.path || (url.endsWith('*') && attrs.path.startsWith(url.slice(0, -1))),
+    );
   }
   if (!has(rule.apiGroups, attrs.group) || !resourceMatches(rule, attrs.resource, attrs.subresource)) return false;
   const names = rule.resourceNames ?? [];
@@ -84,7 +92,8 @@ export function ruleAllows(rule: PolicyRule, attrs: ResourceAttributes | NonReso
 
 function describeSubject(subject: Record<string, unknown>, bindingNamespace: string | undefined): string {
   const kind = String(subject['kind'] ?? '');
-  if (kind === 'ServiceAccount') return `ServiceAccount "${String(subject['name'] ?? '')}/${String(subject['namespace'] ?? bindingNamespace ?? '')}"`;
+  if (kind === 'ServiceAccount')
+    return `ServiceAccount "${String(subject['name'] ?? '')}/${String(subject['namespace'] ?? bindingNamespace ?? '')}"`;
   return `${kind} "${String(subject['name'] ?? '')}"`;
 }
 
@@ -95,7 +104,11 @@ export class RbacAuthorizer {
     this.registry = registry;
   }
 
-  private subjectMatches(subject: Record<string, unknown>, user: UserInfo, bindingNamespace: string | undefined): boolean {
+  private subjectMatches(
+    subject: Record<string, unknown>,
+    user: UserInfo,
+    bindingNamespace: string | undefined,
+  ): boolean {
     const name = String(subject['name'] ?? '');
     switch (subject['kind']) {
       case 'User':
@@ -103,7 +116,9 @@ export class RbacAuthorizer {
       case 'Group':
         return user.groups.includes(name);
       case 'ServiceAccount':
-        return user.username === `${SERVICE_ACCOUNT_PREFIX}${String(subject['namespace'] ?? bindingNamespace ?? '')}:${name}`;
+        return (
+          user.username === `${SERVICE_ACCOUNT_PREFIX}${String(subject['namespace'] ?? bindingNamespace ?? '')}:${name}`
+        );
       default:
         return false;
     }
@@ -118,10 +133,19 @@ export class RbacAuthorizer {
       if (!subject) return;
       const refKind = String(getPath(binding, 'roleRef.kind') ?? '');
       const refName = String(getPath(binding, 'roleRef.name') ?? '');
-      const role = refKind === 'ClusterRole' ? this.registry.find(CLUSTER_ROLE, undefined, refName) : this.registry.find(ROLE, bindingNamespace, refName);
-      const bindingName = bindingNamespace ? `RoleBinding "${binding.metadata.name ?? ''}/${bindingNamespace}"` : `ClusterRoleBinding "${binding.metadata.name ?? ''}"`;
-      const roleName = refKind === 'ClusterRole' ? `ClusterRole "${refName}"` : `Role "${refName}/${bindingNamespace ?? ''}"`;
-      found.push({ rules: rulesOf(role), reason: `RBAC: allowed by ${bindingName} of ${roleName} to ${describeSubject(subject, bindingNamespace)}` });
+      const role =
+        refKind === 'ClusterRole'
+          ? this.registry.find(CLUSTER_ROLE, undefined, refName)
+          : this.registry.find(ROLE, bindingNamespace, refName);
+      const bindingName = bindingNamespace
+        ? `RoleBinding "${binding.metadata.name ?? ''}/${bindingNamespace}"`
+        : `ClusterRoleBinding "${binding.metadata.name ?? ''}"`;
+      const roleName =
+        refKind === 'ClusterRole' ? `ClusterRole "${refName}"` : `Role "${refName}/${bindingNamespace ?? ''}"`;
+      found.push({
+        rules: rulesOf(role),
+        reason: `RBAC: allowed by ${bindingName} of ${roleName} to ${describeSubject(subject, bindingNamespace)}`,
+      });
     };
     for (const binding of this.registry.list(CLUSTER_ROLE_BINDING)) collect(binding, undefined);
     if (namespace) for (const binding of this.registry.list(ROLE_BINDING, { namespace })) collect(binding, namespace);
@@ -140,8 +164,17 @@ export class RbacAuthorizer {
   rulesFor(user: UserInfo, namespace: string): { resourceRules: PolicyRule[]; nonResourceRules: PolicyRule[] } {
     const rules = this.grants(user, namespace).flatMap((g) => g.rules);
     return {
-      resourceRules: rules.filter((r) => !r.nonResourceURLs).map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}) })),
-      nonResourceRules: rules.filter((r) => r.nonResourceURLs).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs ?? [] })),
+      resourceRules: rules
+        .filter((r) => !r.nonResourceURLs)
+        .map((r) => ({
+          verbs: r.verbs,
+          apiGroups: r.apiGroups ?? [],
+          resources: r.resources ?? [],
+          ...(r.resourceNames ? { resourceNames: r.resourceNames } : {}),
+        })),
+      nonResourceRules: rules
+        .filter((r) => r.nonResourceURLs)
+        .map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs ?? [] })),
     };
   }
 }
@@ -167,7 +200,11 @@ export class ClusterRoleAggregator implements Controller {
       const parsed = selectors.map((s) => labelSelectorFromObject(s)).filter((s) => s !== undefined);
       const rules: PolicyRule[] = [];
       for (const source of roles) {
-        if (source.metadata.name === role.metadata.name || !parsed.some((s) => matchesLabels(s, source.metadata.labels))) continue;
+        if (
+          source.metadata.name === role.metadata.name ||
+          !parsed.some((s) => matchesLabels(s, source.metadata.labels))
+        )
+          continue;
         for (const r of rulesOf(source)) if (!rules.some((existing) => deepEqual(existing, r))) rules.push(r);
       }
       if (!deepEqual(role['rules'] ?? [], rules)) this.registry.writeInternal(CLUSTER_ROLE, { ...role, rules });

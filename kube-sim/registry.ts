@@ -2,6 +2,9 @@
  * API semantics over the store, shared by the HTTP handlers and the simulated controllers: create (names,
  * namespaces, defaulting, validation), update (optimistic concurrency, status subresource, generation, immutable
  * fields), the four patch types, and deletion (graceful pods, finalizers, propagation policies).
+ *
+ * Long on purpose: create, update, patch and delete share one path of defaulting, validation, versioning and
+ * immutable-field checks; split by verb, each would repeat it.
  */
 import { alreadyExists, ApiError, badRequest, conflict, forbidden, invalid, notFound } from './errors.ts';
 import { clone, deepEqual, getPath, isPlainObject, newUid, randomSuffix, timestamp } from './json.ts';
@@ -111,10 +114,15 @@ export class Registry {
   create(type: ResourceType, namespace: string | undefined, body: KubeObject, options: WriteOptions = {}): KubeObject {
     let obj = this.prepareNewObject(type, namespace, body);
     let schemaCauses: Cause[] = [];
-    if (options.schema) ({ object: obj, causes: schemaCauses } = checkSchema(type, obj, options.schemaMode ?? 'decode', options.schema));
+    if (options.schema)
+      ({ object: obj, causes: schemaCauses } = checkSchema(type, obj, options.schemaMode ?? 'decode', options.schema));
     const strategy = STRATEGIES[type.kind];
     strategy?.prepareForCreate?.(obj, this.strategyContext);
-    const causes = mergeCauses(schemaCauses, validateName(type.kind, obj.metadata.name ?? ''), strategy?.validateCreate?.(obj, this.strategyContext) ?? []);
+    const causes = mergeCauses(
+      schemaCauses,
+      validateName(type.kind, obj.metadata.name ?? ''),
+      strategy?.validateCreate?.(obj, this.strategyContext) ?? [],
+    );
     if (causes.length > 0) throw invalid(type, obj.metadata.name ?? '', causes);
     if (options.dryRun) return obj;
     return this.store.insert(type, obj);
@@ -132,12 +140,25 @@ export class Registry {
     return existing ? this.store.replace(type, obj) : this.store.insert(type, obj);
   }
 
-  update(type: ResourceType, namespace: string | undefined, name: string, body: KubeObject, options: UpdateOptions = {}): KubeObject {
+  update(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    body: KubeObject,
+    options: UpdateOptions = {},
+  ): KubeObject {
     const old = this.get(type, namespace, name);
     return this.writeUpdate(type, old, body, options);
   }
 
-  patch(type: ResourceType, namespace: string | undefined, name: string, patchType: PatchType, patch: unknown, options: PatchOptions = {}): { object: KubeObject; created: boolean } {
+  patch(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    patchType: PatchType,
+    patch: unknown,
+    options: PatchOptions = {},
+  ): { object: KubeObject; created: boolean } {
     const existing = this.find(type, namespace, name);
     if (patchType === 'apply') return this.apply(type, namespace, name, existing, patch, options);
     if (!existing) throw notFound(type, name);
@@ -145,14 +166,21 @@ export class Registry {
     if (patchType === 'json') {
       patched = applyJsonPatch(existing, patch);
     } else {
-      if (!isPlainObject(patch)) throw badRequest('the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json');
-      patched = patchType === 'merge' ? applyJsonMergePatch(existing, patch) : applyStrategicMergePatch(existing, patch);
+      if (!isPlainObject(patch))
+        throw badRequest(
+          'the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json',
+        );
+      patched =
+        patchType === 'merge' ? applyJsonMergePatch(existing, patch) : applyStrategicMergePatch(existing, patch);
     }
     if (!isPlainObject(patched)) throw badRequest('patch produced a non-object');
     const next = patched as KubeObject;
     // A patch is conditional only when it names a resourceVersion itself.
-    if (!hasResourceVersion(patch)) next.metadata = { ...next.metadata, resourceVersion: existing.metadata.resourceVersion ?? '' };
-    const patchOptions = options.schema ? { ...options, schemaMode: 'patch' as const, schema: { ...options.schema, patch } } : options;
+    if (!hasResourceVersion(patch))
+      next.metadata = { ...next.metadata, resourceVersion: existing.metadata.resourceVersion ?? '' };
+    const patchOptions = options.schema
+      ? { ...options, schemaMode: 'patch' as const, schema: { ...options.schema, patch } }
+      : options;
     return { object: this.writeUpdate(type, existing, next, patchOptions), created: false };
   }
 
@@ -160,13 +188,25 @@ export class Registry {
     const existing = this.get(type, namespace, name);
     const pre = options.preconditions;
     if (pre?.uid && pre.uid !== existing.metadata.uid) {
-      throw new ApiError(409, 'Conflict', `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid ?? ''}`);
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${existing.metadata.uid ?? ''}`,
+      );
     }
     if (pre?.resourceVersion && pre.resourceVersion !== existing.metadata.resourceVersion) {
-      throw new ApiError(409, 'Conflict', `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ''}`);
+      throw new ApiError(
+        409,
+        'Conflict',
+        `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${existing.metadata.resourceVersion ?? ''}`,
+      );
     }
     const now = timestamp();
-    if (options.dryRun) return { ...existing, metadata: { ...existing.metadata, deletionTimestamp: existing.metadata.deletionTimestamp ?? now } };
+    if (options.dryRun)
+      return {
+        ...existing,
+        metadata: { ...existing.metadata, deletionTimestamp: existing.metadata.deletionTimestamp ?? now },
+      };
 
     const propagation = options.propagationPolicy ?? (options.orphanDependents ? 'Orphan' : 'Background');
     const finalizers = new Set(existing.metadata.finalizers ?? []);
@@ -177,7 +217,10 @@ export class Registry {
       if (existing.metadata.deletionTimestamp) return existing;
       const terminating = clone(existing);
       terminating.metadata.deletionTimestamp = now;
-      terminating['status'] = { ...(isPlainObject(terminating['status']) ? terminating['status'] : {}), phase: 'Terminating' };
+      terminating['status'] = {
+        ...(isPlainObject(terminating['status']) ? terminating['status'] : {}),
+        phase: 'Terminating',
+      };
       return this.store.replace(type, terminating);
     }
 
@@ -185,14 +228,16 @@ export class Registry {
       if (existing.metadata.deletionTimestamp) return existing;
       const terminating = clone(existing);
       terminating.metadata.deletionTimestamp = now;
-      terminating.metadata.deletionGracePeriodSeconds = options.gracePeriodSeconds ?? Number(getPath(existing, 'spec.terminationGracePeriodSeconds') ?? 30);
+      terminating.metadata.deletionGracePeriodSeconds =
+        options.gracePeriodSeconds ?? Number(getPath(existing, 'spec.terminationGracePeriodSeconds') ?? 30);
       terminating.metadata.finalizers = finalizers.size ? [...finalizers] : undefined;
       if (!terminating.metadata.finalizers) delete terminating.metadata.finalizers;
       return this.store.replace(type, terminating);
     }
 
     if (finalizers.size > 0) {
-      if (existing.metadata.deletionTimestamp && deepEqual([...finalizers], existing.metadata.finalizers)) return existing;
+      if (existing.metadata.deletionTimestamp && deepEqual([...finalizers], existing.metadata.finalizers))
+        return existing;
       const terminating = clone(existing);
       terminating.metadata.deletionTimestamp ??= now;
       terminating.metadata.deletionGracePeriodSeconds ??= 0;
@@ -238,7 +283,8 @@ export class Registry {
     if (deepEqual(existing, object)) return existing;
     const next = clone(object);
     next.metadata.resourceVersion = existing.metadata.resourceVersion ?? '';
-    if (GENERATION_KINDS.has(type.kind) && !deepEqual(existing['spec'], next['spec'])) next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
+    if (GENERATION_KINDS.has(type.kind) && !deepEqual(existing['spec'], next['spec']))
+      next.metadata.generation = (existing.metadata.generation ?? 1) + 1;
     return this.store.replace(type, next);
   }
 
@@ -250,13 +296,17 @@ export class Registry {
   }
 
   private prepareNewObject(type: ResourceType, namespace: string | undefined, body: KubeObject): KubeObject {
-    if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw badRequest('Object \'metadata\' is missing in the request body');
+    if (!isPlainObject(body) || !isPlainObject(body.metadata))
+      throw badRequest("Object 'metadata' is missing in the request body");
     const obj = clone(body);
     const expectedApiVersion = apiVersionOf(type);
     if (obj.apiVersion && obj.apiVersion !== expectedApiVersion) {
-      throw badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${expectedApiVersion})`);
+      throw badRequest(
+        `the API version in the data (${obj.apiVersion}) does not match the expected API version (${expectedApiVersion})`,
+      );
     }
-    if (obj.kind && obj.kind !== type.kind) throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${type.kind})`);
+    if (obj.kind && obj.kind !== type.kind)
+      throw badRequest(`the kind in the data (${obj.kind}) does not match the expected kind (${type.kind})`);
     obj.apiVersion = expectedApiVersion;
     obj.kind = type.kind;
     if (type.namespaced) {
@@ -269,14 +319,28 @@ export class Registry {
       delete obj.metadata.namespace;
     }
     if (!obj.metadata.name) {
-      if (!obj.metadata.generateName) throw invalid(type, '', [{ field: 'metadata.name', message: 'Required value: name or generateName is required', reason: 'FieldValueRequired' }]);
+      if (!obj.metadata.generateName)
+        throw invalid(type, '', [
+          {
+            field: 'metadata.name',
+            message: 'Required value: name or generateName is required',
+            reason: 'FieldValueRequired',
+          },
+        ]);
       let candidate = '';
       do candidate = `${obj.metadata.generateName}${randomSuffix()}`;
       while (this.find(type, obj.metadata.namespace, candidate));
       obj.metadata.name = candidate;
     }
     if (this.find(type, obj.metadata.namespace, obj.metadata.name)) throw alreadyExists(type, obj.metadata.name);
-    for (const serverOwned of ['resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']) delete obj.metadata[serverOwned];
+    for (const serverOwned of [
+      'resourceVersion',
+      'deletionTimestamp',
+      'deletionGracePeriodSeconds',
+      'managedFields',
+      'selfLink',
+    ])
+      delete obj.metadata[serverOwned];
     obj.metadata.uid = newUid();
     obj.metadata.creationTimestamp = timestamp();
     if (GENERATION_KINDS.has(type.kind)) obj.metadata.generation = 1;
@@ -293,22 +357,43 @@ export class Registry {
     if (ns.metadata.deletionTimestamp) {
       throw forbidden(
         `${type.plural}${type.group ? `.${type.group}` : ''} "${obj.metadata.name ?? obj.metadata.generateName ?? ''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
-        { name: obj.metadata.name ?? '', kind: type.plural, ...(type.group ? { group: type.group } : {}), causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }] },
+        {
+          name: obj.metadata.name ?? '',
+          kind: type.plural,
+          ...(type.group ? { group: type.group } : {}),
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${namespace} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
       );
     }
   }
 
   private writeUpdate(type: ResourceType, old: KubeObject, body: KubeObject, options: UpdateOptions): KubeObject {
-    if (!isPlainObject(body) || !isPlainObject(body.metadata)) throw badRequest('Object \'metadata\' is missing in the request body');
+    if (!isPlainObject(body) || !isPlainObject(body.metadata))
+      throw badRequest("Object 'metadata' is missing in the request body");
     const name = old.metadata.name ?? '';
     if (body.metadata.name !== undefined && body.metadata.name !== name) {
-      throw badRequest(`the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`);
+      throw badRequest(
+        `the name of the object (${String(body.metadata.name)}) does not match the name on the URL (${name})`,
+      );
     }
-    if (body.metadata.resourceVersion && body.metadata.resourceVersion !== old.metadata.resourceVersion) throw conflict(type, name);
+    if (body.metadata.resourceVersion && body.metadata.resourceVersion !== old.metadata.resourceVersion)
+      throw conflict(type, name);
 
     let next: KubeObject;
     let schemaCauses: Cause[] = [];
-    if (options.schema && !options.internal) ({ object: body, causes: schemaCauses } = checkSchema(type, body, options.schemaMode ?? 'decode', options.schema));
+    if (options.schema && !options.internal)
+      ({ object: body, causes: schemaCauses } = checkSchema(
+        type,
+        body,
+        options.schemaMode ?? 'decode',
+        options.schema,
+      ));
     if (options.subresource === 'status') {
       next = { ...clone(old), status: clone(body['status']) };
     } else {
@@ -326,8 +411,10 @@ export class Registry {
       // Deletion state is server-owned: clients can neither set nor clear it.
       delete next.metadata.deletionTimestamp;
       delete next.metadata.deletionGracePeriodSeconds;
-      if (old.metadata.deletionTimestamp !== undefined) next.metadata.deletionTimestamp = old.metadata.deletionTimestamp;
-      if (old.metadata.deletionGracePeriodSeconds !== undefined) next.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
+      if (old.metadata.deletionTimestamp !== undefined)
+        next.metadata.deletionTimestamp = old.metadata.deletionTimestamp;
+      if (old.metadata.deletionGracePeriodSeconds !== undefined)
+        next.metadata.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
       delete next.metadata['managedFields'];
       if (type.hasStatusSubresource && !options.internal) next['status'] = clone(old['status']);
       if (next['status'] === undefined) delete next['status'];
@@ -344,25 +431,49 @@ export class Registry {
     next.metadata.resourceVersion = old.metadata.resourceVersion ?? '';
     if (options.dryRun) return next;
     if (deepEqual(next, old)) return old;
-    if (next.metadata.deletionTimestamp && (next.metadata.finalizers ?? []).length === 0 && type.kind !== 'Namespace' && type.kind !== 'Pod') {
+    if (
+      next.metadata.deletionTimestamp &&
+      (next.metadata.finalizers ?? []).length === 0 &&
+      type.kind !== 'Namespace' &&
+      type.kind !== 'Pod'
+    ) {
       return this.remove(type, next);
     }
     return this.store.replace(type, next);
   }
 
-  private apply(type: ResourceType, namespace: string | undefined, name: string, existing: KubeObject | undefined, patch: unknown, options: PatchOptions): { object: KubeObject; created: boolean } {
+  private apply(
+    type: ResourceType,
+    namespace: string | undefined,
+    name: string,
+    existing: KubeObject | undefined,
+    patch: unknown,
+    options: PatchOptions,
+  ): { object: KubeObject; created: boolean } {
     if (!options.fieldManager) {
-      throw invalid({ ...type, group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [{ field: 'fieldManager', message: 'Required value: is required for apply patch', reason: 'FieldValueRequired' }]);
+      throw invalid({ ...type, group: 'meta.k8s.io', kind: 'PatchOptions' }, '', [
+        { field: 'fieldManager', message: 'Required value: is required for apply patch', reason: 'FieldValueRequired' },
+      ]);
     }
-    if (!isPlainObject(patch) || !isPlainObject(patch['metadata'])) throw badRequest('error decoding YAML: the applied configuration must be an object with metadata');
+    if (!isPlainObject(patch) || !isPlainObject(patch['metadata']))
+      throw badRequest('error decoding YAML: the applied configuration must be an object with metadata');
     const applied = clone(patch) as KubeObject;
-    if (!applied.apiVersion || !applied.kind) throw badRequest('invalid object type: apiVersion and kind are required for apply');
+    if (!applied.apiVersion || !applied.kind)
+      throw badRequest('invalid object type: apiVersion and kind are required for apply');
     if (options.schema) {
       // The real error names the object by the request's namespace when the configuration leaves it out.
-      checkSchema(type, { ...applied, metadata: { ...applied.metadata, namespace: applied.metadata.namespace ?? namespace ?? '' } }, 'apply', options.schema);
+      checkSchema(
+        type,
+        { ...applied, metadata: { ...applied.metadata, namespace: applied.metadata.namespace ?? namespace ?? '' } },
+        'apply',
+        options.schema,
+      );
     }
     const writeOptions: PatchOptions = options.schema ? { ...options, schemaMode: 'merged' } : options;
-    if (applied.metadata.name !== name) throw badRequest(`the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`);
+    if (applied.metadata.name !== name)
+      throw badRequest(
+        `the name of the object (${String(applied.metadata.name)}) does not match the name on the URL (${name})`,
+      );
     const uidKey = existing?.metadata.uid;
     const previous = (uidKey && this.appliedConfigs.get(uidKey)) || new Map<string, Record<string, unknown>>();
     const outcome = serverSideApply(existing, applied, options.fieldManager, previous, options.force === true);
@@ -371,7 +482,11 @@ export class Registry {
         name,
         ...(type.group ? { group: type.group } : {}),
         kind: type.plural,
-        causes: outcome.conflicts.map((c) => ({ reason: 'FieldManagerConflict', message: `conflict with "${c.manager}" using ${applied.apiVersion}`, field: c.field })),
+        causes: outcome.conflicts.map((c) => ({
+          reason: 'FieldManagerConflict',
+          message: `conflict with "${c.manager}" using ${applied.apiVersion}`,
+          field: c.field,
+        })),
       });
     }
     const merged = outcome.object as KubeObject;
@@ -388,6 +503,7 @@ export class Registry {
 }
 
 function hasResourceVersion(patch: unknown): boolean {
-  return isPlainObject(patch) && isPlainObject(patch['metadata']) && typeof patch['metadata']['resourceVersion'] === 'string';
+  return (
+    isPlainObject(patch) && isPlainObject(patch['metadata']) && typeof patch['metadata']['resourceVersion'] === 'string'
+  );
 }
-

@@ -40,11 +40,20 @@ interface Spec {
   all?: boolean;
   verbs?: string[];
   status?: boolean;
-  sub?: Array<Omit<SubresourceType, 'group' | 'version' | 'kind'> & Partial<Pick<SubresourceType, 'group' | 'version' | 'kind'>>>;
+  sub?: Array<
+    Omit<SubresourceType, 'group' | 'version' | 'kind'> & Partial<Pick<SubresourceType, 'group' | 'version' | 'kind'>>
+  >;
 }
 
 const specs: Spec[] = [
-  { plural: 'namespaces', kind: 'Namespace', namespaced: false, short: ['ns'], status: true, sub: [{ name: 'finalize', verbs: ['update'] }] },
+  {
+    plural: 'namespaces',
+    kind: 'Namespace',
+    namespaced: false,
+    short: ['ns'],
+    status: true,
+    sub: [{ name: 'finalize', verbs: ['update'] }],
+  },
   { plural: 'nodes', kind: 'Node', namespaced: false, short: ['no'], status: true },
   { plural: 'persistentvolumes', kind: 'PersistentVolume', namespaced: false, short: ['pv'], status: true },
   {
@@ -64,7 +73,12 @@ const specs: Spec[] = [
   { plural: 'endpoints', kind: 'Endpoints', short: ['ep'] },
   { plural: 'secrets', kind: 'Secret' },
   { plural: 'configmaps', kind: 'ConfigMap', short: ['cm'] },
-  { plural: 'serviceaccounts', kind: 'ServiceAccount', short: ['sa'], sub: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }] },
+  {
+    plural: 'serviceaccounts',
+    kind: 'ServiceAccount',
+    short: ['sa'],
+    sub: [{ name: 'token', kind: 'TokenRequest', group: 'authentication.k8s.io', version: 'v1', verbs: ['create'] }],
+  },
   { plural: 'persistentvolumeclaims', kind: 'PersistentVolumeClaim', short: ['pvc'], status: true },
   { plural: 'events', kind: 'Event', short: ['ev'] },
   { plural: 'limitranges', kind: 'LimitRange', short: ['limits'] },
@@ -103,17 +117,67 @@ const specs: Spec[] = [
   { group: 'storage.k8s.io', plural: 'storageclasses', kind: 'StorageClass', namespaced: false, short: ['sc'] },
   { group: 'storage.k8s.io', plural: 'csidrivers', kind: 'CSIDriver', namespaced: false },
   { group: 'policy', plural: 'poddisruptionbudgets', kind: 'PodDisruptionBudget', short: ['pdb'], status: true },
-  { group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', short: ['hpa'], all: true, status: true },
+  {
+    group: 'autoscaling',
+    version: 'v2',
+    plural: 'horizontalpodautoscalers',
+    kind: 'HorizontalPodAutoscaler',
+    short: ['hpa'],
+    all: true,
+    status: true,
+  },
   { group: 'discovery.k8s.io', plural: 'endpointslices', kind: 'EndpointSlice' },
   { group: 'coordination.k8s.io', plural: 'leases', kind: 'Lease' },
   { group: 'scheduling.k8s.io', plural: 'priorityclasses', kind: 'PriorityClass', namespaced: false, short: ['pc'] },
-  { group: 'apiextensions.k8s.io', plural: 'customresourcedefinitions', kind: 'CustomResourceDefinition', namespaced: false, short: ['crd', 'crds'], status: true },
-  { group: 'authorization.k8s.io', plural: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: CREATE_ONLY },
-  { group: 'authorization.k8s.io', plural: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: CREATE_ONLY },
-  { group: 'authentication.k8s.io', plural: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: CREATE_ONLY },
-  { group: 'authentication.k8s.io', plural: 'tokenreviews', kind: 'TokenReview', namespaced: false, verbs: CREATE_ONLY },
-  { group: 'authorization.k8s.io', plural: 'subjectaccessreviews', kind: 'SubjectAccessReview', namespaced: false, verbs: CREATE_ONLY },
-  { group: 'authorization.k8s.io', plural: 'localsubjectaccessreviews', kind: 'LocalSubjectAccessReview', verbs: CREATE_ONLY },
+  {
+    group: 'apiextensions.k8s.io',
+    plural: 'customresourcedefinitions',
+    kind: 'CustomResourceDefinition',
+    namespaced: false,
+    short: ['crd', 'crds'],
+    status: true,
+  },
+  {
+    group: 'authorization.k8s.io',
+    plural: 'selfsubjectaccessreviews',
+    kind: 'SelfSubjectAccessReview',
+    namespaced: false,
+    verbs: CREATE_ONLY,
+  },
+  {
+    group: 'authorization.k8s.io',
+    plural: 'selfsubjectrulesreviews',
+    kind: 'SelfSubjectRulesReview',
+    namespaced: false,
+    verbs: CREATE_ONLY,
+  },
+  {
+    group: 'authentication.k8s.io',
+    plural: 'selfsubjectreviews',
+    kind: 'SelfSubjectReview',
+    namespaced: false,
+    verbs: CREATE_ONLY,
+  },
+  {
+    group: 'authentication.k8s.io',
+    plural: 'tokenreviews',
+    kind: 'TokenReview',
+    namespaced: false,
+    verbs: CREATE_ONLY,
+  },
+  {
+    group: 'authorization.k8s.io',
+    plural: 'subjectaccessreviews',
+    kind: 'SubjectAccessReview',
+    namespaced: false,
+    verbs: CREATE_ONLY,
+  },
+  {
+    group: 'authorization.k8s.io',
+    plural: 'localsubjectaccessreviews',
+    kind: 'LocalSubjectAccessReview',
+    verbs: CREATE_ONLY,
+  },
 ];
 
 function singularOf(kind: string): string {
@@ -130,7 +194,8 @@ export const RESOURCE_TYPES: readonly ResourceType[] = specs.map((spec) => {
     version: sub.version ?? version,
     verbs: sub.verbs,
   }));
-  if (spec.status) subresources.unshift({ name: 'status', kind: spec.kind, group, version, verbs: ['get', 'patch', 'update'] });
+  if (spec.status)
+    subresources.unshift({ name: 'status', kind: spec.kind, group, version, verbs: ['get', 'patch', 'update'] });
   return {
     group,
     version,

@@ -9,7 +9,11 @@ import { FINALIZERS } from './strategies.ts';
 import type { KubeObject } from './types.ts';
 
 export const LINODE_CSI_DRIVER = 'linodebs.csi.linode.com';
-export const NODE_NAMES = ['lke314159-426535-1a2b3c4d0000', 'lke314159-426535-1a2b3c4d0001', 'lke314159-426535-1a2b3c4d0002'];
+export const NODE_NAMES = [
+  'lke314159-426535-1a2b3c4d0000',
+  'lke314159-426535-1a2b3c4d0001',
+  'lke314159-426535-1a2b3c4d0002',
+];
 
 function node(name: string, index: number): KubeObject {
   return {
@@ -30,13 +34,21 @@ function node(name: string, index: number): KubeObject {
     status: {
       capacity: { cpu: '2', memory: '4020484Ki', pods: '110', 'ephemeral-storage': '81000912Ki' },
       allocatable: { cpu: '2', memory: '3918084Ki', pods: '110', 'ephemeral-storage': '74651826684' },
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' }],
+      conditions: [
+        { type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status' },
+      ],
       addresses: [
         { type: 'Hostname', address: name },
         { type: 'InternalIP', address: `192.168.140.${10 + index}` },
         { type: 'ExternalIP', address: `172.233.0.${10 + index}` },
       ],
-      nodeInfo: { kubeletVersion: 'v1.34.1', containerRuntimeVersion: 'containerd://1.7.28', osImage: 'Debian GNU/Linux 12 (bookworm)', architecture: 'amd64', operatingSystem: 'linux' },
+      nodeInfo: {
+        kubeletVersion: 'v1.34.1',
+        containerRuntimeVersion: 'containerd://1.7.28',
+        osImage: 'Debian GNU/Linux 12 (bookworm)',
+        architecture: 'amd64',
+        operatingSystem: 'linux',
+      },
     },
   };
 }
@@ -71,8 +83,16 @@ export function seedCluster(registry: Registry): void {
       spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTimestamp() },
     });
   }
-  registry.create(typeFor('storage.k8s.io/v1', 'StorageClass'), undefined, storageClass('linode-block-storage-retain', 'Retain', true));
-  registry.create(typeFor('storage.k8s.io/v1', 'StorageClass'), undefined, storageClass('linode-block-storage', 'Delete', false));
+  registry.create(
+    typeFor('storage.k8s.io/v1', 'StorageClass'),
+    undefined,
+    storageClass('linode-block-storage-retain', 'Retain', true),
+  );
+  registry.create(
+    typeFor('storage.k8s.io/v1', 'StorageClass'),
+    undefined,
+    storageClass('linode-block-storage', 'Delete', false),
+  );
   registry.create(typeFor('storage.k8s.io/v1', 'CSIDriver'), undefined, {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'CSIDriver',
@@ -83,6 +103,10 @@ export function seedCluster(registry: Registry): void {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'kubernetes', labels: { component: 'apiserver', provider: 'kubernetes' } },
-    spec: { type: 'ClusterIP', clusterIP: '10.128.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }] },
+    spec: {
+      type: 'ClusterIP',
+      clusterIP: '10.128.0.1',
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }],
+    },
   });
 }

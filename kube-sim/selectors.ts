@@ -33,7 +33,8 @@ function splitTopLevel(text: string): string[] {
 }
 
 function checkKey(key: string, whole: string): string {
-  if (!KEY_PATTERN.test(key)) throw badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${whole}"`);
+  if (!KEY_PATTERN.test(key))
+    throw badRequest(`unable to parse requirement: invalid label key "${key}" in selector "${whole}"`);
   return key;
 }
 
@@ -42,13 +43,20 @@ export function parseLabelSelector(text: string | null | undefined): LabelSelect
   return splitTopLevel(text).map((part): LabelRequirement => {
     const setMatch = /^(\S+)\s+(in|notin)\s*\((.*)\)$/.exec(part);
     if (setMatch) {
-      const values = (setMatch[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+      const values = (setMatch[3] ?? '')
+        .split(',')
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
       return { key: checkKey(setMatch[1] ?? '', text), op: setMatch[2] === 'in' ? 'in' : 'notin', values };
     }
     if (part.startsWith('!')) return { key: checkKey(part.slice(1).trim(), text), op: 'notexists' };
     const eqMatch = /^([^=!\s]+)\s*(==|=|!=)\s*(.*)$/.exec(part);
     if (eqMatch) {
-      return { key: checkKey(eqMatch[1] ?? '', text), op: eqMatch[2] === '!=' ? 'neq' : 'eq', value: (eqMatch[3] ?? '').trim() };
+      return {
+        key: checkKey(eqMatch[1] ?? '', text),
+        op: eqMatch[2] === '!=' ? 'neq' : 'eq',
+        value: (eqMatch[3] ?? '').trim(),
+      };
     }
     return { key: checkKey(part, text), op: 'exists' };
   });
@@ -141,13 +149,27 @@ export function parseFieldSelector(text: string | null | undefined): FieldRequir
     .map((part) => {
       const match = /^([^=!]+)(==|=|!=)(.*)$/.exec(part);
       if (!match) throw badRequest(`invalid selector: '${text}'; can't understand '${part}'`);
-      return { field: (match[1] ?? '').trim(), op: match[2] === '!=' ? 'neq' : 'eq', value: unescapeFieldValue(match[3] ?? '') };
+      return {
+        field: (match[1] ?? '').trim(),
+        op: match[2] === '!=' ? 'neq' : 'eq',
+        value: unescapeFieldValue(match[3] ?? ''),
+      };
     });
 }
 
 /** Field labels each kind supports, as registered by the real API server (plus metadata.name/namespace everywhere). */
 const FIELD_LABELS: Record<string, string[]> = {
-  Pod: ['spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'spec.hostNetwork', 'status.phase', 'status.podIP', 'status.podIPs', 'status.nominatedNodeName'],
+  Pod: [
+    'spec.nodeName',
+    'spec.restartPolicy',
+    'spec.schedulerName',
+    'spec.serviceAccountName',
+    'spec.hostNetwork',
+    'status.phase',
+    'status.podIP',
+    'status.podIPs',
+    'status.nominatedNodeName',
+  ],
   Event: [
     'involvedObject.kind',
     'involvedObject.namespace',

@@ -39,7 +39,16 @@ export const SPDY_DICTIONARY: Buffer = Buffer.concat([
 ]);
 
 const VERSION = 3;
-const TYPE = { SYN_STREAM: 1, SYN_REPLY: 2, RST_STREAM: 3, SETTINGS: 4, PING: 6, GOAWAY: 7, HEADERS: 8, WINDOW_UPDATE: 9 } as const;
+const TYPE = {
+  SYN_STREAM: 1,
+  SYN_REPLY: 2,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+  PING: 6,
+  GOAWAY: 7,
+  HEADERS: 8,
+  WINDOW_UPDATE: 9,
+} as const;
 const FLAG_FIN = 0x01;
 const MAX_DATA = 0xffffff;
 /** RST_STREAM status codes. */
@@ -202,7 +211,8 @@ export class SpdySession {
       localClosed: false,
       write(data: Buffer) {
         if (this.localClosed || session.closed) return;
-        for (let offset = 0; offset < data.length; offset += MAX_DATA) session.transport.send(session.dataFrame(id, 0, data.subarray(offset, offset + MAX_DATA)));
+        for (let offset = 0; offset < data.length; offset += MAX_DATA)
+          session.transport.send(session.dataFrame(id, 0, data.subarray(offset, offset + MAX_DATA)));
       },
       end() {
         if (this.localClosed || session.closed) return;
@@ -234,7 +244,10 @@ export class SpdySession {
 
   private readHeaderBlock(compressed: Buffer): Map<string, string> {
     this.compressedIn.push(compressed);
-    const all = inflateSync(Buffer.concat(this.compressedIn), { dictionary: SPDY_DICTIONARY, finishFlush: constants.Z_SYNC_FLUSH });
+    const all = inflateSync(Buffer.concat(this.compressedIn), {
+      dictionary: SPDY_DICTIONARY,
+      finishFlush: constants.Z_SYNC_FLUSH,
+    });
     const block = all.subarray(this.inflatedBytes);
     this.inflatedBytes = all.length;
     const headers = new Map<string, string>();
@@ -262,7 +275,8 @@ export class SpdySession {
       return b;
     };
     parts.push(u32(headers.size));
-    for (const [name, value] of headers) parts.push(u32(name.length), Buffer.from(name, 'latin1'), u32(value.length), Buffer.from(value, 'latin1'));
+    for (const [name, value] of headers)
+      parts.push(u32(name.length), Buffer.from(name, 'latin1'), u32(value.length), Buffer.from(value, 'latin1'));
     const raw = Buffer.concat(parts);
     // One non-final stored deflate block (BFINAL=0, BTYPE=00, LEN and its one's complement, little endian), then an
     // empty one, as a zlib sync flush ends: Go's inflater hands out a block's bytes only once it meets the next one.

@@ -63,7 +63,10 @@ export class ObjectStore {
   /** Stores a new object, stamping the next resourceVersion. The caller has checked it does not exist. */
   insert(type: ResourceType, object: KubeObject): KubeObject {
     const stored = this.stamp(object);
-    this.bucket(type).set(objectKey(type.namespaced ? stored.metadata.namespace : undefined, stored.metadata.name ?? ''), stored);
+    this.bucket(type).set(
+      objectKey(type.namespaced ? stored.metadata.namespace : undefined, stored.metadata.name ?? ''),
+      stored,
+    );
     this.emit({ type: 'ADDED', resource: type, object: stored, resourceVersion: this.revision });
     return clone(stored);
   }
@@ -74,7 +77,13 @@ export class ObjectStore {
     const previous = bucket.get(key);
     const stored = this.stamp(object);
     bucket.set(key, stored);
-    this.emit({ type: 'MODIFIED', resource: type, object: stored, ...(previous ? { previous } : {}), resourceVersion: this.revision });
+    this.emit({
+      type: 'MODIFIED',
+      resource: type,
+      object: stored,
+      ...(previous ? { previous } : {}),
+      resourceVersion: this.revision,
+    });
     return clone(stored);
   }
 

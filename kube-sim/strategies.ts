@@ -2,6 +2,9 @@
  * Per-kind API semantics that clients can observe: defaulting and admission on create, validation, and the
  * immutable fields a real cluster refuses to change (Job template and selector, Deployment selector, PVC spec,
  * immutable Secrets/ConfigMaps). Messages follow the real API server's wording.
+ *
+ * Long on purpose: a table of per-kind rules, one entry per kind, read side by side as the API server's own
+ * strategies are.
  */
 import { deepEqual, ensureObject, getPath, isPlainObject } from './json.ts';
 import { defaultPodSpec, defaultPodTemplate } from './pod-spec-defaults.ts';
@@ -55,7 +58,9 @@ const PATH_SEGMENT_NAMED = new Set(['Role', 'RoleBinding', 'ClusterRole', 'Clust
 
 export function validateName(kind: string, name: string): Cause[] {
   if (PATH_SEGMENT_NAMED.has(kind)) {
-    return /[/%]/.test(name) || name === '.' || name === '..' ? [{ field: 'metadata.name', message: `Invalid value: "${name}": may not contain '/' or '%'` }] : [];
+    return /[/%]/.test(name) || name === '.' || name === '..'
+      ? [{ field: 'metadata.name', message: `Invalid value: "${name}": may not contain '/' or '%'` }]
+      : [];
   }
   if (LABEL_NAMED.has(kind)) {
     if (name.length <= 63 && DNS_LABEL.test(name)) return [];
@@ -81,7 +86,9 @@ function spec(obj: KubeObject): Obj {
 
 function goMap(value: unknown): string {
   if (!isPlainObject(value)) return 'map[string]string(nil)';
-  return `map[string]string{${Object.entries(value).map(([k, v]) => `"${k}":"${String(v)}"`).join(', ')}}`;
+  return `map[string]string{${Object.entries(value)
+    .map(([k, v]) => `"${k}":"${String(v)}"`)
+    .join(', ')}}`;
 }
 
 function immutable(field: string, value: string): Cause {
@@ -101,7 +108,11 @@ const secretStrategy: KindStrategy = {
   validateUpdate(obj, old) {
     const causes = validateBase64Data(obj);
     if (old['immutable'] === true && (!deepEqual(obj['data'], old['data']) || obj['immutable'] !== true)) {
-      causes.push({ field: 'data', message: 'Forbidden: field is immutable when `immutable` is set', reason: 'FieldValueForbidden' });
+      causes.push({
+        field: 'data',
+        message: 'Forbidden: field is immutable when `immutable` is set',
+        reason: 'FieldValueForbidden',
+      });
     }
     if (old['type'] !== obj['type']) causes.push(immutable('type', `"${String(obj['type'])}"`));
     return causes;
@@ -113,7 +124,8 @@ function normaliseSecret(obj: KubeObject): void {
   const stringData = obj['stringData'];
   if (isPlainObject(stringData)) {
     const data = isPlainObject(obj['data']) ? obj['data'] : {};
-    for (const [key, value] of Object.entries(stringData)) data[key] = Buffer.from(String(value), 'utf8').toString('base64');
+    for (const [key, value] of Object.entries(stringData))
+      data[key] = Buffer.from(String(value), 'utf8').toString('base64');
     obj['data'] = data;
   }
   delete obj['stringData'];
@@ -125,7 +137,10 @@ function validateBase64Data(obj: KubeObject): Cause[] {
   const causes: Cause[] = [];
   for (const [key, value] of Object.entries(data)) {
     if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value)) {
-      causes.push({ field: `data[${key}]`, message: 'Invalid value: "<secret contents redacted>": illegal base64 data' });
+      causes.push({
+        field: `data[${key}]`,
+        message: 'Invalid value: "<secret contents redacted>": illegal base64 data',
+      });
     }
   }
   return causes;
@@ -133,8 +148,19 @@ function validateBase64Data(obj: KubeObject): Cause[] {
 
 const configMapStrategy: KindStrategy = {
   validateUpdate(obj, old) {
-    if (old['immutable'] === true && (!deepEqual(obj['data'], old['data']) || !deepEqual(obj['binaryData'], old['binaryData']) || obj['immutable'] !== true)) {
-      return [{ field: 'data', message: 'Forbidden: field is immutable when `immutable` is set', reason: 'FieldValueForbidden' }];
+    if (
+      old['immutable'] === true &&
+      (!deepEqual(obj['data'], old['data']) ||
+        !deepEqual(obj['binaryData'], old['binaryData']) ||
+        obj['immutable'] !== true)
+    ) {
+      return [
+        {
+          field: 'data',
+          message: 'Forbidden: field is immutable when `immutable` is set',
+          reason: 'FieldValueForbidden',
+        },
+      ];
     }
     return [];
   },
@@ -160,7 +186,8 @@ const podStrategy: KindStrategy = {
   },
   validateCreate(obj) {
     const containers = spec(obj)['containers'];
-    if (!Array.isArray(containers) || containers.length === 0) return [{ field: 'spec.containers', message: 'Required value', reason: 'FieldValueRequired' }];
+    if (!Array.isArray(containers) || containers.length === 0)
+      return [{ field: 'spec.containers', message: 'Required value', reason: 'FieldValueRequired' }];
     return [];
   },
   validateUpdate(obj, old) {
@@ -168,11 +195,20 @@ const podStrategy: KindStrategy = {
     const strip = (s: unknown): unknown => {
       if (!isPlainObject(s)) return s;
       const copy: Obj = { ...s, activeDeadlineSeconds: undefined, tolerations: undefined, nodeName: undefined };
-      copy['containers'] = Array.isArray(s['containers']) ? s['containers'].map((c) => (isPlainObject(c) ? { ...c, image: undefined } : c)) : s['containers'];
+      copy['containers'] = Array.isArray(s['containers'])
+        ? s['containers'].map((c) => (isPlainObject(c) ? { ...c, image: undefined } : c))
+        : s['containers'];
       return copy;
     };
     if (!deepEqual(strip(obj['spec']), strip(old['spec']))) {
-      return [{ field: 'spec', message: 'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)', reason: 'FieldValueForbidden' }];
+      return [
+        {
+          field: 'spec',
+          message:
+            'Forbidden: pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+          reason: 'FieldValueForbidden',
+        },
+      ];
     }
     return [];
   },
@@ -180,7 +216,9 @@ const podStrategy: KindStrategy = {
 
 function qosClass(podSpec: Obj): string {
   const containers = Array.isArray(podSpec['containers']) ? podSpec['containers'] : [];
-  const hasAny = containers.some((c) => isPlainObject(c) && isPlainObject(c['resources']) && Object.keys(c['resources']).length > 0);
+  const hasAny = containers.some(
+    (c) => isPlainObject(c) && isPlainObject(c['resources']) && Object.keys(c['resources']).length > 0,
+  );
   return hasAny ? 'Burstable' : 'BestEffort';
 }
 
@@ -219,13 +257,21 @@ const jobStrategy: KindStrategy = {
     const causes: Cause[] = [];
     const restartPolicy = getPath(obj, 'spec.template.spec.restartPolicy');
     if (restartPolicy !== 'Never' && restartPolicy !== 'OnFailure') {
-      causes.push({ field: 'spec.template.spec.restartPolicy', message: `Unsupported value: "${String(restartPolicy)}": supported values: "OnFailure", "Never"`, reason: 'FieldValueNotSupported' });
+      causes.push({
+        field: 'spec.template.spec.restartPolicy',
+        message: `Unsupported value: "${String(restartPolicy)}": supported values: "OnFailure", "Never"`,
+        reason: 'FieldValueNotSupported',
+      });
     }
     if (getPath(obj, 'spec.podFailurePolicy') !== undefined && restartPolicy !== 'Never') {
-      causes.push({ field: 'spec.template.spec.restartPolicy', message: `Invalid value: "${String(restartPolicy)}": only "Never" is supported when podFailurePolicy is specified` });
+      causes.push({
+        field: 'spec.template.spec.restartPolicy',
+        message: `Invalid value: "${String(restartPolicy)}": only "Never" is supported when podFailurePolicy is specified`,
+      });
     }
     const containers = getPath(obj, 'spec.template.spec.containers');
-    if (!Array.isArray(containers) || containers.length === 0) causes.push({ field: 'spec.template.spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
+    if (!Array.isArray(containers) || containers.length === 0)
+      causes.push({ field: 'spec.template.spec.containers', message: 'Required value', reason: 'FieldValueRequired' });
     return causes;
   },
   prepareForUpdate(obj) {
@@ -234,13 +280,16 @@ const jobStrategy: KindStrategy = {
   validateUpdate(obj, old) {
     const causes: Cause[] = [];
     if (!deepEqual(getPath(obj, 'spec.selector'), getPath(old, 'spec.selector'))) {
-      causes.push(immutable('spec.selector', `v1.LabelSelector{MatchLabels:${goMap(getPath(obj, 'spec.selector.matchLabels'))}}`));
+      causes.push(
+        immutable('spec.selector', `v1.LabelSelector{MatchLabels:${goMap(getPath(obj, 'spec.selector.matchLabels'))}}`),
+      );
     }
     if (!deepEqual(getPath(obj, 'spec.template'), getPath(old, 'spec.template'))) {
       causes.push(immutable('spec.template', 'core.PodTemplateSpec{...}'));
     }
     for (const field of ['completionMode', 'podFailurePolicy']) {
-      if (!deepEqual(getPath(obj, `spec.${field}`), getPath(old, `spec.${field}`))) causes.push(immutable(`spec.${field}`, JSON.stringify(getPath(obj, `spec.${field}`))));
+      if (!deepEqual(getPath(obj, `spec.${field}`), getPath(old, `spec.${field}`)))
+        causes.push(immutable(`spec.${field}`, JSON.stringify(getPath(obj, `spec.${field}`))));
     }
     return causes;
   },
@@ -252,7 +301,12 @@ function workloadStrategy(defaults: (s: Obj) => void): KindStrategy {
     const labels = getPath(obj, 'spec.template.metadata.labels') as Record<string, string> | undefined;
     if (!selector) return [{ field: 'spec.selector', message: 'Required value', reason: 'FieldValueRequired' }];
     if (selector.length === 0 || !matchesLabels(selector, labels)) {
-      return [{ field: 'spec.template.metadata.labels', message: `Invalid value: ${goMap(labels)}: \`selector\` does not match template \`labels\`` }];
+      return [
+        {
+          field: 'spec.template.metadata.labels',
+          message: `Invalid value: ${goMap(labels)}: \`selector\` does not match template \`labels\``,
+        },
+      ];
     }
     return [];
   };
@@ -269,7 +323,12 @@ function workloadStrategy(defaults: (s: Obj) => void): KindStrategy {
     validateUpdate(obj, old) {
       const causes = selectorMatchesTemplate(obj);
       if (!deepEqual(getPath(obj, 'spec.selector'), getPath(old, 'spec.selector'))) {
-        causes.push(immutable('spec.selector', `v1.LabelSelector{MatchLabels:${goMap(getPath(obj, 'spec.selector.matchLabels'))}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}`));
+        causes.push(
+          immutable(
+            'spec.selector',
+            `v1.LabelSelector{MatchLabels:${goMap(getPath(obj, 'spec.selector.matchLabels'))}, MatchExpressions:[]v1.LabelSelectorRequirement(nil)}`,
+          ),
+        );
       }
       return causes;
     },
@@ -312,7 +371,9 @@ const pvcStrategy: KindStrategy = {
     s['volumeMode'] ??= 'Filesystem';
     // The DefaultStorageClass admission plugin fills only a missing class; "" explicitly asks for no class.
     if (s['storageClassName'] === undefined) {
-      const defaultClass = ctx.list('storage.k8s.io/v1', 'StorageClass').find((sc) => sc.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
+      const defaultClass = ctx
+        .list('storage.k8s.io/v1', 'StorageClass')
+        .find((sc) => sc.metadata.annotations?.[DEFAULT_CLASS_ANNOTATION] === 'true');
       if (defaultClass) s['storageClassName'] = defaultClass.metadata.name;
     }
     obj.metadata.finalizers = [...new Set([...(obj.metadata.finalizers ?? []), PVC_PROTECTION])];
@@ -321,8 +382,14 @@ const pvcStrategy: KindStrategy = {
   validateCreate(obj) {
     const causes: Cause[] = [];
     const modes = getPath(obj, 'spec.accessModes');
-    if (!Array.isArray(modes) || modes.length === 0) causes.push({ field: 'spec.accessModes', message: 'Required value: at least 1 access mode is required', reason: 'FieldValueRequired' });
-    if (getPath(obj, 'spec.resources.requests.storage') === undefined) causes.push({ field: 'spec.resources[storage]', message: 'Required value', reason: 'FieldValueRequired' });
+    if (!Array.isArray(modes) || modes.length === 0)
+      causes.push({
+        field: 'spec.accessModes',
+        message: 'Required value: at least 1 access mode is required',
+        reason: 'FieldValueRequired',
+      });
+    if (getPath(obj, 'spec.resources.requests.storage') === undefined)
+      causes.push({ field: 'spec.resources[storage]', message: 'Required value', reason: 'FieldValueRequired' });
     return causes;
   },
   prepareForUpdate(obj, old) {
@@ -330,12 +397,21 @@ const pvcStrategy: KindStrategy = {
     s['volumeMode'] ??= 'Filesystem';
     // Clients that re-send the manifest omit what admission and the binder filled in.
     if (s['storageClassName'] === undefined) s['storageClassName'] = getPath(old, 'spec.storageClassName');
-    if (s['volumeName'] === undefined && getPath(old, 'spec.volumeName') !== undefined) s['volumeName'] = getPath(old, 'spec.volumeName');
+    if (s['volumeName'] === undefined && getPath(old, 'spec.volumeName') !== undefined)
+      s['volumeName'] = getPath(old, 'spec.volumeName');
   },
   validateUpdate(obj, old) {
-    const strip = (s: unknown): unknown => (isPlainObject(s) ? { ...s, resources: undefined, volumeAttributesClassName: undefined } : s);
+    const strip = (s: unknown): unknown =>
+      isPlainObject(s) ? { ...s, resources: undefined, volumeAttributesClassName: undefined } : s;
     if (!deepEqual(strip(obj['spec']), strip(old['spec']))) {
-      return [{ field: 'spec', message: 'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims', reason: 'FieldValueForbidden' }];
+      return [
+        {
+          field: 'spec',
+          message:
+            'Forbidden: spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims',
+          reason: 'FieldValueForbidden',
+        },
+      ];
     }
     return [];
   },
@@ -359,7 +435,12 @@ const storageClassStrategy: KindStrategy = {
   validateUpdate(obj, old) {
     const causes: Cause[] = [];
     for (const field of ['provisioner', 'parameters', 'reclaimPolicy', 'volumeBindingMode']) {
-      if (!deepEqual(obj[field], old[field])) causes.push({ field, message: 'Forbidden: updates to ' + field + ' are forbidden.', reason: 'FieldValueForbidden' });
+      if (!deepEqual(obj[field], old[field]))
+        causes.push({
+          field,
+          message: 'Forbidden: updates to ' + field + ' are forbidden.',
+          reason: 'FieldValueForbidden',
+        });
     }
     return causes;
   },
@@ -385,11 +466,15 @@ const serviceStrategy: KindStrategy = {
     const oldSpec = isPlainObject(old['spec']) ? old['spec'] : {};
     s['type'] ??= 'ClusterIP';
     s['sessionAffinity'] ??= 'None';
-    for (const key of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy']) s[key] ??= oldSpec[key];
+    for (const key of ['clusterIP', 'clusterIPs', 'ipFamilies', 'ipFamilyPolicy', 'internalTrafficPolicy'])
+      s[key] ??= oldSpec[key];
     defaultServicePorts(s, ctx, oldSpec);
   },
   validateUpdate(obj, old) {
-    if (getPath(old, 'spec.clusterIP') !== getPath(obj, 'spec.clusterIP') && getPath(obj, 'spec.type') === getPath(old, 'spec.type')) {
+    if (
+      getPath(old, 'spec.clusterIP') !== getPath(obj, 'spec.clusterIP') &&
+      getPath(obj, 'spec.type') === getPath(old, 'spec.type')
+    ) {
       return [immutable('spec.clusterIPs[0]', `[]string{"${String(getPath(obj, 'spec.clusterIP'))}"}`)];
     }
     return [];

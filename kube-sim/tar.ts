@@ -29,7 +29,9 @@ export function entriesFor(argument: string, relative: string, files: Map<string
   const exact = files.get(relative);
   if (exact) return [entryOf(base, exact)];
   const prefix = relative === '' ? '' : `${relative}/`;
-  const below = [...files.entries()].filter(([p]) => p.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const below = [...files.entries()]
+    .filter(([p]) => p.startsWith(prefix))
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   if (below.length === 0 && relative !== '') return undefined;
   const newest = below.reduce((t, [, f]) => (f.mtime > t ? f.mtime : t), new Date(0));
   const entries: TarEntry[] = [];
@@ -64,7 +66,15 @@ export async function buildTar(entries: TarEntry[]): Promise<Buffer> {
     archive.on('error', reject);
   });
   for (const entry of entries) {
-    const header = { name: entry.name, mode: entry.mode, mtime: entry.mtime, uid: 0, gid: 0, uname: 'root', gname: 'root' };
+    const header = {
+      name: entry.name,
+      mode: entry.mode,
+      mtime: entry.mtime,
+      uid: 0,
+      gid: 0,
+      uname: 'root',
+      gname: 'root',
+    };
     if (entry.type === 'directory') archive.entry({ ...header, type: 'directory' });
     else if (entry.type === 'symlink') archive.entry({ ...header, type: 'symlink', linkname: entry.linkname ?? '' });
     else archive.entry({ ...header, type: 'file', size: entry.data?.length ?? 0 }, entry.data ?? Buffer.alloc(0));

@@ -27,8 +27,28 @@ function selfSignedCertificate(): Promise<Certificate> {
     try {
       const key = path.join(dir, 'key.pem');
       const cert = path.join(dir, 'cert.pem');
-      await execFileAsync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=kube-sim', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost']).catch((error: unknown) => {
-        throw new Error(`kube-sim needs openssl to make its TLS certificate: ${error instanceof Error ? error.message : String(error)}`);
+      await execFileAsync('openssl', [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-keyout',
+        key,
+        '-out',
+        cert,
+        '-days',
+        '2',
+        '-subj',
+        '/CN=kube-sim',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      ]).catch((error: unknown) => {
+        throw new Error(
+          `kube-sim needs openssl to make its TLS certificate: ${error instanceof Error ? error.message : String(error)}`,
+        );
       });
       return { key: await readFile(key, 'utf8'), cert: await readFile(cert, 'utf8') };
     } finally {

@@ -25,7 +25,12 @@ export class VolumeStore {
   }
 
   link(pvName: string, relativePath: string, target: string): void {
-    this.filesOf(pvName).set(normaliseRelative(relativePath), { data: Buffer.alloc(0), mtime: new Date(), mode: 0o777, linkTarget: target });
+    this.filesOf(pvName).set(normaliseRelative(relativePath), {
+      data: Buffer.alloc(0),
+      mtime: new Date(),
+      mode: 0o777,
+      linkTarget: target,
+    });
   }
 
   private filesOf(pvName: string): Map<string, VolumeFile> {
@@ -47,12 +52,21 @@ export class VolumeStore {
 }
 
 export function normaliseRelative(p: string): string {
-  const normalised = path.normalize(p === '' ? '.' : p).replace(/^\/+/, '').replace(/\/+$/, '');
+  const normalised = path
+    .normalize(p === '' ? '.' : p)
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '');
   return normalised === '.' ? '' : normalised;
 }
 
 export type ResolvedPath =
-  | { kind: 'volume'; pvName: string; mountPath: string; /** Path inside the volume ('' = its root). */ relative: string; readOnly: boolean }
+  | {
+      kind: 'volume';
+      pvName: string;
+      mountPath: string;
+      /** Path inside the volume ('' = its root). */ relative: string;
+      readOnly: boolean;
+    }
   | { kind: 'unbound-claim'; claimName: string }
   | { kind: 'outside-volumes' };
 
@@ -64,7 +78,7 @@ interface Mount {
 }
 
 function mountsOf(pod: KubeObject, container: string | undefined): Mount[] {
-  const containers = (getPath(pod, 'spec.containers') as unknown[] | undefined ?? []).filter(isPlainObject);
+  const containers = ((getPath(pod, 'spec.containers') as unknown[] | undefined) ?? []).filter(isPlainObject);
   const chosen = containers.find((c) => c['name'] === container) ?? containers[0];
   const mounts = chosen && Array.isArray(chosen['volumeMounts']) ? chosen['volumeMounts'].filter(isPlainObject) : [];
   return mounts.map((m) => ({
@@ -76,12 +90,18 @@ function mountsOf(pod: KubeObject, container: string | undefined): Mount[] {
 }
 
 /** Where an absolute path inside a pod's container lives, following its PVC mounts to their volumes. */
-export function resolvePodPath(registry: Registry, pod: KubeObject, container: string | undefined, absolutePath: string): ResolvedPath {
+export function resolvePodPath(
+  registry: Registry,
+  pod: KubeObject,
+  container: string | undefined,
+  absolutePath: string,
+): ResolvedPath {
   const target = path.normalize(absolutePath);
   const mounts = mountsOf(pod, container).sort((a, b) => b.mountPath.length - a.mountPath.length);
-  const volumes = (getPath(pod, 'spec.volumes') as unknown[] | undefined ?? []).filter(isPlainObject);
+  const volumes = ((getPath(pod, 'spec.volumes') as unknown[] | undefined) ?? []).filter(isPlainObject);
   for (const mount of mounts) {
-    const inside = target === mount.mountPath || target.startsWith(mount.mountPath === '/' ? '/' : `${mount.mountPath}/`);
+    const inside =
+      target === mount.mountPath || target.startsWith(mount.mountPath === '/' ? '/' : `${mount.mountPath}/`);
     if (!inside) continue;
     const volume = volumes.find((v) => v['name'] === mount.volumeName);
     const claimName = volume ? getPath(volume, 'persistentVolumeClaim.claimName') : undefined;
@@ -90,14 +110,20 @@ export function resolvePodPath(registry: Registry, pod: KubeObject, container: s
     const pvName = pvc ? getPath(pvc, 'spec.volumeName') : undefined;
     if (typeof pvName !== 'string' || !pvName) return { kind: 'unbound-claim', claimName };
     const rest = normaliseRelative(target.slice(mount.mountPath.length));
-    return { kind: 'volume', pvName, mountPath: mount.mountPath, relative: normaliseRelative(path.join(mount.subPath, rest)), readOnly: mount.readOnly };
+    return {
+      kind: 'volume',
+      pvName,
+      mountPath: mount.mountPath,
+      relative: normaliseRelative(path.join(mount.subPath, rest)),
+      readOnly: mount.readOnly,
+    };
   }
   return { kind: 'outside-volumes' };
 }
 
 /** The PVC mount paths of a pod's first container, in spec order. */
 export function claimMountPaths(pod: KubeObject): string[] {
-  const volumes = (getPath(pod, 'spec.volumes') as unknown[] | undefined ?? []).filter(isPlainObject);
+  const volumes = ((getPath(pod, 'spec.volumes') as unknown[] | undefined) ?? []).filter(isPlainObject);
   return mountsOf(pod, undefined)
     .filter((m) => volumes.some((v) => v['name'] === m.volumeName && isPlainObject(v['persistentVolumeClaim'])))
     .map((m) => m.mountPath);

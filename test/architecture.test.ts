@@ -1,7 +1,7 @@
 /**
  * The layout's rules, checked on the source itself: the import graph has no circle; shared code in scripts/lib and the
- * tool modules never reaches up into the app registry, the CLI or the steps; tasks.ts stays a runbook; and no source
- * file grows past ~400 lines unless it says why.
+ * tool modules never reaches up into the app registry, the CLI or the steps; the simulator (kube-sim/) and deckhand
+ * never import each other; tasks.ts stays a runbook; and no source file grows past ~400 lines unless it says why.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const SOURCE_DIRS = ['scripts'];
+const SOURCE_DIRS = ['scripts', 'kube-sim'];
 const MAX_LINES = 420;
 const TASKS_MAX_LINES = 250;
 
@@ -60,6 +60,7 @@ const GRAPH = new Map(FILES.map((file) => [file, importsOf(file)]));
 function layer(file: string): string {
   if (file === 'tasks.ts') return 'runbook';
   const parts = file.split(path.sep);
+  if (parts[0] === 'kube-sim') return 'simulator';
   if (parts.length === 2) return 'tool';
   return parts[1]!;
 }
@@ -93,6 +94,19 @@ describe('the source layout', () => {
       for (const target of imports) if (!rule.includes(layer(target))) wrong.push(`${file} → ${target}`);
     }
     assert.deepEqual(wrong, []);
+  });
+
+  it('keeps the simulator apart: deckhand never imports it, and it never imports deckhand', () => {
+    const crossing = [...GRAPH].flatMap(([file, imports]) =>
+      imports
+        .filter((target) => (layer(file) === 'simulator') !== (layer(target) === 'simulator'))
+        .map((target) => `${file} → ${target}`),
+    );
+    assert.deepEqual(crossing, []);
+    assert.ok(
+      FILES.some((file) => layer(file) === 'simulator'),
+      'the simulator is among the files checked',
+    );
   });
 
   it('never imports tasks.ts (the runbooks are the top)', () => {

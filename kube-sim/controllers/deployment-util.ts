@@ -29,14 +29,20 @@ const SKIPPED_ANNOTATIONS = new Set([
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (!isPlainObject(value)) return value;
-  return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical(value[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .sort()
+      .map((k) => [k, canonical(value[k])]),
+  );
 }
 
 // The alphabet of rand.SafeEncodeString: no vowels, no look-alike digits, so hashes never spell words.
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 
 export function templateHash(template: unknown): string {
-  const digest = createHash('sha256').update(JSON.stringify(canonical(template))).digest();
+  const digest = createHash('sha256')
+    .update(JSON.stringify(canonical(template)))
+    .digest();
   return [...digest.subarray(0, 10)].map((b) => SAFE[b % SAFE.length]).join('');
 }
 
@@ -108,7 +114,11 @@ export function fenceposts(deployment: KubeObject): { maxSurge: number; maxUnava
   const replicas = replicasOf(deployment);
   if (getPath(deployment, 'spec.strategy.type') !== 'RollingUpdate') return { maxSurge: 0, maxUnavailable: 0 };
   const surge = resolvePercent(getPath(deployment, 'spec.strategy.rollingUpdate.maxSurge') ?? '25%', replicas, true);
-  const unavailable = resolvePercent(getPath(deployment, 'spec.strategy.rollingUpdate.maxUnavailable') ?? '25%', replicas, false);
+  const unavailable = resolvePercent(
+    getPath(deployment, 'spec.strategy.rollingUpdate.maxUnavailable') ?? '25%',
+    replicas,
+    false,
+  );
   if (surge === 0 && unavailable === 0) return { maxSurge: 0, maxUnavailable: 1 };
   return { maxSurge: surge, maxUnavailable: unavailable };
 }
@@ -125,7 +135,13 @@ export function maxUnavailable(deployment: KubeObject): number {
  * keeping the revisions it had before in `revision-history` when it is brought back (a roll-back). Returns whether
  * anything changed (`SetNewReplicaSetAnnotations`).
  */
-export function setNewReplicaSetAnnotations(deployment: KubeObject, rs: KubeObject, newRevision: number, exists: boolean, maxSurge: number): boolean {
+export function setNewReplicaSetAnnotations(
+  deployment: KubeObject,
+  rs: KubeObject,
+  newRevision: number,
+  exists: boolean,
+  maxSurge: number,
+): boolean {
   const annotations = { ...rs.metadata.annotations };
   let copied = false;
   for (const [key, value] of Object.entries(deployment.metadata.annotations ?? {})) {
@@ -138,7 +154,10 @@ export function setNewReplicaSetAnnotations(deployment: KubeObject, rs: KubeObje
   if (Number(oldRevision ?? 0) < newRevision) {
     annotations[REVISION] = String(newRevision);
     changed = true;
-    if (oldRevision) annotations[REVISION_HISTORY] = annotations[REVISION_HISTORY] ? `${annotations[REVISION_HISTORY]},${oldRevision}` : oldRevision;
+    if (oldRevision)
+      annotations[REVISION_HISTORY] = annotations[REVISION_HISTORY]
+        ? `${annotations[REVISION_HISTORY]},${oldRevision}`
+        : oldRevision;
   }
   if (!exists) {
     annotations[DESIRED_REPLICAS] = String(replicasOf(deployment));
@@ -175,7 +194,10 @@ export function findCondition(status: Obj, type: string): Condition | undefined 
 export function setCondition(status: Obj, condition: Condition): void {
   const current = findCondition(status, condition.type);
   if (current && current.status === condition.status && current.reason === condition.reason) return;
-  const next = current && current.status === condition.status ? { ...condition, lastTransitionTime: current.lastTransitionTime } : condition;
+  const next =
+    current && current.status === condition.status
+      ? { ...condition, lastTransitionTime: current.lastTransitionTime }
+      : condition;
   status['conditions'] = [...conditionsOf(status).filter((c) => c.type !== condition.type), next];
 }
 

@@ -6,6 +6,9 @@
  * within maxSurge/maxUnavailable and Recreate (old pods gone before new ones start); `paused`; pruning to
  * `revisionHistoryLimit`; and the status the real controller writes, with the Available and Progressing conditions
  * and their real reasons, ProgressDeadlineExceeded included.
+ *
+ * Long on purpose: one controller's reconcile loop, as the real one keeps it together; its steps (ReplicaSet per
+ * template, scaling within the surge limits, status and conditions) read and write the same in-flight state.
  */
 import { clone, getPath, isPlainObject } from '../json.ts';
 import { typeFor } from '../resources.ts';
@@ -59,7 +62,8 @@ export class DeploymentController implements Controller {
       if (event.type === 'DELETED') this.clearDeadline(obj.metadata.uid ?? '');
       else this.reconcile(namespace, obj.metadata.name ?? '');
     } else if (obj.kind === 'ReplicaSet') {
-      for (const ref of obj.metadata.ownerReferences ?? []) if (ref.kind === 'Deployment' && ref.controller) this.reconcile(namespace, ref.name);
+      for (const ref of obj.metadata.ownerReferences ?? [])
+        if (ref.kind === 'Deployment' && ref.controller) this.reconcile(namespace, ref.name);
     } else if (obj.kind === 'Pod') {
       // Recreate waits for old pods to be gone, which their ReplicaSet's status does not always show.
       for (const ref of obj.metadata.ownerReferences ?? []) {
@@ -91,7 +95,8 @@ export class DeploymentController implements Controller {
     const all = [...oldSets, newRs];
     if (this.reconcileNewReplicaSet(deployment, all, newRs)) return this.syncRolloutStatus(deployment, newRs);
     if (this.reconcileOldReplicaSets(deployment, all, oldSets, newRs)) return this.syncRolloutStatus(deployment, newRs);
-    if (this.isComplete(deployment, isPlainObject(deployment['status']) ? deployment['status'] : {})) this.cleanup(deployment, oldSets);
+    if (this.isComplete(deployment, isPlainObject(deployment['status']) ? deployment['status'] : {}))
+      this.cleanup(deployment, oldSets);
     ({ deployment, newRs } = this.refresh(deployment, newRs));
     this.syncRolloutStatus(deployment, newRs);
   }
@@ -105,7 +110,8 @@ export class DeploymentController implements Controller {
     if (!newRs) ({ deployment, newRs, oldSets } = this.syncRevision(deployment, sets, true));
     if (!newRs) return;
     this.scale(deployment, newRs, replicasOf(deployment));
-    if (this.isComplete(deployment, isPlainObject(deployment['status']) ? deployment['status'] : {})) this.cleanup(deployment, oldSets);
+    if (this.isComplete(deployment, isPlainObject(deployment['status']) ? deployment['status'] : {}))
+      this.cleanup(deployment, oldSets);
     ({ deployment, newRs } = this.refresh(deployment, newRs));
     this.syncRolloutStatus(deployment, newRs);
   }
@@ -115,14 +121,16 @@ export class DeploymentController implements Controller {
     const { deployment, newRs, oldSets } = this.syncRevision(initial, sets, false);
     const active = sets.filter((rs) => replicasOf(rs) > 0);
     const target = newRs ?? (active.length === 1 ? active[0] : undefined);
-    if (target && active.length <= 1 && replicasOf(target) !== replicasOf(deployment)) this.scale(deployment, target, replicasOf(deployment));
+    if (target && active.length <= 1 && replicasOf(target) !== replicasOf(deployment))
+      this.scale(deployment, target, replicasOf(deployment));
     this.cleanup(deployment, oldSets);
     this.syncRolloutStatus(deployment, newRs);
   }
 
   private refresh(deployment: KubeObject, rs: KubeObject): { deployment: KubeObject; newRs: KubeObject } {
     return {
-      deployment: this.ctx.registry.find(DEPLOYMENT, deployment.metadata.namespace, deployment.metadata.name ?? '') ?? deployment,
+      deployment:
+        this.ctx.registry.find(DEPLOYMENT, deployment.metadata.namespace, deployment.metadata.name ?? '') ?? deployment,
       newRs: this.ctx.registry.find(REPLICA_SET, rs.metadata.namespace, rs.metadata.name ?? '') ?? rs,
     };
   }
@@ -131,7 +139,11 @@ export class DeploymentController implements Controller {
    * Finds the ReplicaSet of the current template (creating it when asked), gives it the next revision, and records
    * that revision on the Deployment (`getAllReplicaSetsAndSyncRevision`).
    */
-  private syncRevision(deployment: KubeObject, sets: KubeObject[], create: boolean): { deployment: KubeObject; newRs?: KubeObject; oldSets: KubeObject[] } {
+  private syncRevision(
+    deployment: KubeObject,
+    sets: KubeObject[],
+    create: boolean,
+  ): { deployment: KubeObject; newRs?: KubeObject; oldSets: KubeObject[] } {
     const template = getPath(deployment, 'spec.template');
     const existing = [...sets].sort(byCreation).find((rs) => equalIgnoreHash(getPath(rs, 'spec.template'), template));
     const oldSets = sets.filter((rs) => rs.metadata.uid !== existing?.metadata.uid);
@@ -146,15 +158,22 @@ export class DeploymentController implements Controller {
       const minReady = getPath(deployment, 'spec.minReadySeconds');
       const minReadyChanged = getPath(copy, 'spec.minReadySeconds') !== minReady;
       if (minReadyChanged) (copy['spec'] as Obj)['minReadySeconds'] = minReady;
-      if (setNewReplicaSetAnnotations(deployment, copy, newRevision, true, maxSurge) || minReadyChanged) newRs = this.ctx.registry.writeInternal(REPLICA_SET, copy) ?? existing;
+      if (setNewReplicaSetAnnotations(deployment, copy, newRevision, true, maxSurge) || minReadyChanged)
+        newRs = this.ctx.registry.writeInternal(REPLICA_SET, copy) ?? existing;
     } else if (create) {
       const hash = templateHash(template);
       const templateObj = clone(isPlainObject(template) ? template : {});
       const templateMeta = isPlainObject(templateObj['metadata']) ? templateObj['metadata'] : {};
-      templateMeta['labels'] = { ...(isPlainObject(templateMeta['labels']) ? templateMeta['labels'] : {}), [HASH_LABEL]: hash };
+      templateMeta['labels'] = {
+        ...(isPlainObject(templateMeta['labels']) ? templateMeta['labels'] : {}),
+        [HASH_LABEL]: hash,
+      };
       templateObj['metadata'] = templateMeta;
       const selector = clone(getPath(deployment, 'spec.selector')) as Obj;
-      selector['matchLabels'] = { ...(isPlainObject(selector['matchLabels']) ? selector['matchLabels'] : {}), [HASH_LABEL]: hash };
+      selector['matchLabels'] = {
+        ...(isPlainObject(selector['matchLabels']) ? selector['matchLabels'] : {}),
+        [HASH_LABEL]: hash,
+      };
       const replicas = this.newReplicaCount(deployment, oldSets, undefined);
       const rs: KubeObject = {
         apiVersion: 'apps/v1',
@@ -163,14 +182,37 @@ export class DeploymentController implements Controller {
           name: `${name}-${hash}`,
           namespace,
           labels: templateMeta['labels'] as Record<string, string>,
-          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: deployment.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name,
+              uid: deployment.metadata.uid ?? '',
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
         },
-        spec: { replicas, ...(getPath(deployment, 'spec.minReadySeconds') !== undefined ? { minReadySeconds: getPath(deployment, 'spec.minReadySeconds') } : {}), selector, template: templateObj },
+        spec: {
+          replicas,
+          ...(getPath(deployment, 'spec.minReadySeconds') !== undefined
+            ? { minReadySeconds: getPath(deployment, 'spec.minReadySeconds') }
+            : {}),
+          selector,
+          template: templateObj,
+        },
       };
       setNewReplicaSetAnnotations(deployment, rs, newRevision, false, maxSurge);
       newRs = this.ctx.registry.create(REPLICA_SET, namespace, rs);
       created = true;
-      if (replicas > 0) this.ctx.events.record(deployment, 'Normal', 'ScalingReplicaSet', `Scaled up replica set ${newRs.metadata.name ?? ''} from 0 to ${replicas}`, SOURCE);
+      if (replicas > 0)
+        this.ctx.events.record(
+          deployment,
+          'Normal',
+          'ScalingReplicaSet',
+          `Scaled up replica set ${newRs.metadata.name ?? ''} from 0 to ${replicas}`,
+          SOURCE,
+        );
     }
     if (!newRs) return { deployment, oldSets };
     const revision = newRs.metadata.annotations?.[REVISION];
@@ -178,10 +220,26 @@ export class DeploymentController implements Controller {
     const hasDeadline = num(getPath(deployment, 'spec.progressDeadlineSeconds'), 600) !== NO_DEADLINE;
     let statusChanged = false;
     if (created && hasDeadline) {
-      setCondition(status, newCondition('Progressing', 'True', 'NewReplicaSetCreated', `Created new replica set "${newRs.metadata.name ?? ''}"`));
+      setCondition(
+        status,
+        newCondition(
+          'Progressing',
+          'True',
+          'NewReplicaSetCreated',
+          `Created new replica set "${newRs.metadata.name ?? ''}"`,
+        ),
+      );
       statusChanged = true;
     } else if (hasDeadline && !findCondition(status, 'Progressing')) {
-      setCondition(status, newCondition('Progressing', 'True', 'FoundNewReplicaSet', `Found new replica set "${newRs.metadata.name ?? ''}"`));
+      setCondition(
+        status,
+        newCondition(
+          'Progressing',
+          'True',
+          'FoundNewReplicaSet',
+          `Found new replica set "${newRs.metadata.name ?? ''}"`,
+        ),
+      );
       statusChanged = true;
     }
     let current = deployment;
@@ -214,7 +272,12 @@ export class DeploymentController implements Controller {
   }
 
   /** Scales old ReplicaSets down as far as maxUnavailable allows, their unhealthy pods first. */
-  private reconcileOldReplicaSets(deployment: KubeObject, all: KubeObject[], oldSets: KubeObject[], newRs: KubeObject): boolean {
+  private reconcileOldReplicaSets(
+    deployment: KubeObject,
+    all: KubeObject[],
+    oldSets: KubeObject[],
+    newRs: KubeObject,
+  ): boolean {
     const active = oldSets.filter((rs) => replicasOf(rs) > 0).sort(byCreation);
     if (sumOver(active, 'spec.replicas') === 0) return false;
     const minAvailable = replicasOf(deployment) - maxUnavailable(deployment);
@@ -253,13 +316,24 @@ export class DeploymentController implements Controller {
     const from = replicasOf(latest);
     const desired = String(replicasOf(deployment));
     const max = String(replicasOf(deployment) + fenceposts(deployment).maxSurge);
-    if (from === replicas && latest.metadata.annotations?.[DESIRED_REPLICAS] === desired && latest.metadata.annotations?.[MAX_REPLICAS] === max) return false;
+    if (
+      from === replicas &&
+      latest.metadata.annotations?.[DESIRED_REPLICAS] === desired &&
+      latest.metadata.annotations?.[MAX_REPLICAS] === max
+    )
+      return false;
     const scaled = clone(latest);
     (scaled['spec'] as Obj)['replicas'] = replicas;
     scaled.metadata.annotations = { ...scaled.metadata.annotations, [DESIRED_REPLICAS]: desired, [MAX_REPLICAS]: max };
     this.ctx.registry.writeInternal(REPLICA_SET, scaled);
     if (from === replicas) return false;
-    this.ctx.events.record(deployment, 'Normal', 'ScalingReplicaSet', `Scaled ${replicas > from ? 'up' : 'down'} replica set ${latest.metadata.name ?? ''} from ${from} to ${replicas}`, SOURCE);
+    this.ctx.events.record(
+      deployment,
+      'Normal',
+      'ScalingReplicaSet',
+      `Scaled ${replicas > from ? 'up' : 'down'} replica set ${latest.metadata.name ?? ''} from ${from} to ${replicas}`,
+      SOURCE,
+    );
     return true;
   }
 
@@ -278,7 +352,12 @@ export class DeploymentController implements Controller {
 
   private isComplete(deployment: KubeObject, status: Obj): boolean {
     const replicas = replicasOf(deployment);
-    return num(status['updatedReplicas']) === replicas && num(status['replicas']) === replicas && num(status['availableReplicas']) === replicas && num(status['observedGeneration']) >= (deployment.metadata.generation ?? 1);
+    return (
+      num(status['updatedReplicas']) === replicas &&
+      num(status['replicas']) === replicas &&
+      num(status['availableReplicas']) === replicas &&
+      num(status['observedGeneration']) >= (deployment.metadata.generation ?? 1)
+    );
   }
 
   /** Deletes the oldest scaled-down ReplicaSets beyond revisionHistoryLimit. */
@@ -295,8 +374,11 @@ export class DeploymentController implements Controller {
   }
 
   private syncRolloutStatus(initial: KubeObject, newRsHint: KubeObject | undefined): void {
-    const deployment = this.ctx.registry.find(DEPLOYMENT, initial.metadata.namespace, initial.metadata.name ?? '') ?? initial;
-    const sets = this.ctx.registry.list(REPLICA_SET, { namespace: deployment.metadata.namespace ?? '' }).filter((rs) => controlledBy(rs, deployment));
+    const deployment =
+      this.ctx.registry.find(DEPLOYMENT, initial.metadata.namespace, initial.metadata.name ?? '') ?? initial;
+    const sets = this.ctx.registry
+      .list(REPLICA_SET, { namespace: deployment.metadata.namespace ?? '' })
+      .filter((rs) => controlledBy(rs, deployment));
     const newRs = newRsHint ? sets.find((rs) => rs.metadata.uid === newRsHint.metadata.uid) : undefined;
     const old: Obj = isPlainObject(deployment['status']) ? deployment['status'] : {};
     const replicas = replicasOf(deployment);
@@ -311,34 +393,55 @@ export class DeploymentController implements Controller {
       conditions: clone(old['conditions'] ?? []),
       ...(old['collisionCount'] !== undefined ? { collisionCount: old['collisionCount'] } : {}),
     };
-    for (const key of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas']) if (status[key] === 0) delete status[key];
+    for (const key of ['replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'unavailableReplicas'])
+      if (status[key] === 0) delete status[key];
     setCondition(
       status,
       available >= replicas - maxUnavailable(deployment)
         ? newCondition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.')
-        : newCondition('Available', 'False', 'MinimumReplicasUnavailable', 'Deployment does not have minimum availability.'),
+        : newCondition(
+            'Available',
+            'False',
+            'MinimumReplicasUnavailable',
+            'Deployment does not have minimum availability.',
+          ),
     );
     const deadlineSeconds = num(getPath(deployment, 'spec.progressDeadlineSeconds'), 600);
     const paused = getPath(deployment, 'spec.paused') === true;
     const progressing = findCondition(status, 'Progressing');
     // The real messages name the new ReplicaSet, or the Deployment while Recreate has not created it yet.
-    const subject = newRs ? `ReplicaSet "${newRs.metadata.name ?? ''}"` : `Deployment "${deployment.metadata.name ?? ''}"`;
+    const subject = newRs
+      ? `ReplicaSet "${newRs.metadata.name ?? ''}"`
+      : `Deployment "${deployment.metadata.name ?? ''}"`;
     if (deadlineSeconds === NO_DEADLINE) removeCondition(status, 'Progressing');
     else if (paused || progressing?.reason === 'DeploymentPaused') this.pausedCondition(status, paused);
-    else if (!(num(status['replicas']) === num(status['updatedReplicas']) && progressing?.reason === 'NewReplicaSetAvailable')) {
+    else if (!(
+      num(status['replicas']) === num(status['updatedReplicas']) && progressing?.reason === 'NewReplicaSetAvailable'
+    )) {
       if (this.isComplete(deployment, status)) {
-        setCondition(status, newCondition('Progressing', 'True', 'NewReplicaSetAvailable', `${subject} has successfully progressed.`));
+        setCondition(
+          status,
+          newCondition('Progressing', 'True', 'NewReplicaSetAvailable', `${subject} has successfully progressed.`),
+        );
       } else if (madeProgress(old, status)) {
         const next = newCondition('Progressing', 'True', 'ReplicaSetUpdated', `${subject} is progressing.`);
         if (progressing?.status === 'True') next.lastTransitionTime = progressing.lastTransitionTime;
         removeCondition(status, 'Progressing');
         setCondition(status, next);
-      } else if (progressing && (progressing.reason === 'ProgressDeadlineExceeded' || Date.parse(progressing.lastUpdateTime) + deadlineSeconds * 1000 < Date.now())) {
-        setCondition(status, newCondition('Progressing', 'False', 'ProgressDeadlineExceeded', `${subject} has timed out progressing.`));
+      } else if (
+        progressing &&
+        (progressing.reason === 'ProgressDeadlineExceeded' ||
+          Date.parse(progressing.lastUpdateTime) + deadlineSeconds * 1000 < Date.now())
+      ) {
+        setCondition(
+          status,
+          newCondition('Progressing', 'False', 'ProgressDeadlineExceeded', `${subject} has timed out progressing.`),
+        );
       }
     }
     const after = findCondition(status, 'Progressing');
-    if (!paused && after?.status === 'True' && after.reason !== 'NewReplicaSetAvailable') this.requeueAt(deployment, Date.parse(after.lastUpdateTime) + deadlineSeconds * 1000 + 50);
+    if (!paused && after?.status === 'True' && after.reason !== 'NewReplicaSetAvailable')
+      this.requeueAt(deployment, Date.parse(after.lastUpdateTime) + deadlineSeconds * 1000 + 50);
     else this.clearDeadline(deployment.metadata.uid ?? '');
     this.ctx.registry.writeStatus(DEPLOYMENT, { ...deployment, status });
   }
@@ -346,8 +449,10 @@ export class DeploymentController implements Controller {
   private pausedCondition(status: Obj, paused: boolean): void {
     const progressing = findCondition(status, 'Progressing');
     if (progressing?.reason === 'ProgressDeadlineExceeded') return;
-    if (paused && progressing?.reason !== 'DeploymentPaused') setCondition(status, newCondition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused'));
-    else if (!paused && progressing?.reason === 'DeploymentPaused') setCondition(status, newCondition('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed'));
+    if (paused && progressing?.reason !== 'DeploymentPaused')
+      setCondition(status, newCondition('Progressing', 'Unknown', 'DeploymentPaused', 'Deployment is paused'));
+    else if (!paused && progressing?.reason === 'DeploymentPaused')
+      setCondition(status, newCondition('Progressing', 'Unknown', 'DeploymentResumed', 'Deployment is resumed'));
   }
 
   private requeueAt(deployment: KubeObject, at: number): void {
@@ -365,13 +470,20 @@ export class DeploymentController implements Controller {
 }
 
 function byCreation(a: KubeObject, b: KubeObject): number {
-  return String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) || String(a.metadata.name).localeCompare(String(b.metadata.name));
+  return (
+    String(a.metadata.creationTimestamp).localeCompare(String(b.metadata.creationTimestamp)) ||
+    String(a.metadata.name).localeCompare(String(b.metadata.name))
+  );
 }
 
 /** `DeploymentProgressing`: more updated, ready or available replicas, or fewer old ones, than the stored status shows. */
 function madeProgress(old: Obj, next: Obj): boolean {
   const oldOld = num(old['replicas']) - num(old['updatedReplicas']);
   const newOld = num(next['replicas']) - num(next['updatedReplicas']);
-  return num(next['updatedReplicas']) > num(old['updatedReplicas']) || newOld < oldOld || num(next['readyReplicas']) > num(old['readyReplicas']) || num(next['availableReplicas']) > num(old['availableReplicas']);
+  return (
+    num(next['updatedReplicas']) > num(old['updatedReplicas']) ||
+    newOld < oldOld ||
+    num(next['readyReplicas']) > num(old['readyReplicas']) ||
+    num(next['availableReplicas']) > num(old['availableReplicas'])
+  );
 }
-

@@ -25,7 +25,14 @@ export class EventRecorder {
     this.registry = registry;
   }
 
-  record(involved: KubeObject, type: EventType, reason: string, message: string, source: EventSource, fieldPath?: string): void {
+  record(
+    involved: KubeObject,
+    type: EventType,
+    reason: string,
+    message: string,
+    source: EventSource,
+    fieldPath?: string,
+  ): void {
     const namespace = involved.metadata.namespace ?? 'default';
     const involvedName = involved.metadata.name ?? '';
     const key = [involved.metadata.uid, fieldPath ?? '', type, reason, message, source.component].join('\u0000');

@@ -43,8 +43,12 @@ export class GarbageCollector implements Controller {
     const uid = owner.metadata.uid;
     const result: KubeObject[] = [];
     for (const type of DELETABLE) {
-      const candidates = type.namespaced && owner.metadata.namespace ? this.ctx.registry.list(type, { namespace: owner.metadata.namespace }) : this.ctx.registry.list(type);
-      for (const obj of candidates) if ((obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) result.push(obj);
+      const candidates =
+        type.namespaced && owner.metadata.namespace
+          ? this.ctx.registry.list(type, { namespace: owner.metadata.namespace })
+          : this.ctx.registry.list(type);
+      for (const obj of candidates)
+        if ((obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid)) result.push(obj);
     }
     return result;
   }
@@ -66,15 +70,24 @@ export class GarbageCollector implements Controller {
   }
 
   private collectDependents(owner: KubeObject): void {
-    for (const dependent of this.dependentsOf(owner)) if (!this.hasLiveOwner(dependent)) this.deleteObject(dependent, 'Background');
+    for (const dependent of this.dependentsOf(owner))
+      if (!this.hasLiveOwner(dependent)) this.deleteObject(dependent, 'Background');
   }
 
   private foreground(owner: KubeObject): void {
-    const blocking = this.dependentsOf(owner).filter((d) => (d.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid && r.blockOwnerDeletion === true));
+    const blocking = this.dependentsOf(owner).filter((d) =>
+      (d.metadata.ownerReferences ?? []).some((r) => r.uid === owner.metadata.uid && r.blockOwnerDeletion === true),
+    );
     for (const dependent of this.dependentsOf(owner)) this.deleteObject(dependent, 'Background');
     if (blocking.length === 0) {
       const type = typeOfObject(owner);
-      if (type) this.ctx.registry.removeFinalizer(type, owner.metadata.namespace, owner.metadata.name ?? '', FOREGROUND_FINALIZER);
+      if (type)
+        this.ctx.registry.removeFinalizer(
+          type,
+          owner.metadata.namespace,
+          owner.metadata.name ?? '',
+          FOREGROUND_FINALIZER,
+        );
     }
   }
 
@@ -84,7 +97,12 @@ export class GarbageCollector implements Controller {
       const type = findByKind(ref.apiVersion, ref.kind);
       if (!type) continue;
       const owner = this.ctx.registry.find(type, type.namespaced ? dependent.metadata.namespace : undefined, ref.name);
-      if (owner && owner.metadata.uid === ref.uid && owner.metadata.deletionTimestamp && (owner.metadata.finalizers ?? []).includes(FOREGROUND_FINALIZER)) {
+      if (
+        owner &&
+        owner.metadata.uid === ref.uid &&
+        owner.metadata.deletionTimestamp &&
+        (owner.metadata.finalizers ?? []).includes(FOREGROUND_FINALIZER)
+      ) {
         this.foreground(owner);
       }
     }
@@ -100,6 +118,7 @@ export class GarbageCollector implements Controller {
       this.ctx.registry.writeInternal(type, next);
     }
     const type = typeOfObject(owner);
-    if (type) this.ctx.registry.removeFinalizer(type, owner.metadata.namespace, owner.metadata.name ?? '', ORPHAN_FINALIZER);
+    if (type)
+      this.ctx.registry.removeFinalizer(type, owner.metadata.namespace, owner.metadata.name ?? '', ORPHAN_FINALIZER);
   }
 }

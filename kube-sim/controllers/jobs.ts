@@ -36,14 +36,20 @@ interface Failure {
 
 function conditionTrue(job: KubeObject, type: string): boolean {
   const conditions = getPath(job, 'status.conditions');
-  return Array.isArray(conditions) && conditions.some((c) => isPlainObject(c) && c['type'] === type && c['status'] === 'True');
+  return (
+    Array.isArray(conditions) &&
+    conditions.some((c) => isPlainObject(c) && c['type'] === type && c['status'] === 'True')
+  );
 }
 
 function addCondition(status: Obj, type: string, reason: string, message: string): void {
   const conditions = Array.isArray(status['conditions']) ? (status['conditions'] as Obj[]) : [];
   if (conditions.some((c) => c['type'] === type)) return;
   const now = timestamp();
-  status['conditions'] = [...conditions, { type, status: 'True', lastProbeTime: now, lastTransitionTime: now, reason, message }];
+  status['conditions'] = [
+    ...conditions,
+    { type, status: 'True', lastProbeTime: now, lastTransitionTime: now, reason, message },
+  ];
 }
 
 function isTerminal(pod: KubeObject): boolean {
@@ -53,15 +59,18 @@ function isTerminal(pod: KubeObject): boolean {
 
 function podIsReady(pod: KubeObject): boolean {
   const conditions = getPath(pod, 'status.conditions');
-  return Array.isArray(conditions) && conditions.some((c) => isPlainObject(c) && c['type'] === 'Ready' && c['status'] === 'True');
+  return (
+    Array.isArray(conditions) &&
+    conditions.some((c) => isPlainObject(c) && c['type'] === 'Ready' && c['status'] === 'True')
+  );
 }
 
 /** The first podFailurePolicy rule a failed pod matches, with the message the real controller writes. */
 function matchPolicy(job: KubeObject, pod: KubeObject): { action: string; message: string } | undefined {
   const rules = getPath(job, 'spec.podFailurePolicy.rules');
   if (!Array.isArray(rules)) return undefined;
-  const statuses = (getPath(pod, 'status.containerStatuses') as unknown[] | undefined ?? []).filter(isPlainObject);
-  const podConditions = (getPath(pod, 'status.conditions') as unknown[] | undefined ?? []).filter(isPlainObject);
+  const statuses = ((getPath(pod, 'status.containerStatuses') as unknown[] | undefined) ?? []).filter(isPlainObject);
+  const podConditions = ((getPath(pod, 'status.conditions') as unknown[] | undefined) ?? []).filter(isPlainObject);
   const podRef = `${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`;
   for (const [index, rule] of rules.entries()) {
     if (!isPlainObject(rule)) continue;
@@ -74,14 +83,24 @@ function matchPolicy(job: KubeObject, pod: KubeObject): { action: string; messag
         const code = Number(getPath(s, 'state.terminated.exitCode') ?? 0);
         if (code === 0) continue;
         const hit = onExit['operator'] === 'NotIn' ? !values.includes(code) : values.includes(code);
-        if (hit) return { action, message: `Container ${String(s['name'])} for pod ${podRef} failed with exit code ${code} matching ${action} rule at index ${index}` };
+        if (hit)
+          return {
+            action,
+            message: `Container ${String(s['name'])} for pod ${podRef} failed with exit code ${code} matching ${action} rule at index ${index}`,
+          };
       }
     }
     const onConditions = rule['onPodConditions'];
     if (Array.isArray(onConditions)) {
       for (const wanted of onConditions.filter(isPlainObject)) {
-        const found = podConditions.find((c) => c['type'] === wanted['type'] && c['status'] === (wanted['status'] ?? 'True'));
-        if (found) return { action, message: `Pod ${podRef} has condition ${String(wanted['type'])} matching ${action} rule at index ${index}` };
+        const found = podConditions.find(
+          (c) => c['type'] === wanted['type'] && c['status'] === (wanted['status'] ?? 'True'),
+        );
+        if (found)
+          return {
+            action,
+            message: `Pod ${podRef} has condition ${String(wanted['type'])} matching ${action} rule at index ${index}`,
+          };
       }
     }
   }
@@ -122,7 +141,12 @@ export class JobController implements Controller {
     const uid = job.metadata.uid ?? '';
     let state = this.states.get(uid);
     if (!state) {
-      state = { attempts: 0, counted: new Set(), succeeded: Number(getPath(job, 'status.succeeded') ?? 0), failed: Number(getPath(job, 'status.failed') ?? 0) };
+      state = {
+        attempts: 0,
+        counted: new Set(),
+        succeeded: Number(getPath(job, 'status.succeeded') ?? 0),
+        failed: Number(getPath(job, 'status.failed') ?? 0),
+      };
       this.states.set(uid, state);
     }
     return state;
@@ -141,7 +165,9 @@ export class JobController implements Controller {
     const finished = conditionTrue(job, 'Complete') || conditionTrue(job, 'Failed');
     const pods = this.ctx.registry
       .list(POD, { namespace })
-      .filter((p) => (p.metadata.ownerReferences ?? []).some((r) => r.uid === job.metadata.uid && r.controller === true));
+      .filter((p) =>
+        (p.metadata.ownerReferences ?? []).some((r) => r.uid === job.metadata.uid && r.controller === true),
+      );
 
     if (finished) {
       this.scheduleTtl(job, state);
@@ -163,25 +189,31 @@ export class JobController implements Controller {
       if (rule?.action === 'Ignore') continue;
       state.failed += 1;
       state.lastFailureAt = Date.now();
-      if (rule?.action === 'FailJob' && !policyFailure) policyFailure = { reason: 'PodFailurePolicy', message: rule.message };
+      if (rule?.action === 'FailJob' && !policyFailure)
+        policyFailure = { reason: 'PodFailurePolicy', message: rule.message };
     }
     const live = pods.filter((p) => !isTerminal(p));
     const active = live.filter((p) => !p.metadata.deletionTimestamp);
     // With restartPolicy OnFailure, failures are container restarts inside the pods that are still running.
     const restarts = active.reduce((sum, pod) => {
-      const statuses = (getPath(pod, 'status.containerStatuses') as unknown[] | undefined ?? []).filter(isPlainObject);
+      const statuses = ((getPath(pod, 'status.containerStatuses') as unknown[] | undefined) ?? []).filter(
+        isPlainObject,
+      );
       return sum + statuses.reduce((n, s) => n + Number(s['restartCount'] ?? 0), 0);
     }, 0);
     const backoffLimit = Number(spec['backoffLimit'] ?? 6);
     const completions = Number(spec['completions'] ?? 1);
     const parallelism = Number(spec['parallelism'] ?? 1);
     const ownDeadline = typeof spec['activeDeadlineSeconds'] === 'number' ? spec['activeDeadlineSeconds'] : undefined;
-    const deadline = ownDeadline === undefined ? undefined : (this.ctx.behaviors.jobDeadlineSeconds(namespace, name) ?? ownDeadline);
+    const deadline =
+      ownDeadline === undefined ? undefined : (this.ctx.behaviors.jobDeadlineSeconds(namespace, name) ?? ownDeadline);
     const startedAt = Date.parse(String(status['startTime']));
 
     let failure: Failure | undefined = conditionTrue(job, 'FailureTarget') ? this.existingFailure(job) : policyFailure;
-    if (!failure && state.failed + restarts > backoffLimit) failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
-    if (!failure && deadline !== undefined && Date.now() - startedAt >= deadline * 1000) failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+    if (!failure && state.failed + restarts > backoffLimit)
+      failure = { reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+    if (!failure && deadline !== undefined && Date.now() - startedAt >= deadline * 1000)
+      failure = { reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
 
     status['succeeded'] = state.succeeded;
     status['failed'] = state.failed + (restarts > 0 && failure ? restarts : 0);
@@ -223,12 +255,17 @@ export class JobController implements Controller {
     const wanted = Math.min(parallelism, completions - state.succeeded);
     let missing = wanted - active.length;
     if (missing > 0 && !state.cancelRetry) {
-      const sinceFailure = state.lastFailureAt === undefined ? Number.POSITIVE_INFINITY : Date.now() - state.lastFailureAt;
+      const sinceFailure =
+        state.lastFailureAt === undefined ? Number.POSITIVE_INFINITY : Date.now() - state.lastFailureAt;
       if (sinceFailure < this.ctx.timings.jobRetryMs) {
-        state.cancelRetry = this.ctx.timers.after(this.ctx.timings.jobRetryMs - sinceFailure, `job retry ${namespace}/${name}`, () => {
-          state.cancelRetry = undefined;
-          this.reconcile(namespace, name);
-        });
+        state.cancelRetry = this.ctx.timers.after(
+          this.ctx.timings.jobRetryMs - sinceFailure,
+          `job retry ${namespace}/${name}`,
+          () => {
+            state.cancelRetry = undefined;
+            this.reconcile(namespace, name);
+          },
+        );
       } else {
         while (missing > 0) {
           const created = this.createPod(job, state);
@@ -238,7 +275,11 @@ export class JobController implements Controller {
       }
     }
     if (deadline !== undefined && !state.cancelDeadline) {
-      state.cancelDeadline = this.ctx.timers.after(startedAt + deadline * 1000 - Date.now(), `job deadline ${namespace}/${name}`, () => this.reconcile(namespace, name));
+      state.cancelDeadline = this.ctx.timers.after(
+        startedAt + deadline * 1000 - Date.now(),
+        `job deadline ${namespace}/${name}`,
+        () => this.reconcile(namespace, name),
+      );
     }
     status['active'] = active.length;
     status['ready'] = active.filter(podIsReady).length;
@@ -246,9 +287,12 @@ export class JobController implements Controller {
   }
 
   private existingFailure(job: KubeObject): Failure {
-    const conditions = (getPath(job, 'status.conditions') as unknown[] | undefined ?? []).filter(isPlainObject);
+    const conditions = ((getPath(job, 'status.conditions') as unknown[] | undefined) ?? []).filter(isPlainObject);
     const target = conditions.find((c) => c['type'] === 'FailureTarget');
-    return { reason: String(target?.['reason'] ?? 'BackoffLimitExceeded') as Failure['reason'], message: String(target?.['message'] ?? '') };
+    return {
+      reason: String(target?.['reason'] ?? 'BackoffLimitExceeded') as Failure['reason'],
+      message: String(target?.['message'] ?? ''),
+    };
   }
 
   private writeStatus(job: KubeObject, status: Obj): void {
@@ -268,14 +312,30 @@ export class JobController implements Controller {
       metadata: {
         generateName: `${jobName}-`,
         namespace,
-        labels: { ...(isPlainObject(templateMeta['labels']) ? (templateMeta['labels'] as Record<string, string>) : {}) },
-        ...(isPlainObject(templateMeta['annotations']) ? { annotations: templateMeta['annotations'] as Record<string, string> } : {}),
-        ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: jobName, uid: job.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+        labels: {
+          ...(isPlainObject(templateMeta['labels']) ? (templateMeta['labels'] as Record<string, string>) : {}),
+        },
+        ...(isPlainObject(templateMeta['annotations'])
+          ? { annotations: templateMeta['annotations'] as Record<string, string> }
+          : {}),
+        ownerReferences: [
+          {
+            apiVersion: 'batch/v1',
+            kind: 'Job',
+            name: jobName,
+            uid: job.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: clone(isPlainObject(template) ? template['spec'] : {}),
     });
     const behaviors = this.ctx.behaviors;
-    this.ctx.behaviors.assign(namespace, pod.metadata.name ?? '', { jobName, planFor: (restart) => behaviors.forJob(namespace, jobName, attempt + restart) });
+    this.ctx.behaviors.assign(namespace, pod.metadata.name ?? '', {
+      jobName,
+      planFor: (restart) => behaviors.forJob(namespace, jobName, attempt + restart),
+    });
     this.ctx.events.record(job, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`, SOURCE);
     return pod;
   }
@@ -283,15 +343,22 @@ export class JobController implements Controller {
   private scheduleTtl(job: KubeObject, state: JobState): void {
     const ttl = getPath(job, 'spec.ttlSecondsAfterFinished');
     if (typeof ttl !== 'number' || state.cancelTtl) return;
-    const conditions = (getPath(job, 'status.conditions') as unknown[] | undefined ?? []).filter(isPlainObject);
-    const finishedAt = conditions.filter((c) => c['type'] === 'Complete' || c['type'] === 'Failed').map((c) => Date.parse(String(c['lastTransitionTime'])))[0] ?? Date.now();
+    const conditions = ((getPath(job, 'status.conditions') as unknown[] | undefined) ?? []).filter(isPlainObject);
+    const finishedAt =
+      conditions
+        .filter((c) => c['type'] === 'Complete' || c['type'] === 'Failed')
+        .map((c) => Date.parse(String(c['lastTransitionTime'])))[0] ?? Date.now();
     const namespace = job.metadata.namespace ?? '';
     const name = job.metadata.name ?? '';
-    state.cancelTtl = this.ctx.timers.after(finishedAt + ttl * 1000 - Date.now(), `job ttl ${namespace}/${name}`, () => {
-      const current = this.ctx.registry.find(JOB, namespace, name);
-      if (!current || current.metadata.uid !== job.metadata.uid || current.metadata.deletionTimestamp) return;
-      // The TTL-after-finished controller deletes in the foreground, so the Job goes after its pods.
-      this.ctx.registry.delete(JOB, namespace, name, { propagationPolicy: 'Foreground' });
-    });
+    state.cancelTtl = this.ctx.timers.after(
+      finishedAt + ttl * 1000 - Date.now(),
+      `job ttl ${namespace}/${name}`,
+      () => {
+        const current = this.ctx.registry.find(JOB, namespace, name);
+        if (!current || current.metadata.uid !== job.metadata.uid || current.metadata.deletionTimestamp) return;
+        // The TTL-after-finished controller deletes in the foreground, so the Job goes after its pods.
+        this.ctx.registry.delete(JOB, namespace, name, { propagationPolicy: 'Foreground' });
+      },
+    );
   }
 }

@@ -37,14 +37,24 @@ export class NamespaceController implements Controller {
     if (!ns || ns.metadata.deletionTimestamp) return;
     const sa = typeFor('v1', 'ServiceAccount');
     if (!this.ctx.registry.find(sa, namespace, 'default')) {
-      this.ctx.registry.create(sa, namespace, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default' } });
+      this.ctx.registry.create(sa, namespace, {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'default' },
+      });
     }
     const cm = typeFor('v1', 'ConfigMap');
     if (!this.ctx.registry.find(cm, namespace, 'kube-root-ca.crt')) {
       this.ctx.registry.create(cm, namespace, {
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: { name: 'kube-root-ca.crt', annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
+        metadata: {
+          name: 'kube-root-ca.crt',
+          annotations: {
+            'kubernetes.io/description':
+              'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+          },
+        },
         data: { 'ca.crt': FAKE_CA },
       });
     }

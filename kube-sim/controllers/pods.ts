@@ -4,8 +4,12 @@
  * no flag: an unbound or missing PVC keeps the pod unschedulable (FailedScheduling), a missing Secret/ConfigMap or
  * key gives CreateContainerConfigError or FailedMount, and the pod starts by itself once the object appears.
  * Outcomes chosen by tests (`setJobBehavior`) add image pull errors, OOM kills, evictions and exit codes.
+ *
+ * Long on purpose: one pod's lifecycle is one state machine (scheduled → created → running → finished →
+ * terminating) whose steps schedule and cancel each other's timers; the checks that need none of that state live in
+ * pod-containers.ts.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path/posix';
 import type { PodAssignment, PodPlan } from '../behaviors.ts';
 import { clone, getPath, isPlainObject, timestamp } from '../json.ts';
@@ -16,15 +20,30 @@ import { claimMountPaths, resolvePodPath } from '../volumes.ts';
 import { SELECTED_NODE } from './storage.ts';
 import { NODE_NAMES } from '../seed.ts';
 import type { Controller, ControllerContext } from './runtime.ts';
+import {
+  containerProblem,
+  containersOf,
+  fullImage,
+  imageId,
+  pretendMissingKey,
+  setCondition,
+} from './pod-containers.ts';
 import { backOffText, driveReadiness, pullErrorMessage } from './service-pods.ts';
 
 const POD = typeFor('v1', 'Pod');
-const SECRET = typeFor('v1', 'Secret');
-const CONFIG_MAP = typeFor('v1', 'ConfigMap');
 
 type Obj = Record<string, unknown>;
 
-type Stage = 'scheduling' | 'unschedulable' | 'starting' | 'blocked' | 'image-error' | 'running' | 'restarting' | 'finished' | 'terminating';
+type Stage =
+  | 'scheduling'
+  | 'unschedulable'
+  | 'starting'
+  | 'blocked'
+  | 'image-error'
+  | 'running'
+  | 'restarting'
+  | 'finished'
+  | 'terminating';
 
 interface PodRun {
   namespace: string;
@@ -39,69 +58,12 @@ interface PodRun {
   cancels: Array<() => void>;
 }
 
-interface ContainerProblem {
-  reason: 'CreateContainerConfigError' | 'FailedMount';
-  message: string;
-  container?: string;
-  volume?: string;
-}
-
 const PVC = typeFor('v1', 'PersistentVolumeClaim');
 const STORAGE_CLASS = typeFor('storage.k8s.io/v1', 'StorageClass');
 /** unschedulableReason: the pod fits, and waits only for its WaitForFirstConsumer claims to bind. */
 const WAITING_FOR_BINDING = 'waiting for volume binding';
 
 const NO_PREEMPTION = 'preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.';
-
-function containersOf(pod: KubeObject, key: 'containers' | 'initContainers' = 'containers'): Obj[] {
-  const list = getPath(pod, `spec.${key}`);
-  return Array.isArray(list) ? list.filter(isPlainObject) : [];
-}
-
-function fullImage(image: string): string {
-  const hasRegistry = image.includes('/') && /[.:]|^localhost/.test(image.split('/')[0] ?? '');
-  const withRepo = hasRegistry ? image : image.includes('/') ? `docker.io/${image}` : `docker.io/library/${image}`;
-  return withRepo.includes(':') || withRepo.includes('@') ? withRepo : `${withRepo}:latest`;
-}
-
-function imageId(image: string): string {
-  const repo = fullImage(image).split('@')[0]?.replace(/:[^/:]+$/, '') ?? image;
-  return `${repo}@sha256:${createHash('sha256').update(image).digest('hex')}`;
-}
-
-function setCondition(status: Obj, type: string, value: 'True' | 'False', reason?: string, message?: string): void {
-  const conditions = Array.isArray(status['conditions']) ? (status['conditions'] as Obj[]) : [];
-  const existing = conditions.find((c) => c['type'] === type);
-  const now = timestamp();
-  const next: Obj = {
-    type,
-    status: value,
-    lastProbeTime: null,
-    lastTransitionTime: existing && existing['status'] === value ? existing['lastTransitionTime'] : now,
-    ...(reason ? { reason } : {}),
-    ...(message ? { message } : {}),
-  };
-  status['conditions'] = existing ? conditions.map((c) => (c === existing ? next : c)) : [...conditions, next];
-}
-
-/** The CreateContainerConfigError a scripted `missing-key` pod reports: its first key reference, as if missing. */
-function pretendMissingKey(pod: KubeObject): ContainerProblem | undefined {
-  const namespace = pod.metadata.namespace ?? '';
-  for (const container of [...containersOf(pod, 'initContainers'), ...containersOf(pod)]) {
-    const name = String(container['name']);
-    for (const item of Array.isArray(container['env']) ? container['env'].filter(isPlainObject) : []) {
-      const secret = getPath(item, 'valueFrom.secretKeyRef');
-      const configMap = getPath(item, 'valueFrom.configMapKeyRef');
-      const ref = isPlainObject(secret) ? secret : isPlainObject(configMap) ? configMap : undefined;
-      if (ref) return { reason: 'CreateContainerConfigError', container: name, message: `couldn't find key ${String(ref['key'])} in ${ref === secret ? 'Secret' : 'ConfigMap'} ${namespace}/${String(ref['name'])}` };
-    }
-    for (const item of Array.isArray(container['envFrom']) ? container['envFrom'].filter(isPlainObject) : []) {
-      const ref = isPlainObject(item['secretRef']) ? item['secretRef'] : isPlainObject(item['configMapRef']) ? item['configMapRef'] : undefined;
-      if (ref) return { reason: 'CreateContainerConfigError', container: name, message: `${ref === item['secretRef'] ? 'secret' : 'configmap'} "${String(ref['name'])}" not found` };
-    }
-  }
-  return undefined;
-}
 
 export class PodRuntime implements Controller {
   readonly name = 'kubelet';
@@ -117,7 +79,8 @@ export class PodRuntime implements Controller {
   handle(event: StoreEvent): void {
     const kind = event.object.kind;
     if (kind === 'Pod') this.onPod(event);
-    else if (kind === 'PersistentVolumeClaim' || kind === 'PersistentVolume') this.retryWaiting(event.object.metadata.namespace, 'unschedulable');
+    else if (kind === 'PersistentVolumeClaim' || kind === 'PersistentVolume')
+      this.retryWaiting(event.object.metadata.namespace, 'unschedulable');
     else if (kind === 'Secret' || kind === 'ConfigMap') this.retryWaiting(event.object.metadata.namespace, 'blocked');
   }
 
@@ -186,10 +149,17 @@ export class PodRuntime implements Controller {
 
   private retryWaiting(namespace: string | undefined, stage: 'unschedulable' | 'blocked'): void {
     for (const run of this.runs.values()) {
-      if (run.stage !== stage || run.waitingOn !== 'cluster' || (namespace !== undefined && run.namespace !== namespace)) continue;
+      if (
+        run.stage !== stage ||
+        run.waitingOn !== 'cluster' ||
+        (namespace !== undefined && run.namespace !== namespace)
+      )
+        continue;
       run.stage = stage === 'unschedulable' ? 'scheduling' : 'starting';
-      this.later(run, stage === 'unschedulable' ? this.ctx.timings.scheduleMs : this.ctx.timings.containerStartMs, () =>
-        stage === 'unschedulable' ? this.trySchedule(run) : this.startContainers(run),
+      this.later(
+        run,
+        stage === 'unschedulable' ? this.ctx.timings.scheduleMs : this.ctx.timings.containerStartMs,
+        () => (stage === 'unschedulable' ? this.trySchedule(run) : this.startContainers(run)),
       );
     }
   }
@@ -198,16 +168,18 @@ export class PodRuntime implements Controller {
     if (plan.outcome === 'unschedulable') {
       return '0/3 nodes are available: 3 Insufficient cpu. preemption: 0/3 nodes are available: 3 No preemption victims found for incoming pod.';
     }
-    const volumes = (getPath(pod, 'spec.volumes') as unknown[] | undefined ?? []).filter(isPlainObject);
+    const volumes = ((getPath(pod, 'spec.volumes') as unknown[] | undefined) ?? []).filter(isPlainObject);
     const waitingClaims: KubeObject[] = [];
     for (const volume of volumes) {
       const claimName = getPath(volume, 'persistentVolumeClaim.claimName');
       if (typeof claimName !== 'string') continue;
       const pvc = this.ctx.registry.find(typeFor('v1', 'PersistentVolumeClaim'), pod.metadata.namespace, claimName);
       if (!pvc) return `0/3 nodes are available: persistentvolumeclaim "${claimName}" not found. ${NO_PREEMPTION}`;
-      if (pvc.metadata.deletionTimestamp) return `0/3 nodes are available: persistentvolumeclaim "${claimName}" is being deleted. ${NO_PREEMPTION}`;
+      if (pvc.metadata.deletionTimestamp)
+        return `0/3 nodes are available: persistentvolumeclaim "${claimName}" is being deleted. ${NO_PREEMPTION}`;
       if (getPath(pvc, 'status.phase') === 'Bound') continue;
-      if (!this.waitsForFirstConsumer(pvc)) return `0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. ${NO_PREEMPTION}`;
+      if (!this.waitsForFirstConsumer(pvc))
+        return `0/3 nodes are available: pod has unbound immediate PersistentVolumeClaims. ${NO_PREEMPTION}`;
       waitingClaims.push(pvc);
     }
     if (waitingClaims.length === 0) return undefined;
@@ -226,7 +198,10 @@ export class PodRuntime implements Controller {
   private waitsForFirstConsumer(pvc: KubeObject): boolean {
     const className = getPath(pvc, 'spec.storageClassName');
     if (typeof className !== 'string' || className === '') return false;
-    return getPath(this.ctx.registry.find(STORAGE_CLASS, undefined, className) ?? {}, 'volumeBindingMode') === 'WaitForFirstConsumer';
+    return (
+      getPath(this.ctx.registry.find(STORAGE_CLASS, undefined, className) ?? {}, 'volumeBindingMode') ===
+      'WaitForFirstConsumer'
+    );
   }
 
   private trySchedule(run: PodRun): void {
@@ -247,7 +222,8 @@ export class PodRuntime implements Controller {
         status['phase'] = 'Pending';
         setCondition(status, 'PodScheduled', 'False', 'Unschedulable', reason);
       });
-      if (updated) this.ctx.events.record(updated, 'Warning', 'FailedScheduling', reason, { component: 'default-scheduler' });
+      if (updated)
+        this.ctx.events.record(updated, 'Warning', 'FailedScheduling', reason, { component: 'default-scheduler' });
       return;
     }
     const node = NODE_NAMES[this.nodeIndex % NODE_NAMES.length] ?? 'node';
@@ -263,8 +239,24 @@ export class PodRuntime implements Controller {
       status['phase'] = 'Pending';
       setCondition(status, 'PodReadyToStartContainers', 'False');
       setCondition(status, 'Initialized', 'True');
-      setCondition(status, 'Ready', 'False', 'ContainersNotReady', `containers with unready status: [${containersOf(current).map((c) => c['name']).join(' ')}]`);
-      setCondition(status, 'ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${containersOf(current).map((c) => c['name']).join(' ')}]`);
+      setCondition(
+        status,
+        'Ready',
+        'False',
+        'ContainersNotReady',
+        `containers with unready status: [${containersOf(current)
+          .map((c) => c['name'])
+          .join(' ')}]`,
+      );
+      setCondition(
+        status,
+        'ContainersReady',
+        'False',
+        'ContainersNotReady',
+        `containers with unready status: [${containersOf(current)
+          .map((c) => c['name'])
+          .join(' ')}]`,
+      );
       setCondition(status, 'PodScheduled', 'True');
       status['hostIP'] = hostIP;
       status['hostIPs'] = [{ ip: hostIP }];
@@ -273,7 +265,14 @@ export class PodRuntime implements Controller {
       status['startTime'] = timestamp();
       status['containerStatuses'] = containersOf(current).map((c) => this.waitingStatus(c, 'ContainerCreating'));
     });
-    if (updated) this.ctx.events.record(updated, 'Normal', 'Scheduled', `Successfully assigned ${run.namespace}/${run.name} to ${node}`, { component: 'default-scheduler' });
+    if (updated)
+      this.ctx.events.record(
+        updated,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${run.namespace}/${run.name} to ${node}`,
+        { component: 'default-scheduler' },
+      );
     this.later(run, this.ctx.timings.containerStartMs, () => this.startContainers(run));
   }
 
@@ -290,56 +289,19 @@ export class PodRuntime implements Controller {
     };
   }
 
-  /** What keeps containers from being created: a missing volume source, or a missing Secret/ConfigMap (key). */
-  private containerProblem(pod: KubeObject): ContainerProblem | undefined {
-    const namespace = pod.metadata.namespace;
-    const volumes = (getPath(pod, 'spec.volumes') as unknown[] | undefined ?? []).filter(isPlainObject);
-    for (const volume of volumes) {
-      for (const [source, type, nameKey, label] of [['secret', SECRET, 'secretName', 'secret'], ['configMap', CONFIG_MAP, 'name', 'configmap']] as const) {
-        const ref = volume[source];
-        if (!isPlainObject(ref) || ref['optional'] === true) continue;
-        const refName = String(ref[nameKey] ?? '');
-        if (!this.ctx.registry.find(type, namespace, refName)) {
-          return { reason: 'FailedMount', volume: String(volume['name']), message: `MountVolume.SetUp failed for volume "${String(volume['name'])}" : ${label} "${refName}" not found` };
-        }
-      }
-    }
-    for (const container of [...containersOf(pod, 'initContainers'), ...containersOf(pod)]) {
-      const name = String(container['name']);
-      const env = Array.isArray(container['env']) ? container['env'].filter(isPlainObject) : [];
-      for (const item of env) {
-        for (const [refKey, type, label, kindWord] of [['secretKeyRef', SECRET, 'secret', 'Secret'], ['configMapKeyRef', CONFIG_MAP, 'configmap', 'ConfigMap']] as const) {
-          const ref = getPath(item, `valueFrom.${refKey}`);
-          if (!isPlainObject(ref) || ref['optional'] === true) continue;
-          const refName = String(ref['name'] ?? '');
-          const key = String(ref['key'] ?? '');
-          const found = this.ctx.registry.find(type, namespace, refName);
-          if (!found) return { reason: 'CreateContainerConfigError', container: name, message: `${label} "${refName}" not found` };
-          const data = { ...(isPlainObject(found['data']) ? found['data'] : {}), ...(isPlainObject(found['binaryData']) ? found['binaryData'] : {}) };
-          if (!(key in data)) return { reason: 'CreateContainerConfigError', container: name, message: `couldn't find key ${key} in ${kindWord} ${namespace ?? ''}/${refName}` };
-        }
-      }
-      const envFrom = Array.isArray(container['envFrom']) ? container['envFrom'].filter(isPlainObject) : [];
-      for (const item of envFrom) {
-        for (const [refKey, type, label] of [['secretRef', SECRET, 'secret'], ['configMapRef', CONFIG_MAP, 'configmap']] as const) {
-          const ref = item[refKey];
-          if (!isPlainObject(ref) || ref['optional'] === true) continue;
-          const refName = String(ref['name'] ?? '');
-          if (!this.ctx.registry.find(type, namespace, refName)) return { reason: 'CreateContainerConfigError', container: name, message: `${label} "${refName}" not found` };
-        }
-      }
-    }
-    return undefined;
-  }
-
   private startContainers(run: PodRun): void {
     const pod = this.pod(run);
     if (!pod) return;
     const node = run.node ?? '';
     const source = { component: 'kubelet', host: node };
     const scripted = run.assignment.planFor(run.restarts).outcome === 'missing-key';
-    const problem = scripted ? pretendMissingKey(pod) : this.containerProblem(pod);
-    if (scripted && !problem) this.ctx.recordGap(`pod ${run.namespace}/${run.name} is scripted missing-key but reads no Secret or ConfigMap key; it starts normally`);
+    const problem = scripted
+      ? pretendMissingKey(pod)
+      : containerProblem(pod, (type, namespace, name) => this.ctx.registry.find(type, namespace, name));
+    if (scripted && !problem)
+      this.ctx.recordGap(
+        `pod ${run.namespace}/${run.name} is scripted missing-key but reads no Secret or ConfigMap key; it starts normally`,
+      );
     if (problem) {
       run.stage = 'blocked';
       run.waitingOn = scripted ? 'behavior' : 'cluster';
@@ -351,8 +313,17 @@ export class PodRuntime implements Controller {
         );
       });
       if (updated) {
-        if (problem.reason === 'FailedMount') this.ctx.events.record(updated, 'Warning', 'FailedMount', problem.message, source);
-        else this.ctx.events.record(updated, 'Warning', 'Failed', `Error: ${problem.message}`, source, `spec.containers{${problem.container ?? ''}}`);
+        if (problem.reason === 'FailedMount')
+          this.ctx.events.record(updated, 'Warning', 'FailedMount', problem.message, source);
+        else
+          this.ctx.events.record(
+            updated,
+            'Warning',
+            'Failed',
+            `Error: ${problem.message}`,
+            source,
+            `spec.containers{${problem.container ?? ''}}`,
+          );
       }
       return;
     }
@@ -370,8 +341,16 @@ export class PodRuntime implements Controller {
       const name = String(container['name']);
       const containerImage = String(container['image'] ?? '');
       const fp = `spec.containers{${name}}`;
-      if (name !== mainName) this.ctx.events.record(pod, 'Normal', 'Pulling', `Pulling image "${containerImage}"`, source, fp);
-      this.ctx.events.record(pod, 'Normal', 'Pulled', `Successfully pulled image "${containerImage}" in 412ms (412ms including waiting). Image size: 2170876 bytes.`, source, fp);
+      if (name !== mainName)
+        this.ctx.events.record(pod, 'Normal', 'Pulling', `Pulling image "${containerImage}"`, source, fp);
+      this.ctx.events.record(
+        pod,
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${containerImage}" in 412ms (412ms including waiting). Image size: 2170876 bytes.`,
+        source,
+        fp,
+      );
       this.ctx.events.record(pod, 'Normal', 'Created', `Created container: ${name}`, source, fp);
       this.ctx.events.record(pod, 'Normal', 'Started', `Started container ${name}`, source, fp);
     }
@@ -391,21 +370,35 @@ export class PodRuntime implements Controller {
     if (!pulling) return;
     this.ctx.events.record(pulling, 'Normal', 'Pulling', `Pulling image "${image}"`, source, fieldPath);
     const updated = this.writeStatus(run, (status, current) => {
-      status['containerStatuses'] = containersOf(current).map((c) => (c['name'] === mainName ? this.waitingStatus(c, 'ErrImagePull', message) : this.waitingStatus(c, 'PodInitializing')));
+      status['containerStatuses'] = containersOf(current).map((c) =>
+        c['name'] === mainName
+          ? this.waitingStatus(c, 'ErrImagePull', message)
+          : this.waitingStatus(c, 'PodInitializing'),
+      );
     });
     if (!updated) return;
-    this.ctx.events.record(updated, 'Warning', 'Failed', `Failed to pull image "${image}": ${message}`, source, fieldPath);
+    this.ctx.events.record(
+      updated,
+      'Warning',
+      'Failed',
+      `Failed to pull image "${image}": ${message}`,
+      source,
+      fieldPath,
+    );
     this.ctx.events.record(updated, 'Warning', 'Failed', 'Error: ErrImagePull', source, fieldPath);
     this.later(run, this.ctx.timings.imageBackoffMs, () => {
       const backedOff = this.writeStatus(run, (status, current) => {
         status['containerStatuses'] = containersOf(current).map((c) =>
-          c['name'] === mainName ? this.waitingStatus(c, 'ImagePullBackOff', `Back-off pulling image "${image}": ErrImagePull: ${message}`) : this.waitingStatus(c, 'PodInitializing'),
+          c['name'] === mainName
+            ? this.waitingStatus(c, 'ImagePullBackOff', `Back-off pulling image "${image}": ErrImagePull: ${message}`)
+            : this.waitingStatus(c, 'PodInitializing'),
         );
       });
       if (!backedOff) return;
       this.ctx.events.record(backedOff, 'Normal', 'BackOff', `Back-off pulling image "${image}"`, source, fieldPath);
       this.ctx.events.record(backedOff, 'Warning', 'Failed', 'Error: ImagePullBackOff', source, fieldPath);
-      if (run.assignment.deploymentName !== undefined) this.later(run, this.ctx.timings.imageBackoffMs * 2, () => this.pullFails(run, plan, mainName, image));
+      if (run.assignment.deploymentName !== undefined)
+        this.later(run, this.ctx.timings.imageBackoffMs * 2, () => this.pullFails(run, plan, mainName, image));
     });
   }
 
@@ -443,13 +436,27 @@ export class PodRuntime implements Controller {
         setCondition(status, 'ContainersReady', 'True');
       } else {
         setCondition(status, 'Ready', 'False', 'ContainersNotReady', `containers with unready status: [${mainName}]`);
-        setCondition(status, 'ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${mainName}]`);
+        setCondition(
+          status,
+          'ContainersReady',
+          'False',
+          'ContainersNotReady',
+          `containers with unready status: [${mainName}]`,
+        );
       }
       const inits = containersOf(pod, 'initContainers');
       if (inits.length) {
         status['initContainerStatuses'] = inits.map((c) => ({
           name: c['name'],
-          state: { terminated: { exitCode: 0, reason: 'Completed', startedAt, finishedAt: startedAt, containerID: `containerd://${randomBytes(32).toString('hex')}` } },
+          state: {
+            terminated: {
+              exitCode: 0,
+              reason: 'Completed',
+              startedAt,
+              finishedAt: startedAt,
+              containerID: `containerd://${randomBytes(32).toString('hex')}`,
+            },
+          },
           lastState: {},
           ready: true,
           restartCount: 0,
@@ -458,7 +465,14 @@ export class PodRuntime implements Controller {
           started: false,
         }));
       }
-      status['containerStatuses'] = containersOf(pod).map((c) => this.runningStatus(c, startedAt, previous.find((p) => p['name'] === c['name']), readyNow || c['name'] !== mainName));
+      status['containerStatuses'] = containersOf(pod).map((c) =>
+        this.runningStatus(
+          c,
+          startedAt,
+          previous.find((p) => p['name'] === c['name']),
+          readyNow || c['name'] !== mainName,
+        ),
+      );
     });
     if (!updated) return;
     if (!readyNow && plan.outcome !== 'fail') this.driveProbes(run, plan, updated);
@@ -469,7 +483,8 @@ export class PodRuntime implements Controller {
       this.later(run, interval * (index + 1), () => this.ctx.logs.append(run.uid, main, line));
     });
     if (plan.outcome === 'serve' || plan.outcome === 'never-finish') {
-      if (plan.outcome === 'never-finish' && plan.files) this.later(run, plan.delayMs, () => this.writeFiles(run, plan));
+      if (plan.outcome === 'never-finish' && plan.files)
+        this.later(run, plan.delayMs, () => this.writeFiles(run, plan));
       return;
     }
     // Lines due at the very end are printed before the container exits.
@@ -485,7 +500,9 @@ export class PodRuntime implements Controller {
     const markContainer = (field: 'started' | 'ready'): void => {
       this.writeStatus(run, (status) => {
         const statuses = Array.isArray(status['containerStatuses']) ? (status['containerStatuses'] as Obj[]) : [];
-        status['containerStatuses'] = statuses.map((s) => (s['name'] === mainName ? { ...s, [field]: true, ...(field === 'ready' ? { started: true } : {}) } : s));
+        status['containerStatuses'] = statuses.map((s) =>
+          s['name'] === mainName ? { ...s, [field]: true, ...(field === 'ready' ? { started: true } : {}) } : s,
+        );
         if (field === 'ready') {
           setCondition(status, 'Ready', 'True');
           setCondition(status, 'ContainersReady', 'True');
@@ -497,7 +514,8 @@ export class PodRuntime implements Controller {
       podIP: () => String(getPath(this.pod(run), 'status.podIP') ?? ''),
       unhealthy: (message) => {
         const current = this.pod(run);
-        if (current) this.ctx.events.record(current, 'Warning', 'Unhealthy', message, source, `spec.containers{${mainName}}`);
+        if (current)
+          this.ctx.events.record(current, 'Warning', 'Unhealthy', message, source, `spec.containers{${mainName}}`);
       },
       started: () => markContainer('started'),
       ready: () => markContainer('ready'),
@@ -510,16 +528,26 @@ export class PodRuntime implements Controller {
     if (!pod) return;
     const mounts = claimMountPaths(pod);
     const wanted: Array<[string, Buffer]> = plan.files
-      ? Object.entries(plan.files).map(([p, content]) => [p.startsWith('/') ? p : path.join(mounts[0] ?? '/', p), Buffer.from(content)])
+      ? Object.entries(plan.files).map(([p, content]) => [
+          p.startsWith('/') ? p : path.join(mounts[0] ?? '/', p),
+          Buffer.from(content),
+        ])
       : mounts.map((m) => [
           path.join(m, 'kube-sim-output.txt'),
-          Buffer.from(`written by pod ${run.namespace}/${run.name}${run.assignment.jobName ? ` of job ${run.assignment.jobName}` : ''} at ${timestamp()}\n`),
+          Buffer.from(
+            `written by pod ${run.namespace}/${run.name}${run.assignment.jobName ? ` of job ${run.assignment.jobName}` : ''} at ${timestamp()}\n`,
+          ),
         ]);
-    const links = Object.entries(plan.links ?? {}).map(([p, target]) => [p.startsWith('/') ? p : path.join(mounts[0] ?? '/', p), target] as const);
+    const links = Object.entries(plan.links ?? {}).map(
+      ([p, target]) => [p.startsWith('/') ? p : path.join(mounts[0] ?? '/', p), target] as const,
+    );
     const writable = (absolute: string) => {
       const resolved = resolvePodPath(this.ctx.registry, pod, undefined, absolute);
       if (resolved.kind === 'volume' && !resolved.readOnly) return resolved;
-      if (plan.files || plan.links) this.ctx.recordGap(`pod ${run.namespace}/${run.name} cannot write ${absolute}: it is not under a writable PVC mount (mounts: ${mounts.join(', ') || 'none'})`);
+      if (plan.files || plan.links)
+        this.ctx.recordGap(
+          `pod ${run.namespace}/${run.name} cannot write ${absolute}: it is not under a writable PVC mount (mounts: ${mounts.join(', ') || 'none'})`,
+        );
       return undefined;
     };
     for (const [absolute, data] of wanted) {
@@ -556,7 +584,12 @@ export class PodRuntime implements Controller {
         if (restarts) {
           return {
             ...s,
-            state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${backOffText(run.restarts + 1)} restarting failed container=${String(s['name'])} pod=${run.name}_${run.namespace}(${run.uid})` } },
+            state: {
+              waiting: {
+                reason: 'CrashLoopBackOff',
+                message: `back-off ${backOffText(run.restarts + 1)} restarting failed container=${String(s['name'])} pod=${run.name}_${run.namespace}(${run.uid})`,
+              },
+            },
             lastState: { terminated },
             ready: false,
             started: false,
@@ -567,7 +600,13 @@ export class PodRuntime implements Controller {
       });
       if (restarts) {
         setCondition(status, 'Ready', 'False', 'ContainersNotReady', `containers with unready status: [${main}]`);
-        setCondition(status, 'ContainersReady', 'False', 'ContainersNotReady', `containers with unready status: [${main}]`);
+        setCondition(
+          status,
+          'ContainersReady',
+          'False',
+          'ContainersNotReady',
+          `containers with unready status: [${main}]`,
+        );
         return;
       }
       status['phase'] = failed ? 'Failed' : 'Succeeded';
@@ -575,7 +614,13 @@ export class PodRuntime implements Controller {
       setCondition(status, 'Ready', 'False', failed ? 'PodFailed' : 'PodCompleted');
       setCondition(status, 'ContainersReady', 'False', failed ? 'PodFailed' : 'PodCompleted');
       if (plan.outcome === 'disrupted') {
-        setCondition(status, 'DisruptionTarget', 'True', 'TerminationByKubelet', 'Pod was terminated in response to imminent node shutdown.');
+        setCondition(
+          status,
+          'DisruptionTarget',
+          'True',
+          'TerminationByKubelet',
+          'Pod was terminated in response to imminent node shutdown.',
+        );
       }
     });
     for (const c of containersOf(pod)) this.ctx.logs.end(run.uid, String(c['name']));
@@ -586,8 +631,16 @@ export class PodRuntime implements Controller {
     }
     run.stage = 'restarting';
     run.restarts += 1;
-    this.ctx.events.record(updated, 'Warning', 'BackOff', `Back-off restarting failed container ${main} in pod ${run.name}_${run.namespace}(${run.uid})`, { component: 'kubelet', host: run.node ?? '' }, `spec.containers{${main}}`);
-    const backoff = run.assignment.deploymentName !== undefined ? this.ctx.timings.restartBackoffMs : this.ctx.timings.jobRetryMs;
+    this.ctx.events.record(
+      updated,
+      'Warning',
+      'BackOff',
+      `Back-off restarting failed container ${main} in pod ${run.name}_${run.namespace}(${run.uid})`,
+      { component: 'kubelet', host: run.node ?? '' },
+      `spec.containers{${main}}`,
+    );
+    const backoff =
+      run.assignment.deploymentName !== undefined ? this.ctx.timings.restartBackoffMs : this.ctx.timings.jobRetryMs;
     this.later(run, backoff, () => {
       const next = run.assignment.planFor(run.restarts);
       this.run(run, next);
@@ -598,7 +651,11 @@ export class PodRuntime implements Controller {
    * Ends the running main container of each pod `select` picks, now, with the given outcome (tests use this to end a
    * `never-finish` Job at a moment they choose). Returns how many containers were ended.
    */
-  finishRunning(select: (jobName: string | undefined, namespace: string) => boolean, outcome: 'succeed' | 'fail', exitCode: number): number {
+  finishRunning(
+    select: (jobName: string | undefined, namespace: string) => boolean,
+    outcome: 'succeed' | 'fail',
+    exitCode: number,
+  ): number {
     let finished = 0;
     for (const run of this.runs.values()) {
       if (run.stage !== 'running' || !select(run.assignment.jobName, run.namespace)) continue;
@@ -622,7 +679,11 @@ export class PodRuntime implements Controller {
       // A pod with finalizers stays until they are removed; the registry removes it then.
       if ((current.metadata.finalizers ?? []).length === 0) this.ctx.registry.remove(POD, current);
     };
-    const cancel = this.ctx.timers.after(this.ctx.timings.podTerminationMs, `kubelet terminating ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`, remove);
+    const cancel = this.ctx.timers.after(
+      this.ctx.timings.podTerminationMs,
+      `kubelet terminating ${pod.metadata.namespace ?? ''}/${pod.metadata.name ?? ''}`,
+      remove,
+    );
     if (run) run.cancels.push(cancel);
   }
 }

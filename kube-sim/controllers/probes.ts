@@ -22,7 +22,10 @@ function seconds(value: unknown, fallback: number): number {
 
 /** The probe that gates readiness first: the startup probe when there is one, else the readiness probe. */
 export function gatingProbe(container: Obj | undefined): ProbeTiming | undefined {
-  for (const [key, which] of [['startupProbe', 'Startup'], ['readinessProbe', 'Readiness']] as const) {
+  for (const [key, which] of [
+    ['startupProbe', 'Startup'],
+    ['readinessProbe', 'Readiness'],
+  ] as const) {
     const probe = container?.[key];
     if (isPlainObject(probe)) return timingOf(probe, which);
   }
@@ -65,7 +68,8 @@ function resolvePort(container: Obj | undefined, port: unknown): string {
 /** The text after "Readiness probe failed: " in the kubelet's Unhealthy event, by the probe's handler. */
 export function probeFailureMessage(probe: Obj, container: Obj | undefined, podIP: string): string {
   if (isPlainObject(probe['httpGet'])) return 'HTTP probe failed with statuscode: 503';
-  if (isPlainObject(probe['tcpSocket'])) return `dial tcp ${podIP}:${resolvePort(container, getPath(probe, 'tcpSocket.port'))}: connect: connection refused`;
+  if (isPlainObject(probe['tcpSocket']))
+    return `dial tcp ${podIP}:${resolvePort(container, getPath(probe, 'tcpSocket.port'))}: connect: connection refused`;
   if (isPlainObject(probe['grpc'])) return `service unhealthy (responded with "NOT_SERVING")`;
   // An exec probe reports the command's output, which for most health checks is empty.
   return '';

@@ -34,7 +34,8 @@ export class ReplicaSetController implements Controller {
         this.availabilityTimers.delete(obj.metadata.uid ?? '');
       } else this.reconcile(namespace, obj.metadata.name ?? '');
     } else if (obj.kind === 'Pod') {
-      for (const ref of obj.metadata.ownerReferences ?? []) if (ref.kind === 'ReplicaSet' && ref.controller) this.reconcile(namespace, ref.name);
+      for (const ref of obj.metadata.ownerReferences ?? [])
+        if (ref.kind === 'ReplicaSet' && ref.controller) this.reconcile(namespace, ref.name);
     }
   }
 
@@ -49,7 +50,9 @@ export class ReplicaSetController implements Controller {
     } else if (active.length > desired) {
       // Unready pods go first, then the newest, as the real controller ranks them.
       const victims = [...active].sort(
-        (a, b) => Number(readySince(a) !== undefined) - Number(readySince(b) !== undefined) || String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
+        (a, b) =>
+          Number(readySince(a) !== undefined) - Number(readySince(b) !== undefined) ||
+          String(b.metadata.creationTimestamp).localeCompare(String(a.metadata.creationTimestamp)),
       );
       for (const pod of victims.slice(0, active.length - desired)) {
         this.ctx.registry.delete(POD, namespace, pod.metadata.name ?? '', {});
@@ -61,7 +64,10 @@ export class ReplicaSetController implements Controller {
     const now = Date.now();
     const readyTimes = current.map(readySince).filter((t): t is number => t !== undefined);
     const available = readyTimes.filter((t) => t + minReadyMs <= now).length;
-    this.scheduleAvailabilityCheck(rs, readyTimes.filter((t) => t + minReadyMs > now).map((t) => t + minReadyMs - now));
+    this.scheduleAvailabilityCheck(
+      rs,
+      readyTimes.filter((t) => t + minReadyMs > now).map((t) => t + minReadyMs - now),
+    );
     this.ctx.registry.writeStatus(REPLICA_SET, {
       ...rs,
       status: {
@@ -81,7 +87,12 @@ export class ReplicaSetController implements Controller {
     if (waits.length === 0) return;
     const namespace = rs.metadata.namespace ?? '';
     const name = rs.metadata.name ?? '';
-    this.availabilityTimers.set(uid, this.ctx.timers.after(Math.min(...waits) + 5, `replicaset minReadySeconds ${namespace}/${name}`, () => this.reconcile(namespace, name)));
+    this.availabilityTimers.set(
+      uid,
+      this.ctx.timers.after(Math.min(...waits) + 5, `replicaset minReadySeconds ${namespace}/${name}`, () =>
+        this.reconcile(namespace, name),
+      ),
+    );
   }
 
   private createPod(rs: KubeObject): KubeObject {
@@ -96,15 +107,29 @@ export class ReplicaSetController implements Controller {
         generateName: `${name}-`,
         labels: { ...(isPlainObject(meta['labels']) ? (meta['labels'] as Record<string, string>) : {}) },
         ...(isPlainObject(meta['annotations']) ? { annotations: meta['annotations'] as Record<string, string> } : {}),
-        ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name, uid: rs.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
+        ownerReferences: [
+          {
+            apiVersion: 'apps/v1',
+            kind: 'ReplicaSet',
+            name,
+            uid: rs.metadata.uid ?? '',
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
       },
       spec: clone(isPlainObject(template) ? template['spec'] : {}),
     });
-    const deploymentName = (rs.metadata.ownerReferences ?? []).find((r) => r.kind === 'Deployment' && r.controller)?.name ?? name;
+    const deploymentName =
+      (rs.metadata.ownerReferences ?? []).find((r) => r.kind === 'Deployment' && r.controller)?.name ?? name;
     const containers = getPath(pod, 'spec.containers');
-    const image = Array.isArray(containers) && isPlainObject(containers[0]) ? String(containers[0]['image'] ?? '') : undefined;
+    const image =
+      Array.isArray(containers) && isPlainObject(containers[0]) ? String(containers[0]['image'] ?? '') : undefined;
     const behaviors = this.ctx.behaviors;
-    behaviors.assign(namespace, pod.metadata.name ?? '', { deploymentName, planFor: () => servicePlan(behaviors.forService(namespace, deploymentName, image)) });
+    behaviors.assign(namespace, pod.metadata.name ?? '', {
+      deploymentName,
+      planFor: () => servicePlan(behaviors.forService(namespace, deploymentName, image)),
+    });
     this.ctx.events.record(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name ?? ''}`, SOURCE);
     return pod;
   }

@@ -24,15 +24,18 @@ export class Timers {
   /** Runs `fn` after `ms`; returns a cancel function. */
   after(ms: number, where: string, fn: () => void): () => void {
     if (this.stopped) return () => undefined;
-    const handle = setTimeout(() => {
-      this.handles.delete(handle);
-      if (this.stopped) return;
-      try {
-        fn();
-      } catch (error) {
-        this.onError(where, error);
-      }
-    }, Math.max(0, ms));
+    const handle = setTimeout(
+      () => {
+        this.handles.delete(handle);
+        if (this.stopped) return;
+        try {
+          fn();
+        } catch (error) {
+          this.onError(where, error);
+        }
+      },
+      Math.max(0, ms),
+    );
     this.handles.add(handle);
     return () => {
       clearTimeout(handle);
@@ -111,12 +114,18 @@ export class ControllerManager {
         try {
           controller.handle(event);
         } catch (error) {
-          this.ctx.reportError(`${controller.name} handling ${event.type} ${event.object.kind} ${event.object.metadata.namespace ?? ''}/${event.object.metadata.name ?? ''}`, error);
+          this.ctx.reportError(
+            `${controller.name} handling ${event.type} ${event.object.kind} ${event.object.metadata.namespace ?? ''}/${event.object.metadata.name ?? ''}`,
+            error,
+          );
         }
       }
       handled += 1;
       if (handled > 10_000) {
-        this.ctx.reportError('controller manager', new Error('more than 10000 events in one pass: a controller is looping'));
+        this.ctx.reportError(
+          'controller manager',
+          new Error('more than 10000 events in one pass: a controller is looping'),
+        );
         this.queue.length = 0;
       }
     }

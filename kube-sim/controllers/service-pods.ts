@@ -24,14 +24,21 @@ export interface ReadinessHooks {
  * period, then the readiness probe fails every period forever. `after`: the gating probe fails every period until
  * the container turns Ready (by default just inside the window the probe allows).
  */
-export function driveReadiness(container: Obj | undefined, plan: PodPlan, msPerSecond: number, hooks: ReadinessHooks): void {
+export function driveReadiness(
+  container: Obj | undefined,
+  plan: PodPlan,
+  msPerSecond: number,
+  hooks: ReadinessHooks,
+): void {
   const readiness = plan.readiness;
   if (!readiness) return;
   const failure = (probe: Obj): string => plan.probeMessage ?? probeFailureMessage(probe, container, hooks.podIP());
   if (readiness.mode === 'never') {
     const probe = readinessProbe(container);
     if (!probe) {
-      hooks.gap(`container "${String(container?.['name'])}" is scripted never-ready but has no readinessProbe: a real kubelet would report it Ready`);
+      hooks.gap(
+        `container "${String(container?.['name'])}" is scripted never-ready but has no readinessProbe: a real kubelet would report it Ready`,
+      );
       return;
     }
     const startup = gatingProbe(container);
@@ -65,12 +72,17 @@ export function pullErrorMessage(reference: string, why: PodPlan['pullError']): 
     const repository = rest.join('/').replace(/[:@].*$/, '');
     return `rpc error: code = Unknown desc = failed to pull and unpack image "${reference}": failed to resolve reference "${reference}": failed to authorize: failed to fetch anonymous token: unexpected status from GET request to https://${registry}/token?scope=repository%3A${encodeURIComponent(repository).replace(/%2F/g, '%2F')}%3Apull&service=${registry}: 401 Unauthorized`;
   }
-  if (why === 'wrong-platform') return `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": no match for platform in manifest: not found`;
+  if (why === 'wrong-platform')
+    return `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": no match for platform in manifest: not found`;
   return `rpc error: code = NotFound desc = failed to pull and unpack image "${reference}": failed to resolve reference "${reference}": ${reference}: not found`;
 }
 
 /** The kubelet's restart back-off as it quotes it: 10s, doubling per restart, capped at 5m0s. */
 export function backOffText(restarts: number): string {
   const secondsTotal = Math.min(300, 10 * 2 ** Math.max(0, restarts - 1));
-  return secondsTotal >= 300 ? '5m0s' : secondsTotal >= 60 ? `${Math.floor(secondsTotal / 60)}m${secondsTotal % 60}s` : `${secondsTotal}s`;
+  return secondsTotal >= 300
+    ? '5m0s'
+    : secondsTotal >= 60
+      ? `${Math.floor(secondsTotal / 60)}m${secondsTotal % 60}s`
+      : `${secondsTotal}s`;
 }

@@ -25,7 +25,8 @@ export class ServiceController implements Controller {
   handle(event: StoreEvent): void {
     const svc = event.object;
     if (svc.kind !== 'Service' || event.type === 'DELETED') return;
-    if (getPath(svc, 'spec.type') !== 'LoadBalancer' || getPath(svc, 'status.loadBalancer.ingress') !== undefined) return;
+    if (getPath(svc, 'spec.type') !== 'LoadBalancer' || getPath(svc, 'status.loadBalancer.ingress') !== undefined)
+      return;
     const namespace = svc.metadata.namespace ?? '';
     const name = svc.metadata.name ?? '';
     const uid = svc.metadata.uid ?? '';
@@ -33,20 +34,31 @@ export class ServiceController implements Controller {
     this.pending.add(uid);
     const behavior = this.cloud.loadBalancerBehavior(svc);
     this.ctx.events.record(svc, 'Normal', 'EnsuringLoadBalancer', 'Ensuring load balancer', SOURCE);
-    this.ctx.timers.after(behavior.delayMs ?? this.ctx.timings.loadBalancerMs, `load balancer ${namespace}/${name}`, () => {
-      this.pending.delete(uid);
-      const current = this.ctx.registry.find(SERVICE, namespace, name);
-      if (!current || current.metadata.uid !== uid || getPath(current, 'status.loadBalancer.ingress') !== undefined) return;
-      if (behavior.outcome === 'never') {
-        // The cloud controller retries for ever; one Warning says why the address does not come.
-        this.pending.add(uid);
-        this.ctx.events.record(current, 'Warning', 'SyncLoadBalancerFailed', 'Error syncing load balancer: failed to ensure load balancer: [400] NodeBalancer could not be created (kube-sim: scripted to never get an address)', SOURCE);
-        return;
-      }
-      const next = clone(current);
-      next['status'] = { loadBalancer: { ingress: this.cloud.provisionNodeBalancer(current, behavior) } };
-      const updated = this.ctx.registry.writeStatus(SERVICE, next);
-      if (updated) this.ctx.events.record(updated, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer', SOURCE);
-    });
+    this.ctx.timers.after(
+      behavior.delayMs ?? this.ctx.timings.loadBalancerMs,
+      `load balancer ${namespace}/${name}`,
+      () => {
+        this.pending.delete(uid);
+        const current = this.ctx.registry.find(SERVICE, namespace, name);
+        if (!current || current.metadata.uid !== uid || getPath(current, 'status.loadBalancer.ingress') !== undefined)
+          return;
+        if (behavior.outcome === 'never') {
+          // The cloud controller retries for ever; one Warning says why the address does not come.
+          this.pending.add(uid);
+          this.ctx.events.record(
+            current,
+            'Warning',
+            'SyncLoadBalancerFailed',
+            'Error syncing load balancer: failed to ensure load balancer: [400] NodeBalancer could not be created (kube-sim: scripted to never get an address)',
+            SOURCE,
+          );
+          return;
+        }
+        const next = clone(current);
+        next['status'] = { loadBalancer: { ingress: this.cloud.provisionNodeBalancer(current, behavior) } };
+        const updated = this.ctx.registry.writeStatus(SERVICE, next);
+        if (updated) this.ctx.events.record(updated, 'Normal', 'EnsuredLoadBalancer', 'Ensured load balancer', SOURCE);
+      },
+    );
   }
 }

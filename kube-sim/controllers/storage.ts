@@ -29,7 +29,17 @@ const PROVISIONER = { component: `${LINODE_CSI_DRIVER}_csi-linode-controller-0_6
 // Linode Block Storage volumes are at least 10 GiB; LKE rounds smaller claims up.
 const MIN_BYTES = 10 * 1024 ** 3;
 
-const UNITS: Record<string, number> = { '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+const UNITS: Record<string, number> = {
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  Ki: 1024,
+  Mi: 1024 ** 2,
+  Gi: 1024 ** 3,
+  Ti: 1024 ** 4,
+};
 
 export function quantityBytes(quantity: unknown): number {
   const match = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(String(quantity ?? '0'));
@@ -43,7 +53,10 @@ function capacityFor(request: unknown): string {
 
 function podUsesClaim(pod: KubeObject, claimName: string): boolean {
   const volumes = getPath(pod, 'spec.volumes');
-  return Array.isArray(volumes) && volumes.some((v) => isPlainObject(v) && getPath(v, 'persistentVolumeClaim.claimName') === claimName);
+  return (
+    Array.isArray(volumes) &&
+    volumes.some((v) => isPlainObject(v) && getPath(v, 'persistentVolumeClaim.claimName') === claimName)
+  );
 }
 
 function podIsTerminated(pod: KubeObject): boolean {
@@ -75,7 +88,9 @@ export class StorageController implements Controller {
         else this.reconcileVolume(obj.metadata.name ?? '');
         break;
       case 'StorageClass':
-        if (event.type !== 'DELETED') for (const pvc of this.ctx.registry.list(PVC)) this.reconcileClaim(pvc.metadata.namespace ?? '', pvc.metadata.name ?? '');
+        if (event.type !== 'DELETED')
+          for (const pvc of this.ctx.registry.list(PVC))
+            this.reconcileClaim(pvc.metadata.namespace ?? '', pvc.metadata.name ?? '');
         break;
       case 'Pod':
         // A pod that stops or goes may release a claim held by pvc-protection.
@@ -104,7 +119,14 @@ export class StorageController implements Controller {
       return;
     }
     const className = getPath(pvc, 'spec.storageClassName');
-    const preBound = this.ctx.registry.list(PV).find((pv) => getPath(pv, 'spec.claimRef.name') === name && getPath(pv, 'spec.claimRef.namespace') === namespace && getPath(pv, 'status.phase') === 'Available');
+    const preBound = this.ctx.registry
+      .list(PV)
+      .find(
+        (pv) =>
+          getPath(pv, 'spec.claimRef.name') === name &&
+          getPath(pv, 'spec.claimRef.namespace') === namespace &&
+          getPath(pv, 'status.phase') === 'Available',
+      );
     if (preBound) {
       this.bind(pvc, preBound);
       return;
@@ -113,18 +135,43 @@ export class StorageController implements Controller {
       const request = quantityBytes(getPath(pvc, 'spec.resources.requests.storage'));
       const match = this.ctx.registry
         .list(PV)
-        .find((pv) => getPath(pv, 'status.phase') === 'Available' && !getPath(pv, 'spec.claimRef') && (getPath(pv, 'spec.storageClassName') ?? '') === '' && quantityBytes(getPath(pv, 'spec.capacity.storage')) >= request);
+        .find(
+          (pv) =>
+            getPath(pv, 'status.phase') === 'Available' &&
+            !getPath(pv, 'spec.claimRef') &&
+            (getPath(pv, 'spec.storageClassName') ?? '') === '' &&
+            quantityBytes(getPath(pv, 'spec.capacity.storage')) >= request,
+        );
       if (match) this.bind(pvc, match);
-      else this.ctx.events.record(pvc, 'Normal', 'FailedBinding', 'no persistent volumes available for this claim and no storage class is set', BINDER);
+      else
+        this.ctx.events.record(
+          pvc,
+          'Normal',
+          'FailedBinding',
+          'no persistent volumes available for this claim and no storage class is set',
+          BINDER,
+        );
       return;
     }
     const storageClass = this.ctx.registry.find(STORAGE_CLASS, undefined, String(className));
     if (!storageClass) {
-      this.ctx.events.record(pvc, 'Warning', 'ProvisioningFailed', `storageclass.storage.k8s.io "${String(className)}" not found`, BINDER);
+      this.ctx.events.record(
+        pvc,
+        'Warning',
+        'ProvisioningFailed',
+        `storageclass.storage.k8s.io "${String(className)}" not found`,
+        BINDER,
+      );
       return;
     }
     if (storageClass['volumeBindingMode'] === 'WaitForFirstConsumer' && !pvc.metadata.annotations?.[SELECTED_NODE]) {
-      this.ctx.events.record(pvc, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding', BINDER);
+      this.ctx.events.record(
+        pvc,
+        'Normal',
+        'WaitForFirstConsumer',
+        'waiting for first consumer to be created before binding',
+        BINDER,
+      );
       return;
     }
     const uid = pvc.metadata.uid ?? '';
@@ -137,8 +184,20 @@ export class StorageController implements Controller {
       'volume.kubernetes.io/storage-provisioner': String(storageClass['provisioner']),
     };
     const written = this.ctx.registry.writeInternal(PVC, annotated) ?? pvc;
-    this.ctx.events.record(written, 'Normal', 'ExternalProvisioning', `Waiting for a volume to be created either by the external provisioner '${String(storageClass['provisioner'])}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`, BINDER);
-    this.ctx.events.record(written, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${namespace}/${name}"`, PROVISIONER);
+    this.ctx.events.record(
+      written,
+      'Normal',
+      'ExternalProvisioning',
+      `Waiting for a volume to be created either by the external provisioner '${String(storageClass['provisioner'])}' or manually by the system administrator. If volume creation is delayed, please verify that the provisioner is running and correctly registered.`,
+      BINDER,
+    );
+    this.ctx.events.record(
+      written,
+      'Normal',
+      'Provisioning',
+      `External provisioner is provisioning volume for claim "${namespace}/${name}"`,
+      PROVISIONER,
+    );
     this.ctx.timers.after(this.ctx.timings.provisionMs, `provision ${namespace}/${name}`, () => {
       this.provisioning.delete(uid);
       const current = this.ctx.registry.find(PVC, namespace, name);
@@ -147,18 +206,45 @@ export class StorageController implements Controller {
       const pv = this.ctx.registry.create(PV, undefined, {
         apiVersion: 'v1',
         kind: 'PersistentVolume',
-        metadata: { name: pvName, annotations: { 'pv.kubernetes.io/provisioned-by': LINODE_CSI_DRIVER, 'volume.kubernetes.io/provisioner-deletion-secret-name': '', 'volume.kubernetes.io/provisioner-deletion-secret-namespace': '' } },
+        metadata: {
+          name: pvName,
+          annotations: {
+            'pv.kubernetes.io/provisioned-by': LINODE_CSI_DRIVER,
+            'volume.kubernetes.io/provisioner-deletion-secret-name': '',
+            'volume.kubernetes.io/provisioner-deletion-secret-namespace': '',
+          },
+        },
         spec: {
           accessModes: getPath(current, 'spec.accessModes'),
           capacity: { storage: capacityFor(getPath(current, 'spec.resources.requests.storage')) },
-          csi: { driver: LINODE_CSI_DRIVER, fsType: 'ext4', volumeHandle: `${4_000_000 + Math.floor(Math.random() * 999_999)}-pvc${uid.replace(/-/g, '')}`, volumeAttributes: { 'storage.kubernetes.io/csiProvisionerIdentity': '1700000000000-8081-linodebs.csi.linode.com' } },
+          csi: {
+            driver: LINODE_CSI_DRIVER,
+            fsType: 'ext4',
+            volumeHandle: `${4_000_000 + Math.floor(Math.random() * 999_999)}-pvc${uid.replace(/-/g, '')}`,
+            volumeAttributes: {
+              'storage.kubernetes.io/csiProvisionerIdentity': '1700000000000-8081-linodebs.csi.linode.com',
+            },
+          },
           persistentVolumeReclaimPolicy: storageClass['reclaimPolicy'] ?? 'Delete',
           storageClassName: className,
           volumeMode: getPath(current, 'spec.volumeMode') ?? 'Filesystem',
-          claimRef: { kind: 'PersistentVolumeClaim', namespace, name, uid, apiVersion: 'v1', resourceVersion: current.metadata.resourceVersion },
+          claimRef: {
+            kind: 'PersistentVolumeClaim',
+            namespace,
+            name,
+            uid,
+            apiVersion: 'v1',
+            resourceVersion: current.metadata.resourceVersion,
+          },
         },
       });
-      this.ctx.events.record(current, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${pvName}`, PROVISIONER);
+      this.ctx.events.record(
+        current,
+        'Normal',
+        'ProvisioningSucceeded',
+        `Successfully provisioned volume ${pvName}`,
+        PROVISIONER,
+      );
       this.bind(current, pv);
     });
   }
@@ -179,8 +265,16 @@ export class StorageController implements Controller {
 
     const boundPvc = clone(pvc);
     (boundPvc['spec'] as Record<string, unknown>)['volumeName'] = pv.metadata.name;
-    boundPvc.metadata.annotations = { ...boundPvc.metadata.annotations, 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' };
-    boundPvc['status'] = { phase: 'Bound', accessModes: getPath(pv, 'spec.accessModes'), capacity: getPath(pv, 'spec.capacity') };
+    boundPvc.metadata.annotations = {
+      ...boundPvc.metadata.annotations,
+      'pv.kubernetes.io/bind-completed': 'yes',
+      'pv.kubernetes.io/bound-by-controller': 'yes',
+    };
+    boundPvc['status'] = {
+      phase: 'Bound',
+      accessModes: getPath(pv, 'spec.accessModes'),
+      capacity: getPath(pv, 'spec.capacity'),
+    };
     this.ctx.registry.writeInternal(PVC, boundPvc);
   }
 
@@ -188,7 +282,9 @@ export class StorageController implements Controller {
   private releaseProtection(pvc: KubeObject): void {
     const namespace = pvc.metadata.namespace ?? '';
     const name = pvc.metadata.name ?? '';
-    const inUse = this.ctx.registry.list(POD, { namespace }).some((pod) => podUsesClaim(pod, name) && !podIsTerminated(pod));
+    const inUse = this.ctx.registry
+      .list(POD, { namespace })
+      .some((pod) => podUsesClaim(pod, name) && !podIsTerminated(pod));
     if (!inUse) this.ctx.registry.removeFinalizer(PVC, namespace, name, FINALIZERS.PVC_PROTECTION);
   }
 
@@ -213,8 +309,13 @@ export class StorageController implements Controller {
       this.reclaiming.delete(uid);
       const current = this.ctx.registry.find(PV, undefined, name);
       if (!current || current.metadata.uid !== uid || current.metadata.deletionTimestamp) return;
-      if (getPath(current, 'status.phase') !== 'Released' || getPath(current, 'spec.persistentVolumeReclaimPolicy') !== 'Delete') return;
-      const failure = getPath(current, 'spec.csi.driver') === LINODE_CSI_DRIVER ? this.cloud.deleteVolume(current) : undefined;
+      if (
+        getPath(current, 'status.phase') !== 'Released' ||
+        getPath(current, 'spec.persistentVolumeReclaimPolicy') !== 'Delete'
+      )
+        return;
+      const failure =
+        getPath(current, 'spec.csi.driver') === LINODE_CSI_DRIVER ? this.cloud.deleteVolume(current) : undefined;
       if (failure) {
         // The provisioner retries with a back-off; one Warning per attempt the simulator makes.
         this.ctx.events.record(current, 'Warning', 'VolumeFailedDelete', failure, PROVISIONER);
@@ -246,7 +347,8 @@ export class StorageController implements Controller {
     }
     if (phase === 'Available' && isPlainObject(claimRef)) {
       const pvc = this.ctx.registry.find(PVC, String(claimRef['namespace'] ?? ''), String(claimRef['name'] ?? ''));
-      if (pvc && getPath(pvc, 'status.phase') !== 'Bound') this.reconcileClaim(pvc.metadata.namespace ?? '', pvc.metadata.name ?? '');
+      if (pvc && getPath(pvc, 'status.phase') !== 'Bound')
+        this.reconcileClaim(pvc.metadata.namespace ?? '', pvc.metadata.name ?? '');
     }
   }
 }

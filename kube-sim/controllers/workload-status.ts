@@ -28,13 +28,31 @@ export class WorkloadStatusController implements Controller {
       const revision = `${obj.metadata.name ?? ''}-${generation}`;
       this.ctx.registry.writeStatus(STATEFUL_SET, {
         ...obj,
-        status: { observedGeneration: generation, replicas, readyReplicas: replicas, currentReplicas: replicas, updatedReplicas: replicas, availableReplicas: replicas, currentRevision: revision, updateRevision: revision, collisionCount: 0 },
+        status: {
+          observedGeneration: generation,
+          replicas,
+          readyReplicas: replicas,
+          currentReplicas: replicas,
+          updatedReplicas: replicas,
+          availableReplicas: replicas,
+          currentRevision: revision,
+          updateRevision: revision,
+          collisionCount: 0,
+        },
       });
     } else if (obj.kind === 'DaemonSet') {
       const nodes = NODE_NAMES.length;
       this.ctx.registry.writeStatus(DAEMON_SET, {
         ...obj,
-        status: { observedGeneration: generation, desiredNumberScheduled: nodes, currentNumberScheduled: nodes, numberReady: nodes, numberAvailable: nodes, updatedNumberScheduled: nodes, numberMisscheduled: 0 },
+        status: {
+          observedGeneration: generation,
+          desiredNumberScheduled: nodes,
+          currentNumberScheduled: nodes,
+          numberReady: nodes,
+          numberAvailable: nodes,
+          updatedNumberScheduled: nodes,
+          numberMisscheduled: 0,
+        },
       });
     }
   }

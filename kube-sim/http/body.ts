@@ -44,7 +44,10 @@ export function decodeObjectBody(contentType: string | undefined, raw: Buffer): 
   throw new GapError(415, `request body of type "${media}"`);
 }
 
-export function decodePatchBody(contentType: string | undefined, raw: Buffer): { patchType: (typeof PATCH_TYPES)[keyof typeof PATCH_TYPES]; patch: unknown } {
+export function decodePatchBody(
+  contentType: string | undefined,
+  raw: Buffer,
+): { patchType: (typeof PATCH_TYPES)[keyof typeof PATCH_TYPES]; patch: unknown } {
   const media = bodyMediaType(contentType);
   const patchType = PATCH_TYPES[media as keyof typeof PATCH_TYPES];
   if (!patchType) throw new GapError(415, `patch of type "${media}"`);
@@ -54,6 +57,10 @@ export function decodePatchBody(contentType: string | undefined, raw: Buffer): {
 
 export function sendJson(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
   const text = JSON.stringify(body);
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(text), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(text);
 }

@@ -79,7 +79,11 @@ export function aggregatedDiscovery(core: boolean, extra: readonly ResourceType[
 }
 
 export function legacyCoreVersions(hostPort: string): Record<string, unknown> {
-  return { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: hostPort }] };
+  return {
+    kind: 'APIVersions',
+    versions: ['v1'],
+    serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: hostPort }],
+  };
 }
 
 function legacyGroup(group: string, versions: string[]): Record<string, unknown> {
@@ -88,7 +92,11 @@ function legacyGroup(group: string, versions: string[]): Record<string, unknown>
 }
 
 export function legacyGroupList(extra: readonly ResourceType[] = []): Record<string, unknown> {
-  return { kind: 'APIGroupList', apiVersion: 'v1', groups: groupsFor(false, extra).map(({ group, versions }) => legacyGroup(group, versions)) };
+  return {
+    kind: 'APIGroupList',
+    apiVersion: 'v1',
+    groups: groupsFor(false, extra).map(({ group, versions }) => legacyGroup(group, versions)),
+  };
 }
 
 export function legacyGroup1(group: string, extra: readonly ResourceType[] = []): Record<string, unknown> | undefined {
@@ -96,14 +104,33 @@ export function legacyGroup1(group: string, extra: readonly ResourceType[] = [])
   return found ? { kind: 'APIGroup', apiVersion: 'v1', ...legacyGroup(found.group, found.versions) } : undefined;
 }
 
-export function legacyResourceList(group: string, version: string, extra: readonly ResourceType[] = []): Record<string, unknown> | undefined {
+export function legacyResourceList(
+  group: string,
+  version: string,
+  extra: readonly ResourceType[] = [],
+): Record<string, unknown> | undefined {
   const types = typesIn(group, version, extra);
   if (types.length === 0) return undefined;
   const resources: Record<string, unknown>[] = [];
   for (const t of types) {
-    resources.push({ name: t.plural, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.verbs, shortNames: t.shortNames, categories: t.categories });
+    resources.push({
+      name: t.plural,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs,
+      shortNames: t.shortNames,
+      categories: t.categories,
+    });
     for (const s of t.subresources) {
-      resources.push({ name: `${t.plural}/${s.name}`, singularName: '', namespaced: t.namespaced, ...(s.group !== group ? { group: s.group, version: s.version } : {}), kind: s.kind, verbs: s.verbs });
+      resources.push({
+        name: `${t.plural}/${s.name}`,
+        singularName: '',
+        namespaced: t.namespaced,
+        ...(s.group !== group ? { group: s.group, version: s.version } : {}),
+        kind: s.kind,
+        verbs: s.verbs,
+      });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: apiVersionOf({ group, version }), resources };
@@ -113,14 +140,24 @@ function openApiPathKey(group: string, version: string): string {
   return group === '' ? `api/${version}` : `apis/${group}/${version}`;
 }
 
-export function openApiDocument(group: string, version: string, extra: readonly ResourceType[] = []): Record<string, unknown> | undefined {
+export function openApiDocument(
+  group: string,
+  version: string,
+  extra: readonly ResourceType[] = [],
+): Record<string, unknown> | undefined {
   const types = typesIn(group, version, extra);
   if (types.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   for (const t of types) {
     const prefix = `/${openApiPathKey(group, version)}`;
-    const itemPath = t.namespaced ? `${prefix}/namespaces/{namespace}/${t.plural}/{name}` : `${prefix}/${t.plural}/{name}`;
-    const parameters = ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({ name, in: 'query', schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true } }));
+    const itemPath = t.namespaced
+      ? `${prefix}/namespaces/{namespace}/${t.plural}/{name}`
+      : `${prefix}/${t.plural}/{name}`;
+    const parameters = ['dryRun', 'fieldManager', 'fieldValidation', 'force'].map((name) => ({
+      name,
+      in: 'query',
+      schema: { type: name === 'force' ? 'boolean' : 'string', uniqueItems: true },
+    }));
     paths[itemPath] = {
       patch: {
         operationId: `patch${t.namespaced ? 'Namespaced' : ''}${t.kind}`,

@@ -27,7 +27,12 @@ export type ResponseShape = 'object' | 'table' | 'partial-metadata' | 'partial-m
 /** The first acceptable shape in the client's order of preference. */
 export function responseShape(accept: string | undefined): ResponseShape {
   for (const media of parseAccept(accept)) {
-    if (media.type !== 'application/json' && media.type !== '*/*' && media.type !== 'application/vnd.kubernetes.protobuf') continue;
+    if (
+      media.type !== 'application/json' &&
+      media.type !== '*/*' &&
+      media.type !== 'application/vnd.kubernetes.protobuf'
+    )
+      continue;
     const as = media.params['as'];
     if (as === 'Table' && media.params['g'] === 'meta.k8s.io') return 'table';
     if (as === 'PartialObjectMetadata' && media.params['g'] === 'meta.k8s.io') return 'partial-metadata';
@@ -38,7 +43,10 @@ export function responseShape(accept: string | undefined): ResponseShape {
 }
 
 export function wantsAggregatedDiscovery(accept: string | undefined): boolean {
-  return parseAccept(accept).some((m) => m.params['as'] === 'APIGroupDiscoveryList' && m.params['g'] === 'apidiscovery.k8s.io' && m.params['v'] === 'v2');
+  return parseAccept(accept).some(
+    (m) =>
+      m.params['as'] === 'APIGroupDiscoveryList' && m.params['g'] === 'apidiscovery.k8s.io' && m.params['v'] === 'v2',
+  );
 }
 
 /** The media type of a request body, without parameters (`application/json; charset=utf-8` -> `application/json`). */

@@ -30,9 +30,26 @@ export interface ResourceHandlerContext {
 }
 
 const KNOWN_QUERY = new Set([
-  'pretty', 'watch', 'labelSelector', 'fieldSelector', 'resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'allowWatchBookmarks',
-  'sendInitialEvents', 'limit', 'continue', 'dryRun', 'fieldManager', 'fieldValidation', 'force', 'propagationPolicy', 'gracePeriodSeconds',
-  'orphanDependents', 'includeObject', 'timeout',
+  'pretty',
+  'watch',
+  'labelSelector',
+  'fieldSelector',
+  'resourceVersion',
+  'resourceVersionMatch',
+  'timeoutSeconds',
+  'allowWatchBookmarks',
+  'sendInitialEvents',
+  'limit',
+  'continue',
+  'dryRun',
+  'fieldManager',
+  'fieldValidation',
+  'force',
+  'propagationPolicy',
+  'gracePeriodSeconds',
+  'orphanDependents',
+  'includeObject',
+  'timeout',
 ]);
 
 function listKind(type: ResourceType): string {
@@ -51,12 +68,28 @@ function deleteStatus(type: ResourceType, obj: KubeObject): Record<string, unkno
     apiVersion: 'v1',
     metadata: {},
     status: 'Success',
-    details: { name: obj.metadata.name, ...(type.group ? { group: type.group } : {}), kind: type.plural, uid: obj.metadata.uid },
+    details: {
+      name: obj.metadata.name,
+      ...(type.group ? { group: type.group } : {}),
+      kind: type.plural,
+      uid: obj.metadata.uid,
+    },
   };
 }
 
 // Kinds whose DELETE answers with the object (the others answer a Success Status), as the real registries do.
-const RETURNS_DELETED_OBJECT = new Set(['Pod', 'Namespace', 'PersistentVolume', 'PersistentVolumeClaim', 'Service', 'Job', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet']);
+const RETURNS_DELETED_OBJECT = new Set([
+  'Pod',
+  'Namespace',
+  'PersistentVolume',
+  'PersistentVolumeClaim',
+  'Service',
+  'Job',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+]);
 
 function parseDeleteOptions(query: URLSearchParams, body: unknown): DeleteOptions {
   const options: DeleteOptions = {};
@@ -65,7 +98,8 @@ function parseDeleteOptions(query: URLSearchParams, body: unknown): DeleteOption
     if (typeof body['gracePeriodSeconds'] === 'number') options.gracePeriodSeconds = body['gracePeriodSeconds'];
     if (typeof body['orphanDependents'] === 'boolean') options.orphanDependents = body['orphanDependents'];
     if (Array.isArray(body['dryRun']) && body['dryRun'].includes('All')) options.dryRun = true;
-    if (isPlainObject(body['preconditions'])) options.preconditions = body['preconditions'] as DeleteOptions['preconditions'] & object;
+    if (isPlainObject(body['preconditions']))
+      options.preconditions = body['preconditions'] as DeleteOptions['preconditions'] & object;
   }
   const propagation = query.get('propagationPolicy');
   if (propagation) options.propagationPolicy = propagation;
@@ -89,15 +123,27 @@ function decodeContinue(token: string): { rv: string; start: number } {
   }
 }
 
-export async function handleResource(ctx: ResourceHandlerContext, req: IncomingMessage, res: ServerResponse, route: ResourceRoute, query: URLSearchParams): Promise<void> {
-  for (const key of query.keys()) if (!KNOWN_QUERY.has(key)) ctx.recordGap(`unknown query parameter "${key}" (ignored)`);
+export async function handleResource(
+  ctx: ResourceHandlerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  route: ResourceRoute,
+  query: URLSearchParams,
+): Promise<void> {
+  for (const key of query.keys())
+    if (!KNOWN_QUERY.has(key)) ctx.recordGap(`unknown query parameter "${key}" (ignored)`);
   const { type, namespace, name, subresource } = route;
   const method = req.method ?? 'GET';
   const dryRun = query.getAll('dryRun').includes('All');
   const fieldManager = query.get('fieldManager') ?? undefined;
   const shape = responseShape(req.headers.accept);
 
-  if (subresource && subresource !== 'status' && subresource !== 'scale' && !(subresource === 'finalize' && type.kind === 'Namespace')) {
+  if (
+    subresource &&
+    subresource !== 'status' &&
+    subresource !== 'scale' &&
+    !(subresource === 'finalize' && type.kind === 'Namespace')
+  ) {
     throw new GapError(404, `subresource "${subresource}" of ${type.plural} for ${method}`);
   }
   if (!type.verbs.includes(verbFor(method, name, query))) {
@@ -107,8 +153,18 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
   if (method === 'GET' && name) {
     if (subresource === 'scale') return sendJson(res, 200, toScale(type, ctx.registry.get(type, namespace, name)));
     const obj = ctx.registry.get(type, namespace, name);
-    if (shape === 'table') return sendJson(res, 200, toTable(type.kind, [obj], obj.metadata.resourceVersion ?? '', query.get('includeObject') ?? 'Metadata'));
-    if (shape === 'partial-metadata') return sendJson(res, 200, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata });
+    if (shape === 'table')
+      return sendJson(
+        res,
+        200,
+        toTable(type.kind, [obj], obj.metadata.resourceVersion ?? '', query.get('includeObject') ?? 'Metadata'),
+      );
+    if (shape === 'partial-metadata')
+      return sendJson(res, 200, {
+        kind: 'PartialObjectMetadata',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: obj.metadata,
+      });
     return sendJson(res, 200, obj);
   }
 
@@ -125,22 +181,31 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
     const watch = query.get('watch');
     if (watch === 'true' || watch === '1') {
       const timeout = query.get('timeoutSeconds');
-      serveWatch(res, ctx.store, {
-        type,
-        ...(namespace !== undefined ? { namespace } : {}),
-        labelSelector,
-        fieldSelector,
-        ...(query.get('resourceVersion') !== null ? { resourceVersion: query.get('resourceVersion') ?? '' } : {}),
-        sendInitialEvents: query.get('sendInitialEvents') === 'true',
-        allowBookmarks: query.get('allowWatchBookmarks') === 'true',
-        ...(timeout ? { timeoutSeconds: Number(timeout) } : {}),
-        table: shape === 'table',
-        includeObject: query.get('includeObject') ?? 'Metadata',
-      }, ctx.streams);
+      serveWatch(
+        res,
+        ctx.store,
+        {
+          type,
+          ...(namespace !== undefined ? { namespace } : {}),
+          labelSelector,
+          fieldSelector,
+          ...(query.get('resourceVersion') !== null ? { resourceVersion: query.get('resourceVersion') ?? '' } : {}),
+          sendInitialEvents: query.get('sendInitialEvents') === 'true',
+          allowBookmarks: query.get('allowWatchBookmarks') === 'true',
+          ...(timeout ? { timeoutSeconds: Number(timeout) } : {}),
+          table: shape === 'table',
+          includeObject: query.get('includeObject') ?? 'Metadata',
+        },
+        ctx.streams,
+      );
       return;
     }
     const resourceVersion = String(ctx.store.currentRevision());
-    let items = ctx.registry.list(type, { ...(namespace !== undefined ? { namespace } : {}), labelSelector, fieldSelector });
+    let items = ctx.registry.list(type, {
+      ...(namespace !== undefined ? { namespace } : {}),
+      labelSelector,
+      fieldSelector,
+    });
     const limit = Number(query.get('limit') ?? 0);
     const token = query.get('continue');
     const start = token ? decodeContinue(token).start : 0;
@@ -152,17 +217,33 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
       if (remaining > 0) continueToken = encodeContinue(resourceVersion, end);
       items = items.slice(start, end);
     }
-    const listMeta = { resourceVersion, ...(continueToken ? { continue: continueToken, remainingItemCount: remaining } : {}) };
-    if (shape === 'table') return sendJson(res, 200, { ...toTable(type.kind, items, resourceVersion, query.get('includeObject') ?? 'Metadata'), metadata: listMeta });
+    const listMeta = {
+      resourceVersion,
+      ...(continueToken ? { continue: continueToken, remainingItemCount: remaining } : {}),
+    };
+    if (shape === 'table')
+      return sendJson(res, 200, {
+        ...toTable(type.kind, items, resourceVersion, query.get('includeObject') ?? 'Metadata'),
+        metadata: listMeta,
+      });
     if (shape === 'partial-metadata-list' || shape === 'partial-metadata') {
       return sendJson(res, 200, {
         kind: 'PartialObjectMetadataList',
         apiVersion: 'meta.k8s.io/v1',
         metadata: listMeta,
-        items: items.map((o) => ({ kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: o.metadata })),
+        items: items.map((o) => ({
+          kind: 'PartialObjectMetadata',
+          apiVersion: 'meta.k8s.io/v1',
+          metadata: o.metadata,
+        })),
       });
     }
-    return sendJson(res, 200, { kind: listKind(type), apiVersion: apiVersionOf(type), metadata: listMeta, items: items.map(listItem) });
+    return sendJson(res, 200, {
+      kind: listKind(type),
+      apiVersion: apiVersionOf(type),
+      metadata: listMeta,
+      items: items.map(listItem),
+    });
   }
 
   const raw = await readBody(req);
@@ -171,9 +252,14 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
     if (name) throw new GapError(405, `POST on a named ${type.singular}${subresource ? `/${subresource}` : ''}`);
     const body = decodeObjectBody(req.headers['content-type'], raw);
     if (!isPlainObject(body)) throw badRequest('request body must be an object');
-    if (type.group === 'authorization.k8s.io' || type.group === 'authentication.k8s.io') return sendJson(res, 201, answerReview(type, body));
+    if (type.group === 'authorization.k8s.io' || type.group === 'authentication.k8s.io')
+      return sendJson(res, 201, answerReview(type, body));
     const schema = await schemaOptionsFor(type, query);
-    const created = ctx.registry.create(type, namespace, body as KubeObject, { dryRun, schema, ...(fieldManager ? { fieldManager } : {}) });
+    const created = ctx.registry.create(type, namespace, body as KubeObject, {
+      dryRun,
+      schema,
+      ...(fieldManager ? { fieldManager } : {}),
+    });
     setWarnings(res, schema);
     return sendJson(res, 201, created);
   }
@@ -183,9 +269,20 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
       const options = parseDeleteOptions(query, decodeObjectBody(req.headers['content-type'], raw));
       const labelSelector = parseLabelSelector(query.get('labelSelector'));
       const fieldSelector = parseFieldSelector(query.get('fieldSelector'));
-      const victims = ctx.registry.list(type, { ...(namespace !== undefined ? { namespace } : {}), labelSelector, fieldSelector });
-      const deleted = victims.map((v) => ctx.registry.delete(type, v.metadata.namespace, v.metadata.name ?? '', options));
-      return sendJson(res, 200, { kind: listKind(type), apiVersion: apiVersionOf(type), metadata: {}, items: deleted.map(listItem) });
+      const victims = ctx.registry.list(type, {
+        ...(namespace !== undefined ? { namespace } : {}),
+        labelSelector,
+        fieldSelector,
+      });
+      const deleted = victims.map((v) =>
+        ctx.registry.delete(type, v.metadata.namespace, v.metadata.name ?? '', options),
+      );
+      return sendJson(res, 200, {
+        kind: listKind(type),
+        apiVersion: apiVersionOf(type),
+        metadata: {},
+        items: deleted.map(listItem),
+      });
     }
     throw methodNotAllowed(`${method} on the ${type.plural} collection`);
   }
@@ -228,7 +325,11 @@ export async function handleResource(ctx: ResourceHandlerContext, req: IncomingM
     const options = parseDeleteOptions(query, decodeObjectBody(req.headers['content-type'], raw));
     const result = ctx.registry.delete(type, namespace, name, options);
     const stillThere = ctx.registry.find(type, namespace, name) !== undefined || options.dryRun === true;
-    return sendJson(res, 200, stillThere || RETURNS_DELETED_OBJECT.has(type.kind) ? result : deleteStatus(type, result));
+    return sendJson(
+      res,
+      200,
+      stillThere || RETURNS_DELETED_OBJECT.has(type.kind) ? result : deleteStatus(type, result),
+    );
   }
 
   throw methodNotAllowed(`${method} is not supported`);
@@ -254,11 +355,16 @@ function verbFor(method: string, name: string | undefined, query: URLSearchParam
 
 function selectorString(obj: KubeObject): string {
   const matchLabels = getPath(obj, 'spec.selector.matchLabels');
-  return isPlainObject(matchLabels) ? Object.entries(matchLabels).map(([k, v]) => `${k}=${String(v)}`).join(',') : '';
+  return isPlainObject(matchLabels)
+    ? Object.entries(matchLabels)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',')
+    : '';
 }
 
 function toScale(type: ResourceType, obj: KubeObject): Record<string, unknown> {
-  if (type.kind !== 'Deployment' && type.kind !== 'ReplicaSet') throw new GapError(404, `scale subresource of ${type.plural}`);
+  if (type.kind !== 'Deployment' && type.kind !== 'ReplicaSet')
+    throw new GapError(404, `scale subresource of ${type.plural}`);
   const { name, namespace, uid, resourceVersion, creationTimestamp } = obj.metadata;
   return {
     kind: 'Scale',
@@ -269,7 +375,12 @@ function toScale(type: ResourceType, obj: KubeObject): Record<string, unknown> {
   };
 }
 
-function writeScale(ctx: ResourceHandlerContext, route: ResourceRoute, scale: Record<string, unknown>, dryRun: boolean): Record<string, unknown> {
+function writeScale(
+  ctx: ResourceHandlerContext,
+  route: ResourceRoute,
+  scale: Record<string, unknown>,
+  dryRun: boolean,
+): Record<string, unknown> {
   const current = ctx.registry.get(route.type, route.namespace, route.name ?? '');
   const replicas = getPath(scale, 'spec.replicas');
   if (typeof replicas !== 'number') throw badRequest('spec.replicas must be a number');
@@ -281,9 +392,20 @@ function writeScale(ctx: ResourceHandlerContext, route: ResourceRoute, scale: Re
 
 function answerReview(type: ResourceType, body: Record<string, unknown>): Record<string, unknown> {
   const base = { ...body, apiVersion: apiVersionOf(type), kind: type.kind, metadata: { creationTimestamp: null } };
-  if (type.kind === 'SelfSubjectAccessReview') return { ...base, status: { allowed: true, reason: 'kube-sim allows everything' } };
+  if (type.kind === 'SelfSubjectAccessReview')
+    return { ...base, status: { allowed: true, reason: 'kube-sim allows everything' } };
   if (type.kind === 'SelfSubjectRulesReview') {
-    return { ...base, status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false } };
+    return {
+      ...base,
+      status: {
+        resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }],
+        nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }],
+        incomplete: false,
+      },
+    };
   }
-  return { ...base, status: { userInfo: { username: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'] } } };
+  return {
+    ...base,
+    status: { userInfo: { username: 'kube-sim-admin', groups: ['system:masters', 'system:authenticated'] } },
+  };
 }

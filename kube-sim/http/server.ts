@@ -27,8 +27,21 @@ import { handleResource, type ResourceRoute } from './resource-handlers.ts';
 import type { StreamTracker } from './watch.ts';
 
 export interface PodStreamHandlers {
-  logs(req: IncomingMessage, res: ServerResponse, namespace: string, pod: string, query: URLSearchParams): Promise<void> | void;
-  exec(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string, query: URLSearchParams): void;
+  logs(
+    req: IncomingMessage,
+    res: ServerResponse,
+    namespace: string,
+    pod: string,
+    query: URLSearchParams,
+  ): Promise<void> | void;
+  exec(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    namespace: string,
+    pod: string,
+    query: URLSearchParams,
+  ): void;
   portForward?(req: IncomingMessage, socket: Duplex, head: Buffer, namespace: string, pod: string): void;
 }
 
@@ -43,7 +56,10 @@ export interface ServerDeps {
   /** Authentication, impersonation, RBAC and the auth APIs (TokenRequest, access reviews). */
   auth?: Auth;
   /** Resource types defined by CustomResourceDefinitions. */
-  customTypes?: { all(): ResourceType[]; lookupPlural(group: string, version: string, plural: string): ResourceType | undefined };
+  customTypes?: {
+    all(): ResourceType[];
+    lookupPlural(group: string, version: string, plural: string): ResourceType | undefined;
+  };
 }
 
 type PluralLookup = (group: string, version: string, plural: string) => ResourceType | undefined;
@@ -59,13 +75,23 @@ function groupVersionFromPath(parts: string[]): { group: string; version: string
   return undefined;
 }
 
-function resourceRoute(group: string, version: string, rest: string[], findByPlural: PluralLookup): ResourceRoute | undefined {
+function resourceRoute(
+  group: string,
+  version: string,
+  rest: string[],
+  findByPlural: PluralLookup,
+): ResourceRoute | undefined {
   const [first, second, third, fourth, fifth] = rest;
   if (first === 'namespaces' && second && third) {
     const namespacedType = findByPlural(group, version, third);
     if (namespacedType?.namespaced) {
       if (rest.length > 5) return undefined;
-      return { type: namespacedType, namespace: second, ...(fourth ? { name: fourth } : {}), ...(fifth ? { subresource: fifth } : {}) };
+      return {
+        type: namespacedType,
+        namespace: second,
+        ...(fourth ? { name: fourth } : {}),
+        ...(fifth ? { subresource: fifth } : {}),
+      };
     }
   }
   if (!first || rest.length > 3) return undefined;
@@ -75,14 +101,28 @@ function resourceRoute(group: string, version: string, rest: string[], findByPlu
   return { type, ...(second ? { name: second } : {}), ...(third ? { subresource: third } : {}) };
 }
 
-function route(pathname: string, accept: string | undefined, hostPort: string, findByPlural: PluralLookup, extra: readonly ResourceType[]): Route | undefined {
-  const parts = pathname.split('/').filter((p) => p !== '').map(decodeURIComponent);
+function route(
+  pathname: string,
+  accept: string | undefined,
+  hostPort: string,
+  findByPlural: PluralLookup,
+  extra: readonly ResourceType[],
+): Route | undefined {
+  const parts = pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map(decodeURIComponent);
   const joined = parts.join('/');
   if (joined === 'version') return { kind: 'json', body: () => SERVER_VERSION };
   if (joined === 'healthz' || joined === 'livez' || joined === 'readyz') return { kind: 'text', body: 'ok' };
   if (joined === 'api' || joined === 'apis') {
     const core = joined === 'api';
-    if (wantsAggregatedDiscovery(accept)) return { kind: 'json', body: () => aggregatedDiscovery(core, extra), contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE };
+    if (wantsAggregatedDiscovery(accept))
+      return {
+        kind: 'json',
+        body: () => aggregatedDiscovery(core, extra),
+        contentType: AGGREGATED_DISCOVERY_CONTENT_TYPE,
+      };
     return { kind: 'json', body: () => (core ? legacyCoreVersions(hostPort) : legacyGroupList(extra)) };
   }
   if (joined === 'openapi/v3') return { kind: 'json', body: () => openApiRoot(extra) };
@@ -121,7 +161,12 @@ export function createApiServer(deps: ServerDeps): Server {
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://kube-sim');
-    deps.gaps.requests.push({ method: `${req.method ?? 'GET'} (upgrade)`, path: `${url.pathname}${url.search}`, status: 101, at: performance.now() });
+    deps.gaps.requests.push({
+      method: `${req.method ?? 'GET'} (upgrade)`,
+      path: `${url.pathname}${url.search}`,
+      status: 101,
+      at: performance.now(),
+    });
     const wait = delay(req.socket);
     if (wait) void wait.then(() => upgrade(deps, req, socket, head, url));
     else upgrade(deps, req, socket, head, url);
@@ -133,30 +178,72 @@ function upgrade(deps: ServerDeps, req: IncomingMessage, socket: Duplex, head: B
   const parts = url.pathname.split('/').filter((p) => p !== '');
   const pods = findByPlural('', 'v1', 'pods');
   try {
-    if (pods && parts[4] === 'pods') deps.auth?.guard(req, url, { type: pods, namespace: parts[3] ?? '', name: parts[5] ?? '', subresource: parts[6] ?? '' }, true);
+    if (pods && parts[4] === 'pods')
+      deps.auth?.guard(
+        req,
+        url,
+        { type: pods, namespace: parts[3] ?? '', name: parts[5] ?? '', subresource: parts[6] ?? '' },
+        true,
+      );
   } catch (error) {
-    const status = error instanceof ApiError ? error.toStatus() : new ApiError(500, 'InternalError', String(error)).toStatus();
+    const status =
+      error instanceof ApiError ? error.toStatus() : new ApiError(500, 'InternalError', String(error)).toStatus();
     const body = JSON.stringify(status);
-    socket.end(`HTTP/1.1 ${status.code} ${status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${status.code} ${status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
     return;
   }
   // /api/v1/namespaces/NS/pods/POD/exec
-  if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'exec') {
+  if (
+    parts.length === 7 &&
+    parts[0] === 'api' &&
+    parts[1] === 'v1' &&
+    parts[2] === 'namespaces' &&
+    parts[4] === 'pods' &&
+    parts[6] === 'exec'
+  ) {
     deps.pods.exec(req, socket, head, parts[3] ?? '', parts[5] ?? '', url.searchParams);
     return;
   }
-  if (parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods' && parts[6] === 'portforward' && deps.pods.portForward) {
+  if (
+    parts.length === 7 &&
+    parts[0] === 'api' &&
+    parts[1] === 'v1' &&
+    parts[2] === 'namespaces' &&
+    parts[4] === 'pods' &&
+    parts[6] === 'portforward' &&
+    deps.pods.portForward
+  ) {
     deps.pods.portForward(req, socket, head, parts[3] ?? '', parts[5] ?? '');
     return;
   }
-  deps.gaps.record(req.method ?? 'GET', url.pathname, `connection upgrade (${String(req.headers.upgrade)}) is not implemented for this path`);
-  socket.end('HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nkube-sim does not implement this upgrade\n');
+  deps.gaps.record(
+    req.method ?? 'GET',
+    url.pathname,
+    `connection upgrade (${String(req.headers.upgrade)}) is not implemented for this path`,
+  );
+  socket.end(
+    'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nkube-sim does not implement this upgrade\n',
+  );
 }
 
-async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, res: ServerResponse, latency: Promise<void> | undefined): Promise<void> {
+async function handle(
+  deps: ServerDeps,
+  server: Server,
+  req: IncomingMessage,
+  res: ServerResponse,
+  latency: Promise<void> | undefined,
+): Promise<void> {
   const method = req.method ?? 'GET';
   const url = new URL(req.url ?? '/', 'http://kube-sim');
-  const record = { method, path: `${url.pathname}${url.search}`, status: 0, at: performance.now(), ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}) };
+  const record = {
+    method,
+    path: `${url.pathname}${url.search}`,
+    status: 0,
+    at: performance.now(),
+    ...(req.headers['content-type'] ? { contentType: req.headers['content-type'] } : {}),
+  };
   deps.gaps.requests.push(record);
   res.on('finish', () => {
     record.status = res.statusCode;
@@ -166,10 +253,20 @@ async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, re
     const address = server.address();
     const hostPort = typeof address === 'object' && address ? `${address.address}:${address.port}` : '127.0.0.1';
     const custom = deps.customTypes;
-    const found = route(url.pathname, req.headers.accept, hostPort, custom ? (g, v, p) => custom.lookupPlural(g, v, p) : findByPlural, custom?.all() ?? []);
+    const found = route(
+      url.pathname,
+      req.headers.accept,
+      hostPort,
+      custom ? (g, v, p) => custom.lookupPlural(g, v, p) : findByPlural,
+      custom?.all() ?? [],
+    );
     if (!found) {
       if (EXPECTED_MISSING.has(url.pathname)) {
-        sendJson(res, 404, new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus());
+        sendJson(
+          res,
+          404,
+          new ApiError(404, 'NotFound', 'the server could not find the requested resource').toStatus(),
+        );
         return;
       }
       throw new GapError(404, `no route for ${method} ${url.pathname}`);
@@ -195,13 +292,32 @@ async function handle(deps: ServerDeps, server: Server, req: IncomingMessage, re
     if (r.type.kind === 'Pod' && r.subresource === 'exec') {
       throw new GapError(405, `pods/exec without a WebSocket upgrade (${method}; SPDY is not implemented)`);
     }
-    await handleResource({ store: deps.store, registry: deps.registry, streams: deps.streams, recordGap: (reason) => deps.gaps.record(method, url.pathname, reason) }, req, res, r, url.searchParams);
+    await handleResource(
+      {
+        store: deps.store,
+        registry: deps.registry,
+        streams: deps.streams,
+        recordGap: (reason) => deps.gaps.record(method, url.pathname, reason),
+      },
+      req,
+      res,
+      r,
+      url.searchParams,
+    );
     // Streams (watches, follows) stay open: log their status as soon as their headers are out.
     if (res.headersSent && record.status === 0) record.status = res.statusCode;
   } catch (error) {
     if (error instanceof GapError) deps.gaps.record(method, `${url.pathname}${url.search}`, error.message);
-    else if (!(error instanceof ApiError)) deps.gaps.record(method, `${url.pathname}${url.search}`, `internal error: ${(error as Error).stack ?? String(error)}`);
-    const apiError = error instanceof ApiError ? error : new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
+    else if (!(error instanceof ApiError))
+      deps.gaps.record(
+        method,
+        `${url.pathname}${url.search}`,
+        `internal error: ${(error as Error).stack ?? String(error)}`,
+      );
+    const apiError =
+      error instanceof ApiError
+        ? error
+        : new ApiError(500, 'InternalError', `Internal error occurred: ${(error as Error).message}`);
     if (res.headersSent) {
       res.end();
       return;

@@ -29,7 +29,8 @@ export function humanAge(from: string | null | undefined, now = Date.now()): str
   return `${days}d`;
 }
 
-const str = (value: unknown, fallback = '<none>'): string => (value === undefined || value === null || value === '' ? fallback : String(value));
+const str = (value: unknown, fallback = '<none>'): string =>
+  value === undefined || value === null || value === '' ? fallback : String(value);
 const nameColumn: Column = { name: 'Name', type: 'string', format: 'name', cell: (o) => o.metadata.name ?? '' };
 const ageColumn: Column = { name: 'Age', type: 'string', cell: (o) => humanAge(o.metadata.creationTimestamp) };
 
@@ -44,10 +45,12 @@ export function podStatusText(pod: KubeObject): string {
     const waiting = getPath(cs, 'state.waiting.reason');
     const terminated = getPath(cs, 'state.terminated');
     if (typeof waiting === 'string' && waiting) reason = waiting;
-    else if (isPlainObject(terminated)) reason = str(terminated['reason'], '') || `ExitCode:${String(terminated['exitCode'])}`;
+    else if (isPlainObject(terminated))
+      reason = str(terminated['reason'], '') || `ExitCode:${String(terminated['exitCode'])}`;
   }
   const conditions = list(getPath(pod, 'status.conditions'));
-  if (reason === 'Pending' && conditions.some((c) => c['type'] === 'PodScheduled' && c['status'] === 'False')) return 'Pending';
+  if (reason === 'Pending' && conditions.some((c) => c['type'] === 'PodScheduled' && c['status'] === 'False'))
+    return 'Pending';
   return reason;
 }
 
@@ -64,7 +67,11 @@ const COLUMNS: Record<string, Column[]> = {
       },
     },
     { name: 'Status', type: 'string', cell: podStatusText },
-    { name: 'Restarts', type: 'integer', cell: (o) => list(getPath(o, 'status.containerStatuses')).reduce((n, s) => n + Number(s['restartCount'] ?? 0), 0) },
+    {
+      name: 'Restarts',
+      type: 'integer',
+      cell: (o) => list(getPath(o, 'status.containerStatuses')).reduce((n, s) => n + Number(s['restartCount'] ?? 0), 0),
+    },
     ageColumn,
   ],
   Job: [
@@ -80,19 +87,31 @@ const COLUMNS: Record<string, Column[]> = {
         return 'Running';
       },
     },
-    { name: 'Completions', type: 'string', cell: (o) => `${Number(getPath(o, 'status.succeeded') ?? 0)}/${Number(getPath(o, 'spec.completions') ?? 1)}` },
+    {
+      name: 'Completions',
+      type: 'string',
+      cell: (o) => `${Number(getPath(o, 'status.succeeded') ?? 0)}/${Number(getPath(o, 'spec.completions') ?? 1)}`,
+    },
     ageColumn,
   ],
   Deployment: [
     nameColumn,
-    { name: 'Ready', type: 'string', cell: (o) => `${Number(getPath(o, 'status.readyReplicas') ?? 0)}/${Number(getPath(o, 'spec.replicas') ?? 1)}` },
+    {
+      name: 'Ready',
+      type: 'string',
+      cell: (o) => `${Number(getPath(o, 'status.readyReplicas') ?? 0)}/${Number(getPath(o, 'spec.replicas') ?? 1)}`,
+    },
     { name: 'Up-to-date', type: 'integer', cell: (o) => Number(getPath(o, 'status.updatedReplicas') ?? 0) },
     { name: 'Available', type: 'integer', cell: (o) => Number(getPath(o, 'status.availableReplicas') ?? 0) },
     ageColumn,
   ],
   PersistentVolumeClaim: [
     nameColumn,
-    { name: 'Status', type: 'string', cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : str(getPath(o, 'status.phase'))) },
+    {
+      name: 'Status',
+      type: 'string',
+      cell: (o) => (o.metadata.deletionTimestamp ? 'Terminating' : str(getPath(o, 'status.phase'))),
+    },
     { name: 'Volume', type: 'string', cell: (o) => str(getPath(o, 'spec.volumeName'), '') },
     { name: 'Capacity', type: 'string', cell: (o) => str(getPath(o, 'status.capacity.storage'), '') },
     { name: 'StorageClass', type: 'string', cell: (o) => str(getPath(o, 'spec.storageClassName')) },
@@ -103,7 +122,14 @@ const COLUMNS: Record<string, Column[]> = {
     { name: 'Capacity', type: 'string', cell: (o) => str(getPath(o, 'spec.capacity.storage'), '') },
     { name: 'Reclaim Policy', type: 'string', cell: (o) => str(getPath(o, 'spec.persistentVolumeReclaimPolicy'), '') },
     { name: 'Status', type: 'string', cell: (o) => str(getPath(o, 'status.phase')) },
-    { name: 'Claim', type: 'string', cell: (o) => (getPath(o, 'spec.claimRef.name') ? `${str(getPath(o, 'spec.claimRef.namespace'))}/${str(getPath(o, 'spec.claimRef.name'))}` : '') },
+    {
+      name: 'Claim',
+      type: 'string',
+      cell: (o) =>
+        getPath(o, 'spec.claimRef.name')
+          ? `${str(getPath(o, 'spec.claimRef.namespace'))}/${str(getPath(o, 'spec.claimRef.name'))}`
+          : '',
+    },
     { name: 'StorageClass', type: 'string', cell: (o) => str(getPath(o, 'spec.storageClassName')) },
     ageColumn,
   ],
@@ -112,15 +138,31 @@ const COLUMNS: Record<string, Column[]> = {
     nameColumn,
     { name: 'Type', type: 'string', cell: (o) => str(getPath(o, 'spec.type')) },
     { name: 'Cluster-IP', type: 'string', cell: (o) => str(getPath(o, 'spec.clusterIP')) },
-    { name: 'External-IP', type: 'string', cell: (o) => str(list(getPath(o, 'status.loadBalancer.ingress'))[0]?.['ip']) },
-    { name: 'Port(s)', type: 'string', cell: (o) => list(getPath(o, 'spec.ports')).map((p) => `${String(p['port'])}/${String(p['protocol'] ?? 'TCP')}`).join(',') },
+    {
+      name: 'External-IP',
+      type: 'string',
+      cell: (o) => str(list(getPath(o, 'status.loadBalancer.ingress'))[0]?.['ip']),
+    },
+    {
+      name: 'Port(s)',
+      type: 'string',
+      cell: (o) =>
+        list(getPath(o, 'spec.ports'))
+          .map((p) => `${String(p['port'])}/${String(p['protocol'] ?? 'TCP')}`)
+          .join(','),
+    },
     ageColumn,
   ],
   Event: [
     { name: 'Last Seen', type: 'string', cell: (o) => humanAge(str(o['lastTimestamp'] ?? o['eventTime'], '')) },
     { name: 'Type', type: 'string', cell: (o) => str(o['type']) },
     { name: 'Reason', type: 'string', cell: (o) => str(o['reason']) },
-    { name: 'Object', type: 'string', cell: (o) => `${String(getPath(o, 'involvedObject.kind') ?? '').toLowerCase()}/${str(getPath(o, 'involvedObject.name'))}` },
+    {
+      name: 'Object',
+      type: 'string',
+      cell: (o) =>
+        `${String(getPath(o, 'involvedObject.kind') ?? '').toLowerCase()}/${str(getPath(o, 'involvedObject.name'))}`,
+    },
     { name: 'Message', type: 'string', cell: (o) => str(o['message'], '') },
   ],
   StorageClass: [
@@ -141,13 +183,29 @@ function rowObject(obj: KubeObject, includeObject: string): unknown {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
-export function toTable(kind: string, objects: KubeObject[], resourceVersion: string, includeObject: string, withColumns = true): Record<string, unknown> {
+export function toTable(
+  kind: string,
+  objects: KubeObject[],
+  resourceVersion: string,
+  includeObject: string,
+  withColumns = true,
+): Record<string, unknown> {
   const columns = columnsFor(kind);
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',
     metadata: { resourceVersion },
-    ...(withColumns ? { columnDefinitions: columns.map((c) => ({ name: c.name, type: c.type, format: c.format ?? '', description: '', priority: 0 })) } : {}),
+    ...(withColumns
+      ? {
+          columnDefinitions: columns.map((c) => ({
+            name: c.name,
+            type: c.type,
+            format: c.format ?? '',
+            description: '',
+            priority: 0,
+          })),
+        }
+      : {}),
     rows: objects.map((obj) => {
       const object = rowObject(obj, includeObject);
       return { cells: columns.map((c) => c.cell(obj)), ...(object === undefined ? {} : { object }) };

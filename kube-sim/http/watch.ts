@@ -74,7 +74,11 @@ function matches(spec: WatchSpec, obj: KubeObject | undefined): boolean {
 
 /** Translates a store change into what this watch sees, turning selector moves into ADDED/DELETED. */
 function translate(spec: WatchSpec, event: StoreEvent): { type: string; object: KubeObject } | undefined {
-  if (event.resource !== spec.type && (event.resource.group !== spec.type.group || event.resource.plural !== spec.type.plural)) return undefined;
+  if (
+    event.resource !== spec.type &&
+    (event.resource.group !== spec.type.group || event.resource.plural !== spec.type.plural)
+  )
+    return undefined;
   const now = matches(spec, event.object);
   if (event.type === 'MODIFIED') {
     const before = matches(spec, event.previous);
@@ -107,7 +111,13 @@ export function serveWatch(res: ServerResponse, store: ObjectStore, spec: WatchS
   const send = (type: string, object: KubeObject): void => {
     let payload: unknown = object;
     if (spec.table && type !== 'BOOKMARK') {
-      payload = toTable(spec.type.kind, [object], object.metadata.resourceVersion ?? '', spec.includeObject, firstTableEvent);
+      payload = toTable(
+        spec.type.kind,
+        [object],
+        object.metadata.resourceVersion ?? '',
+        spec.includeObject,
+        firstTableEvent,
+      );
       firstTableEvent = false;
     }
     res.write(`${JSON.stringify({ type, object: payload })}\n`);
@@ -117,7 +127,10 @@ export function serveWatch(res: ServerResponse, store: ObjectStore, spec: WatchS
     send('BOOKMARK', {
       kind: spec.type.kind,
       apiVersion: apiVersionOf(spec.type),
-      metadata: { resourceVersion: String(store.currentRevision()), annotations: { 'k8s.io/initial-events-end': 'true' } },
+      metadata: {
+        resourceVersion: String(store.currentRevision()),
+        annotations: { 'k8s.io/initial-events-end': 'true' },
+      },
     });
   }
 

@@ -11,8 +11,14 @@ interface Operation {
 
 function parsePointer(pointer: string): string[] {
   if (pointer === '') return [];
-  if (!pointer.startsWith('/')) throw badRequest(`the server rejected our request due to an error in our request: invalid JSON pointer "${pointer}"`);
-  return pointer.slice(1).split('/').map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (!pointer.startsWith('/'))
+    throw badRequest(
+      `the server rejected our request due to an error in our request: invalid JSON pointer "${pointer}"`,
+    );
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
 function parentOf(root: unknown, parts: string[]): { parent: unknown; last: string } {
@@ -21,7 +27,8 @@ function parentOf(root: unknown, parts: string[]): { parent: unknown; last: stri
     if (Array.isArray(current)) current = current[Number(part)];
     else if (isPlainObject(current)) current = current[part];
     else current = undefined;
-    if (current === undefined) throw new ApiError(422, 'Invalid', `doc is missing path: "/${parts.join('/')}": missing value`);
+    if (current === undefined)
+      throw new ApiError(422, 'Invalid', `doc is missing path: "/${parts.join('/')}": missing value`);
   }
   return { parent: current, last: parts[parts.length - 1] ?? '' };
 }
@@ -39,7 +46,8 @@ function remove(root: unknown, pointer: string): void {
   const { parent, last } = parentOf(root, parsePointer(pointer));
   if (Array.isArray(parent)) {
     const index = Number(last);
-    if (!(index >= 0 && index < parent.length)) throw new ApiError(422, 'Invalid', `unable to remove nonexistent key: ${last}: missing value`);
+    if (!(index >= 0 && index < parent.length))
+      throw new ApiError(422, 'Invalid', `unable to remove nonexistent key: ${last}: missing value`);
     parent.splice(index, 1);
   } else if (isPlainObject(parent) && last in parent) {
     delete parent[last];
@@ -54,14 +62,24 @@ function add(root: unknown, pointer: string, value: unknown, replaceOnly: boolea
   const { parent, last } = parentOf(root, parts);
   if (Array.isArray(parent)) {
     const index = last === '-' ? parent.length : Number(last);
-    if (!(index >= 0 && index <= parent.length)) throw new ApiError(422, 'Invalid', `add operation does not apply: doc is missing path: "${pointer}"`);
+    if (!(index >= 0 && index <= parent.length))
+      throw new ApiError(422, 'Invalid', `add operation does not apply: doc is missing path: "${pointer}"`);
     if (replaceOnly) parent[index] = clone(value);
     else parent.splice(index, 0, clone(value));
   } else if (isPlainObject(parent)) {
-    if (replaceOnly && !(last in parent)) throw new ApiError(422, 'Invalid', `replace operation does not apply: doc is missing key: ${pointer}: missing value`);
+    if (replaceOnly && !(last in parent))
+      throw new ApiError(
+        422,
+        'Invalid',
+        `replace operation does not apply: doc is missing key: ${pointer}: missing value`,
+      );
     parent[last] = clone(value);
   } else {
-    throw new ApiError(422, 'Invalid', `add operation does not apply: doc is missing path: "${pointer}": missing value`);
+    throw new ApiError(
+      422,
+      'Invalid',
+      `add operation does not apply: doc is missing path: "${pointer}": missing value`,
+    );
   }
   return root;
 }
@@ -90,7 +108,8 @@ export function applyJsonPatch(target: unknown, operations: unknown): unknown {
         doc = add(doc, raw.path, read(doc, raw.from ?? ''), false);
         break;
       case 'test':
-        if (!deepEqual(read(doc, raw.path), raw.value)) throw new ApiError(422, 'Invalid', `testing value ${raw.path} failed: test failed`);
+        if (!deepEqual(read(doc, raw.path), raw.value))
+          throw new ApiError(422, 'Invalid', `testing value ${raw.path} failed: test failed`);
         break;
       default:
         throw badRequest(`Unexpected kind: ${String(raw.op)}`);

@@ -114,7 +114,14 @@ function findItem(list: unknown, key: string, id: unknown): Obj | undefined {
 }
 
 /** Removes from `target` what `previous` applied, `current` no longer applies and no other applier claims. */
-function prune(target: Obj, previous: Obj, current: Obj | undefined, others: Obj[], depth: number, parentKey: string): void {
+function prune(
+  target: Obj,
+  previous: Obj,
+  current: Obj | undefined,
+  others: Obj[],
+  depth: number,
+  parentKey: string,
+): void {
   for (const [key, prevValue] of Object.entries(previous)) {
     if (depth === 0 && IDENTITY.has(key)) continue;
     if (depth === 1 && parentKey === 'metadata' && IDENTITY_META.has(key)) continue;
@@ -128,7 +135,9 @@ function prune(target: Obj, previous: Obj, current: Obj | undefined, others: Obj
           if (!isPlainObject(prevItem)) continue;
           const id = prevItem[strategy.key];
           const curItem = findItem(curValue, strategy.key, id);
-          const otherItems = otherValues.map((list) => findItem(list, strategy.key, id)).filter((v): v is Obj => v !== undefined);
+          const otherItems = otherValues
+            .map((list) => findItem(list, strategy.key, id))
+            .filter((v): v is Obj => v !== undefined);
           const targetItem = findItem(targetValue, strategy.key, id);
           if (!targetItem) continue;
           if (!curItem && otherItems.length === 0) {
@@ -151,13 +160,26 @@ function prune(target: Obj, previous: Obj, current: Obj | undefined, others: Obj
     if (curValue === undefined && otherValues.length === 0) {
       delete target[key];
     } else if (isPlainObject(prevValue) && isPlainObject(targetValue)) {
-      prune(targetValue, prevValue, isPlainObject(curValue) ? curValue : undefined, otherValues.filter(isPlainObject), depth + 1, key);
+      prune(
+        targetValue,
+        prevValue,
+        isPlainObject(curValue) ? curValue : undefined,
+        otherValues.filter(isPlainObject),
+        depth + 1,
+        key,
+      );
       if (curValue === undefined && Object.keys(targetValue).length === 0) delete target[key];
     }
   }
 }
 
-export function serverSideApply(live: Obj | undefined, applied: Obj, manager: string, previousManagers: Map<string, Obj>, force: boolean): ApplyOutcome {
+export function serverSideApply(
+  live: Obj | undefined,
+  applied: Obj,
+  manager: string,
+  previousManagers: Map<string, Obj>,
+  force: boolean,
+): ApplyOutcome {
   const managers = new Map([...previousManagers].map(([name, config]) => [name, clone(config)]));
   const appliedLeaves = leavesOf(applied);
   const conflicts: ApplyConflict[] = [];
@@ -165,7 +187,8 @@ export function serverSideApply(live: Obj | undefined, applied: Obj, manager: st
     if (other === manager) continue;
     for (const [id, leaf] of leavesOf(config)) {
       const mine = appliedLeaves.get(id);
-      if (mine && !deepEqual(mine.value, leaf.value)) conflicts.push({ manager: other, field: formatField(leaf.segments) });
+      if (mine && !deepEqual(mine.value, leaf.value))
+        conflicts.push({ manager: other, field: formatField(leaf.segments) });
     }
   }
   if (conflicts.length > 0 && !force) return { object: live ?? applied, conflicts, managers: previousManagers };
@@ -189,7 +212,8 @@ export function serverSideApply(live: Obj | undefined, applied: Obj, manager: st
 
 function removeLeaves(config: Obj, taken: Map<string, Leaf>): Obj {
   const kept: Leaf[] = [];
-  for (const [id, leaf] of leavesOf(config)) if (!taken.has(id) || deepEqual(taken.get(id)?.value, leaf.value)) kept.push(leaf);
+  for (const [id, leaf] of leavesOf(config))
+    if (!taken.has(id) || deepEqual(taken.get(id)?.value, leaf.value)) kept.push(leaf);
   return rebuild(config, kept);
 }
 
@@ -250,6 +274,9 @@ export function conflictMessage(conflicts: ApplyConflict[], apiVersion: string):
     const only = conflicts[0];
     return `Apply failed with ${count}: conflict with "${only?.manager}" using ${apiVersion}: ${only?.field}`;
   }
-  const parts = [...byManager].map(([manager, fields]) => `conflicts with "${manager}" using ${apiVersion}:\n${fields.map((f) => `- ${f}`).join('\n')}`);
+  const parts = [...byManager].map(
+    ([manager, fields]) =>
+      `conflicts with "${manager}" using ${apiVersion}:\n${fields.map((f) => `- ${f}`).join('\n')}`,
+  );
   return `Apply failed with ${count}: ${parts.join('\n')}`;
 }

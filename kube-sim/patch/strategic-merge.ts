@@ -15,7 +15,9 @@ const SET_ORDER = '$setElementOrder/';
 const DELETE_FROM_PRIMITIVE = '$deleteFromPrimitiveList/';
 
 function isDirectiveKey(key: string): boolean {
-  return key === '$patch' || key === '$retainKeys' || key.startsWith(SET_ORDER) || key.startsWith(DELETE_FROM_PRIMITIVE);
+  return (
+    key === '$patch' || key === '$retainKeys' || key.startsWith(SET_ORDER) || key.startsWith(DELETE_FROM_PRIMITIVE)
+  );
 }
 
 /** A patch value with every directive removed, for when it is stored as-is. */
@@ -77,7 +79,10 @@ function mergeList(field: string, current: unknown, patchList: unknown[], order:
   }
   let merged = base;
   for (const item of patchList) {
-    if (!isPlainObject(item)) throw badRequest(`unable to find api field in struct for the list "${field}": items must be objects keyed by ${key}`);
+    if (!isPlainObject(item))
+      throw badRequest(
+        `unable to find api field in struct for the list "${field}": items must be objects keyed by ${key}`,
+      );
     const id = item[key];
     const index = merged.findIndex((existing) => isPlainObject(existing) && deepEqual(existing[key], id));
     if (item['$patch'] === 'delete') {
@@ -87,7 +92,8 @@ function mergeList(field: string, current: unknown, patchList: unknown[], order:
     if (index === -1) merged.push(stripDirectives(item));
     else merged[index] = applyStrategicMergePatch(merged[index] as Obj, item);
   }
-  if (Array.isArray(order)) merged = orderBy(merged, order, (item) => (isPlainObject(item) ? { [key]: item[key] } : item));
+  if (Array.isArray(order))
+    merged = orderBy(merged, order, (item) => (isPlainObject(item) ? { [key]: item[key] } : item));
   return merged;
 }
 
@@ -99,7 +105,8 @@ export function applyStrategicMergePatch(original: Obj, patch: Obj): Obj {
     if (key.startsWith(DELETE_FROM_PRIMITIVE)) {
       const field = key.slice(DELETE_FROM_PRIMITIVE.length);
       const list = result[field];
-      if (Array.isArray(list) && Array.isArray(value)) result[field] = list.filter((item) => !value.some((v) => deepEqual(v, item)));
+      if (Array.isArray(list) && Array.isArray(value))
+        result[field] = list.filter((item) => !value.some((v) => deepEqual(v, item)));
       continue;
     }
     if (value === null) {
@@ -125,7 +132,9 @@ export function applyStrategicMergePatch(original: Obj, patch: Obj): Obj {
     if (field in patch || !Array.isArray(list)) continue;
     const strategy = strategyFor(field, list, order);
     if (strategy.kind === 'map') {
-      result[field] = orderBy(list, order, (item) => (isPlainObject(item) ? { [strategy.key]: item[strategy.key] } : item));
+      result[field] = orderBy(list, order, (item) =>
+        isPlainObject(item) ? { [strategy.key]: item[strategy.key] } : item,
+      );
     } else if (strategy.kind === 'set') {
       result[field] = orderBy(list, order, (v) => v);
     }

@@ -56,7 +56,10 @@ function applyPath(path: Segment[], root: unknown): string {
       if (strategy.kind === 'map' && isPlainObject(item)) {
         const keys: Array<[string, unknown]> = [[strategy.key, item[strategy.key]]];
         if (field === 'ports') keys.push(['protocol', item['protocol'] ?? 'TCP']);
-        out += `[${keys.sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(',')}]`;
+        out += `[${keys
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(',')}]`;
       } else out += `[${segment}]`;
       current = item;
     } else {
@@ -69,7 +72,8 @@ function applyPath(path: Segment[], root: unknown): string {
 }
 
 function jsonWord(value: unknown, expected: string): string {
-  if (typeof value === 'number') return expected === 'integer' && !Number.isInteger(value) ? `number ${value}` : 'number';
+  if (typeof value === 'number')
+    return expected === 'integer' && !Number.isInteger(value) ? `number ${value}` : 'number';
   if (typeof value === 'boolean') return 'bool';
   if (Array.isArray(value)) return 'array';
   return isPlainObject(value) ? 'object' : 'string';
@@ -78,7 +82,11 @@ function jsonWord(value: unknown, expected: string): string {
 /** Go's `%+v` of decoded JSON, as the real server quotes a patch. */
 function goValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(goValue).join(' ')}]`;
-  if (isPlainObject(value)) return `map[${Object.keys(value).sort().map((k) => `${k}:${goValue(value[k])}`).join(' ')}]`;
+  if (isPlainObject(value))
+    return `map[${Object.keys(value)
+      .sort()
+      .map((k) => `${k}:${goValue(value[k])}`)
+      .join(' ')}]`;
   return value === null ? '<nil>' : String(value);
 }
 
@@ -108,14 +116,28 @@ function applyTypeMessage(issue: TypeIssue): string {
 }
 
 function decodeTypeMessage(type: ResourceType, issue: TypeIssue): string {
-  const scalar = { integer: issue.numberType, number: 'float64', string: 'string', boolean: 'bool', object: 'map[string]interface {}', array: '[]interface {}' }[issue.expected] ?? issue.expected;
+  const scalar =
+    {
+      integer: issue.numberType,
+      number: 'float64',
+      string: 'string',
+      boolean: 'bool',
+      object: 'map[string]interface {}',
+      array: '[]interface {}',
+    }[issue.expected] ?? issue.expected;
   const go = goFieldAt(type, issue.path, scalar);
   const word = jsonWord(issue.value, issue.expected);
-  return go ? `json: cannot unmarshal ${word} into Go struct field ${go.struct}.${go.field} of type ${go.type}` : `json: cannot unmarshal ${word} into Go value of type ${scalar}`;
+  return go
+    ? `json: cannot unmarshal ${word} into Go struct field ${go.struct}.${go.field} of type ${go.type}`
+    : `json: cannot unmarshal ${word} into Go value of type ${scalar}`;
 }
 
 function cannotBeHandled(type: ResourceType, message: string): ApiError {
-  return new ApiError(400, 'BadRequest', `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${message}`);
+  return new ApiError(
+    400,
+    'BadRequest',
+    `${type.kind} in version "${type.version}" cannot be handled as a ${type.kind}: ${message}`,
+  );
 }
 
 function gvkText(type: ResourceType): string {
@@ -126,7 +148,12 @@ function gvkText(type: ResourceType): string {
  * Checks `object` (a copy is returned, unknown fields dropped where the directive lets them through) and returns the
  * 422 causes for the caller to report with its own. Kinds without a loaded schema pass unchecked.
  */
-export function checkSchema(type: ResourceType, object: KubeObject, mode: CheckMode, options: SchemaOptions): { object: KubeObject; causes: Cause[] } {
+export function checkSchema(
+  type: ResourceType,
+  object: KubeObject,
+  mode: CheckMode,
+  options: SchemaOptions,
+): { object: KubeObject; causes: Cause[] } {
   const validator = validatorFor(type);
   if (!validator) return { object, causes: [] };
   const found = inspect(validator, object, { firstUnknownPerObject: mode === 'apply' });
@@ -139,14 +166,24 @@ export function checkSchema(type: ResourceType, object: KubeObject, mode: CheckM
     ];
     if (problems.length === 0) return { object, causes: [] };
     const detail = problems.length === 1 ? problems[0] : ['errors:', ...problems.map((p) => `  ${p}`)].join('\n');
-    throw new ApiError(500, '', `failed to create typed patch object (${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}; ${gvkText(type)}): ${detail}`);
+    throw new ApiError(
+      500,
+      '',
+      `failed to create typed patch object (${object.metadata.namespace ?? ''}/${object.metadata.name ?? ''}; ${gvkText(type)}): ${detail}`,
+    );
   }
   if (found.typeIssue) {
     if (mode === 'decode') throw cannotBeHandled(type, decodeTypeMessage(type, found.typeIssue));
-    const scalar = { integer: found.typeIssue.numberType, number: 'float64', string: 'string', boolean: 'bool' }[found.typeIssue.expected];
-    const reason = scalar ? `unrecognized type: ${scalar}` : `cannot restore ${found.typeIssue.expected === 'array' ? 'slice' : 'struct'} from: ${goKindOf(found.typeIssue.value)}`;
+    const scalar = { integer: found.typeIssue.numberType, number: 'float64', string: 'string', boolean: 'bool' }[
+      found.typeIssue.expected
+    ];
+    const reason = scalar
+      ? `unrecognized type: ${scalar}`
+      : `cannot restore ${found.typeIssue.expected === 'array' ? 'slice' : 'struct'} from: ${goKindOf(found.typeIssue.value)}`;
     const quoted = `Invalid value: "${goValue(options.patch ?? {})}": ${reason}`;
-    throw new ApiError(422, 'Invalid', ` "" is invalid: patch: ${quoted}`, { causes: [{ reason: 'FieldValueInvalid', message: quoted, field: 'patch' }] });
+    throw new ApiError(422, 'Invalid', ` "" is invalid: patch: ${quoted}`, {
+      causes: [{ reason: 'FieldValueInvalid', message: quoted, field: 'patch' }],
+    });
   }
   if (found.unknown.length === 0) return { object, causes };
   const fields = found.unknown.map((path) => `unknown field "${fieldPath(path)}"`);

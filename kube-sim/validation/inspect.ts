@@ -54,7 +54,12 @@ function pointerToPath(pointer: string, root: unknown): Segment[] {
 
 function valueAt(root: unknown, path: Segment[]): unknown {
   let current = root;
-  for (const segment of path) current = Array.isArray(current) ? current[Number(segment)] : isPlainObject(current) ? current[String(segment)] : undefined;
+  for (const segment of path)
+    current = Array.isArray(current)
+      ? current[Number(segment)]
+      : isPlainObject(current)
+        ? current[String(segment)]
+        : undefined;
   return current;
 }
 
@@ -86,17 +91,28 @@ function numberTypeAt(validator: Validator, object: unknown, path: Segment[], ex
   if (expected !== 'integer') return 'float64';
   const probe = structuredClone(object) as Record<string, unknown>;
   let parent: unknown = probe;
-  for (const segment of path.slice(0, -1)) parent = Array.isArray(parent) ? parent[Number(segment)] : (parent as Record<string, unknown>)[String(segment)];
+  for (const segment of path.slice(0, -1))
+    parent = Array.isArray(parent) ? parent[Number(segment)] : (parent as Record<string, unknown>)[String(segment)];
   const last = path[path.length - 1];
   if (last === undefined || parent === null || typeof parent !== 'object') return 'int64';
   (parent as Record<string | number, unknown>)[last] = 2 ** 40;
   validator(probe);
   const pointer = `/${path.map((s) => String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('/')}`;
-  return (validator.errors ?? []).some((e) => e.instancePath === pointer && e.keyword === 'format' && e.params['format'] === 'int32') ? 'int32' : 'int64';
+  return (validator.errors ?? []).some(
+    (e) => e.instancePath === pointer && e.keyword === 'format' && e.params['format'] === 'int32',
+  )
+    ? 'int32'
+    : 'int64';
 }
 
 /** Unknown fields found by walking the object as the decoder does (document order); `firstPerObject` for SSA. */
-function unknownFields(value: unknown, path: Segment[], seen: Map<object, Tracked>, firstPerObject: boolean, out: Segment[][]): void {
+function unknownFields(
+  value: unknown,
+  path: Segment[],
+  seen: Map<object, Tracked>,
+  firstPerObject: boolean,
+  out: Segment[][],
+): void {
   if (Array.isArray(value)) {
     value.forEach((item, index) => unknownFields(item, [...path, index], seen, firstPerObject, out));
     return;
@@ -116,7 +132,11 @@ function unknownFields(value: unknown, path: Segment[], seen: Map<object, Tracke
   }
 }
 
-export function inspect(validator: Validator, object: unknown, options: { firstUnknownPerObject?: boolean } = {}): Inspection {
+export function inspect(
+  validator: Validator,
+  object: unknown,
+  options: { firstUnknownPerObject?: boolean } = {},
+): Inspection {
   const seen = new Map<object, Tracked>();
   validator(track(object, seen));
   const errors: AjvError[] = [...(validator.errors ?? [])];
@@ -127,7 +147,12 @@ export function inspect(validator: Validator, object: unknown, options: { firstU
   if (typeError) {
     const path = pointerToPath(typeError.instancePath, object);
     const expected = String(typeError.params['type']);
-    typeIssue = { path, expected, value: valueAt(object, path), numberType: numberTypeAt(validator, object, path, expected) };
+    typeIssue = {
+      path,
+      expected,
+      value: valueAt(object, path),
+      numberType: numberTypeAt(validator, object, path, expected),
+    };
   }
   const causes: SchemaCause[] = [];
   for (const error of errors) {
@@ -135,11 +160,25 @@ export function inspect(validator: Validator, object: unknown, options: { firstU
     // The server fills apiVersion and kind from the URL, and never validates status written by clients this way.
     if (path[0] === 'status') continue;
     if (error.keyword === 'required') {
-      if (path.length === 0 && (error.params['missingProperty'] === 'apiVersion' || error.params['missingProperty'] === 'kind')) continue;
-      causes.push({ path: [...path, String(error.params['missingProperty'])], message: 'Required value', reason: 'FieldValueRequired' });
+      if (
+        path.length === 0 &&
+        (error.params['missingProperty'] === 'apiVersion' || error.params['missingProperty'] === 'kind')
+      )
+        continue;
+      causes.push({
+        path: [...path, String(error.params['missingProperty'])],
+        message: 'Required value',
+        reason: 'FieldValueRequired',
+      });
     } else if (error.keyword === 'enum') {
-      const allowed = (error.params['allowedValues'] as unknown[] | undefined ?? []).map((v) => JSON.stringify(v)).join(', ');
-      causes.push({ path, message: `Unsupported value: ${JSON.stringify(valueAt(object, path))}: supported values: ${allowed}`, reason: 'FieldValueNotSupported' });
+      const allowed = ((error.params['allowedValues'] as unknown[] | undefined) ?? [])
+        .map((v) => JSON.stringify(v))
+        .join(', ');
+      causes.push({
+        path,
+        message: `Unsupported value: ${JSON.stringify(valueAt(object, path))}: supported values: ${allowed}`,
+        reason: 'FieldValueNotSupported',
+      });
     }
   }
   return { ...(typeIssue ? { typeIssue } : {}), unknown, causes };

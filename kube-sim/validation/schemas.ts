@@ -87,12 +87,15 @@ function parseDeclaration(file: string): Declaration {
   const imports = new Map<string, string>();
   for (const match of text.matchAll(/import \{ ([^}]+) \} from "([^"]+)";/g)) {
     const from = match[2] ?? '';
-    const target = from.startsWith('.') ? fileURLToPath(new URL(from.replace(/\.js$/, '.d.ts'), `file://${file}`)) : fileURLToPath(import.meta.resolve(from)).replace(/\.js$/, '.d.ts');
+    const target = from.startsWith('.')
+      ? fileURLToPath(new URL(from.replace(/\.js$/, '.d.ts'), `file://${file}`))
+      : fileURLToPath(import.meta.resolve(from)).replace(/\.js$/, '.d.ts');
     for (const name of (match[1] ?? '').split(',').map((n) => n.trim())) imports.set(name, target);
   }
   const body = /export interface I(\w+)(?: extends [\w, ]+)? \{([\s\S]*?)\n\}/.exec(text);
   const properties = new Map<string, string>();
-  for (const prop of (body?.[2] ?? '').matchAll(/"([^"]+)"\??: ((?:\{[^}]*\})|[^;]+);/g)) properties.set(prop[1] ?? '', (prop[2] ?? '').replace(/\s+/g, ' ').trim());
+  for (const prop of (body?.[2] ?? '').matchAll(/"([^"]+)"\??: ((?:\{[^}]*\})|[^;]+);/g))
+    properties.set(prop[1] ?? '', (prop[2] ?? '').replace(/\s+/g, ' ').trim());
   const declaration = { name: body?.[1] ?? '', properties, imports, file };
   declarations.set(file, declaration);
   return declaration;
@@ -100,14 +103,23 @@ function parseDeclaration(file: string): Declaration {
 
 function modelFile(type: ResourceType): string {
   const groupPath = type.group === '' ? '' : `${type.group}/`;
-  return fileURLToPath(import.meta.resolve(`kubernetes-models/${groupPath}${type.version}/${type.kind}`)).replace(/\.js$/, '.d.ts');
+  return fileURLToPath(import.meta.resolve(`kubernetes-models/${groupPath}${type.version}/${type.kind}`)).replace(
+    /\.js$/,
+    '.d.ts',
+  );
 }
 
 /** `v1.Container`, `intstr.IntOrString`: how Go's reflect names the type of a definition. */
 function goNameOfReference(reference: string): string {
-  const special: Record<string, string> = { IntOrString: 'intstr.IntOrString', Quantity: 'resource.Quantity', RawExtension: 'runtime.RawExtension' };
+  const special: Record<string, string> = {
+    IntOrString: 'intstr.IntOrString',
+    Quantity: 'resource.Quantity',
+    RawExtension: 'runtime.RawExtension',
+  };
   const version = /V\d+(?:(?:alpha|beta)\d+)?(?=[A-Z])/.exec(reference.replace(/^IIoK8s/, ''));
-  const name = version ? reference.slice(reference.indexOf(version[0], 6) + version[0].length) : reference.replace(/^.*(IntOrString|Quantity|RawExtension)$/, '$1');
+  const name = version
+    ? reference.slice(reference.indexOf(version[0], 6) + version[0].length)
+    : reference.replace(/^.*(IntOrString|Quantity|RawExtension)$/, '$1');
   return special[name] ?? `${version ? version[0].toLowerCase() : 'v1'}.${name}`;
 }
 

@@ -11,9 +11,24 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { TestContext } from 'node:test';
 import { pathToFileURL } from 'node:url';
-import { docker, prepareBuildContext, SHARED_ENGINE_ENV, startPrivateEngine, STORAGE_DRIVER_ENV, STORAGE_DRIVERS, useDockerEngine } from '../support/docker.ts';
+import {
+  docker,
+  prepareBuildContext,
+  SHARED_ENGINE_ENV,
+  startPrivateEngine,
+  STORAGE_DRIVER_ENV,
+  STORAGE_DRIVERS,
+  useDockerEngine,
+} from '../support/docker.ts';
 import type { DockerEngine } from '../support/docker.ts';
-import { findExecutable, REQUIRE_DOCKER_ENV, SHARED_REGISTRY_ENV, SHARED_REGISTRY_SKIP_ENV, startRegistry, useRegistry } from '../support/registry.ts';
+import {
+  findExecutable,
+  REQUIRE_DOCKER_ENV,
+  SHARED_REGISTRY_ENV,
+  SHARED_REGISTRY_SKIP_ENV,
+  startRegistry,
+  useRegistry,
+} from '../support/registry.ts';
 import type { Registry } from '../support/registry.ts';
 
 const MANIFEST_ACCEPT = [
@@ -74,7 +89,8 @@ describe('an image built FROM scratch and pushed to the test registry', () => {
 
   after(async () => {
     // On the private engine the image dies with its data-root; on an existing engine it must not be left behind.
-    if (engine !== undefined && imageRef !== '') await docker(engine, ['image', 'rm', '--force', imageRef]).catch(() => {});
+    if (engine !== undefined && imageRef !== '')
+      await docker(engine, ['image', 'rm', '--force', imageRef]).catch(() => {});
     await Promise.all([engine?.stop(), registry?.stop()]);
   });
 
@@ -98,7 +114,9 @@ describe('an image built FROM scratch and pushed to the test registry', () => {
     assert.equal(head.headers.get('docker-content-digest'), pushDigest);
 
     // The digest is content-addressed: hashing the manifest bytes must give it back.
-    const manifest = await fetch(`${bed.registry.url}/v2/${repository}/manifests/${tag}`, { headers: { Accept: MANIFEST_ACCEPT } });
+    const manifest = await fetch(`${bed.registry.url}/v2/${repository}/manifests/${tag}`, {
+      headers: { Accept: MANIFEST_ACCEPT },
+    });
     const bytes = Buffer.from(await manifest.arrayBuffer());
     assert.equal(`sha256:${createHash('sha256').update(bytes).digest('hex')}`, pushDigest);
   });
@@ -164,7 +182,7 @@ describe('the private dockerd of the test run', () => {
     await assert.rejects(stat(engine.stateDir), { code: 'ENOENT' });
   });
 
-  test('a storage driver that cannot start is reported with dockerd\'s reason, and leaves nothing behind', async (t) => {
+  test("a storage driver that cannot start is reported with dockerd's reason, and leaves nothing behind", async (t) => {
     const reason = await privateEngineSkipReason();
     if (reason !== undefined) return t.skip(reason);
     const saved = process.env[STORAGE_DRIVER_ENV];
@@ -172,8 +190,11 @@ describe('the private dockerd of the test run', () => {
     let stateDir: string | undefined;
     try {
       await assert.rejects(startPrivateEngine(), (error: Error) => {
-        assert.match(error.message, /with --storage-driver no-such-driver: The private dockerd did not start: the process exited/);
-        assert.match(error.message, /graphdriver/, 'dockerd\'s own log line is part of the message');
+        assert.match(
+          error.message,
+          /with --storage-driver no-such-driver: The private dockerd did not start: the process exited/,
+        );
+        assert.match(error.message, /graphdriver/, "dockerd's own log line is part of the message");
         // The message names the daemon's log, inside its state folder. Other test files create /tmp/dh-* folders of
         // their own meanwhile, so the check is on this attempt's folder, not on a listing of /tmp.
         stateDir = /--- (\/tmp\/dh-[^/\s]+)\/dockerd\.log ---/.exec(error.message)?.[1];
@@ -205,7 +226,11 @@ describe('the private dockerd of the test run', () => {
     assert.ok(isRunning(pid), 'dockerd should run while its owner lives');
 
     child.kill('SIGKILL');
-    await waitFor(async () => (await processesMentioning(stateDir)).length === 0, 30_000, `processes of ${stateDir} to end`);
+    await waitFor(
+      async () => (await processesMentioning(stateDir)).length === 0,
+      30_000,
+      `processes of ${stateDir} to end`,
+    );
     await waitFor(async () => !(await exists(stateDir)), 10_000, `${stateDir} to be removed`);
   });
 });
@@ -267,13 +292,20 @@ describe('the test registry', () => {
 /** The child sees none of the shared engine/registry variables, so it must decide on its own. */
 function isolatedEnv(overrides: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, ...overrides };
-  for (const name of [...Object.values(SHARED_ENGINE_ENV), SHARED_REGISTRY_ENV, SHARED_REGISTRY_SKIP_ENV, REQUIRE_DOCKER_ENV]) {
+  for (const name of [
+    ...Object.values(SHARED_ENGINE_ENV),
+    SHARED_REGISTRY_ENV,
+    SHARED_REGISTRY_SKIP_ENV,
+    REQUIRE_DOCKER_ENV,
+  ]) {
     if (!(name in overrides)) delete env[name];
   }
   return env;
 }
 
-async function runUseDockerEngine(env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function runUseDockerEngine(
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const script = [
     `const { useDockerEngine } = await import(${JSON.stringify(DOCKER_MODULE_URL)});`,
     'const engine = await useDockerEngine();',

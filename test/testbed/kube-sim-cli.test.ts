@@ -43,12 +43,22 @@ describe('npm run sim with scripted behaviour', () => {
     try {
       const kubeconfig = path.join(sandbox.dir, 'sim.kubeconfig');
       for (const [args, message] of [
-        [['--deployment-behavior', 'wpp-bot=crashloop'], /--deployment-behavior "wpp-bot=crashloop": unknown behaviour "crashloop"; choose one of: ready, crash-loop, never-ready, image-pull-error, slow, unschedulable, missing-key\./],
-        [['--job-behavior', 'explode'], /--job-behavior "explode": unknown behaviour "explode"; choose one of: succeed, fail, never-finish, slow, image-pull-error, pull-unauthorized, wrong-platform, missing-key, oom-killed, deadline, unschedulable, disrupted\./],
+        [
+          ['--deployment-behavior', 'wpp-bot=crashloop'],
+          /--deployment-behavior "wpp-bot=crashloop": unknown behaviour "crashloop"; choose one of: ready, crash-loop, never-ready, image-pull-error, slow, unschedulable, missing-key\./,
+        ],
+        [
+          ['--job-behavior', 'explode'],
+          /--job-behavior "explode": unknown behaviour "explode"; choose one of: succeed, fail, never-finish, slow, image-pull-error, pull-unauthorized, wrong-platform, missing-key, oom-killed, deadline, unschedulable, disrupted\./,
+        ],
         [['--job-behavior', '=fail'], /--job-behavior "=fail": the name before "=" is empty\./],
         [['--probe-second-ms', 'soon'], /--probe-second-ms takes a positive number of milliseconds\./],
       ] as const) {
-        const result = await sandbox.run(process.execPath, ['--import', 'tsx', CLI, '--kubeconfig', kubeconfig, ...args], { cwd: REPO_ROOT, env: ENV });
+        const result = await sandbox.run(
+          process.execPath,
+          ['--import', 'tsx', CLI, '--kubeconfig', kubeconfig, ...args],
+          { cwd: REPO_ROOT, env: ENV },
+        );
         assert.equal(result.code, 2, `${args.join(' ')}: ${result.stderr}`);
         assert.match(result.stderr, message);
         assert.match(result.stderr, /Usage: npm run sim/);
@@ -63,15 +73,51 @@ describe('npm run sim with scripted behaviour', () => {
     const sandbox = await createSandbox();
     try {
       const kubeconfig = path.join(sandbox.dir, 'sim.kubeconfig');
-      const cli = sandbox.start(process.execPath, ['--import', 'tsx', CLI, '--kubeconfig', kubeconfig, '--probe-second-ms', '10', '--job-behavior', 'nightly-=fail', '--deployment-behavior', 'web=crash-loop'], { cwd: REPO_ROOT, env: ENV });
+      const cli = sandbox.start(
+        process.execPath,
+        [
+          '--import',
+          'tsx',
+          CLI,
+          '--kubeconfig',
+          kubeconfig,
+          '--probe-second-ms',
+          '10',
+          '--job-behavior',
+          'nightly-=fail',
+          '--deployment-behavior',
+          'web=crash-loop',
+        ],
+        { cwd: REPO_ROOT, env: ENV },
+      );
       const banner = await cli.waitForOutput('Gaps (requests', 20_000);
-      assert.match(banner, /Scripted behaviour \(later lines win where both match\):\n {2}Jobs named nightly-\*: pods fail with exit code 1 \(every retry, up to backoffLimit\)\n {2}Deployment web: pods crash on start, again and again \(CrashLoopBackOff\)\n/);
-      const kubectl = (args: string[], input?: string) => sandbox.run(sandbox.bin.kubectl, args, { env: { KUBECONFIG: kubeconfig }, ...(input ? { input } : {}) });
+      assert.match(
+        banner,
+        /Scripted behaviour \(later lines win where both match\):\n {2}Jobs named nightly-\*: pods fail with exit code 1 \(every retry, up to backoffLimit\)\n {2}Deployment web: pods crash on start, again and again \(CrashLoopBackOff\)\n/,
+      );
+      const kubectl = (args: string[], input?: string) =>
+        sandbox.run(sandbox.bin.kubectl, args, { env: { KUBECONFIG: kubeconfig }, ...(input ? { input } : {}) });
       const applied = await kubectl(['apply', '-f', '-'], WORKLOADS);
       assert.equal(applied.code, 0, applied.stderr);
-      const crashing = await kubectl(['wait', 'pod', '-n', 'try', '-l', 'app=web', '--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=CrashLoopBackOff', '--timeout=20s']);
+      const crashing = await kubectl([
+        'wait',
+        'pod',
+        '-n',
+        'try',
+        '-l',
+        'app=web',
+        '--for=jsonpath={.status.containerStatuses[0].state.waiting.reason}=CrashLoopBackOff',
+        '--timeout=20s',
+      ]);
       assert.equal(crashing.code, 0, crashing.stderr);
-      const failed = await kubectl(['wait', 'job/nightly-20260101', '-n', 'try', '--for=condition=Failed', '--timeout=20s']);
+      const failed = await kubectl([
+        'wait',
+        'job/nightly-20260101',
+        '-n',
+        'try',
+        '--for=condition=Failed',
+        '--timeout=20s',
+      ]);
       assert.equal(failed.code, 0, failed.stderr);
       // The crashed run's log, whole: the current instance may be starting again and have printed only part of it.
       const logs = await kubectl(['logs', 'deployment/web', '-n', 'try', '--previous']);

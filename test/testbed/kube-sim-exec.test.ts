@@ -56,15 +56,28 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
     }
     pg = started;
     // About 6 MB of dump: 3 MB of bytea, so a single changed or added byte (a TTY's \r) shows.
-    await execFileAsync(path.join(pg.binDir, 'psql'), ['-Xq', '-v', 'ON_ERROR_STOP=1', '-c', "create table blobs (id int primary key, data bytea); insert into blobs select g, decode(repeat(md5(g::text) || md5((g * 7)::text), 32), 'hex') from generate_series(1, 3000) g"], {
-      env: { ...process.env, ...pg.clientEnv },
-    });
+    await execFileAsync(
+      path.join(pg.binDir, 'psql'),
+      [
+        '-Xq',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        "create table blobs (id int primary key, data bytea); insert into blobs select g, decode(repeat(md5(g::text) || md5((g * 7)::text), 32), 'hex') from generate_series(1, 3000) g",
+      ],
+      {
+        env: { ...process.env, ...pg.clientEnv },
+      },
+    );
   });
   after(async () => pg?.stop());
 
   async function postgresPod(cluster: SimCluster): Promise<void> {
     const bin = (name: string) => ({ path: path.join(pg!.binDir, name), env: pg!.clientEnv });
-    cluster.sim.setExecPrograms({ namespace: 'wpp-bot', labels: { app: 'postgres' } }, { psql: bin('psql'), pg_dump: bin('pg_dump'), pg_isready: bin('pg_isready'), cat: '/bin/cat', sh: '/bin/sh' });
+    cluster.sim.setExecPrograms(
+      { namespace: 'wpp-bot', labels: { app: 'postgres' } },
+      { psql: bin('psql'), pg_dump: bin('pg_dump'), pg_isready: bin('pg_isready'), cat: '/bin/cat', sh: '/bin/sh' },
+    );
     await cluster.kubectlOk(['apply', '-f', '-'], { input: POSTGRES });
     await cluster.kubectlOk(['wait', '-n', 'wpp-bot', '--for=condition=Ready', 'pod/postgres-0', '--timeout=10s']);
   }
@@ -75,12 +88,23 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
       await postgresPod(cluster);
       // Plain dumps carry a random `\restrict` key per run (PostgreSQL 15.14+); a fixed one makes two runs comparable.
       const options = ['--no-owner', '--restrict-key=deckhandtest'];
-      const direct = await execFileAsync(path.join(pg!.binDir, 'pg_dump'), options, { env: { ...process.env, ...pg!.clientEnv }, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
-      const through = await cluster.kubectl(['exec', '-i', '-n', 'wpp-bot', 'postgres-0', '--', 'pg_dump', ...options], { input: '' });
+      const direct = await execFileAsync(path.join(pg!.binDir, 'pg_dump'), options, {
+        env: { ...process.env, ...pg!.clientEnv },
+        encoding: 'buffer',
+        maxBuffer: 64 * 1024 * 1024,
+      });
+      const through = await cluster.kubectl(
+        ['exec', '-i', '-n', 'wpp-bot', 'postgres-0', '--', 'pg_dump', ...options],
+        { input: '' },
+      );
       assert.equal(through.code, 0, through.stderr);
       assert.ok(through.stdoutBytes.length > 5 * 1024 * 1024, `a large dump (${through.stdoutBytes.length} bytes)`);
       assert.equal(sha256(through.stdoutBytes), sha256(direct.stdout), 'byte-identical');
-      assert.match(through.stdout.slice(-200), /-- PostgreSQL database dump complete\n--\n\n(\\unrestrict deckhandtest\n\n)?$/, 'it ends like a complete dump');
+      assert.match(
+        through.stdout.slice(-200),
+        /-- PostgreSQL database dump complete\n--\n\n(\\unrestrict deckhandtest\n\n)?$/,
+        'it ends like a complete dump',
+      );
       assert.doesNotMatch(through.stdout, /\r\n/, 'no TTY line endings');
       const custom = await cluster.kubectl(['exec', '-i', '-n', 'wpp-bot', 'postgres-0', '--', 'pg_dump', '-Fc']);
       assert.equal(custom.code, 0, custom.stderr);
@@ -88,7 +112,13 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
       await writeFile(file, custom.stdoutBytes);
       const listed = await execFileAsync(path.join(pg!.binDir, 'pg_restore'), ['--list', file]);
       assert.match(listed.stdout, /TABLE DATA public blobs/, 'the binary custom-format dump reads back');
-      assert.deepEqual(cluster.sim.execs.map((e) => [e.command[0], e.tty, e.exitCode]), [['pg_dump', false, 0], ['pg_dump', false, 0]]);
+      assert.deepEqual(
+        cluster.sim.execs.map((e) => [e.command[0], e.tty, e.exitCode]),
+        [
+          ['pg_dump', false, 0],
+          ['pg_dump', false, 0],
+        ],
+      );
     });
   });
 
@@ -97,7 +127,9 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
     await withKubeSim(async (cluster) => {
       await postgresPod(cluster);
       const bytes = randomBytes(4 * 1024 * 1024);
-      const echoed = await cluster.kubectl(['exec', '-i', '-n', 'wpp-bot', 'postgres-0', '--', 'cat'], { input: bytes });
+      const echoed = await cluster.kubectl(['exec', '-i', '-n', 'wpp-bot', 'postgres-0', '--', 'cat'], {
+        input: bytes,
+      });
       assert.equal(echoed.code, 0, echoed.stderr);
       assert.equal(echoed.stdoutBytes.length, bytes.length);
       assert.equal(sha256(echoed.stdoutBytes), sha256(bytes));
@@ -108,14 +140,47 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
     if (!pg) return t.skip(skip);
     await withKubeSim(async (cluster) => {
       await postgresPod(cluster);
-      const rows = await cluster.kubectl(['exec', '-i', '-n', 'wpp-bot', 'postgres-0', '--', 'psql', '-XAt', '-c', 'select id, length(data) from blobs order by id limit 2']);
+      const rows = await cluster.kubectl([
+        'exec',
+        '-i',
+        '-n',
+        'wpp-bot',
+        'postgres-0',
+        '--',
+        'psql',
+        '-XAt',
+        '-c',
+        'select id, length(data) from blobs order by id limit 2',
+      ]);
       assert.equal(rows.code, 0, rows.stderr);
       assert.equal(rows.stdout, '1|1024\n2|1024\n');
-      const env = await cluster.kubectl(['exec', '-n', 'wpp-bot', 'postgres-0', '--', 'sh', '-c', 'echo "$HOSTNAME $POSTGRES_USER $POSTGRES_PASSWORD"; echo oops >&2; exit 3']);
+      const env = await cluster.kubectl([
+        'exec',
+        '-n',
+        'wpp-bot',
+        'postgres-0',
+        '--',
+        'sh',
+        '-c',
+        'echo "$HOSTNAME $POSTGRES_USER $POSTGRES_PASSWORD"; echo oops >&2; exit 3',
+      ]);
       assert.equal(env.stdout, 'postgres-0 wppbot from-the-secret\n');
       assert.equal(env.stderr.split('\n')[0], 'oops');
       assert.equal(env.code, 3);
-      const failed = await cluster.kubectl(['exec', '-i', '-n', 'wpp-bot', 'postgres-0', '--', 'psql', '-X', '-v', 'ON_ERROR_STOP=1', '-c', 'select * from no_such_table']);
+      const failed = await cluster.kubectl([
+        'exec',
+        '-i',
+        '-n',
+        'wpp-bot',
+        'postgres-0',
+        '--',
+        'psql',
+        '-X',
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        'select * from no_such_table',
+      ]);
       assert.equal(failed.code, 1);
       assert.match(failed.stderr, /ERROR: {2}relation "no_such_table" does not exist/);
       assert.match(failed.stderr, /command terminated with exit code 1/);
@@ -128,13 +193,21 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
     if (!pg) return t.skip(skip);
     await withKubeSim(async (cluster) => {
       await postgresPod(cluster);
-      const terminal = spawnPty(cluster.sandbox.bin.kubectl, ['exec', '-it', '-n', 'wpp-bot', 'postgres-0', '--', 'psql', '-X'], {
-        name: 'xterm-256color',
-        cols: 100,
-        rows: 30,
-        cwd: cluster.sandbox.dir,
-        env: Object.fromEntries(Object.entries({ ...cluster.sandbox.env, TERM: 'xterm-256color' }).filter((e): e is [string, string] => e[1] !== undefined)),
-      });
+      const terminal = spawnPty(
+        cluster.sandbox.bin.kubectl,
+        ['exec', '-it', '-n', 'wpp-bot', 'postgres-0', '--', 'psql', '-X'],
+        {
+          name: 'xterm-256color',
+          cols: 100,
+          rows: 30,
+          cwd: cluster.sandbox.dir,
+          env: Object.fromEntries(
+            Object.entries({ ...cluster.sandbox.env, TERM: 'xterm-256color' }).filter(
+              (e): e is [string, string] => e[1] !== undefined,
+            ),
+          ),
+        },
+      );
       let raw = '';
       const waiters = new Set<() => void>();
       terminal.onData((data) => {
@@ -145,7 +218,10 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
       const screen = () => stripVTControlCharacters(raw);
       const waitFor = (pattern: RegExp, from: number) =>
         new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`the terminal did not show ${String(pattern)}:\n${screen()}`)), 20_000);
+          const timer = setTimeout(
+            () => reject(new Error(`the terminal did not show ${String(pattern)}:\n${screen()}`)),
+            20_000,
+          );
           const check = () => {
             if (pattern.test(screen().slice(from))) {
               clearTimeout(timer);
@@ -179,7 +255,10 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
       } finally {
         terminal.kill();
       }
-      assert.deepEqual(cluster.sim.execs.map((e) => [e.command.join(' '), e.tty, e.stdin, e.exitCode]), [['psql -X', true, true, 0]]);
+      assert.deepEqual(
+        cluster.sim.execs.map((e) => [e.command.join(' '), e.tty, e.stdin, e.exitCode]),
+        [['psql -X', true, true, 0]],
+      );
     });
   });
 
@@ -187,7 +266,16 @@ describe('exec of test-provided programs with the real kubectl', { concurrency: 
     if (!pg) return t.skip(skip);
     await withKubeSim(async (cluster) => {
       await postgresPod(cluster);
-      const running = cluster.sandbox.start(cluster.sandbox.bin.kubectl, ['exec', '-n', 'wpp-bot', 'postgres-0', '--', 'sh', '-c', 'echo started; exec sleep 600']);
+      const running = cluster.sandbox.start(cluster.sandbox.bin.kubectl, [
+        'exec',
+        '-n',
+        'wpp-bot',
+        'postgres-0',
+        '--',
+        'sh',
+        '-c',
+        'echo started; exec sleep 600',
+      ]);
       await running.waitForOutput('started\n');
       await cluster.kubectlOk(['delete', 'pod', '-n', 'wpp-bot', 'postgres-0', '--wait=false']);
       const result = await running.exited;

@@ -69,25 +69,32 @@ interface Condition {
 }
 
 function conditions(obj: KubeObject | Record<string, unknown> | undefined): Condition[] {
-  return ((obj?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).map(({ type, status, reason, message }) => ({
-    type,
-    status,
-    ...(reason ? { reason } : {}),
-    ...(message ? { message } : {}),
-  }));
+  return ((obj?.['status'] as { conditions?: Condition[] } | undefined)?.conditions ?? []).map(
+    ({ type, status, reason, message }) => ({
+      type,
+      status,
+      ...(reason ? { reason } : {}),
+      ...(message ? { message } : {}),
+    }),
+  );
 }
 
 function mainState(pod: KubeObject | Record<string, unknown> | undefined): Record<string, Record<string, unknown>> {
-  const statuses = (pod?.['status'] as { containerStatuses?: Array<{ state: Record<string, Record<string, unknown>> }> } | undefined)?.containerStatuses ?? [];
+  const statuses =
+    (pod?.['status'] as { containerStatuses?: Array<{ state: Record<string, Record<string, unknown>> }> } | undefined)
+      ?.containerStatuses ?? [];
   return statuses[0]?.state ?? {};
 }
 
 describe('Jobs in kube-sim', { concurrency: 4 }, () => {
-  test('logs -f streams a Job\'s lines as they are printed and ends when the container exits', async () => {
+  test("logs -f streams a Job's lines as they are printed and ends when the container exits", async () => {
     await withKubeSim(async ({ sandbox, kubectlOk, sim }) => {
       const lines = ['starting', 'step 1 of 3', 'step 2 of 3', 'step 3 of 3'];
       // never-finish keeps the container running until the test ends it, so no timing can make this test pass by luck.
-      sim.setJobBehavior({ namespace: 'work', name: 'stream' }, { outcome: 'never-finish', logLines: lines, logIntervalMs: 100 });
+      sim.setJobBehavior(
+        { namespace: 'work', name: 'stream' },
+        { outcome: 'never-finish', logLines: lines, logIntervalMs: 100 },
+      );
       await kubectlOk(['apply', '-f', '-'], { input: docs(NAMESPACE, job('stream')) });
       // A container that has not started yet has no logs to follow: kubectl would fail, as on a real cluster.
       await kubectlOk(['wait', '--for=condition=Ready', 'pod', '-l', 'job-name=stream', '-n', 'work', '--timeout=10s']);
@@ -111,23 +118,45 @@ describe('Jobs in kube-sim', { concurrency: 4 }, () => {
       // between its GET and its WATCH would never show; the test ends the Job only once the watch is open.
       sim.setJobBehavior({ name: 'watched' }, { outcome: 'never-finish' });
       await kubectlOk(['apply', '-f', '-'], { input: docs(NAMESPACE, job('watched')) });
-      const watch = sandbox.start(sandbox.bin.kubectl, ['get', 'job', 'watched', '-n', 'work', '--watch', '--output-watch-events', '-o', 'json']);
+      const watch = sandbox.start(sandbox.bin.kubectl, [
+        'get',
+        'job',
+        'watched',
+        '-n',
+        'work',
+        '--watch',
+        '--output-watch-events',
+        '-o',
+        'json',
+      ]);
       await sim.waitFor(() => sim.openStreams() === 1, { description: 'kubectl opened its watch' });
       sim.finishJobPods({ name: 'watched' });
       const seen = await watch.waitForOutput(/"type":"Complete"/, 15_000);
-      const events = seen.trim().split('\n').map((line) => JSON.parse(line) as { type: string; object: KubeObject });
+      const events = seen
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as { type: string; object: KubeObject });
       assert.equal(events[0]?.type, 'ADDED');
-      assert.ok(events.length >= 2 && events.slice(1).every((e) => e.type === 'MODIFIED' && e.object.metadata.name === 'watched'));
+      assert.ok(
+        events.length >= 2 &&
+          events.slice(1).every((e) => e.type === 'MODIFIED' && e.object.metadata.name === 'watched'),
+      );
       assert.ok(conditions(events.at(-1)?.object).some((c) => c.type === 'Complete' && c.status === 'True'));
       await watch.stop();
-      await sim.waitFor(() => sim.openStreams() === 0, { timeoutMs: 5000, description: 'the watch closed after kubectl exited' });
+      await sim.waitFor(() => sim.openStreams() === 0, {
+        timeoutMs: 5000,
+        description: 'the watch closed after kubectl exited',
+      });
     });
   });
 
   test('cp copies the files a Job wrote to its PVC byte for byte through a read-only helper pod', async () => {
     const binary = Buffer.concat([Buffer.from([...Array(256).keys()]), randomBytes(4096)]);
     await withKubeSim(async ({ sandbox, kubectl, kubectlOk, sim }) => {
-      sim.setJobBehavior({ name: 'export' }, { files: { 'result.bin': binary, '/data/reports/summary.txt': 'rows: 42\n' } });
+      sim.setJobBehavior(
+        { name: 'export' },
+        { files: { 'result.bin': binary, '/data/reports/summary.txt': 'rows: 42\n' } },
+      );
       await kubectlOk(['apply', '-f', '-'], { input: docs(NAMESPACE, PVC, job('export', { volumes: true })) });
       await kubectlOk(['wait', '--for=condition=complete', 'job/export', '-n', 'work', '--timeout=10s']);
       await kubectlOk(['apply', '-f', '-'], { input: HELPER_POD });
@@ -163,18 +192,39 @@ describe('Jobs in kube-sim', { concurrency: 4 }, () => {
   test('a failing Job retries up to backoffLimit and is observed Failed with BackoffLimitExceeded', async () => {
     await withKubeSim(async ({ kubectl, kubectlOk, kubectlJson, sim }) => {
       sim.setJobBehavior({ namePrefix: 'flaky' }, { outcome: 'fail', exitCode: 3, delayMs: 50, logLines: ['boom'] });
-      await kubectlOk(['apply', '-f', '-'], { input: docs(NAMESPACE, job('flaky', { spec: '  backoffLimit: 1' }).replace('  backoffLimit: 0\n', '')) });
+      await kubectlOk(['apply', '-f', '-'], {
+        input: docs(NAMESPACE, job('flaky', { spec: '  backoffLimit: 1' }).replace('  backoffLimit: 0\n', '')),
+      });
       await kubectlOk(['wait', '--for=condition=failed', 'job/flaky', '-n', 'work', '--timeout=10s']);
       const failed = await kubectlJson(['get', 'job', 'flaky', '-n', 'work']);
-      assert.deepEqual(conditions(failed).map((c) => [c.type, c.status, c.reason]), [
-        ['FailureTarget', 'True', 'BackoffLimitExceeded'],
-        ['Failed', 'True', 'BackoffLimitExceeded'],
-      ]);
+      assert.deepEqual(
+        conditions(failed).map((c) => [c.type, c.status, c.reason]),
+        [
+          ['FailureTarget', 'True', 'BackoffLimitExceeded'],
+          ['Failed', 'True', 'BackoffLimitExceeded'],
+        ],
+      );
       assert.equal((failed['status'] as { failed: number }).failed, 2, 'one pod per attempt: the first and one retry');
       const pods = await kubectlJson<{ items: KubeObject[] }>(['get', 'pods', '-n', 'work', '-l', 'job-name=flaky']);
-      assert.deepEqual(pods.items.map((p) => [mainState(p)['terminated']?.['exitCode'], mainState(p)['terminated']?.['reason']]), [[3, 'Error'], [3, 'Error']]);
-      const events = await kubectlJson<{ items: Array<{ reason: string; type: string }> }>(['get', 'events', '-n', 'work', '--field-selector', 'involvedObject.name=flaky,type=Warning']);
-      assert.deepEqual(events.items.map((e) => e.reason), ['BackoffLimitExceeded']);
+      assert.deepEqual(
+        pods.items.map((p) => [mainState(p)['terminated']?.['exitCode'], mainState(p)['terminated']?.['reason']]),
+        [
+          [3, 'Error'],
+          [3, 'Error'],
+        ],
+      );
+      const events = await kubectlJson<{ items: Array<{ reason: string; type: string }> }>([
+        'get',
+        'events',
+        '-n',
+        'work',
+        '--field-selector',
+        'involvedObject.name=flaky,type=Warning',
+      ]);
+      assert.deepEqual(
+        events.items.map((e) => e.reason),
+        ['BackoffLimitExceeded'],
+      );
       const timedOut = await kubectl(['wait', '--for=condition=complete', 'job/flaky', '-n', 'work', '--timeout=1s']);
       assert.equal(timedOut.code, 1, 'waiting for completion of a failed Job times out, as on a cluster');
     });
@@ -184,7 +234,10 @@ describe('Jobs in kube-sim', { concurrency: 4 }, () => {
     await withKubeSim(async ({ kubectlOk, sim }) => {
       sim.setJobBehavior({ name: 'forever' }, { outcome: 'never-finish' });
       sim.setJobBehavior({ name: 'fatal' }, { outcome: 'fail', exitCode: 42, delayMs: 50 });
-      sim.setJobBehavior({ name: 'evicted' }, { delayMs: 50, attempts: [{ outcome: 'disrupted' }, { outcome: 'succeed' }] });
+      sim.setJobBehavior(
+        { name: 'evicted' },
+        { delayMs: 50, attempts: [{ outcome: 'disrupted' }, { outcome: 'succeed' }] },
+      );
       const policy = `  podFailurePolicy:
     rules:
     - action: FailJob
@@ -192,25 +245,52 @@ describe('Jobs in kube-sim', { concurrency: 4 }, () => {
     - action: Ignore
       onPodConditions: [{type: DisruptionTarget}]`;
       await kubectlOk(['apply', '-f', '-'], {
-        input: docs(NAMESPACE, job('forever', { spec: '  activeDeadlineSeconds: 1' }), job('fatal', { spec: policy }), job('evicted', { spec: policy })),
+        input: docs(
+          NAMESPACE,
+          job('forever', { spec: '  activeDeadlineSeconds: 1' }),
+          job('fatal', { spec: policy }),
+          job('evicted', { spec: policy }),
+        ),
       });
       await kubectlOk(['wait', '--for=condition=failed', 'job/fatal', 'job/forever', '-n', 'work', '--timeout=10s']);
       await kubectlOk(['wait', '--for=condition=complete', 'job/evicted', '-n', 'work', '--timeout=10s']);
-      const reasonOf = (name: string): Condition | undefined => conditions(sim.get('batch/v1', 'Job', 'work', name)).find((c) => c.type === 'Failed');
-      assert.deepEqual(reasonOf('forever'), { type: 'Failed', status: 'True', reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' });
+      const reasonOf = (name: string): Condition | undefined =>
+        conditions(sim.get('batch/v1', 'Job', 'work', name)).find((c) => c.type === 'Failed');
+      assert.deepEqual(reasonOf('forever'), {
+        type: 'Failed',
+        status: 'True',
+        reason: 'DeadlineExceeded',
+        message: 'Job was active longer than specified deadline',
+      });
       assert.equal(reasonOf('fatal')?.reason, 'PodFailurePolicy');
-      assert.match(reasonOf('fatal')?.message ?? '', /^Container main for pod work\/fatal-\w{5} failed with exit code 42 matching FailJob rule at index 0$/);
-      const evicted = sim.get('batch/v1', 'Job', 'work', 'evicted')?.['status'] as { succeeded: number; failed: number };
-      assert.deepEqual([evicted.succeeded, evicted.failed], [1, 0], 'the disrupted attempt was ignored, not counted against backoffLimit 0');
+      assert.match(
+        reasonOf('fatal')?.message ?? '',
+        /^Container main for pod work\/fatal-\w{5} failed with exit code 42 matching FailJob rule at index 0$/,
+      );
+      const evicted = sim.get('batch/v1', 'Job', 'work', 'evicted')?.['status'] as {
+        succeeded: number;
+        failed: number;
+      };
+      assert.deepEqual(
+        [evicted.succeeded, evicted.failed],
+        [1, 0],
+        'the disrupted attempt was ignored, not counted against backoffLimit 0',
+      );
     });
   });
 
   test('ttlSecondsAfterFinished deletes a finished Job together with its pods', async () => {
     await withKubeSim(async ({ kubectlOk, sim }) => {
-      await kubectlOk(['apply', '-f', '-'], { input: docs(NAMESPACE, job('shortlived', { spec: '  ttlSecondsAfterFinished: 0' })) });
+      await kubectlOk(['apply', '-f', '-'], {
+        input: docs(NAMESPACE, job('shortlived', { spec: '  ttlSecondsAfterFinished: 0' })),
+      });
       await kubectlOk(['wait', '--for=delete', 'job/shortlived', '-n', 'work', '--timeout=10s']);
-      await sim.waitFor(() => sim.list('v1', 'Pod', 'work').length === 0, { description: 'pods of the deleted Job are gone' });
-      const completed = sim.list('v1', 'Event', 'work').filter((e) => e['reason'] === 'Completed' && (e['involvedObject'] as { name: string }).name === 'shortlived');
+      await sim.waitFor(() => sim.list('v1', 'Pod', 'work').length === 0, {
+        description: 'pods of the deleted Job are gone',
+      });
+      const completed = sim
+        .list('v1', 'Event', 'work')
+        .filter((e) => e['reason'] === 'Completed' && (e['involvedObject'] as { name: string }).name === 'shortlived');
       assert.equal(completed.length, 1, 'the Job completed before its TTL removed it');
     });
   });
@@ -223,38 +303,89 @@ describe('Jobs in kube-sim', { concurrency: 4 }, () => {
       await kubectlOk(['apply', '-f', '-'], { input: docs(NAMESPACE, job('badimage'), job('hungry'), job('huge')) });
 
       await kubectlOk(['wait', '--for=condition=failed', 'job/hungry', '-n', 'work', '--timeout=10s']);
-      const hungry = (await kubectlJson<{ items: KubeObject[] }>(['get', 'pods', '-n', 'work', '-l', 'job-name=hungry'])).items[0];
-      assert.deepEqual([mainState(hungry)['terminated']?.['reason'], mainState(hungry)['terminated']?.['exitCode']], ['OOMKilled', 137]);
+      const hungry = (
+        await kubectlJson<{ items: KubeObject[] }>(['get', 'pods', '-n', 'work', '-l', 'job-name=hungry'])
+      ).items[0];
+      assert.deepEqual(
+        [mainState(hungry)['terminated']?.['reason'], mainState(hungry)['terminated']?.['exitCode']],
+        ['OOMKilled', 137],
+      );
 
-      const podOf = (jobName: string): KubeObject | undefined => sim.list('v1', 'Pod', 'work').find((p) => p.metadata.labels?.['job-name'] === jobName);
-      await sim.waitFor(() => mainState(podOf('badimage'))['waiting']?.['reason'] === 'ImagePullBackOff', { description: 'badimage pod in ImagePullBackOff' });
-      const pullEvents = await kubectlJson<{ items: Array<{ reason: string; message: string }> }>(['get', 'events', '-n', 'work', '--field-selector', `involvedObject.name=${podOf('badimage')?.metadata.name ?? ''},reason=Failed`]);
+      const podOf = (jobName: string): KubeObject | undefined =>
+        sim.list('v1', 'Pod', 'work').find((p) => p.metadata.labels?.['job-name'] === jobName);
+      await sim.waitFor(() => mainState(podOf('badimage'))['waiting']?.['reason'] === 'ImagePullBackOff', {
+        description: 'badimage pod in ImagePullBackOff',
+      });
+      const pullEvents = await kubectlJson<{ items: Array<{ reason: string; message: string }> }>([
+        'get',
+        'events',
+        '-n',
+        'work',
+        '--field-selector',
+        `involvedObject.name=${podOf('badimage')?.metadata.name ?? ''},reason=Failed`,
+      ]);
       const messages = pullEvents.items.map((e) => e.message);
-      assert.ok(messages.some((m) => /^Failed to pull image "ghcr\.io\/example\/badimage:1\.0\.0": .*not found$/.test(m)), messages.join('\n'));
+      assert.ok(
+        messages.some((m) => /^Failed to pull image "ghcr\.io\/example\/badimage:1\.0\.0": .*not found$/.test(m)),
+        messages.join('\n'),
+      );
       assert.ok(messages.includes('Error: ImagePullBackOff'));
 
-      await sim.waitFor(() => conditions(podOf('huge')).some((c) => c.type === 'PodScheduled' && c.status === 'False'), { description: 'huge pod unschedulable' });
-      const scheduling = await kubectlJson<{ items: Array<{ reason: string; message: string; source: { component: string } }> }>(['get', 'events', '-n', 'work', '--field-selector', `involvedObject.name=${podOf('huge')?.metadata.name ?? ''}`]);
-      assert.deepEqual(scheduling.items.map((e) => [e.reason, e.source.component, e.message.split('. preemption')[0]]), [['FailedScheduling', 'default-scheduler', '0/3 nodes are available: 3 Insufficient cpu']]);
+      await sim.waitFor(
+        () => conditions(podOf('huge')).some((c) => c.type === 'PodScheduled' && c.status === 'False'),
+        { description: 'huge pod unschedulable' },
+      );
+      const scheduling = await kubectlJson<{
+        items: Array<{ reason: string; message: string; source: { component: string } }>;
+      }>([
+        'get',
+        'events',
+        '-n',
+        'work',
+        '--field-selector',
+        `involvedObject.name=${podOf('huge')?.metadata.name ?? ''}`,
+      ]);
+      assert.deepEqual(
+        scheduling.items.map((e) => [e.reason, e.source.component, e.message.split('. preemption')[0]]),
+        [['FailedScheduling', 'default-scheduler', '0/3 nodes are available: 3 Insufficient cpu']],
+      );
     });
   });
 
   test('a missing Secret or key keeps the container in CreateContainerConfigError until the key appears', async () => {
     await withKubeSim(async ({ kubectlOk, sim }) => {
-      const env = '        env:\n        - name: API_TOKEN\n          valueFrom: {secretKeyRef: {name: job-env, key: API_TOKEN}}';
+      const env =
+        '        env:\n        - name: API_TOKEN\n          valueFrom: {secretKeyRef: {name: job-env, key: API_TOKEN}}';
       await kubectlOk(['apply', '-f', '-'], { input: docs(NAMESPACE, job('needs-secret', { container: env })) });
-      const podOf = (): KubeObject | undefined => sim.list('v1', 'Pod', 'work').find((p) => p.metadata.labels?.['job-name'] === 'needs-secret');
+      const podOf = (): KubeObject | undefined =>
+        sim.list('v1', 'Pod', 'work').find((p) => p.metadata.labels?.['job-name'] === 'needs-secret');
       const waitingMessage = (message: string): Promise<unknown> =>
-        sim.waitFor(() => mainState(podOf())['waiting']?.['message'] === message, { description: `waiting message "${message}"` });
+        sim.waitFor(() => mainState(podOf())['waiting']?.['message'] === message, {
+          description: `waiting message "${message}"`,
+        });
       await waitingMessage('secret "job-env" not found');
       assert.equal(mainState(podOf())['waiting']?.['reason'], 'CreateContainerConfigError');
 
       await kubectlOk(['create', 'secret', 'generic', 'job-env', '-n', 'work', '--from-literal=OTHER=x']);
       await waitingMessage("couldn't find key API_TOKEN in Secret work/job-env");
-      const events = sim.list('v1', 'Event', 'work').filter((e) => e['reason'] === 'Failed').map((e) => e['message']);
+      const events = sim
+        .list('v1', 'Event', 'work')
+        .filter((e) => e['reason'] === 'Failed')
+        .map((e) => e['message']);
       assert.ok(events.includes("Error: couldn't find key API_TOKEN in Secret work/job-env"), String(events));
 
-      const recreated = await kubectlOk(['create', 'secret', 'generic', 'job-env', '-n', 'work', '--from-literal=API_TOKEN=t0k3n', '--dry-run=client', '-o', 'yaml']);
+      const recreated = await kubectlOk([
+        'create',
+        'secret',
+        'generic',
+        'job-env',
+        '-n',
+        'work',
+        '--from-literal=API_TOKEN=t0k3n',
+        '--dry-run=client',
+        '-o',
+        'yaml',
+      ]);
       await kubectlOk(['apply', '-f', '-'], { input: recreated });
       await kubectlOk(['wait', '--for=condition=complete', 'job/needs-secret', '-n', 'work', '--timeout=10s']);
     });

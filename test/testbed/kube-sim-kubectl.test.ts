@@ -154,17 +154,34 @@ describe('kubectl against kube-sim', { concurrency: 4 }, () => {
   test('apply creates every kind the pipelines use, then re-applies client-side and server-side', async () => {
     await withKubeSim(async ({ kubectlOk, kubectlJson, sim }) => {
       const created = await kubectlOk(['apply', '-f', '-'], { input: PLATFORM_MANIFESTS });
-      assert.equal(created.trim().split('\n').filter((l) => l.endsWith(' created')).length, 16, created);
+      assert.equal(
+        created
+          .trim()
+          .split('\n')
+          .filter((l) => l.endsWith(' created')).length,
+        16,
+        created,
+      );
       await kubectlOk(['wait', '--for=condition=Available', 'deployment/shop', '-n', 'shop', '--timeout=10s']);
 
       const again = await kubectlOk(['apply', '-f', '-'], { input: PLATFORM_MANIFESTS });
       assert.match(again, /configmap\/shop-config unchanged/);
       assert.match(again, /deployment\.apps\/shop unchanged/);
 
-      const changed = PLATFORM_MANIFESTS.replace('LOG_LEVEL: info', 'LOG_LEVEL: debug').replace('replicas: 2', 'replicas: 3');
-      const serverSide = await kubectlOk(['apply', '--server-side', '--field-manager=deckhand', '--force-conflicts', '-f', '-'], { input: changed });
+      const changed = PLATFORM_MANIFESTS.replace('LOG_LEVEL: info', 'LOG_LEVEL: debug').replace(
+        'replicas: 2',
+        'replicas: 3',
+      );
+      const serverSide = await kubectlOk(
+        ['apply', '--server-side', '--field-manager=deckhand', '--force-conflicts', '-f', '-'],
+        { input: changed },
+      );
       assert.match(serverSide, /configmap\/shop-config serverside-applied/);
-      assert.ok(sim.requests.some((r) => r.contentType === 'application/apply-patch+yaml' && r.path.includes('fieldManager=deckhand')));
+      assert.ok(
+        sim.requests.some(
+          (r) => r.contentType === 'application/apply-patch+yaml' && r.path.includes('fieldManager=deckhand'),
+        ),
+      );
 
       const ns = await kubectlJson<Item>(['get', 'namespace', 'shop']);
       assert.deepEqual(ns.metadata.labels, { team: 'web', 'kubernetes.io/metadata.name': 'shop' });
@@ -189,12 +206,31 @@ describe('kubectl against kube-sim', { concurrency: 4 }, () => {
       await kubectlOk(['apply', '-f', '-'], { input: PLATFORM_MANIFESTS });
       await kubectlOk(['wait', '--for=condition=Ready', 'pod/toolbox', '-n', 'shop', '--timeout=10s']);
       const tools = await kubectlJson<List>(['get', 'pods', '-n', 'shop', '-l', 'role=tools']);
-      assert.deepEqual(tools.items.map((p) => p.metadata.name), ['toolbox']);
+      assert.deepEqual(
+        tools.items.map((p) => p.metadata.name),
+        ['toolbox'],
+      );
       const notTools = await kubectlJson<List>(['get', 'pods', '-n', 'shop', '-l', 'role!=tools,app in (shop)']);
       assert.ok(notTools.items.length === 2 && notTools.items.every((p) => p.metadata.labels?.['app'] === 'shop'));
-      const byName = await kubectlJson<List>(['get', 'pods', '-A', '--field-selector', 'metadata.name=toolbox,status.phase=Running']);
-      assert.deepEqual(byName.items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`), ['shop/toolbox']);
-      const events = await kubectlJson<{ items: Array<{ reason: string; involvedObject: { name: string } }> }>(['get', 'events', '-n', 'shop', '--field-selector', 'involvedObject.name=toolbox']);
+      const byName = await kubectlJson<List>([
+        'get',
+        'pods',
+        '-A',
+        '--field-selector',
+        'metadata.name=toolbox,status.phase=Running',
+      ]);
+      assert.deepEqual(
+        byName.items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+        ['shop/toolbox'],
+      );
+      const events = await kubectlJson<{ items: Array<{ reason: string; involvedObject: { name: string } }> }>([
+        'get',
+        'events',
+        '-n',
+        'shop',
+        '--field-selector',
+        'involvedObject.name=toolbox',
+      ]);
       assert.ok(events.items.length > 0 && events.items.every((e) => e.involvedObject.name === 'toolbox'));
       assert.ok(events.items.some((e) => e.reason === 'Scheduled') && events.items.some((e) => e.reason === 'Started'));
       const described = await kubectlOk(['describe', 'pod', 'toolbox', '-n', 'shop']);
@@ -208,10 +244,22 @@ describe('kubectl against kube-sim', { concurrency: 4 }, () => {
       await kubectlOk(['create', 'namespace', 'tools']);
       await kubectlOk(['create', 'serviceaccount', 'ci', '-n', 'tools']);
       await kubectlOk(['create', 'configmap', 'settings', '-n', 'tools', '--from-literal=mode=fast']);
-      await kubectlOk(['create', 'secret', 'docker-registry', 'ghcr', '-n', 'tools', '--docker-server=ghcr.io', '--docker-username=bot', '--docker-password=s3cret']);
+      await kubectlOk([
+        'create',
+        'secret',
+        'docker-registry',
+        'ghcr',
+        '-n',
+        'tools',
+        '--docker-server=ghcr.io',
+        '--docker-username=bot',
+        '--docker-password=s3cret',
+      ]);
       const pull = await kubectlJson<Item & { type: string }>(['get', 'secret', 'ghcr', '-n', 'tools']);
       assert.equal(pull.type, 'kubernetes.io/dockerconfigjson');
-      const dockerConfig = JSON.parse(Buffer.from(pull.data?.['.dockerconfigjson'] ?? '', 'base64').toString()) as { auths: Record<string, { username: string }> };
+      const dockerConfig = JSON.parse(Buffer.from(pull.data?.['.dockerconfigjson'] ?? '', 'base64').toString()) as {
+        auths: Record<string, { username: string }>;
+      };
       assert.equal(dockerConfig.auths['ghcr.io']?.username, 'bot');
       const settings = await kubectlJson<Item>(['get', 'configmap', 'settings', '-n', 'tools']);
       assert.deepEqual(settings.data, { mode: 'fast' });
@@ -225,10 +273,16 @@ describe('kubectl against kube-sim', { concurrency: 4 }, () => {
       await kubectlOk(['apply', '-f', '-'], { input: PLATFORM_MANIFESTS });
       const same = await kubectl(['diff', '-f', '-'], { input: PLATFORM_MANIFESTS });
       assert.equal(same.code, 0, same.stderr + same.stdout);
-      const different = await kubectl(['diff', '-f', '-'], { input: PLATFORM_MANIFESTS.replace('LOG_LEVEL: info', 'LOG_LEVEL: trace') });
+      const different = await kubectl(['diff', '-f', '-'], {
+        input: PLATFORM_MANIFESTS.replace('LOG_LEVEL: info', 'LOG_LEVEL: trace'),
+      });
       assert.equal(different.code, 1, different.stderr);
       assert.match(different.stdout, /-\s+LOG_LEVEL: info\n\+\s+LOG_LEVEL: trace/);
-      assert.equal((sim.get('v1', 'ConfigMap', 'shop', 'shop-config')?.['data'] as Record<string, string>)['LOG_LEVEL'], 'info', 'diff is a dry run');
+      assert.equal(
+        (sim.get('v1', 'ConfigMap', 'shop', 'shop-config')?.['data'] as Record<string, string>)['LOG_LEVEL'],
+        'info',
+        'diff is a dry run',
+      );
     });
   });
 
@@ -244,23 +298,47 @@ describe('kubectl against kube-sim', { concurrency: 4 }, () => {
       assert.equal(deployment.metadata.annotations?.['deployment.kubernetes.io/revision'], '2');
       assert.equal(deployment.status?.['observedGeneration'], 2);
       const sets = await kubectlJson<List>(['get', 'replicasets', '-n', 'shop', '-l', 'app=shop']);
-      const replicas = sets.items.map((rs) => [rs.metadata.annotations?.['deployment.kubernetes.io/revision'], rs.spec?.['replicas']]).sort();
-      assert.deepEqual(replicas, [['1', 0], ['2', 2]]);
-      const pods = await kubectlJson<List>(['get', 'pods', '-n', 'shop', '-l', 'app=shop', '--field-selector', 'status.phase=Running']);
+      const replicas = sets.items
+        .map((rs) => [rs.metadata.annotations?.['deployment.kubernetes.io/revision'], rs.spec?.['replicas']])
+        .sort();
+      assert.deepEqual(replicas, [
+        ['1', 0],
+        ['2', 2],
+      ]);
+      const pods = await kubectlJson<List>([
+        'get',
+        'pods',
+        '-n',
+        'shop',
+        '-l',
+        'app=shop',
+        '--field-selector',
+        'status.phase=Running',
+      ]);
       assert.equal(pods.items.length, 2);
     });
   });
 
   test('a Deployment whose pods miss their Secret never becomes available and rollout status fails at the deadline', async () => {
     await withKubeSim(async ({ kubectl, kubectlOk, kubectlJson }) => {
-      const manifest = PLATFORM_MANIFESTS.replace('replicas: 2', 'replicas: 1\n  progressDeadlineSeconds: 1').replace('secretRef: {name: shop-env}', 'secretRef: {name: shop-env-missing}');
+      const manifest = PLATFORM_MANIFESTS.replace('replicas: 2', 'replicas: 1\n  progressDeadlineSeconds: 1').replace(
+        'secretRef: {name: shop-env}',
+        'secretRef: {name: shop-env-missing}',
+      );
       await kubectlOk(['apply', '-f', '-'], { input: manifest });
       const status = await kubectl(['rollout', 'status', 'deployment/shop', '-n', 'shop', '--timeout=10s']);
       assert.equal(status.code, 1);
       assert.match(status.stderr, /deployment "shop" exceeded its progress deadline/);
       const pods = await kubectlJson<List>(['get', 'pods', '-n', 'shop', '-l', 'app=shop']);
-      const waiting = (pods.items[0]?.status?.['containerStatuses'] as Array<{ state: { waiting?: { reason: string; message: string } } }>)[0]?.state.waiting;
-      assert.deepEqual(waiting, { reason: 'CreateContainerConfigError', message: 'secret "shop-env-missing" not found' });
+      const waiting = (
+        pods.items[0]?.status?.['containerStatuses'] as Array<{
+          state: { waiting?: { reason: string; message: string } };
+        }>
+      )[0]?.state.waiting;
+      assert.deepEqual(waiting, {
+        reason: 'CreateContainerConfigError',
+        message: 'secret "shop-env-missing" not found',
+      });
     });
   });
 

@@ -12,7 +12,14 @@ describe('kube-sim outages', () => {
     await withKubeSim(async ({ sim, sandbox, kubectl, kubectlOk }) => {
       await kubectlOk(['create', 'configmap', 'first', '-n', 'default']);
       const watching = sandbox.run(sandbox.bin.kubectl, [
-        'get', 'configmaps', '-n', 'default', '--watch', '--output-watch-events', '-o', 'json',
+        'get',
+        'configmaps',
+        '-n',
+        'default',
+        '--watch',
+        '--output-watch-events',
+        '-o',
+        'json',
       ]);
       await sim.waitFor((s) => s.openWatches().some((watch) => watch.resource === 'configmaps'), {
         description: 'the watch is open',
@@ -29,7 +36,11 @@ describe('kube-sim outages', () => {
       const seen = sim.get('v1', 'ConfigMap', 'default', 'first')!.metadata.resourceVersion!;
       await kubectlOk(['create', 'configmap', 'second', '-n', 'default']);
       sim.compactHistory();
-      const resumed = await kubectl(['get', '--raw', `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${seen}`]);
+      const resumed = await kubectl([
+        'get',
+        '--raw',
+        `/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=${seen}`,
+      ]);
       assert.equal(resumed.code, 1);
       assert.match(resumed.stderr, /Error from server \(Expired\): too old resource version/);
 

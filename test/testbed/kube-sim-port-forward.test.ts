@@ -50,7 +50,11 @@ spec:
 
 /** Starts `kubectl port-forward` and returns the local port it listens on (it prints it once it is ready). */
 async function portForward(cluster: SimCluster, args: string[], env: NodeJS.ProcessEnv = {}) {
-  const running = cluster.sandbox.start(cluster.sandbox.bin.kubectl, ['port-forward', '--address', '127.0.0.1', ...args], { env });
+  const running = cluster.sandbox.start(
+    cluster.sandbox.bin.kubectl,
+    ['port-forward', '--address', '127.0.0.1', ...args],
+    { env },
+  );
   const ready = await running.waitForOutput(/Forwarding from 127\.0\.0\.1:(\d+) ->/);
   const localPort = Number(/Forwarding from 127\.0\.0\.1:(\d+) ->/.exec(ready)?.[1]);
   return { running, localPort };
@@ -83,15 +87,23 @@ describe('port-forward through kube-sim with the real kubectl', { concurrency: 3
 
   async function psql(localPort: number, sql: string) {
     const bin = path.join(pg!.binDir, 'psql');
-    return execFileAsync(bin, ['-XAt', '-c', sql], { env: { ...process.env, ...pg!.clientEnv, PGHOST: '127.0.0.1', PGPORT: String(localPort) } });
+    return execFileAsync(bin, ['-XAt', '-c', sql], {
+      env: { ...process.env, ...pg!.clientEnv, PGHOST: '127.0.0.1', PGPORT: String(localPort) },
+    });
   }
 
-  for (const [transport, env] of [['websocket', {}], ['spdy', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }]] as const) {
+  for (const [transport, env] of [
+    ['websocket', {}],
+    ['spdy', { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' }],
+  ] as const) {
     test(`svc/postgres resolves to the pod and the real psql queries the real PostgreSQL through it (${transport})`, async (t) => {
       if (!pg) return t.skip(skip);
       await withKubeSim(async (cluster) => {
         const { kubectlOk, sim } = cluster;
-        sim.setPortBackend({ namespace: 'wpp-bot', labels: { app: 'postgres' } }, 5432, { host: '127.0.0.1', port: pg!.port });
+        sim.setPortBackend({ namespace: 'wpp-bot', labels: { app: 'postgres' } }, 5432, {
+          host: '127.0.0.1',
+          port: pg!.port,
+        });
         await kubectlOk(['apply', '-f', '-'], { input: POSTGRES });
         await kubectlOk(['wait', '-n', 'wpp-bot', '--for=condition=Ready', 'pod/postgres-0', '--timeout=10s']);
         const { running, localPort } = await portForward(cluster, ['-n', 'wpp-bot', 'svc/postgres', ':5432'], env);
@@ -100,15 +112,26 @@ describe('port-forward through kube-sim with the real kubectl', { concurrency: 3
           assert.equal(first.stdout.trim(), 'wppbot|wppbot|42');
           // Several connections at once, each its own pair of streams.
           const answers = await Promise.all([1, 2, 3, 4].map((n) => psql(localPort, `select ${n}, pg_sleep(0.05)`)));
-          assert.deepEqual(answers.map((a) => a.stdout.trim().split('|')[0]), ['1', '2', '3', '4']);
-          const failed = await psql(localPort, 'select * from no_such_table').then(() => undefined, (error: { code: number; stderr: string }) => error);
+          assert.deepEqual(
+            answers.map((a) => a.stdout.trim().split('|')[0]),
+            ['1', '2', '3', '4'],
+          );
+          const failed = await psql(localPort, 'select * from no_such_table').then(
+            () => undefined,
+            (error: { code: number; stderr: string }) => error,
+          );
           assert.equal(failed?.code, 1);
           assert.match(failed?.stderr ?? '', /relation "no_such_table" does not exist/);
         } finally {
           await running.stop('SIGINT');
         }
         assert.equal(sim.portForwards.length, 6);
-        assert.ok(sim.portForwards.every((r) => r.pod === 'postgres-0' && r.port === 5432 && r.transport === transport && r.error === undefined), JSON.stringify(sim.portForwards));
+        assert.ok(
+          sim.portForwards.every(
+            (r) => r.pod === 'postgres-0' && r.port === 5432 && r.transport === transport && r.error === undefined,
+          ),
+          JSON.stringify(sim.portForwards),
+        );
         assert.match(running.stdout(), /Handling connection for \d+/);
         await sim.waitFor(() => sim.openPortForwards() === 0, { description: 'the session ends with kubectl' });
       });
@@ -124,7 +147,9 @@ describe('port-forward through kube-sim with the real kubectl', { concurrency: 3
       const localPort = await freePort();
       const { running } = await portForward(cluster, ['pod/web', `${localPort}:8080`]);
       try {
-        const texts = await Promise.all(['/a', '/b', '/c'].map(async (p) => (await fetch(`http://127.0.0.1:${localPort}${p}`)).text()));
+        const texts = await Promise.all(
+          ['/a', '/b', '/c'].map(async (p) => (await fetch(`http://127.0.0.1:${localPort}${p}`)).text()),
+        );
         assert.deepEqual(texts, ['hello from /a\n', 'hello from /b\n', 'hello from /c\n']);
         const big = Buffer.from(await (await fetch(`http://127.0.0.1:${localPort}/big`)).arrayBuffer());
         assert.equal(big.length, body.length);
@@ -163,7 +188,10 @@ describe('port-forward through kube-sim with the real kubectl', { concurrency: 3
       await assert.rejects(fetch(`http://127.0.0.1:${localPort}/`));
       const result = await running.exited;
       assert.equal(result.code, 1, result.stderr);
-      assert.match(result.stderr, /an error occurred forwarding \d+ -> 8080: error forwarding port 8080 to pod [\w-]+, uid : .*connect: connection refused/);
+      assert.match(
+        result.stderr,
+        /an error occurred forwarding \d+ -> 8080: error forwarding port 8080 to pod [\w-]+, uid : .*connect: connection refused/,
+      );
       assert.match(result.stderr, /error: lost connection to pod/);
       assert.match(sim.portForwards[0]?.error ?? '', /connection refused/);
     });
@@ -172,8 +200,13 @@ describe('port-forward through kube-sim with the real kubectl', { concurrency: 3
   test('kubectl refuses a pod that is not running before it opens a connection', async () => {
     await withKubeSim(async ({ kubectl, kubectlOk, sim }) => {
       // A claim that does not exist keeps the pod Pending (FailedScheduling).
-      await kubectlOk(['apply', '-f', '-'], { input: 'apiVersion: v1\nkind: Pod\nmetadata: {name: waiting}\nspec:\n  containers: [{name: c, image: busybox:1.36}]\n  volumes: [{name: d, persistentVolumeClaim: {claimName: missing}}]\n' });
-      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'FailedScheduling'), { description: 'FailedScheduling' });
+      await kubectlOk(['apply', '-f', '-'], {
+        input:
+          'apiVersion: v1\nkind: Pod\nmetadata: {name: waiting}\nspec:\n  containers: [{name: c, image: busybox:1.36}]\n  volumes: [{name: d, persistentVolumeClaim: {claimName: missing}}]\n',
+      });
+      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'FailedScheduling'), {
+        description: 'FailedScheduling',
+      });
       const result = await kubectl(['port-forward', 'pod/waiting', ':80'], { timeoutMs: 20_000 });
       assert.equal(result.code, 1);
       assert.match(result.stderr, /unable to forward port because pod is not running\. Current status=Pending/);

@@ -49,19 +49,46 @@ function phase(obj: KubeObject | undefined): unknown {
 describe('storage in kube-sim', { concurrency: 4 }, () => {
   test('a claim on a missing StorageClass stays Pending, its pod cannot be scheduled, and both recover when the class appears', async () => {
     await withKubeSim(async ({ kubectlOk, kubectlJson, sim }) => {
-      await kubectlOk(['apply', '-f', '-'], { input: [claim('scratch', 'linode-block-storage-fast'), writerJob('fill', 'scratch')].join('\n---\n') });
-      const podName = (): string => sim.list('v1', 'Pod', 'default').find((p) => p.metadata.labels?.['job-name'] === 'fill')?.metadata.name ?? '';
-      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'FailedScheduling'), { description: 'FailedScheduling event' });
+      await kubectlOk(['apply', '-f', '-'], {
+        input: [claim('scratch', 'linode-block-storage-fast'), writerJob('fill', 'scratch')].join('\n---\n'),
+      });
+      const podName = (): string =>
+        sim.list('v1', 'Pod', 'default').find((p) => p.metadata.labels?.['job-name'] === 'fill')?.metadata.name ?? '';
+      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'FailedScheduling'), {
+        description: 'FailedScheduling event',
+      });
 
-      const claimEvents = await kubectlJson<{ items: Event[] }>(['get', 'events', '--field-selector', 'involvedObject.name=scratch,involvedObject.kind=PersistentVolumeClaim']);
-      assert.deepEqual(claimEvents.items.map((e) => [e.type, e.reason, e.message]), [['Warning', 'ProvisioningFailed', 'storageclass.storage.k8s.io "linode-block-storage-fast" not found']]);
+      const claimEvents = await kubectlJson<{ items: Event[] }>([
+        'get',
+        'events',
+        '--field-selector',
+        'involvedObject.name=scratch,involvedObject.kind=PersistentVolumeClaim',
+      ]);
+      assert.deepEqual(
+        claimEvents.items.map((e) => [e.type, e.reason, e.message]),
+        [['Warning', 'ProvisioningFailed', 'storageclass.storage.k8s.io "linode-block-storage-fast" not found']],
+      );
       assert.equal(phase(sim.get('v1', 'PersistentVolumeClaim', 'default', 'scratch')), 'Pending');
-      const podEvents = await kubectlJson<{ items: Event[] }>(['get', 'events', '--field-selector', `involvedObject.name=${podName()}`]);
-      assert.deepEqual(podEvents.items.map((e) => e.reason), ['FailedScheduling']);
-      assert.match(podEvents.items[0]?.message ?? '', /^0\/3 nodes are available: pod has unbound immediate PersistentVolumeClaims\./);
+      const podEvents = await kubectlJson<{ items: Event[] }>([
+        'get',
+        'events',
+        '--field-selector',
+        `involvedObject.name=${podName()}`,
+      ]);
+      assert.deepEqual(
+        podEvents.items.map((e) => e.reason),
+        ['FailedScheduling'],
+      );
+      assert.match(
+        podEvents.items[0]?.message ?? '',
+        /^0\/3 nodes are available: pod has unbound immediate PersistentVolumeClaims\./,
+      );
       assert.equal(phase(sim.get('v1', 'Pod', 'default', podName())), 'Pending');
 
-      await kubectlOk(['apply', '-f', '-'], { input: 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: linode-block-storage-fast}\nprovisioner: linodebs.csi.linode.com\nreclaimPolicy: Delete\n' });
+      await kubectlOk(['apply', '-f', '-'], {
+        input:
+          'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: linode-block-storage-fast}\nprovisioner: linodebs.csi.linode.com\nreclaimPolicy: Delete\n',
+      });
       await kubectlOk(['wait', '--for=condition=complete', 'job/fill', '--timeout=10s']);
       assert.equal(phase(sim.get('v1', 'PersistentVolumeClaim', 'default', 'scratch')), 'Bound');
     });
@@ -69,12 +96,28 @@ describe('storage in kube-sim', { concurrency: 4 }, () => {
 
   test('a claim on a WaitForFirstConsumer class stays Pending until its pod fits a node, and stays so while the pod cannot be scheduled', async () => {
     await withKubeSim(async ({ kubectlOk, kubectlJson, sim }) => {
-      const lateClass = 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: late}\nprovisioner: linodebs.csi.linode.com\nreclaimPolicy: Delete\nvolumeBindingMode: WaitForFirstConsumer\n';
-      await kubectlOk(['apply', '-f', '-'], { input: [lateClass, claim('later', 'late'), claim('never', 'late')].join('\n---\n') });
+      const lateClass =
+        'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: late}\nprovisioner: linodebs.csi.linode.com\nreclaimPolicy: Delete\nvolumeBindingMode: WaitForFirstConsumer\n';
+      await kubectlOk(['apply', '-f', '-'], {
+        input: [lateClass, claim('later', 'late'), claim('never', 'late')].join('\n---\n'),
+      });
       const claimEvents = async (name: string) =>
-        (await kubectlJson<{ items: Event[] }>(['get', 'events', '--field-selector', `involvedObject.name=${name},involvedObject.kind=PersistentVolumeClaim`])).items.map((e) => [e.type, e.reason, e.message]);
-      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'WaitForFirstConsumer'), { description: 'WaitForFirstConsumer event' });
-      assert.deepEqual((await claimEvents('later'))[0], ['Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding']);
+        (
+          await kubectlJson<{ items: Event[] }>([
+            'get',
+            'events',
+            '--field-selector',
+            `involvedObject.name=${name},involvedObject.kind=PersistentVolumeClaim`,
+          ])
+        ).items.map((e) => [e.type, e.reason, e.message]);
+      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'WaitForFirstConsumer'), {
+        description: 'WaitForFirstConsumer event',
+      });
+      assert.deepEqual((await claimEvents('later'))[0], [
+        'Normal',
+        'WaitForFirstConsumer',
+        'waiting for first consumer to be created before binding',
+      ]);
       assert.equal(phase(sim.get('v1', 'PersistentVolumeClaim', 'default', 'later')), 'Pending');
 
       // A pod that fits: the claim gets its volume on the pod's node, then the pod runs.
@@ -87,10 +130,20 @@ describe('storage in kube-sim', { concurrency: 4 }, () => {
       // A pod that fits no node: its FailedScheduling names the real cause; the claim keeps waiting, without a fault.
       sim.setJobBehavior({ namePrefix: 'stuck' }, { outcome: 'unschedulable' });
       await kubectlOk(['apply', '-f', '-'], { input: writerJob('stuck', 'never') });
-      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'FailedScheduling'), { description: 'FailedScheduling event' });
+      await sim.waitFor(() => sim.list('v1', 'Event', 'default').some((e) => e['reason'] === 'FailedScheduling'), {
+        description: 'FailedScheduling event',
+      });
       const pod = sim.list('v1', 'Pod', 'default').find((p) => p.metadata.labels?.['job-name'] === 'stuck')!;
-      const podEvents = await kubectlJson<{ items: Event[] }>(['get', 'events', '--field-selector', `involvedObject.name=${pod.metadata.name}`]);
-      assert.match(podEvents.items.find((e) => e.reason === 'FailedScheduling')?.message ?? '', /^0\/3 nodes are available: 3 Insufficient cpu\./);
+      const podEvents = await kubectlJson<{ items: Event[] }>([
+        'get',
+        'events',
+        '--field-selector',
+        `involvedObject.name=${pod.metadata.name}`,
+      ]);
+      assert.match(
+        podEvents.items.find((e) => e.reason === 'FailedScheduling')?.message ?? '',
+        /^0\/3 nodes are available: 3 Insufficient cpu\./,
+      );
       assert.equal(phase(sim.get('v1', 'PersistentVolumeClaim', 'default', 'never')), 'Pending');
       assert.deepEqual(new Set((await claimEvents('never')).map((e) => e[1])), new Set(['WaitForFirstConsumer']));
     });
@@ -98,20 +151,38 @@ describe('storage in kube-sim', { concurrency: 4 }, () => {
 
   test('a claim on the default Retain class binds a Linode CSI volume that is Released, files intact, after the claim is deleted', async () => {
     await withKubeSim(async ({ kubectlOk, kubectlJson, sim }) => {
-      await kubectlOk(['apply', '-f', '-'], { input: [claim('results'), writerJob('produce', 'results')].join('\n---\n') });
+      await kubectlOk(['apply', '-f', '-'], {
+        input: [claim('results'), writerJob('produce', 'results')].join('\n---\n'),
+      });
       await kubectlOk(['wait', '--for=condition=complete', 'job/produce', '--timeout=10s']);
       const pvc = await kubectlJson<KubeObject>(['get', 'pvc', 'results']);
       const spec = pvc['spec'] as { storageClassName: string; volumeName: string };
       assert.equal(spec.storageClassName, 'linode-block-storage-retain');
-      assert.deepEqual(pvc['status'], { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '10Gi' } }, 'Linode volumes are at least 10Gi');
+      assert.deepEqual(
+        pvc['status'],
+        { phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '10Gi' } },
+        'Linode volumes are at least 10Gi',
+      );
       const pv = await kubectlJson<KubeObject>(['get', 'pv', spec.volumeName]);
-      const pvSpec = pv['spec'] as { csi: { driver: string }; persistentVolumeReclaimPolicy: string; claimRef: { name: string } };
-      assert.deepEqual([pvSpec.csi.driver, pvSpec.persistentVolumeReclaimPolicy, pvSpec.claimRef.name], ['linodebs.csi.linode.com', 'Retain', 'results']);
-      assert.match(sim.pvcFiles('default', 'results').get('kube-sim-output.txt')?.toString() ?? '', /^written by pod default\/produce-\w+ of job produce at /);
+      const pvSpec = pv['spec'] as {
+        csi: { driver: string };
+        persistentVolumeReclaimPolicy: string;
+        claimRef: { name: string };
+      };
+      assert.deepEqual(
+        [pvSpec.csi.driver, pvSpec.persistentVolumeReclaimPolicy, pvSpec.claimRef.name],
+        ['linodebs.csi.linode.com', 'Retain', 'results'],
+      );
+      assert.match(
+        sim.pvcFiles('default', 'results').get('kube-sim-output.txt')?.toString() ?? '',
+        /^written by pod default\/produce-\w+ of job produce at /,
+      );
 
       await kubectlOk(['delete', 'job', 'produce', '--wait']);
       await kubectlOk(['delete', 'pvc', 'results', '--wait', '--timeout=10s']);
-      await sim.waitFor(() => phase(sim.get('v1', 'PersistentVolume', undefined, spec.volumeName)) === 'Released', { description: 'PV Released' });
+      await sim.waitFor(() => phase(sim.get('v1', 'PersistentVolume', undefined, spec.volumeName)) === 'Released', {
+        description: 'PV Released',
+      });
       const released = await kubectlJson<KubeObject>(['get', 'pv', spec.volumeName]);
       assert.equal(phase(released), 'Released');
       assert.ok(sim.pvFiles(spec.volumeName).has('kube-sim-output.txt'), 'a Released volume keeps its data');

@@ -20,7 +20,14 @@ describe('strategic merge patch', () => {
       template: {
         spec: {
           containers: [
-            { name: 'app', image: 'app:1', env: [{ name: 'A', value: '1' }, { name: 'B', value: '2' }] },
+            {
+              name: 'app',
+              image: 'app:1',
+              env: [
+                { name: 'A', value: '1' },
+                { name: 'B', value: '2' },
+              ],
+            },
             { name: 'sidecar', image: 'side:1' },
           ],
         },
@@ -30,18 +37,45 @@ describe('strategic merge patch', () => {
 
   test('merges list items by the key that $setElementOrder names and keeps the others', () => {
     const patched = applyStrategicMergePatch(deployment, {
-      spec: { template: { spec: { '$setElementOrder/containers': [{ name: 'app' }, { name: 'sidecar' }], containers: [{ name: 'app', image: 'app:2' }] } } },
+      spec: {
+        template: {
+          spec: {
+            '$setElementOrder/containers': [{ name: 'app' }, { name: 'sidecar' }],
+            containers: [{ name: 'app', image: 'app:2' }],
+          },
+        },
+      },
     });
     assert.deepEqual(patched, {
-      spec: { template: { spec: { containers: [{ name: 'app', image: 'app:2', env: deployment.spec.template.spec.containers[0]?.env }, { name: 'sidecar', image: 'side:1' }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'app', image: 'app:2', env: deployment.spec.template.spec.containers[0]?.env },
+              { name: 'sidecar', image: 'side:1' },
+            ],
+          },
+        },
+      },
     });
   });
 
   test('deletes a keyed list item marked $patch: delete and a field set to null', () => {
     const patched = applyStrategicMergePatch(deployment, {
-      spec: { template: { spec: { containers: [{ name: 'sidecar', $patch: 'delete' }, { name: 'app', env: [{ name: 'B', $patch: 'delete' }], image: null }] } } },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              { name: 'sidecar', $patch: 'delete' },
+              { name: 'app', env: [{ name: 'B', $patch: 'delete' }], image: null },
+            ],
+          },
+        },
+      },
     });
-    assert.deepEqual(patched, { spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'A', value: '1' }] }] } } } });
+    assert.deepEqual(patched, {
+      spec: { template: { spec: { containers: [{ name: 'app', env: [{ name: 'A', value: '1' }] }] } } },
+    });
   });
 
   test('replaces atomic lists such as args whole', () => {
@@ -52,7 +86,10 @@ describe('strategic merge patch', () => {
   test('honours $retainKeys and $deleteFromPrimitiveList', () => {
     const patched = applyStrategicMergePatch(
       { strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1 } }, metadata: { finalizers: ['a', 'b'] } },
-      { strategy: { $retainKeys: ['type'], type: 'Recreate' }, metadata: { '$deleteFromPrimitiveList/finalizers': ['a'] } },
+      {
+        strategy: { $retainKeys: ['type'], type: 'Recreate' },
+        metadata: { '$deleteFromPrimitiveList/finalizers': ['a'] },
+      },
     );
     assert.deepEqual(patched, { strategy: { type: 'Recreate' }, metadata: { finalizers: ['b'] } });
   });
@@ -69,16 +106,40 @@ describe('server-side apply', () => {
   test('prunes a field the same manager applied before and no longer sends', () => {
     const first = serverSideApply(undefined, applied(1, { args: ['--verbose'] }), 'deckhand', new Map(), false);
     const second = serverSideApply(first.object, applied(1), 'deckhand', first.managers, false);
-    assert.deepEqual(second.object['spec'], { replicas: 1, template: { spec: { containers: [{ name: 'web', image: 'web:1' }] } } });
+    assert.deepEqual(second.object['spec'], {
+      replicas: 1,
+      template: { spec: { containers: [{ name: 'web', image: 'web:1' }] } },
+    });
   });
 
   test('keeps fields set by others and merges keyed lists', () => {
-    const live = { ...applied(1), spec: { replicas: 1, paused: false, template: { spec: { containers: [{ name: 'web', image: 'web:1', terminationMessagePath: '/dev/termination-log' }, { name: 'proxy', image: 'proxy:1' }] } } } };
+    const live = {
+      ...applied(1),
+      spec: {
+        replicas: 1,
+        paused: false,
+        template: {
+          spec: {
+            containers: [
+              { name: 'web', image: 'web:1', terminationMessagePath: '/dev/termination-log' },
+              { name: 'proxy', image: 'proxy:1' },
+            ],
+          },
+        },
+      },
+    };
     const result = serverSideApply(live, applied(3), 'deckhand', new Map(), false);
     assert.deepEqual(result.object['spec'], {
       replicas: 3,
       paused: false,
-      template: { spec: { containers: [{ name: 'web', image: 'web:1', terminationMessagePath: '/dev/termination-log' }, { name: 'proxy', image: 'proxy:1' }] } },
+      template: {
+        spec: {
+          containers: [
+            { name: 'web', image: 'web:1', terminationMessagePath: '/dev/termination-log' },
+            { name: 'proxy', image: 'proxy:1' },
+          ],
+        },
+      },
     });
   });
 
@@ -86,7 +147,10 @@ describe('server-side apply', () => {
     const byHelm = serverSideApply(undefined, applied(1), 'helm', new Map(), false);
     const refused = serverSideApply(byHelm.object, applied(2), 'deckhand', byHelm.managers, false);
     assert.deepEqual(refused.conflicts, [{ manager: 'helm', field: '.spec.replicas' }]);
-    assert.equal(conflictMessage(refused.conflicts, 'apps/v1'), 'Apply failed with 1 conflict: conflict with "helm" using apps/v1: .spec.replicas');
+    assert.equal(
+      conflictMessage(refused.conflicts, 'apps/v1'),
+      'Apply failed with 1 conflict: conflict with "helm" using apps/v1: .spec.replicas',
+    );
     const forced = serverSideApply(byHelm.object, applied(2), 'deckhand', byHelm.managers, true);
     assert.equal((forced.object['spec'] as Record<string, unknown>)['replicas'], 2);
     const helmAgain = serverSideApply(forced.object, applied(2), 'helm', forced.managers, false);
@@ -151,20 +215,37 @@ const pb = {
     return pb.bytes(field, Buffer.concat([pb.bytes(1, key), pb.bytes(2, value)]));
   },
   envelope(apiVersion: string, kind: string, raw: Buffer): Buffer {
-    return Buffer.concat([Buffer.from('k8s\0', 'latin1'), pb.bytes(1, Buffer.concat([pb.bytes(1, apiVersion), pb.bytes(2, kind)])), pb.bytes(2, raw)]);
+    return Buffer.concat([
+      Buffer.from('k8s\0', 'latin1'),
+      pb.bytes(1, Buffer.concat([pb.bytes(1, apiVersion), pb.bytes(2, kind)])),
+      pb.bytes(2, raw),
+    ]);
   },
 };
 
 describe('protobuf bodies', () => {
   test('decodes a helm release Secret with labels, binary data and type', () => {
     const release = Buffer.from([0x1f, 0x8b, 0x00, 0xff]);
-    const metadata = Buffer.concat([pb.bytes(1, 'sh.helm.release.v1.demo.v1'), pb.bytes(3, 'apps'), pb.entry(11, 'owner', 'helm'), pb.entry(11, 'status', 'deployed')]);
-    const secret = Buffer.concat([pb.bytes(1, metadata), pb.entry(2, 'release', release), pb.bytes(3, 'helm.sh/release.v1')]);
+    const metadata = Buffer.concat([
+      pb.bytes(1, 'sh.helm.release.v1.demo.v1'),
+      pb.bytes(3, 'apps'),
+      pb.entry(11, 'owner', 'helm'),
+      pb.entry(11, 'status', 'deployed'),
+    ]);
+    const secret = Buffer.concat([
+      pb.bytes(1, metadata),
+      pb.entry(2, 'release', release),
+      pb.bytes(3, 'helm.sh/release.v1'),
+    ]);
     const decoded = decodeProtobufObject(pb.envelope('v1', 'Secret', secret));
     assert.deepEqual(decoded, {
       apiVersion: 'v1',
       kind: 'Secret',
-      metadata: { name: 'sh.helm.release.v1.demo.v1', namespace: 'apps', labels: { owner: 'helm', status: 'deployed' } },
+      metadata: {
+        name: 'sh.helm.release.v1.demo.v1',
+        namespace: 'apps',
+        labels: { owner: 'helm', status: 'deployed' },
+      },
       data: { release: release.toString('base64') },
       type: 'helm.sh/release.v1',
     });
@@ -193,7 +274,10 @@ describe('tar entries', () => {
       ['logs/run.txt', { data: Buffer.from('ok\n'), mtime: new Date(), mode: 0o644 }],
     ]);
     const entries = entriesFor('/data/', '', files) ?? [];
-    assert.deepEqual(entries.map((e) => e.name), ['data/', 'data/logs/', 'data/logs/run.txt', 'data/result.bin']);
+    assert.deepEqual(
+      entries.map((e) => e.name),
+      ['data/', 'data/logs/', 'data/logs/run.txt', 'data/result.bin'],
+    );
     assert.equal(entriesFor('/data/missing', 'missing', files), undefined);
     const unpacked = new Map<string, Buffer>();
     const reader = extract();
@@ -225,7 +309,12 @@ describe('registry semantics', () => {
 
   test('turns Secret stringData into base64 data', () => {
     const r = registry();
-    const created = r.create(typeFor('v1', 'Secret'), 'default', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 's' }, stringData: { K: 'v' } });
+    const created = r.create(typeFor('v1', 'Secret'), 'default', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 's' },
+      stringData: { K: 'v' },
+    });
     assert.deepEqual(created['data'], { K: Buffer.from('v').toString('base64') });
     assert.equal(created['stringData'], undefined);
   });
@@ -234,10 +323,18 @@ describe('registry semantics', () => {
     const r = registry();
     const type = typeFor('batch/v1', 'Job');
     const created = r.create(type, 'default', job('a:1'));
-    assert.deepEqual(created['spec'] && (created['spec'] as Record<string, unknown>)['selector'], { matchLabels: { 'batch.kubernetes.io/controller-uid': created.metadata.uid } });
+    assert.deepEqual(created['spec'] && (created['spec'] as Record<string, unknown>)['selector'], {
+      matchLabels: { 'batch.kubernetes.io/controller-uid': created.metadata.uid },
+    });
     assert.throws(
-      () => r.patch(type, 'default', 'calc', 'merge', { spec: { template: { spec: { containers: [{ name: 'main', image: 'a:2' }] } } } }),
-      (error: unknown) => error instanceof ApiError && error.code === 422 && /spec\.template: Invalid value: .*field is immutable/.test(error.message),
+      () =>
+        r.patch(type, 'default', 'calc', 'merge', {
+          spec: { template: { spec: { containers: [{ name: 'main', image: 'a:2' }] } } },
+        }),
+      (error: unknown) =>
+        error instanceof ApiError &&
+        error.code === 422 &&
+        /spec\.template: Invalid value: .*field is immutable/.test(error.message),
     );
   });
 
@@ -245,7 +342,10 @@ describe('registry semantics', () => {
     const r = registry();
     const bad = job('a:1');
     (bad['spec'] as { template: { spec: Record<string, unknown> } }).template.spec['restartPolicy'] = undefined;
-    assert.throws(() => r.create(typeFor('batch/v1', 'Job'), 'default', bad), /restartPolicy: Unsupported value: "Always"/);
+    assert.throws(
+      () => r.create(typeFor('batch/v1', 'Job'), 'default', bad),
+      /restartPolicy: Unsupported value: "Always"/,
+    );
   });
 
   test('bumps generation on spec changes only and gives a PVC the default StorageClass', () => {
@@ -255,10 +355,16 @@ describe('registry semantics', () => {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
       metadata: { name: 'web', namespace: 'default' },
-      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'w:1' }] } } },
+      spec: {
+        selector: { matchLabels: { app: 'web' } },
+        template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'w:1' }] } },
+      },
     };
     r.create(cm, 'default', d);
-    assert.equal(r.patch(cm, 'default', 'web', 'merge', { metadata: { labels: { x: 'y' } } }).object.metadata.generation, 1);
+    assert.equal(
+      r.patch(cm, 'default', 'web', 'merge', { metadata: { labels: { x: 'y' } } }).object.metadata.generation,
+      1,
+    );
     assert.equal(r.patch(cm, 'default', 'web', 'merge', { spec: { replicas: 3 } }).object.metadata.generation, 2);
     const pvc = r.create(typeFor('v1', 'PersistentVolumeClaim'), 'default', {
       apiVersion: 'v1',
@@ -272,10 +378,15 @@ describe('registry semantics', () => {
 
   test('refuses new objects in a namespace that is being deleted', () => {
     const r = registry();
-    r.create(typeFor('v1', 'Namespace'), undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gone' } });
+    r.create(typeFor('v1', 'Namespace'), undefined, {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'gone' },
+    });
     r.delete(typeFor('v1', 'Namespace'), undefined, 'gone');
     assert.throws(
-      () => r.create(typeFor('v1', 'ConfigMap'), 'gone', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }),
+      () =>
+        r.create(typeFor('v1', 'ConfigMap'), 'gone', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }),
       /unable to create new content in namespace gone because it is being terminated/,
     );
   });

@@ -20,8 +20,13 @@ describe('test bed: a real PostgreSQL on loopback', () => {
   it('answers psql with the password, and refuses a wrong one', async (t) => {
     if (!pg) return t.skip(skip);
     const psql = path.join(pg.binDir, 'psql');
-    const ok = await execFileAsync(psql, ['-XAtc', 'select current_user, current_database()'], { env: { ...process.env, ...pg.clientEnv } });
+    const ok = await execFileAsync(psql, ['-XAtc', 'select current_user, current_database()'], {
+      env: { ...process.env, ...pg.clientEnv },
+    });
     assert.equal(ok.stdout.trim(), 'wppbot|wppbot');
-    await assert.rejects(execFileAsync(psql, ['-XAtc', 'select 1'], { env: { ...process.env, ...pg.clientEnv, PGPASSWORD: 'wrong' } }), /password authentication failed/);
+    await assert.rejects(
+      execFileAsync(psql, ['-XAtc', 'select 1'], { env: { ...process.env, ...pg.clientEnv, PGPASSWORD: 'wrong' } }),
+      /password authentication failed/,
+    );
   });
 });
