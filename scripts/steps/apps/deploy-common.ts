@@ -7,17 +7,83 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { AppDefinition } from '../../apps/index.ts';
 import { collectAppInputs, readAppInputs } from '../../apps/inputs.ts';
+import * as docker from '../../docker.ts';
+import * as git from '../../git.ts';
 import type { WorkTreeState } from '../../git.ts';
 import * as kubectl from '../../kubectl.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import { DeckhandError, UsageError } from '../../lib/errors.ts';
 import { deckhand } from '../../lib/hints.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
-import type { KubeTarget } from '../../lib/target.ts';
+import { targetBanner, type KubeTarget } from '../../lib/target.ts';
 import { toolProblem } from '../checks/install-hints.ts';
-import type { ToolProbe } from '../checks/tools.ts';
+import { probeTools, type ToolProbe } from '../checks/tools.ts';
+import { checkDockerEngine } from '../image/preflight.ts';
 
 type Deps = Pick<CommandContext, 'config' | 'shell' | 'masker' | 'resolveTarget'>;
+
+/** What checking the prerequisites fills in on a run. */
+export interface PrerequisitesHolder {
+  deps: Deps;
+  namespace: string;
+  tools: { docker?: string; helm?: string; kubectl?: string; buildx: boolean };
+  git?: WorkTreeState;
+  target?: KubeTarget;
+}
+
+/**
+ * The local half of a deploy's prerequisites, beside the cluster target (which `resolveTarget` resolves, starting a
+ * real run's reads): the tools and their versions, buildx and the docker engine when something is built, the commit.
+ * Every note goes under the step, then the target banner; the title sums the versions up.
+ */
+export async function checkDeployPrerequisites(
+  run: PrerequisitesHolder,
+  task: StepTask,
+  options: {
+    tools: readonly ('docker' | 'helm' | 'kubectl')[];
+    /** Something is built: docker, buildx and its engine are needed, and the work tree must be clean. */
+    builds: boolean;
+    /** Why docker is not needed when nothing is built. */
+    noBuildBecause: string;
+    what: 'image' | 'images';
+    allowDirty: boolean;
+    resolveTarget: (notes: string[]) => Promise<void>;
+  },
+): Promise<void> {
+  const { shell, config } = run.deps;
+  const notes: string[] = [];
+  // The cluster target first: a real run's cluster reads are the longest chain here (round trips to a remote API), so
+  // they get their processes started before the local checks compete for the CPU.
+  const [, probes, buildx, gitState, engineNote] = await Promise.all([
+    options.resolveTarget(notes),
+    probeTools(shell, options.tools),
+    options.builds ? docker.hasBuildx(shell) : Promise.resolve(false),
+    git.workTreeState(shell, config.repoRoot),
+    options.builds ? checkDockerEngine(shell, config.dryRun) : Promise.resolve(undefined),
+  ]);
+  judgeTools(
+    options.tools.map((name) => ({
+      probe: probes[name],
+      needed: name !== 'docker' || options.builds,
+      unneededBecause: options.noBuildBecause,
+    })),
+    config.dryRun,
+    notes,
+    run.tools,
+  );
+  if (engineNote) notes.push(engineNote);
+  run.tools.buildx = buildx;
+  run.git = gitState;
+  checkWorkTree(
+    gitState,
+    { builds: options.builds, allowDirty: options.allowDirty, dryRun: config.dryRun, what: options.what },
+    notes,
+  );
+  for (const line of notes) task.output = line;
+  task.output = run.target ? targetBanner(run.target) : `Target: no cluster (dry run) · namespace "${run.namespace}"`;
+  const versions = options.tools.map((name) => run.tools[name] && `${name} ${run.tools[name]}`);
+  task.title = `Checked prerequisites: ${[...versions, `commit ${gitState.shortCommit}`].filter(Boolean).join(', ')}`;
+}
 
 /**
  * Each probed tool as a note (`helm v4.1.4`, `docker not found (not needed …)`), its version into `versions`; a

@@ -5,25 +5,21 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import * as docker from '../../docker.ts';
-import * as git from '../../git.ts';
 import * as helm from '../../helm.ts';
 import { formatMs } from '../../lib/errors.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import { commandFailure } from '../../lib/shell.ts';
-import { targetBanner, type KubeTarget } from '../../lib/target.ts';
-import { probeTools } from '../checks/tools.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 import {
-  checkWorkTree,
+  checkDeployPrerequisites,
   collectDeployInputs,
-  judgeTools,
   readAppVersion,
   resolveDeployTarget,
 } from '../apps/deploy-common.ts';
 import { buildAndPush } from '../image/build.ts';
 import { resolveExistingImage } from '../image/existing.ts';
 import { STAND_IN_OWNER_NOTE, requireImageOwner } from '../image/owner.ts';
-import { checkBuildSources, checkDockerEngine, type BuildSource } from '../image/preflight.ts';
+import { checkBuildSources, type BuildSource } from '../image/preflight.ts';
 import {
   convergeNamespaceAndSecrets,
   dockerConfigJson,
@@ -41,8 +37,7 @@ import { planDeploy } from './plan.ts';
 // ─── Check prerequisites ──────────────────────────────────────────────────────────────────────────────────────
 
 export async function checkPrerequisites(run: DeployRun, task: StepTask): Promise<void> {
-  const { shell, config } = run.deps;
-  const notes: string[] = [];
+  const { config } = run.deps;
   const needDocker = !run.flags.image;
 
   // What a build needs and the person must fix (exit 2) is checked before anything else starts.
@@ -51,42 +46,14 @@ export async function checkPrerequisites(run: DeployRun, task: StepTask): Promis
     needDocker ? { images: 'image', alternative: '--image REF to deploy an existing image' } : undefined,
   );
   if (needDocker) await checkBuildSources(config.repoRoot, [buildSource(run)]);
-  // The cluster target first: a real run's cluster reads are the longest chain here (round trips to a remote API), so
-  // they get their processes started before the local checks compete for the CPU.
-  const [, probes, buildx, gitState, engineNote] = await Promise.all([
-    resolveClusterTarget(run, notes),
-    probeTools(shell, ['docker', 'helm', 'kubectl']),
-    needDocker ? docker.hasBuildx(shell) : Promise.resolve(false),
-    git.workTreeState(shell, config.repoRoot),
-    needDocker ? checkDockerEngine(shell, config.dryRun) : Promise.resolve(undefined),
-  ]);
-  judgeTools(
-    [
-      { probe: probes.docker, needed: needDocker, unneededBecause: 'the image is given with --image' },
-      { probe: probes.helm, needed: true },
-      { probe: probes.kubectl, needed: true },
-    ],
-    config.dryRun,
-    notes,
-    run.tools,
-  );
-  if (engineNote) notes.push(engineNote);
-  run.tools.buildx = buildx;
-  run.git = gitState;
-  checkWorkTree(
-    gitState,
-    { builds: needDocker, allowDirty: run.flags.allowDirty, dryRun: config.dryRun, what: 'image' },
-    notes,
-  );
-  for (const line of notes) task.output = line;
-  task.output = run.target ? targetBanner(run.target) : `Target: no cluster (dry run) · namespace "${run.namespace}"`;
-  const versions = [
-    run.tools.docker && `docker ${run.tools.docker}`,
-    run.tools.helm && `helm ${run.tools.helm}`,
-    run.tools.kubectl && `kubectl ${run.tools.kubectl}`,
-    `commit ${gitState.shortCommit}`,
-  ];
-  task.title = `Checked prerequisites: ${versions.filter(Boolean).join(', ')}`;
+  await checkDeployPrerequisites(run, task, {
+    tools: ['docker', 'helm', 'kubectl'],
+    builds: needDocker,
+    noBuildBecause: 'the image is given with --image',
+    what: 'image',
+    allowDirty: run.flags.allowDirty,
+    resolveTarget: (notes) => resolveClusterTarget(run, notes),
+  });
 }
 
 /** The Dockerfile and context a build uses: the flags', else the app's own. */

@@ -3,22 +3,17 @@
  * decides, acts and reports; tasks.ts puts them in order. The cluster itself is changed by rollout.ts.
  */
 import type { ServiceImage } from '../../apps/index.ts';
-import * as docker from '../../docker.ts';
-import * as git from '../../git.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
-import { targetBanner } from '../../lib/target.ts';
-import { probeTools } from '../checks/tools.ts';
 import {
-  checkWorkTree,
+  checkDeployPrerequisites,
   collectDeployInputs,
-  judgeTools,
   readAppVersion,
   resolveDeployTarget,
 } from '../apps/deploy-common.ts';
 import { buildAndPush } from '../image/build.ts';
 import { resolveExistingImage } from '../image/existing.ts';
 import { STAND_IN_OWNER_NOTE, requireImageOwner } from '../image/owner.ts';
-import { checkBuildSources, checkDockerEngine, type BuildSource } from '../image/preflight.ts';
+import { checkBuildSources, type BuildSource } from '../image/preflight.ts';
 import { whoRollsOut } from './change-cause.ts';
 import { secretNames, taskShell, type ServiceDeployRun } from './deploy-run.ts';
 import { kindsOf, startLiveReads } from './live.ts';
@@ -28,44 +23,20 @@ import { assignPerImage, planService } from './plan.ts';
 // ─── Check prerequisites ──────────────────────────────────────────────────────────────────────────────────────
 
 export async function checkPrerequisites(run: ServiceDeployRun, task: StepTask): Promise<void> {
-  const { shell, config } = run.deps;
+  const { config } = run.deps;
   // The per-image options are checked first: a typo there is exit 2 before anything runs.
   const given = assignPerImage(run.app, run.flags.images, '--image', { matchReference: true });
   const needDocker = given.size < run.app.images.length;
   requireImageOwner(config, needDocker ? { images: 'images', alternative: '--image for each image' } : undefined);
   await checkBuildSources(config.repoRoot, buildSources(run, given));
-  const notes: string[] = [];
-  const [, probes, buildx, gitState, engineNote] = await Promise.all([
-    resolveClusterTarget(run, notes),
-    probeTools(shell, ['docker', 'kubectl']),
-    needDocker ? docker.hasBuildx(shell) : Promise.resolve(false),
-    git.workTreeState(shell, config.repoRoot),
-    needDocker ? checkDockerEngine(shell, config.dryRun) : Promise.resolve(undefined),
-  ]);
-  judgeTools(
-    [
-      { probe: probes.docker, needed: needDocker, unneededBecause: 'every image is given with --image' },
-      { probe: probes.kubectl, needed: true },
-    ],
-    config.dryRun,
-    notes,
-    run.tools,
-  );
-  if (engineNote) notes.push(engineNote);
-  run.tools.buildx = buildx;
-  run.git = gitState;
-  checkWorkTree(
-    gitState,
-    { builds: needDocker, allowDirty: run.flags.allowDirty, dryRun: config.dryRun, what: 'images' },
-    notes,
-  );
-  for (const line of notes) task.output = line;
-  task.output = run.target ? targetBanner(run.target) : `Target: no cluster (dry run) · namespace "${run.namespace}"`;
-  const versions = [
-    run.tools.docker && `docker ${run.tools.docker}`,
-    run.tools.kubectl && `kubectl ${run.tools.kubectl}`,
-  ];
-  task.title = `Checked prerequisites: ${[...versions, `commit ${gitState.shortCommit}`].filter(Boolean).join(', ')}`;
+  await checkDeployPrerequisites(run, task, {
+    tools: ['docker', 'kubectl'],
+    builds: needDocker,
+    noBuildBecause: 'every image is given with --image',
+    what: 'images',
+    allowDirty: run.flags.allowDirty,
+    resolveTarget: (notes) => resolveClusterTarget(run, notes),
+  });
 }
 
 /** The Dockerfile and context of each image that is built: the flags', else the image's own. */
