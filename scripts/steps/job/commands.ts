@@ -2,30 +2,42 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { findJobApp } from '../../apps/index.ts';
+import { findJobApp, type JobApp } from '../../apps/index.ts';
 import { readAppInputs } from '../../apps/inputs.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import type { logs } from '../../cli/commands/app.ts';
 import type { releases } from '../../cli/commands/job.ts';
 import { deckhand } from '../../lib/hints.ts';
+import type { KubeTarget } from '../../lib/target.ts';
 import { plural } from '../../lib/wording.ts';
 import { parseTail, streamReleaseLogs } from './logs.ts';
 import { jobLogFile } from './job-log.ts';
 import { readReleases, type ReleaseRow } from './runs.ts';
 import { chooseRelease, formatReleaseTable, pickerWidth, releasesJson } from './runs-view.ts';
 
-/** releases <job app>: every run with its state, Job outcome, commit, age, PVC, and whether its output is here. */
-export async function showReleases(ctx: CommandContext<typeof releases>): Promise<void> {
-  const app = findJobApp(ctx.invocation.args.app, 'releases');
-  const target = ctx.resolveTarget(app.namespace);
-  const rows = await readReleases({
+/** Every run of a Job app in the target's namespace; `named` releases are looked up even when the cluster has none. */
+export function readAppRuns(
+  ctx: Pick<CommandContext, 'shell' | 'config'>,
+  app: JobApp,
+  target: KubeTarget,
+  named: readonly string[] = [],
+): Promise<ReleaseRow[]> {
+  return readReleases({
     shell: ctx.shell,
     target,
     app: app.name,
     namespace: target.namespace,
     outputDir: ctx.config.outputDir,
     sharedSecret: app.secret.name,
+    named,
   });
+}
+
+/** releases <job app>: every run with its state, Job outcome, commit, age, PVC, and whether its output is here. */
+export async function showReleases(ctx: CommandContext<typeof releases>): Promise<void> {
+  const app = findJobApp(ctx.invocation.args.app, 'releases');
+  const target = ctx.resolveTarget(app.namespace);
+  const rows = await readAppRuns(ctx, app, target);
   const now = new Date();
   if (ctx.invocation.options.json) ctx.ui.data(JSON.stringify(releasesJson(rows, now), null, 2));
   else if (rows.length === 0) {
@@ -46,15 +58,7 @@ export async function showLogs(ctx: CommandContext<typeof logs>): Promise<void> 
   // The pod prints what it was given: the app's sensitive inputs known here are masked, as deploy masks them.
   readAppInputs(app, ctx.config, ctx.masker);
   const target = ctx.resolveTarget(app.namespace);
-  const rows = await readReleases({
-    shell: ctx.shell,
-    target,
-    app: app.name,
-    namespace: target.namespace,
-    outputDir: ctx.config.outputDir,
-    sharedSecret: app.secret.name,
-    named: options.release === undefined ? [] : [options.release],
-  });
+  const rows = await readAppRuns(ctx, app, target, options.release === undefined ? [] : [options.release]);
   const row = await chooseRelease({
     prompter: ctx.prompter,
     app: app.name,

@@ -3,6 +3,7 @@
  * folder (output/<cluster>/<namespace>/<release>/files/) — and run.json beside it then records the verified copy, so
  * `releases` and `uninstall` know the output of this very run is safe here.
  */
+import { readAppRuns } from './commands.ts';
 import path from 'node:path';
 import { findJobApp } from '../../apps/index.ts';
 import type { CommandContext } from '../../cli/context.ts';
@@ -22,7 +23,7 @@ import {
   type RunRecord,
 } from './record.ts';
 import { appOfRelease, RUN_ID_LABEL } from './release-name.ts';
-import { readReleases, type ReleaseRow } from './runs.ts';
+import type { ReleaseRow } from './runs.ts';
 import { chooseRelease, pickerWidth } from './runs-view.ts';
 import { deckhand } from '../../lib/hints.ts';
 import { lineWidth, plural, wrapIndented } from '../../lib/wording.ts';
@@ -167,15 +168,12 @@ export interface CopyRun {
 export async function prepareCopy(ctx: CommandContext<typeof copy>): Promise<CopyRun | undefined> {
   const app = findJobApp(ctx.invocation.args.app, 'copy');
   const target = ctx.resolveTarget(app.namespace, { forWrite: true });
-  const rows = await readReleases({
-    shell: ctx.shell,
+  const rows = await readAppRuns(
+    ctx,
+    app,
     target,
-    app: app.name,
-    namespace: target.namespace,
-    outputDir: ctx.config.outputDir,
-    sharedSecret: app.secret.name,
-    named: ctx.invocation.options.release === undefined ? [] : [ctx.invocation.options.release],
-  });
+    ctx.invocation.options.release === undefined ? [] : [ctx.invocation.options.release],
+  );
   const row = await chooseRelease({
     prompter: ctx.prompter,
     app: app.name,

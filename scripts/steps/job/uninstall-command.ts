@@ -4,6 +4,7 @@
  * them is left, and the report of what was left and what still costs money. The act itself — the only uninstall path
  * in deckhand — is uninstallRelease (uninstall.ts).
  */
+import { readAppRuns } from './commands.ts';
 import { findJobApp } from '../../apps/index.ts';
 import type { CommandContext } from '../../cli/context.ts';
 import type { uninstall } from '../../cli/commands/job.ts';
@@ -13,7 +14,7 @@ import { DeckhandError, UsageError } from '../../lib/errors.ts';
 import type { StepTask } from '../../lib/pipeline.ts';
 import type { Runner } from '../../lib/shell.ts';
 import { targetBanner, type KubeTarget } from '../../lib/target.ts';
-import { readReleases, type ReleaseRow } from './runs.ts';
+import type { ReleaseRow } from './runs.ts';
 import { pickerWidth } from './runs-view.ts';
 import {
   keptVolumeMessage,
@@ -73,15 +74,7 @@ export async function prepareUninstall(ctx: CommandContext<typeof uninstall>): P
     throw new UsageError('--keep-pvc keeps the PVC and so its volume; it cannot be combined with --delete-volume.');
   const target = ctx.resolveTarget(app.namespace, { forWrite: true });
   for (const line of wrapIndented(targetBanner(target), lineWidth())) ctx.ui.info(line);
-  const rows = await readReleases({
-    shell: ctx.shell,
-    target,
-    app: app.name,
-    namespace: target.namespace,
-    outputDir: ctx.config.outputDir,
-    sharedSecret: app.secret.name,
-    named: ctx.invocation.options.release,
-  });
+  const rows = await readAppRuns(ctx, app, target, ctx.invocation.options.release);
   const selection = await selectReleasesToUninstall({
     prompter: ctx.prompter,
     app: app.name,
