@@ -84,18 +84,27 @@ describe('deploy caelundas --dry-run on a fresh clone (helm, no IMAGE_OWNER, no 
     assert.deepEqual(writesTo(bed), []);
   });
 
-  it('a bad --image that fails the chart schema is blamed on --image, not on a values file', async () => {
-    // Passes deckhand's reference check, but the chart's pattern refuses a name ending in "-".
-    const image = 'ghcr.io/me/caelundas-:1.0.0';
-    const result = await runCli(['deploy', 'caelundas', '--dry-run', '--image', image], {
+  it('an --image the registries would refuse is exit 2 before anything runs', async () => {
+    const result = await runCli(['deploy', 'caelundas', '--dry-run', '--image', 'ghcr.io/me/caelundas-:1.0.0'], {
       env: freshClone(),
+      timeoutMs: 60_000,
+    });
+    assert.equal(result.code, 2, result.output);
+    assert.match(result.output, /"ghcr\.io\/me\/caelundas-" is not a valid image name/);
+    assert.doesNotMatch(result.output, /helm template/);
+  });
+
+  it('a configured registry that fails the chart schema is blamed on IMAGE_REGISTRY, not on a values file', async () => {
+    // Passes the configuration check (a host of letters, digits, dots and dashes), but a host part may not end in "-".
+    const result = await runCli(['deploy', 'caelundas', '--dry-run'], {
+      env: { ...freshClone(), IMAGE_REGISTRY: 'registry-.example' },
       timeoutMs: 60_000,
     });
     assert.equal(result.code, 1, result.output);
     assert.match(result.output, /at '\/image\/repository'/);
     assert.match(
       result.output,
-      /The values do not pass the chart schema; image\.repository comes from --image ghcr\.io\/me\/caelundas-:1\.0\.0: fix that value\./,
+      /The values do not pass the chart schema; image\.repository comes from IMAGE_REGISTRY and IMAGE_OWNER \(registry-\.example\/[^)]*\): fix that value\./,
     );
     assert.doesNotMatch(result.output, /values file/);
   });

@@ -160,6 +160,14 @@ describe('the deploy plan', () => {
     assert.match(imageReferenceProblem('ghcr.io/me/caelundas')!, /with a tag or digest/);
     assert.match(imageReferenceProblem('ghcr.io/me/caelundas:latest')!, /mutable tag latest/);
     assert.match(imageReferenceProblem('--kubeconfig=/tmp/x')!, /not an image reference/);
+    // What the registries (and the chart's schema) refuse is refused here, before anything runs.
+    assert.match(
+      imageReferenceProblem('ghcr.io/me/caelundas-:1.0.0')!,
+      /"ghcr\.io\/me\/caelundas-" is not a valid image name/,
+    );
+    assert.match(imageReferenceProblem('ghcr-.io/me/caelundas:1.0.0')!, /not a valid image name/);
+    assert.match(imageReferenceProblem('ghcr.io/me/cael..undas:1.0.0')!, /not a valid image name/);
+    assert.equal(imageReferenceProblem('localhost:5000/tests/my_app__x-y:1.0.0'), undefined);
     assert.deepEqual(parseImageReference('localhost:5000/x:1'), { repository: 'localhost:5000/x', tag: '1' });
   });
 });
