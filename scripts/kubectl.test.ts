@@ -88,18 +88,17 @@ describe('kubectl argv', () => {
     ]);
   });
 
-  it('creates from stdin (create-if-absent, printing only the name), and knows its AlreadyExists answer', () => {
-    assert.deepEqual(kubectl.createArgs(TEST_TARGET, 'ns'), [
+  it('creates from stdin with one POST (create-if-absent, validated by the server), and knows its AlreadyExists answer', () => {
+    assert.deepEqual(kubectl.createRawArgs(TEST_TARGET, kubectl.coreCollectionPath('secrets', 'ns')), [
       'kubectl',
       'create',
+      '--raw',
+      '/api/v1/namespaces/ns/secrets?fieldValidation=Strict',
       ...TARGET_ARGS,
-      '--namespace',
-      'ns',
       '--filename',
       '-',
-      '--output',
-      'name',
     ]);
+    assert.equal(kubectl.coreCollectionPath('namespaces'), '/api/v1/namespaces');
     assert.ok(kubectl.isAlreadyExists('Error from server (AlreadyExists): secrets "x-inputs" already exists\n'));
     assert.ok(!kubectl.isAlreadyExists('Error from server (Forbidden): secrets is forbidden\n'));
   });

@@ -220,22 +220,29 @@ export function applyArgs(
 }
 
 /**
- * `kubectl create` of one manifest given on stdin: create-if-absent, so of two runs that want the same name exactly
- * one gets it and the other is told AlreadyExists (isAlreadyExists). `--output name` keeps the object — which may be
- * a Secret — out of what is printed.
+ * A POST of one object, given on stdin, to its collection (`/api/v1/namespaces/NS/secrets`): create-if-absent, so of
+ * two runs that want the same name exactly one gets it and the other is told AlreadyExists (isAlreadyExists).
+ * `kubectl create --raw` sends exactly that one request; `kubectl create -f` would first spend discovery and OpenAPI
+ * round trips on validating the object client-side, which `fieldValidation=Strict` asks the API server to do instead.
+ * The created object comes back on stdout, which the caller keeps to itself (it may be a Secret).
  */
-export function createArgs(target: KubeTarget, namespace: string): string[] {
+export function createRawArgs(target: KubeTarget, collectionPath: string): string[] {
   return [
     'kubectl',
     'create',
+    '--raw',
+    `${collectionPath}?fieldValidation=Strict`,
     ...kubectlTargetArgs(target),
-    '--namespace',
-    namespace,
     '--filename',
     '-',
-    '--output',
-    'name',
   ];
+}
+
+/** The API path of a core (v1) collection: `/api/v1/namespaces` or `/api/v1/namespaces/NS/secrets`. */
+export function coreCollectionPath(resource: string, namespace?: string): string {
+  return namespace === undefined
+    ? `/api/v1/${resource}`
+    : `/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}`;
 }
 
 /** kubectl's wording for a 409 on create: `Error from server (AlreadyExists): secrets "x" already exists`. */

@@ -446,14 +446,14 @@ describe('deploy --dry-run', () => {
       const sideBySide = [
         'would run: docker build',
         'would run: docker push',
-        'would run: kubectl apply',
-        'would run: kubectl create',
+        "would run: kubectl create --raw '/api/v1/namespaces?",
+        "would run: kubectl create --raw '/api/v1/namespaces/caelundas/secrets?",
       ];
       const inOrder = [
         'would run: helm install caelundas-',
         'would watch: kubectl get job',
         'would stream: kubectl logs',
-        'would run: kubectl apply',
+        "would run: kubectl create --raw '/api/v1/namespaces/caelundas/pods?",
         'would run: kubectl exec',
         'would run: kubectl cp',
         'would run: kubectl delete pod',

@@ -12,7 +12,7 @@
 import { stringify as stringifyYaml } from 'yaml';
 import * as kubectl from '../../kubectl.ts';
 import { UsageError } from '../../lib/errors.ts';
-import type { Runner } from '../../lib/shell.ts';
+import { commandFailure, type Runner } from '../../lib/shell.ts';
 import type { KubeTarget } from '../../lib/target.ts';
 
 /** `kept`: the namespace exists and deckhand did not create it, so its labels were left as they are. */
@@ -190,6 +190,18 @@ export async function convergeNamespaceAndSecrets(
       toApply.push(secretManifest(spec));
       report.secrets[spec.name] = { result: current ? 'updated' : 'created', changed };
     }
+  }
+  if (toApply.length === 1 && toApply[0] === desiredNamespace && liveNamespace === undefined) {
+    // Only the namespace, and it is missing: one POST, without apply's discovery round trips. Another run that made
+    // it meanwhile (AlreadyExists) leaves the apply below to bring it up to date.
+    const created = await shell.run(kubectl.createRawArgs(target, kubectl.coreCollectionPath('namespaces')), {
+      kind: 'write',
+      input: JSON.stringify(desiredNamespace),
+      nothrow: true,
+    });
+    if (created.exitCode === 0) return report;
+    if (!kubectl.isAlreadyExists(created.stderr))
+      throw commandFailure(shell, created, 'Does your kubeconfig user have permission to create namespaces?');
   }
   if (toApply.length > 0) {
     await shell.run(kubectl.applyArgs(target, { namespace }), {

@@ -53,12 +53,15 @@ export async function createInputsSecret(run: DeployRun, shell: Runner, target: 
       values: run.inputs!,
       labels: inputsSecretLabels(run.app.name, plan.release, plan.runId),
     });
-    const result = await shell.run(kubectl.createArgs(target, plan.namespace), {
-      kind: 'write',
-      input: JSON.stringify(manifest),
-      nothrow: true,
-      timeoutMs: SECRET_WRITE_TIMEOUT_MS,
-    });
+    const result = await shell.run(
+      kubectl.createRawArgs(target, kubectl.coreCollectionPath('secrets', plan.namespace)),
+      {
+        kind: 'write',
+        input: JSON.stringify(manifest),
+        nothrow: true,
+        timeoutMs: SECRET_WRITE_TIMEOUT_MS,
+      },
+    );
     if (result.exitCode === 0) {
       run.inputsSecretCreated = !shell.dryRun;
       return;

@@ -94,7 +94,9 @@ describe('the cluster reads a deploy starts with its prerequisite checks', () =>
       'kubectl get --raw /api/v1/namespaces/caelundas',
       'kubectl version --output json --request-timeout 10s',
     ]);
-    assert.deepEqual(shell.writes, ['kubectl create --namespace caelundas --filename - --output name']);
+    assert.deepEqual(shell.writes, [
+      'kubectl create --raw /api/v1/namespaces/caelundas/secrets?fieldValidation=Strict --filename -',
+    ]);
     assert.ok(lines.includes('Cluster https://lke.example:443 answers (Kubernetes v1.34.1)'), lines.join('\n'));
     assert.ok(lines.includes('Namespace caelundas: unchanged (Pod Security: restricted)'), lines.join('\n'));
     assert.ok(lines.includes(`Secret ${RELEASE}-inputs: created (this run's inputs)`), lines.join('\n'));

@@ -130,7 +130,10 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
 
   if (shell.dryRun) {
     // The helper pod does not exist in a dry run: the runner shows each command a real copy runs, in order.
-    await shell.run(kubectl.applyArgs(target, { namespace }), { kind: 'write', input: JSON.stringify(manifest) });
+    await shell.run(kubectl.createRawArgs(target, kubectl.coreCollectionPath('pods', namespace)), {
+      kind: 'write',
+      input: JSON.stringify(manifest),
+    });
     await shell.run(kubectl.watchArgs(target, namespace, 'pod', pod), { kind: 'read', dependsOnWrites: 'watch' });
     await shell.run(kubectl.execArgs(target, namespace, pod, ['tar', 'cf', '-', HELPER_MOUNT], HELPER_CONTAINER), {
       kind: 'read',
@@ -257,7 +260,9 @@ async function startHelperPod(options: CopyOptions, pod: string, manifest: Recor
   const stopFirstWait = new AbortController();
   const firstWait = waitForPodReady(shell, target, namespace, pod, READY_TIMEOUT_MS, stopFirstWait.signal);
   firstWait.catch(() => undefined);
-  const applied = await shell.run(kubectl.applyArgs(target, { namespace }), {
+  // Created, not applied: one request instead of apply's discovery round trips, and a pod of that name left by an
+  // interrupted run (AlreadyExists) is replaced rather than reused.
+  const applied = await shell.run(kubectl.createRawArgs(target, kubectl.coreCollectionPath('pods', namespace)), {
     kind: 'write',
     input: JSON.stringify(manifest),
     nothrow: true,
