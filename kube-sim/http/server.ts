@@ -194,27 +194,16 @@ function upgrade(deps: ServerDeps, req: IncomingMessage, socket: Duplex, head: B
     );
     return;
   }
-  // /api/v1/namespaces/NS/pods/POD/exec
-  if (
-    parts.length === 7 &&
-    parts[0] === 'api' &&
-    parts[1] === 'v1' &&
-    parts[2] === 'namespaces' &&
-    parts[4] === 'pods' &&
-    parts[6] === 'exec'
-  ) {
+  // /api/v1/namespaces/NS/pods/POD/{exec,portforward}
+  const podSubresource =
+    parts.length === 7 && parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts[4] === 'pods'
+      ? parts[6]
+      : undefined;
+  if (podSubresource === 'exec') {
     deps.pods.exec(req, socket, head, parts[3] ?? '', parts[5] ?? '', url.searchParams);
     return;
   }
-  if (
-    parts.length === 7 &&
-    parts[0] === 'api' &&
-    parts[1] === 'v1' &&
-    parts[2] === 'namespaces' &&
-    parts[4] === 'pods' &&
-    parts[6] === 'portforward' &&
-    deps.pods.portForward
-  ) {
+  if (podSubresource === 'portforward' && deps.pods.portForward) {
     deps.pods.portForward(req, socket, head, parts[3] ?? '', parts[5] ?? '');
     return;
   }
