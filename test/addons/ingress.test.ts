@@ -213,7 +213,11 @@ describe('ingress install and status', { concurrency: 2 }, () => {
     await withBed(async (bed) => {
       const result = await bed.cli(['ingress', 'install', '--dry-run']);
       assert.equal(result.code, 0, result.output);
-      assert.match(result.output, /\[dry run\] would run: kubectl apply .*--namespace traefik --server-side/);
+      // The namespace is missing: one POST would create it.
+      assert.match(
+        result.output,
+        /\[dry run\] would run: kubectl create --raw '\/api\/v1\/namespaces\?fieldValidation=Strict'/,
+      );
       assert.match(result.output, /Would apply Traefik's CRDs \(server-side\): 2 definitions/);
       assert.match(
         result.output,
