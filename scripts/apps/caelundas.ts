@@ -9,7 +9,7 @@ export const caelundas: JobApp = {
   name: 'caelundas',
   kind: 'job',
   description:
-    'Astronomical calendar generator, run as a batch Job; its .ics output is copied back to output/<release>/.',
+    'Astronomical calendar generator, run as a batch Job; its .ics output is copied back to output/<cluster>/<namespace>/<release>/files/.',
   namespace: 'caelundas',
   image: {
     name: 'caelundas',

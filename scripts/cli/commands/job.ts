@@ -69,7 +69,8 @@ export const uninstall = defineCommand({
 
 export const copy = defineCommand({
   name: 'copy',
-  summary: "Copy a finished run's output from its PVC into output/<release>/ (verified), and record it in run.json",
+  summary:
+    "Copy a finished run's output from its PVC into the run's own output folder (verified), and record it in run.json",
   args: [APP],
   options: {
     release: {

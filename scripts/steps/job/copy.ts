@@ -5,7 +5,7 @@
  *
  * Trust but verify: the pod's own `tar` stream is read into a manifest (names and sizes) and checked for entries that
  * could land outside the destination, while `kubectl cp` copies into a staging folder; the staging folder becomes
- * output/<release>/ only when the manifest is clean and the copy matches it file for file and byte for byte.
+ * the run's files/ folder only when the manifest is clean and the copy matches it file for file and byte for byte.
  */
 import { lstat, mkdir, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -152,7 +152,7 @@ export async function copyOutput(options: CopyOptions): Promise<CopyResult> {
 
     // The listing (the pod's own tar stream, read into names and sizes) and `kubectl cp` run side by side. That is
     // safe because kubectl cp writes only into the staging folder — it skips symbolic links and entries that would
-    // land outside it — and the staging folder becomes output/<release>/ only when the listing is clean and the copy
+    // land outside it — and the staging folder becomes the run's files/ folder only when the listing is clean and the copy
     // matches it; otherwise it is removed (finally, below).
     await rm(staging, { recursive: true, force: true });
     await mkdir(path.dirname(staging), { recursive: true });
