@@ -275,10 +275,14 @@ export class JobController implements Controller {
       }
     }
     if (deadline !== undefined && !state.cancelDeadline) {
+      // A timer may fire a millisecond before Date.now() says it is due: the reconcile then arms it again.
       state.cancelDeadline = this.ctx.timers.after(
-        startedAt + deadline * 1000 - Date.now(),
+        Math.max(0, startedAt + deadline * 1000 - Date.now()),
         `job deadline ${namespace}/${name}`,
-        () => this.reconcile(namespace, name),
+        () => {
+          state.cancelDeadline = undefined;
+          this.reconcile(namespace, name);
+        },
       );
     }
     status['active'] = active.length;
