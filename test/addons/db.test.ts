@@ -148,6 +148,18 @@ describe('db connect, psql and dump against a real PostgreSQL', { concurrency: 3
     bed.sim.assertNoGaps();
   };
 
+  // The tests run three at a time against one database: a test that changes its tables never overlaps one that
+  // compares two dumps of it (taken one after the other, they would differ by what the other test did between them).
+  let tablesInUse: Promise<void> = Promise.resolve();
+  const exclusively = <T>(fn: () => Promise<T>): Promise<T> => {
+    const turn = tablesInUse.then(fn);
+    tablesInUse = turn.then(
+      () => undefined,
+      () => undefined,
+    );
+    return turn;
+  };
+
   const postgresPod = (bed: AddonsBed) =>
     bed.sim.list('v1', 'Pod', 'wpp-bot').find((pod) => !pod.metadata.deletionTimestamp)?.metadata.name;
 
@@ -222,14 +234,18 @@ describe('db connect, psql and dump against a real PostgreSQL', { concurrency: 3
       assert.equal(failed.code, 1);
       assert.match(failed.stderr, /relation "nope" does not exist/);
 
-      const script = await bed.cli(['db', 'psql', 'wpp-bot'], {
-        input:
-          'create table script_test (x int);\ninsert into script_test values (1);\nselect * from nope;\ninsert into script_test values (2);\n',
+      const script = await exclusively(async () => {
+        const ran = await bed.cli(['db', 'psql', 'wpp-bot'], {
+          input:
+            'create table script_test (x int);\ninsert into script_test values (1);\nselect * from nope;\ninsert into script_test values (2);\n',
+        });
+        const rows = (await psqlDirect('select count(*) from script_test')).stdout.trim();
+        await psqlDirect('drop table script_test');
+        return { ...ran, rows };
       });
       assert.equal(script.code, 1, script.output);
       assert.match(script.stderr, /the script stopped at its first error/);
-      assert.equal((await psqlDirect('select count(*) from script_test')).stdout.trim(), '1');
-      await psqlDirect('drop table script_test');
+      assert.equal(script.rows, '1');
       assert.deepEqual(
         bed.sim.execs.map((e) => [e.command[0], e.stdin, e.tty]),
         [
@@ -268,7 +284,14 @@ describe('db connect, psql and dump against a real PostgreSQL', { concurrency: 3
   test('dump: binary-clean through exec without a TTY, 0600 in a 0700 folder, complete, and the same as a direct pg_dump', async (t) => {
     if (!pg) return t.skip(skip);
     await withDatabase(async (bed) => {
-      const result = await bed.cli(['db', 'dump', 'wpp-bot']);
+      const { result, direct } = await exclusively(async () => ({
+        result: await bed.cli(['db', 'dump', 'wpp-bot']),
+        direct: await execFileAsync(
+          path.join(pg!.binDir, 'pg_dump'),
+          ['--username', 'wppbot', '--dbname', 'wppbot', '--no-password'],
+          { env: { ...process.env, ...pg!.clientEnv }, maxBuffer: 64 * 1024 * 1024 },
+        ),
+      }));
       assert.equal(result.code, 0, result.output);
       const files = await readdir(bed.backupDir);
       assert.equal(files.length, 1, files.join(', '));
@@ -278,14 +301,6 @@ describe('db connect, psql and dump against a real PostgreSQL', { concurrency: 3
       assert.equal((await stat(bed.backupDir)).mode & 0o777, 0o700);
       const dumped = await readFile(file, 'utf8');
       assert.match(dumped, /-- PostgreSQL database dump complete/);
-      const direct = await execFileAsync(
-        path.join(pg!.binDir, 'pg_dump'),
-        ['--username', 'wppbot', '--dbname', 'wppbot', '--no-password'],
-        {
-          env: { ...process.env, ...pg!.clientEnv },
-          maxBuffer: 64 * 1024 * 1024,
-        },
-      );
       const sha = (text: string) => createHash('sha256').update(withoutRestrictKeys(text)).digest('hex');
       assert.equal(sha(dumped), sha(direct.stdout), 'byte for byte (apart from the per-run \\restrict key)');
       assert.ok(dumped.includes('\\r\\n'), 'CR LF inside the data kept as the data has it');
