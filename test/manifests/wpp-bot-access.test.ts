@@ -4,8 +4,12 @@
  * Services, the Traefik Ingress and the NetworkPolicies.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
 import { wppBot } from '../../scripts/apps/wpp-bot.ts';
+import { REPO_ROOT } from '../support/cli.ts';
 import { namespaceManifest } from '../../scripts/steps/cluster/namespace.ts';
 import {
   allObjects,
@@ -209,12 +213,17 @@ describe('k8s/wpp-bot access', () => {
     assert.equal(ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.tls'], 'true');
   });
 
-  it('covers every Ingress host with a TLS entry that names its certificate Secret', () => {
+  it("asks the Let's Encrypt resolver that ingress install configures for a certificate covering every host", () => {
     const [ingress] = objectsOfKind<Ingress>('Ingress');
     assert.ok(ingress);
+    const resolver = ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.tls.certresolver'];
+    const traefik = parseYaml(readFileSync(path.join(REPO_ROOT, 'k8s/addons/traefik/values.yaml'), 'utf8')) as {
+      certificatesResolvers?: Record<string, unknown>;
+    };
+    assert.ok(resolver, 'no certresolver annotation: Traefik would serve its self-signed certificate');
+    assert.ok(traefik.certificatesResolvers?.[resolver], `Traefik's values define no resolver "${resolver}"`);
     const tls = ingress.spec.tls ?? [];
     assert.ok(tls.length > 0, 'no spec.tls');
-    for (const entry of tls) assert.ok(entry.secretName, 'a TLS entry without secretName');
     const covered = new Set(tls.flatMap((entry) => entry.hosts ?? []));
     const hosts = ingress.spec.rules.map((rule) => rule.host);
     assert.deepEqual(hosts.sort(), ['api.example.com', 'dashboard.example.com']);

@@ -186,6 +186,33 @@ describe('deploy wpp-bot with existing images', () => {
     assert.equal((await bed.deploy(givenImages('sha-1111111'))).code, 0);
   });
 
+  it('serves the public hosts under DOMAIN: the Ingress, its certificate resolver and the URLs the apps read', async () => {
+    const result = await bed.deploy(givenImages('sha-1111111'), { DOMAIN: 'acme.dev' });
+    assert.equal(result.code, 0, result.output);
+    const ingress = bed.sim.get('networking.k8s.io/v1', 'Ingress', NS, 'wpp-bot') as {
+      metadata: { annotations?: Record<string, string> };
+      spec: { rules: { host: string }[] };
+    };
+    assert.deepEqual(
+      ingress.spec.rules.map((rule) => rule.host),
+      ['api.acme.dev', 'dashboard.acme.dev'],
+    );
+    assert.equal(
+      ingress.metadata.annotations?.['traefik.ingress.kubernetes.io/router.tls.certresolver'],
+      'letsencrypt',
+    );
+    const values = bed.sim
+      .list('v1', 'ConfigMap', NS)
+      .flatMap((map) => Object.values((map['data'] as Record<string, string> | undefined) ?? {}));
+    assert.ok(values.includes('https://dashboard.acme.dev'), values.join(', '));
+    assert.ok(!values.some((value) => value.includes('example.com')), values.join(', '));
+    assert.match(result.output, /4\. Ingress wpp-bot: api\.acme\.dev, dashboard\.acme\.dev/);
+    // Back to the placeholders: the next tests start from them.
+    const back = await bed.deploy(givenImages('sha-1111111'));
+    assert.equal(back.code, 0, back.output);
+    assert.match(back.output, /placeholders: set DOMAIN in \.env/);
+  });
+
   it('a crash-looping image is stopped at its first crash and rolled back to the revision that ran before', async () => {
     const bad = `registry.example:5000/tests/wpp-bot:sha-bad0001@${DIGEST_C}`;
     bed.sim.setDeploymentBehavior(

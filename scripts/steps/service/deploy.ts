@@ -113,7 +113,10 @@ export async function planRollout(run: ServiceDeployRun, task: StepTask): Promis
   task.output = `1. ${names(phases.foundation)}, Secret ${run.app.secret.name}`;
   task.output = `2. ${names(phases.readyFirst)} — then wait until ${run.app.readyFirst.join(', ')} is ready`;
   task.output = `3. ${names(phases.app)} — watched, undone on failure${run.flags.rollback ? '' : ' (not: --no-rollback)'}`;
-  task.output = `4. ${names(phases.ingress)}`;
+  const hosts = phases.ingress.flatMap((object) =>
+    ((object['spec'] as { rules?: { host?: string }[] } | undefined)?.rules ?? []).map((rule) => rule.host),
+  );
+  task.output = `4. ${names(phases.ingress)}: ${hosts.join(', ')}${config.addons.domain ? '' : ' (placeholders: set DOMAIN in .env to serve your own)'}`;
   task.title = `Plan the roll-out of ${run.app.name} (commit ${plan.shortCommit}) into namespace ${plan.namespace}`;
 }
 

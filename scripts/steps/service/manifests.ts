@@ -120,6 +120,36 @@ export function retarget(entries: readonly ManifestEntry[], from: string, namesp
   });
 }
 
+/** The domain the manifests name their public hosts under (api.example.com, dashboard.example.com). */
+export const PLACEHOLDER_DOMAIN = 'example.com';
+
+/**
+ * The public hosts under the domain configured (DOMAIN): the Ingress's rules and TLS hosts, and the URLs the
+ * ConfigMaps pass to the apps (CORS origin, public API URL) — `api.example.com` becomes `api.<DOMAIN>`, in memory
+ * only, as the images are set. The same hosts `ingress install` prints DNS records for.
+ */
+export function withDomain(entries: readonly ManifestEntry[], domain: string | undefined): ManifestEntry[] {
+  if (!domain || domain === PLACEHOLDER_DOMAIN) return [...entries];
+  const host = (name: string) =>
+    name.endsWith(`.${PLACEHOLDER_DOMAIN}`) ? `${name.slice(0, -PLACEHOLDER_DOMAIN.length)}${domain}` : name;
+  const inText = (text: string) =>
+    text.replace(new RegExp(`\\b([a-z0-9-]+)\\.${PLACEHOLDER_DOMAIN.replace('.', '\\.')}\\b`, 'g'), `$1.${domain}`);
+  return entries.map(({ file, object }) => {
+    if (object.kind !== 'Ingress' && object.kind !== 'ConfigMap') return { file, object };
+    const moved = structuredClone(object);
+    if (moved.kind === 'ConfigMap' && moved['data'] && typeof moved['data'] === 'object') {
+      const data = moved['data'] as Record<string, unknown>;
+      for (const [key, value] of Object.entries(data)) if (typeof value === 'string') data[key] = inText(value);
+    }
+    if (moved.kind === 'Ingress') {
+      const spec = (moved['spec'] ?? {}) as { rules?: { host?: string }[]; tls?: { hosts?: string[] }[] };
+      for (const rule of spec.rules ?? []) if (rule.host) rule.host = host(rule.host);
+      for (const tls of spec.tls ?? []) if (tls.hosts) tls.hosts = tls.hosts.map(host);
+    }
+    return { file, object: moved };
+  });
+}
+
 /**
  * The roll-out's phases. A file holding a Deployment belongs, with all its objects, to that Deployment's phase; an
  * Ingress is always last; everything else is foundation, the Namespace first. Fails when the registry names a

@@ -24,10 +24,10 @@ const GIT = {
 };
 const CONFIG = { image: { registry: 'ghcr.io', owner: 'me', user: 'me' } };
 
-async function plan(flags: Partial<ServiceDeployFlags> = {}, namespace = 'wpp-bot') {
+async function plan(flags: Partial<ServiceDeployFlags> = {}, namespace = 'wpp-bot', domain?: string) {
   return planService({
     app: wppBot,
-    config: CONFIG,
+    config: { ...CONFIG, addons: { domain } },
     flags: { ...FLAGS, ...flags },
     namespace,
     git: GIT,
@@ -42,6 +42,27 @@ const names = (objects: readonly { kind: string; metadata: { name: string } }[])
   objects.map((object) => `${object.kind}/${object.metadata.name}`);
 
 describe('the service roll-out plan', () => {
+  it('serves the public hosts under DOMAIN: the Ingress rules and TLS hosts, and the URLs the apps are given', async () => {
+    const { phases } = await plan({}, 'wpp-bot', 'acme.dev');
+    const ingress = phases.ingress[0] as unknown as {
+      spec: { rules: { host: string }[]; tls: { hosts: string[] }[] };
+    };
+    assert.deepEqual(
+      ingress.spec.rules.map((rule) => rule.host),
+      ['api.acme.dev', 'dashboard.acme.dev'],
+    );
+    assert.deepEqual(ingress.spec.tls[0]!.hosts, ['api.acme.dev', 'dashboard.acme.dev']);
+    const data = phases.foundation
+      .filter((object) => object.kind === 'ConfigMap')
+      .flatMap((object) => Object.values((object['data'] as Record<string, string> | undefined) ?? {}));
+    assert.ok(data.includes('https://dashboard.acme.dev'), data.join(', '));
+    assert.ok(data.includes('https://api.acme.dev'), data.join(', '));
+    assert.ok(!data.some((value) => value.includes('example.com')), data.join(', '));
+    // Without DOMAIN the placeholders stay, as the files have them.
+    const placeholders = (await plan()).phases.ingress[0] as unknown as typeof ingress;
+    assert.equal(placeholders.spec.rules[0]!.host, 'api.example.com');
+  });
+
   it('groups the manifests: foundation (Namespace first), Postgres with its objects, the app, the Ingress last', async () => {
     const { phases } = await plan();
     assert.equal(names(phases.foundation)[0], 'Namespace/wpp-bot');

@@ -10,7 +10,7 @@ import { UsageError } from '../../lib/errors.ts';
 import { imageReferenceProblem, parseImageReference } from '../../lib/image-ref.ts';
 import type { ImagePlan } from '../image/build.ts';
 import { buildRepository } from '../image/owner.ts';
-import { phasesOf, retarget, type ManifestEntry, type RolloutPhases } from './manifests.ts';
+import { phasesOf, retarget, withDomain, type ManifestEntry, type RolloutPhases } from './manifests.ts';
 
 export interface ServiceDeployFlags {
   /** --image values: `REF` (matched to an image by its repository name) or `NAME=REF`. */
@@ -45,7 +45,7 @@ export interface ServicePlan {
 
 export interface ServicePlanInput {
   app: ServiceApp;
-  config: Pick<Config, 'image' | 'pullToken' | 'pullUser'>;
+  config: Pick<Config, 'image' | 'pullToken' | 'pullUser'> & { addons?: Pick<Config['addons'], 'domain'> };
   flags: ServiceDeployFlags;
   namespace: string;
   git: Pick<WorkTreeState, 'commit' | 'shortCommit' | 'dirty' | 'sourceUrl'>;
@@ -108,7 +108,7 @@ export function planService(input: ServicePlanInput): ServicePlan {
     app,
     namespace: input.namespace,
     images,
-    phases: phasesOf(retarget(input.entries, app.namespace, input.namespace), app),
+    phases: phasesOf(withDomain(retarget(input.entries, app.namespace, input.namespace), config.addons?.domain), app),
     commit: git.commit,
     shortCommit: git.shortCommit,
     who: input.who,
